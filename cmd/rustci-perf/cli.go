@@ -1,0 +1,317 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/rustci/rustci-perf/pkg/config"
+	"github.com/rustci/rustci-perf/pkg/report"
+	"github.com/rustci/rustci-perf/pkg/scenarios"
+	"github.com/rustci/rustci-perf/pkg/suite"
+	"github.com/spf13/cobra"
+)
+
+// version is set at build time: -ldflags "-X main.version=v1.2.3".
+var version = "dev"
+
+// Exit codes.
+const (
+	exitOK          = 0
+	exitThreshold   = 1
+	exitUsage       = 2
+	exitComponent   = 3
+	exitInterrupted = 130
+)
+
+const exitCodesHelp = `Exit codes:
+  0    every threshold held
+  1    a threshold was missed
+  2    usage or configuration error (unknown scenario, bad flag value, bad
+       threshold, bad YAML); nothing ran
+  3    a scenario could not run (component error)
+  130  interrupted (Ctrl-C or SIGTERM), after writing the report of what ran`
+
+// exitError carries an exit code other than 2 out of a command.
+type exitError struct{ code int }
+
+func (e *exitError) Error() string { return fmt.Sprintf("exit %d", e.code) }
+
+// run is the whole program, minus the process: main only adds signals and
+// os.Exit. Every error that is not an exitError is a usage error.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	root := newRoot(ctx, stdout, stderr)
+	root.SetArgs(args)
+	err := root.Execute()
+	var ee *exitError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &ee):
+		return ee.code
+	}
+	fmt.Fprintf(stderr, "rustci-perf: %s\n", oneLine(err.Error()))
+	return exitUsage
+}
+
+func oneLine(s string) string { return strings.ReplaceAll(strings.TrimSpace(s), "\n", "; ") }
+
+func newRoot(ctx context.Context, stdout, stderr io.Writer) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "rustci-perf",
+		Short: "Prove that core components are fast enough, and fail the pipeline when they are not",
+		Long: `rustci-perf runs named scenarios against built-in components (a multi-tier
+cache, a rate limiter), records every operation's latency in an HdrHistogram,
+checks thresholds, and exits non-zero when one is missed.
+
+` + exitCodesHelp,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetContext(ctx)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return err })
+	root.AddCommand(newRunCmd(stdout, stderr), newListCmd(stdout), newVersionCmd(stdout))
+	return root
+}
+
+// runOptions are the run command's flags.
+type runOptions struct {
+	configFile  string
+	ops         int
+	concurrency int
+	duration    time.Duration
+	warmup      string
+	seed        int64
+	valueSize   int
+	thresholds  []string
+	format      string
+	output      string
+	quiet       bool
+}
+
+func newRunCmd(stdout, stderr io.Writer) *cobra.Command {
+	o := &runOptions{}
+	cmd := &cobra.Command{
+		Use:   "run SCENARIO|GROUP...",
+		Short: "Run scenarios and judge their thresholds",
+		Long: `Run the named scenarios or groups (see "rustci-perf list"), print a report,
+and exit 1 if any threshold is missed.
+
+` + exitCodesHelp,
+		Example: `  rustci-perf run all
+  rustci-perf run cache --ops 2000
+  rustci-perf run latency limiter --concurrency 8
+  rustci-perf run all --format json --output report.json
+  rustci-perf run cache-read --threshold 'cache-read:p99<2ms' --config configs/ci.yaml`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runRun(cmd, o, args, stdout, stderr)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.configFile, "config", "", "YAML file laid over the embedded defaults (unknown keys are errors)")
+	f.IntVar(&o.ops, "ops", 0, "measured operations per scenario, across all workers")
+	f.IntVar(&o.concurrency, "concurrency", 0, "workers (goroutines) per scenario")
+	f.DurationVar(&o.duration, "duration", 0, "run each scenario for this long instead of --ops operations")
+	f.StringVar(&o.warmup, "warmup", "", "unrecorded operations (500) or time (2s) before measuring")
+	f.Int64Var(&o.seed, "seed", 0, "seed of generated keys, values and mixes")
+	f.IntVar(&o.valueSize, "value-size", 0, "bytes per cache value")
+	f.StringArrayVar(&o.thresholds, "threshold", nil, "add a threshold, as 'p99<10ms' or 'cache-read:hit_rate>0.95' (repeatable)")
+	f.StringVar(&o.format, "format", "text", "report format: "+strings.Join(report.Formats(), ", "))
+	f.StringVar(&o.output, "output", "", "write the report to this file (atomically) and a text summary to stdout")
+	f.BoolVarP(&o.quiet, "quiet", "q", false, "no progress lines on stderr")
+	return cmd
+}
+
+// flagParams turns the flags the user set into config overrides, checking
+// each value here so the error names the flag.
+func flagParams(cmd *cobra.Command, o *runOptions) (config.Params, error) {
+	var p config.Params
+	set := cmd.Flags().Changed
+	if set("ops") {
+		if o.ops < 1 {
+			return p, fmt.Errorf("--ops %d: want at least 1", o.ops)
+		}
+		p.Ops = &o.ops
+	}
+	if set("concurrency") {
+		if o.concurrency < 1 {
+			return p, fmt.Errorf("--concurrency %d: want at least 1", o.concurrency)
+		}
+		p.Concurrency = &o.concurrency
+	}
+	if set("duration") {
+		if o.duration <= 0 {
+			return p, fmt.Errorf("--duration %s: want more than 0", o.duration)
+		}
+		d := config.Duration(o.duration)
+		p.Duration = &d
+	}
+	if set("warmup") {
+		w, err := config.ParseWarmup(o.warmup)
+		if err != nil {
+			return p, fmt.Errorf("--%w", err)
+		}
+		p.Warmup = &w
+	}
+	if set("seed") {
+		p.Seed = &o.seed
+	}
+	if set("value-size") {
+		if o.valueSize < 1 || o.valueSize > config.MaxValueSize {
+			return p, fmt.Errorf("--value-size %d: want 1 to %d bytes", o.valueSize, config.MaxValueSize)
+		}
+		p.ValueSize = &o.valueSize
+	}
+	return p, nil
+}
+
+// loadConfig reads the embedded defaults and, if named, the user's file.
+func loadConfig(file string) (*config.Config, error) {
+	if file == "" {
+		return config.Load(nil, "", scenarios.Names())
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("config %s: %w", file, errors.Unwrap(err))
+	}
+	return config.Load(data, file, scenarios.Names())
+}
+
+func runRun(cmd *cobra.Command, o *runOptions, args []string, stdout, stderr io.Writer) error {
+	// Everything the user gave is checked before anything runs.
+	format, err := report.Lookup(o.format)
+	if err != nil {
+		return fmt.Errorf("--format: %w", err)
+	}
+	if o.output != "" {
+		if err := report.CheckWritable(o.output); err != nil {
+			return fmt.Errorf("--output: %w", err)
+		}
+	}
+	flags, err := flagParams(cmd, o)
+	if err != nil {
+		return err
+	}
+	cfg, err := loadConfig(o.configFile)
+	if err != nil {
+		return err
+	}
+	var progress io.Writer
+	if !o.quiet {
+		progress = stderr
+	}
+	plan, err := suite.NewPlan(suite.Options{
+		Names:      args,
+		Config:     cfg,
+		Flags:      flags,
+		Thresholds: o.thresholds,
+		Version:    version,
+		Progress:   progress,
+	})
+	if err != nil {
+		return err
+	}
+
+	rep := plan.Run(cmd.Context())
+
+	if o.output != "" {
+		if err := report.WriteFile(o.output, rep, format); err != nil {
+			fmt.Fprintf(stderr, "rustci-perf: %s\n", err)
+			return &exitError{exitComponent}
+		}
+		format = report.Text
+	}
+	if err := format(stdout, rep); err != nil {
+		fmt.Fprintf(stderr, "rustci-perf: write report: %s\n", err)
+		return &exitError{exitComponent}
+	}
+	if code := exitCode(rep); code != exitOK {
+		return &exitError{code}
+	}
+	return nil
+}
+
+// exitCode maps a report to the process's exit code: an interruption first,
+// then a scenario that could not run, then a missed threshold.
+func exitCode(r *report.Report) int {
+	if r.Interrupted {
+		return exitInterrupted
+	}
+	for _, s := range r.Scenarios {
+		if s.Status == report.StatusError {
+			return exitComponent
+		}
+	}
+	if !r.Passed {
+		return exitThreshold
+	}
+	return exitOK
+}
+
+func newListCmd(stdout io.Writer) *cobra.Command {
+	var configFile string
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List scenarios, groups, what each measures, and their thresholds",
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			cfg, err := loadConfig(configFile)
+			if err != nil {
+				return err
+			}
+			return list(stdout, cfg)
+		},
+	}
+	cmd.Flags().StringVar(&configFile, "config", "", "show thresholds with this YAML file laid over the defaults")
+	return cmd
+}
+
+func list(w io.Writer, cfg *config.Config) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "SCENARIO\tGROUP\tMEASURES\tTHRESHOLDS")
+	for _, sc := range scenarios.All() {
+		s, err := cfg.Settings(sc.Name, config.Params{})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", sc.Name, sc.Group, sc.Summary, strings.Join(s.Thresholds, ", "))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "\nGROUPS")
+	groups := scenarios.Groups()
+	for _, g := range scenarios.GroupNames() {
+		var names []string
+		for _, sc := range groups[g] {
+			names = append(names, sc.Name)
+		}
+		fmt.Fprintf(w, "  %-11s %s\n", g, strings.Join(names, ", "))
+	}
+	fmt.Fprintln(w, "\nMETRICS a threshold can name")
+	fmt.Fprintf(w, "  every scenario: %s, and percentiles (p50, p99, p999, p(99.95))\n", strings.Join(scenarios.Common, ", "))
+	for _, sc := range scenarios.All() {
+		fmt.Fprintf(w, "  %s: %s\n", sc.Name, strings.Join(sc.Metrics, ", "))
+	}
+	return nil
+}
+
+func newVersionCmd(stdout io.Writer) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version",
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			_, err := fmt.Fprintf(stdout, "rustci-perf %s (%s %s/%s)\n", version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+			return err
+		},
+	}
+}

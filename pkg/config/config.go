@@ -1,0 +1,261 @@
+// Package config reads rustci-perf's YAML configuration strictly (an unknown
+// key is an error) and resolves each scenario's settings in layers: the
+// embedded defaults, then a user's file, then command-line flags.
+//
+// Within a layer, a scenario's own block overrides the "defaults" block. A
+// scenario's thresholds given in a user's file replace the embedded ones for
+// that scenario; thresholds from flags are added by the caller.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rustci/rustci-perf/configs"
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is the whole file.
+type Config struct {
+	Defaults  Params               `yaml:"defaults"`
+	Cache     Cache                `yaml:"cache"`
+	Limiter   Limiter              `yaml:"limiter"`
+	Scenarios map[string]*Scenario `yaml:"scenarios"`
+}
+
+// Params are the settings that apply to any scenario. A nil field is unset
+// in its layer.
+type Params struct {
+	Ops         *int      `yaml:"ops"`
+	Concurrency *int      `yaml:"concurrency"`
+	Duration    *Duration `yaml:"duration"`
+	Warmup      *Warmup   `yaml:"warmup"`
+	Seed        *int64    `yaml:"seed"`
+	ValueSize   *int      `yaml:"value_size"`
+}
+
+// overlay sets in p every field that o sets.
+func (p *Params) overlay(o Params) {
+	if o.Ops != nil {
+		p.Ops = o.Ops
+	}
+	if o.Concurrency != nil {
+		p.Concurrency = o.Concurrency
+	}
+	if o.Duration != nil {
+		p.Duration = o.Duration
+	}
+	if o.Warmup != nil {
+		p.Warmup = o.Warmup
+	}
+	if o.Seed != nil {
+		p.Seed = o.Seed
+	}
+	if o.ValueSize != nil {
+		p.ValueSize = o.ValueSize
+	}
+}
+
+// Scenario is one scenario's block.
+type Scenario struct {
+	Params     `yaml:",inline"`
+	Thresholds []string `yaml:"thresholds"`
+}
+
+// Cache configures the cache under test.
+type Cache struct {
+	L1 L1 `yaml:"l1"`
+	// TTL is the time to live of written items; 0 for none.
+	TTL Duration `yaml:"ttl"`
+}
+
+// L1 configures the in-process tier.
+type L1 struct {
+	MaxCostBytes int64 `yaml:"max_cost_bytes"`
+	NumCounters  int64 `yaml:"num_counters"`
+}
+
+// Limiter configures the limiter under test.
+type Limiter struct {
+	Policy Policy `yaml:"policy"`
+}
+
+// Policy is the limiter scenario's policy.
+type Policy struct {
+	Rate   int      `yaml:"rate"`
+	Burst  int      `yaml:"burst"`
+	Period Duration `yaml:"period"`
+}
+
+// Duration is a time.Duration written as in Go ("1s", "250ms").
+type Duration time.Duration
+
+// UnmarshalYAML reads a duration string.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := ParseDuration(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %w", n.Line, err)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// ParseDuration reads a non-negative Go duration; "0" is allowed.
+func ParseDuration(s string) (time.Duration, error) {
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("duration %q: want a number with a unit, as in 500ms or 2s", s)
+	}
+	if v < 0 {
+		return 0, fmt.Errorf("duration %q: want 0 or more", s)
+	}
+	return v, nil
+}
+
+// Warmup is an unrecorded phase bounded by operations or by time.
+type Warmup struct {
+	Ops      int
+	Duration time.Duration
+}
+
+// String writes w as it is read.
+func (w Warmup) String() string {
+	if w.Duration > 0 {
+		return w.Duration.String()
+	}
+	return strconv.Itoa(w.Ops)
+}
+
+// ParseWarmup reads "500" (operations) or "2s" (a duration).
+func ParseWarmup(s string) (Warmup, error) {
+	s = strings.TrimSpace(s)
+	if n, err := strconv.Atoi(s); err == nil {
+		if n < 0 {
+			return Warmup{}, fmt.Errorf("warmup %q: want 0 or more operations, or a duration", s)
+		}
+		return Warmup{Ops: n}, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return Warmup{}, fmt.Errorf("warmup %q: want a count of operations (500) or a duration (2s)", s)
+	}
+	return Warmup{Duration: d}, nil
+}
+
+// UnmarshalYAML reads a count or a duration.
+func (w *Warmup) UnmarshalYAML(n *yaml.Node) error {
+	v, err := ParseWarmup(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %w", n.Line, err)
+	}
+	*w = v
+	return nil
+}
+
+// Default returns the embedded configuration.
+func Default(known []string) (*Config, error) {
+	c, err := decode(configs.Default, "embedded defaults", known)
+	if err != nil {
+		// The embedded file is tested; this is a build defect.
+		return nil, fmt.Errorf("embedded configuration: %w", err)
+	}
+	return c, nil
+}
+
+// Load returns the embedded defaults with the user's file data, read from
+// name, laid over them. known lists the scenario names a file may use.
+func Load(data []byte, name string, known []string) (*Config, error) {
+	base, err := Default(known)
+	if err != nil {
+		return nil, err
+	}
+	if data == nil {
+		return base, nil
+	}
+	user, err := decode(data, name, known)
+	if err != nil {
+		return nil, err
+	}
+	base.overlay(user, data)
+	return base, nil
+}
+
+// decode reads one YAML document strictly into a fresh Config.
+func decode(data []byte, name string, known []string) (*Config, error) {
+	c := &Config{}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("config %s: %s", name, oneLine(err))
+	}
+	names := make([]string, 0, len(c.Scenarios))
+	for n := range c.Scenarios {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if !contains(known, n) {
+			return nil, fmt.Errorf("config %s: scenarios: unknown scenario %q (known: %s)", name, n, strings.Join(known, ", "))
+		}
+		if c.Scenarios[n] == nil {
+			c.Scenarios[n] = &Scenario{}
+		}
+	}
+	return c, nil
+}
+
+// overlay lays user over c. Sections are replaced key by key: a user's
+// cache.l1.max_cost_bytes alone leaves num_counters as it was. To know which
+// keys the user set in the plain-valued sections, the user's document is
+// decoded a second time onto c's values.
+func (c *Config) overlay(user *Config, data []byte) {
+	c.Defaults.overlay(user.Defaults)
+	sections := struct {
+		Cache   *Cache   `yaml:"cache"`
+		Limiter *Limiter `yaml:"limiter"`
+	}{&c.Cache, &c.Limiter}
+	// Already decoded strictly once; this pass cannot fail on keys, and
+	// yaml.v3 decodes a mapping onto an existing struct field by field.
+	_ = yaml.Unmarshal(data, &sections)
+	if c.Scenarios == nil {
+		c.Scenarios = map[string]*Scenario{}
+	}
+	for n, s := range user.Scenarios {
+		cur, ok := c.Scenarios[n]
+		if !ok {
+			cur = &Scenario{}
+			c.Scenarios[n] = cur
+		}
+		cur.Params.overlay(s.Params)
+		if s.Thresholds != nil {
+			cur.Thresholds = s.Thresholds
+		}
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// oneLine folds yaml.v3's multi-line errors ("yaml: unmarshal errors:\n
+// line 3: ...") into one line.
+func oneLine(err error) string {
+	s := strings.TrimPrefix(err.Error(), "yaml: ")
+	s = strings.TrimPrefix(s, "unmarshal errors:\n")
+	fields := strings.Split(s, "\n")
+	for i := range fields {
+		fields[i] = strings.TrimSpace(fields[i])
+	}
+	return strings.Join(fields, "; ")
+}

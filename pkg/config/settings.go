@@ -1,0 +1,83 @@
+package config
+
+import (
+	"fmt"
+	"time"
+)
+
+// Settings are one scenario's resolved settings.
+type Settings struct {
+	Ops         int
+	Concurrency int
+	// Duration, when not zero, bounds the run by time instead of Ops.
+	Duration   time.Duration
+	Warmup     Warmup
+	Seed       int64
+	ValueSize  int
+	Cache      Cache
+	Limiter    Limiter
+	Thresholds []string
+}
+
+// MaxValueSize bounds value_size: larger values are a different benchmark.
+const MaxValueSize = 16 << 20
+
+// Settings resolves scenario's settings: c's defaults, then the scenario's
+// block, then flags. It reports the first value out of range, naming it.
+func (c *Config) Settings(scenario string, flags Params) (Settings, error) {
+	p := c.Defaults
+	var thresholds []string
+	if s, ok := c.Scenarios[scenario]; ok {
+		p.overlay(s.Params)
+		thresholds = s.Thresholds
+	}
+	p.overlay(flags)
+	s := Settings{
+		Ops:         deref(p.Ops),
+		Concurrency: deref(p.Concurrency),
+		Duration:    time.Duration(deref(p.Duration)),
+		Warmup:      deref(p.Warmup),
+		Seed:        deref(p.Seed),
+		ValueSize:   deref(p.ValueSize),
+		Cache:       c.Cache,
+		Limiter:     c.Limiter,
+		Thresholds:  append([]string(nil), thresholds...),
+	}
+	return s, s.validate(scenario)
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}
+
+func (s Settings) validate(scenario string) error {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%s: "+format, append([]any{scenario}, args...)...)
+	}
+	l1, pol := s.Cache.L1, s.Limiter.Policy
+	switch {
+	case s.Duration == 0 && s.Ops < 1:
+		return bad("ops %d: want at least 1", s.Ops)
+	case s.Concurrency < 1:
+		return bad("concurrency %d: want at least 1", s.Concurrency)
+	case s.Concurrency > 10000:
+		return bad("concurrency %d: want at most 10000", s.Concurrency)
+	case s.ValueSize < 1 || s.ValueSize > MaxValueSize:
+		return bad("value_size %d: want 1 to %d bytes", s.ValueSize, MaxValueSize)
+	case l1.MaxCostBytes < 1:
+		return bad("cache.l1.max_cost_bytes %d: want at least 1", l1.MaxCostBytes)
+	case l1.NumCounters < 1:
+		return bad("cache.l1.num_counters %d: want at least 1", l1.NumCounters)
+	case pol.Rate < 1:
+		return bad("limiter.policy.rate %d: want at least 1", pol.Rate)
+	case pol.Burst < 1:
+		return bad("limiter.policy.burst %d: want at least 1", pol.Burst)
+	case pol.Period <= 0:
+		return bad("limiter.policy.period %s: want more than 0", time.Duration(pol.Period))
+	}
+	return nil
+}

@@ -1,0 +1,302 @@
+// Package harness drives an operation from many workers in a closed loop, for a
+// count or a duration, after an unrecorded warmup, and records every latency.
+//
+// The model: each worker owns an Op and a latency.Recorder. Workers wait on a
+// start barrier, then loop: call the Op, read the monotonic clock once, record
+// the time since the previous read (the end of one operation is the start of
+// the next), and stop at their share of the count or at the deadline. Nothing
+// on that path locks, allocates or writes memory another worker reads; the
+// only shared word is a stop flag that is written once, on cancellation.
+// After every worker is done the recorders are merged into one Result.
+package harness
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rustci/rustci-perf/pkg/latency"
+)
+
+// Op performs one operation. i counts the worker's calls from 0, through the
+// warmup and then the measured phase, so a workload can map it to a key.
+// An Op is called by one goroutine only.
+type Op func(i int) error
+
+// Config says how much load to apply and how.
+type Config struct {
+	// Workers is the number of goroutines, each calling its own Op.
+	Workers int
+	// Ops is the number of measured operations in all, split across workers
+	// (the remainder goes one each to the first workers). Used when Duration
+	// is zero.
+	Ops int
+	// Duration bounds the measured phase by time instead of by count.
+	Duration time.Duration
+	// WarmupOps and WarmupDuration bound an unrecorded phase run before the
+	// measured one; it is excluded from every figure of the Result.
+	WarmupOps      int
+	WarmupDuration time.Duration
+	// BeforeMeasure and AfterMeasure, when set, run on the coordinating
+	// goroutine just before workers are released into the measured phase and
+	// just after the last one finished: outside the timed window, with no
+	// harness allocation in between, so a scenario can read memory statistics.
+	BeforeMeasure, AfterMeasure func()
+}
+
+// Validate reports the first thing wrong with c.
+func (c Config) Validate() error {
+	switch {
+	case c.Workers < 1:
+		return fmt.Errorf("concurrency %d: want at least 1", c.Workers)
+	case c.Duration < 0:
+		return fmt.Errorf("duration %s: want a positive duration", c.Duration)
+	case c.Duration == 0 && c.Ops < 1:
+		return fmt.Errorf("ops %d: want at least 1 (or a duration)", c.Ops)
+	case c.WarmupOps < 0:
+		return fmt.Errorf("warmup %d: want 0 or more operations", c.WarmupOps)
+	case c.WarmupDuration < 0:
+		return fmt.Errorf("warmup %s: want a positive duration", c.WarmupDuration)
+	}
+	return nil
+}
+
+// Result is what one measured phase did.
+type Result struct {
+	// Ops is the number of measured operations that succeeded; Errors the
+	// number that returned an error. Their latencies are in Latency and
+	// ErrorLatency respectively, so an error path that is fast cannot make
+	// the successful path look faster.
+	Ops, Errors int64
+	// FirstError is the first error any worker saw, if any.
+	FirstError error
+	// WarmupOps is the number of operations run in the warmup phase.
+	WarmupOps int64
+	// Duration is the measured wall time: from the start of the first
+	// measured operation to the end of the last, on the monotonic clock.
+	Duration time.Duration
+	// Inner is the time from the end of the first operation to the start
+	// of the last one (0 if they overlap): whatever an operation does at
+	// some instant inside it, the first and last such instants are at
+	// least Inner and at most Duration apart.
+	Inner time.Duration
+	// Latency holds every successful measured operation's latency.
+	Latency *latency.Recorder
+	// ErrorLatency holds the latencies of failed operations.
+	ErrorLatency *latency.Recorder
+	// Interrupted is true when the context ended the run early.
+	Interrupted bool
+}
+
+// Throughput is successful operations per second of measured wall time.
+func (r *Result) Throughput() float64 {
+	if r.Duration <= 0 {
+		return 0
+	}
+	return float64(r.Ops) / r.Duration.Seconds()
+}
+
+// Share returns how many of total operations worker w of workers performs:
+// total/workers, plus one for the first total%workers workers, so nothing is
+// dropped.
+func Share(total, workers, w int) int {
+	n := total / workers
+	if w < total%workers {
+		n++
+	}
+	return n
+}
+
+// worker is one goroutine's state. Its fields are written only by that
+// goroutine until the WaitGroup says it is done.
+type worker struct {
+	op       Op
+	next     int // index of the next call to op
+	rec      *latency.Recorder
+	errRec   *latency.Recorder
+	ok, errs int64
+	firstErr error
+	// first and last bound the worker's measured operations, as offsets from
+	// the phase's base time; firstEnd is the end of its first operation and
+	// lastStart the start of its last; ran is false when it ran none.
+	first, last         time.Duration
+	firstEnd, lastStart time.Duration
+	ran                 bool
+	// cut is set when the stop flag ended the worker's phase early.
+	cut bool
+}
+
+// Run applies the load described by c, calling newOp once per worker (before
+// any clock starts) to get that worker's Op. It returns an error only when c
+// is invalid; operation errors are counted in the Result.
+func Run(ctx context.Context, c Config, newOp func(worker int) Op) (*Result, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	if newOp == nil {
+		return nil, errors.New("harness: no operation")
+	}
+	ws := make([]*worker, c.Workers)
+	for i := range ws {
+		ws[i] = &worker{op: newOp(i), rec: latency.NewRecorder(), errRec: latency.NewRecorder()}
+	}
+
+	// stop is the one word workers share. It is written once, when ctx ends;
+	// until then every worker only reads it, so its cache line stays shared
+	// and clean in every core's cache.
+	var stop atomic.Bool
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		select {
+		case <-ctx.Done():
+			stop.Store(true)
+		case <-done:
+		}
+	}()
+
+	res := &Result{}
+	if c.WarmupOps > 0 || c.WarmupDuration > 0 {
+		phase(ws, c.WarmupOps, c.WarmupDuration, &stop, false)
+		for _, w := range ws {
+			res.WarmupOps += int64(w.next)
+		}
+	}
+	if cut(ws) {
+		res.Interrupted = true
+		res.Latency, res.ErrorLatency = latency.NewRecorder(), latency.NewRecorder()
+		return res, nil
+	}
+
+	if c.BeforeMeasure != nil {
+		c.BeforeMeasure()
+	}
+	phase(ws, c.Ops, c.Duration, &stop, true)
+	if c.AfterMeasure != nil {
+		c.AfterMeasure()
+	}
+
+	res.Interrupted = cut(ws)
+	res.Latency, res.ErrorLatency = ws[0].rec, ws[0].errRec
+	var first, last, firstEnd, lastStart time.Duration
+	var any bool
+	for i, w := range ws {
+		if i > 0 {
+			res.Latency.Merge(w.rec)
+			res.ErrorLatency.Merge(w.errRec)
+		}
+		res.Ops += w.ok
+		res.Errors += w.errs
+		if res.FirstError == nil {
+			res.FirstError = w.firstErr
+		}
+		if !w.ran {
+			continue
+		}
+		if !any || w.first < first {
+			first = w.first
+		}
+		if !any || w.last > last {
+			last = w.last
+		}
+		if !any || w.firstEnd < firstEnd {
+			firstEnd = w.firstEnd
+		}
+		if !any || w.lastStart > lastStart {
+			lastStart = w.lastStart
+		}
+		any = true
+	}
+	res.Duration = last - first
+	res.Inner = max(0, lastStart-firstEnd)
+	return res, nil
+}
+
+// phase runs one phase on every worker and waits for them. With dur > 0 it is
+// time-bound (every worker stops at the same deadline), else each worker runs
+// its Share of ops. record says whether latencies are recorded (the measured
+// phase) or not (warmup).
+func phase(ws []*worker, ops int, dur time.Duration, stop *atomic.Bool, record bool) {
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	// base is written before start is closed and read by workers after it
+	// is: the channel close orders the two.
+	var base time.Time
+	for i, w := range ws {
+		n := -1
+		if dur == 0 {
+			n = Share(ops, len(ws), i)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			w.loop(base, n, dur, stop, record)
+		}()
+	}
+	base = time.Now()
+	close(start)
+	wg.Wait()
+}
+
+// loop is the hot path. n < 0 means run until dur has passed since base.
+//
+// Subtleness ahead: every clock reading is an offset from one base on the
+// monotonic clock, shared by all workers, so the first and last offsets of
+// different workers can be compared to get the phase's wall time. Each
+// latency is the difference of two consecutive readings, so one clock read
+// per operation suffices. The loop overhead between one Op returning and the
+// next starting (a compare, a flag load, the record) falls inside the next
+// operation's latency: tens of nanoseconds, stated in the README.
+func (w *worker) loop(base time.Time, n int, dur time.Duration, stop *atomic.Bool, record bool) {
+	if n == 0 {
+		return
+	}
+	prev := time.Since(base)
+	if record {
+		w.first, w.ran = prev, true
+	}
+	for k := 0; n < 0 || k < n; k++ {
+		if stop.Load() {
+			w.cut = true
+			break
+		}
+		err := w.op(w.next)
+		w.next++
+		now := time.Since(base)
+		if record {
+			if k == 0 {
+				w.firstEnd = now
+			}
+			w.lastStart = prev
+			lat := now - prev
+			if err != nil {
+				w.errs++
+				w.errRec.Record(lat)
+				if w.firstErr == nil {
+					w.firstErr = err
+				}
+			} else {
+				w.ok++
+				w.rec.Record(lat)
+			}
+		}
+		prev = now
+		if dur > 0 && now >= dur {
+			break
+		}
+	}
+	w.last = prev
+}
+
+func cut(ws []*worker) bool {
+	for _, w := range ws {
+		if w.cut {
+			return true
+		}
+	}
+	return false
+}

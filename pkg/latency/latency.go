@@ -1,0 +1,107 @@
+// Package latency records operation latencies in HdrHistograms with nanosecond
+// resolution and summarises them: one Recorder per worker, merged after the run.
+//
+// A Recorder is not safe for concurrent use; that is the point: each worker owns
+// one, records without locks or allocation, and the runner merges them once the
+// workers are done. Values outside the trackable range are clamped to it and
+// counted, so the report can say how many were, instead of dropping them.
+package latency
+
+import (
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+)
+
+const (
+	// Lowest is the smallest value tracked: 1ns.
+	Lowest = int64(1)
+	// Highest is the largest value tracked: one hour, in nanoseconds.
+	Highest = int64(time.Hour)
+	// Digits is the number of significant decimal digits kept: a recorded
+	// value is off by at most 0.1% of itself.
+	Digits = 3
+)
+
+// Recorder accumulates latencies of one worker.
+type Recorder struct {
+	h       *hdrhistogram.Histogram
+	clamped int64
+}
+
+// NewRecorder returns an empty Recorder covering [Lowest, Highest] at Digits.
+func NewRecorder() *Recorder {
+	return &Recorder{h: hdrhistogram.New(Lowest, Highest, Digits)}
+}
+
+// Record adds one latency. Values below Lowest or above Highest are clamped to
+// the range and counted in Clamped.
+func (r *Recorder) Record(d time.Duration) {
+	v := int64(d)
+	switch {
+	case v < Lowest:
+		v = Lowest
+		r.clamped++
+	case v > Highest:
+		v = Highest
+		r.clamped++
+	}
+	// Cannot fail: v is inside the histogram's range.
+	_ = r.h.RecordValue(v)
+}
+
+// Merge adds every value of o into r. o is left unchanged.
+func (r *Recorder) Merge(o *Recorder) {
+	// Both share one geometry, so nothing can be dropped.
+	r.h.Merge(o.h)
+	r.clamped += o.clamped
+}
+
+// Count is the number of values recorded.
+func (r *Recorder) Count() int64 { return r.h.TotalCount() }
+
+// Clamped is the number of values that were outside the range and clamped.
+func (r *Recorder) Clamped() int64 { return r.clamped }
+
+// Quantile returns the value at quantile q in [0, 1] (0.99 for p99).
+// hdrhistogram-go takes percentiles in [0, 100]; this is the one place that
+// converts. An empty recorder returns 0.
+func (r *Recorder) Quantile(q float64) time.Duration {
+	return time.Duration(r.h.ValueAtQuantile(q * 100))
+}
+
+// Summary returns the standard figures of the distribution.
+func (r *Recorder) Summary() Summary {
+	if r.h.TotalCount() == 0 {
+		return Summary{}
+	}
+	return Summary{
+		Count:   r.h.TotalCount(),
+		Clamped: r.clamped,
+		Min:     time.Duration(r.h.Min()),
+		Mean:    r.h.Mean(),
+		Stdev:   r.h.StdDev(),
+		P50:     r.Quantile(0.50),
+		P90:     r.Quantile(0.90),
+		P95:     r.Quantile(0.95),
+		P99:     r.Quantile(0.99),
+		P999:    r.Quantile(0.999),
+		Max:     time.Duration(r.h.Max()),
+	}
+}
+
+// Summary is a distribution's standard figures. Mean and Stdev are in
+// nanoseconds as floats so that sub-nanosecond means are not rounded away.
+type Summary struct {
+	Count   int64
+	Clamped int64
+	Min     time.Duration
+	Mean    float64
+	Stdev   float64
+	P50     time.Duration
+	P90     time.Duration
+	P95     time.Duration
+	P99     time.Duration
+	P999    time.Duration
+	Max     time.Duration
+}

@@ -1,0 +1,245 @@
+// Package report holds the report of a run, the one registry of formats it
+// is written in (text for people, JSON for archives), and atomic file output.
+//
+// A Report is data: it is filled by the run, then handed once to a Formatter.
+// Every JSON field carries its unit in its name (duration_ns, p99 under
+// latency_ns, throughput_ops_per_sec), and maps are written with sorted keys.
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Schema identifies the JSON report's version.
+const Schema = "rustci-perf/report/v1"
+
+// Report is one invocation's results.
+type Report struct {
+	Schema      string      `json:"schema"`
+	ToolVersion string      `json:"tool_version"`
+	StartedAt   time.Time   `json:"started_at"`
+	FinishedAt  time.Time   `json:"finished_at"`
+	Environment Environment `json:"environment"`
+	// Passed is true when every scenario ran to the end and met every
+	// threshold.
+	Passed bool `json:"passed"`
+	// Interrupted is true when the run was stopped (Ctrl-C) before its end.
+	Interrupted bool       `json:"interrupted"`
+	Scenarios   []Scenario `json:"scenarios"`
+}
+
+// Environment is the machine the run was on.
+type Environment struct {
+	GoVersion  string `json:"go_version"`
+	OS         string `json:"os"`
+	Arch       string `json:"arch"`
+	GOMAXPROCS int    `json:"gomaxprocs"`
+	NumCPU     int    `json:"num_cpu"`
+	CPUModel   string `json:"cpu_model"`
+	Hostname   string `json:"hostname"`
+}
+
+// Status values of a scenario.
+const (
+	StatusPassed      = "passed"
+	StatusFailed      = "failed"
+	StatusError       = "error"
+	StatusInterrupted = "interrupted"
+)
+
+// Scenario is one scenario's results.
+type Scenario struct {
+	Name  string `json:"name"`
+	Group string `json:"group"`
+	// Status is passed, failed (a threshold missed), error (it could not
+	// run; see Error) or interrupted (its thresholds were not judged).
+	Status string `json:"status"`
+	Passed bool   `json:"passed"`
+	Error  string `json:"error,omitempty"`
+	// Component says what was measured and how it was configured.
+	Component string `json:"component,omitempty"`
+	// Mode is how load was applied: "closed-loop" (each worker starts an
+	// operation when its previous one ends).
+	Mode        string `json:"mode"`
+	Concurrency int    `json:"concurrency"`
+	// Ops counts successful measured operations, Errors failed ones;
+	// WarmupOps were run before and are in no other figure.
+	Ops       int64 `json:"ops"`
+	Errors    int64 `json:"errors"`
+	WarmupOps int64 `json:"warmup_ops"`
+	// DurationNS is the measured wall time, first operation's start to
+	// last one's end; throughput is Ops over it.
+	DurationNS          int64   `json:"duration_ns"`
+	ThroughputOpsPerSec float64 `json:"throughput_ops_per_sec"`
+	// Latency is the distribution of successful operations' latencies.
+	Latency Latency `json:"latency_ns"`
+	// Counters are counts over the measured phase; Metrics are derived.
+	Counters   map[string]int64   `json:"counters"`
+	Metrics    map[string]float64 `json:"metrics"`
+	Thresholds []Threshold        `json:"thresholds"`
+	// Notes say what a reader needs to trust the figures.
+	Notes []string `json:"notes,omitempty"`
+}
+
+// Latency is a distribution in nanoseconds, from an HdrHistogram with three
+// significant digits: every value is within 0.1% of what was measured.
+type Latency struct {
+	// Count is the number of values; Clamped those outside the histogram's
+	// range (1ns to 1h), recorded at its edge.
+	Count   int64   `json:"count"`
+	Clamped int64   `json:"clamped"`
+	Min     int64   `json:"min"`
+	Mean    float64 `json:"mean"`
+	Stdev   float64 `json:"stdev"`
+	P50     int64   `json:"p50"`
+	P90     int64   `json:"p90"`
+	P95     int64   `json:"p95"`
+	P99     int64   `json:"p99"`
+	P999    int64   `json:"p999"`
+	Max     int64   `json:"max"`
+}
+
+// Threshold is one judged limit.
+type Threshold struct {
+	Expr string `json:"expr"`
+	// Metric is the compared value's name (p99, hit_rate, p99/p50).
+	Metric string `json:"metric"`
+	Op     string `json:"op"`
+	// Limit and Actual are in Unit: "ns" for latencies, "" otherwise.
+	Limit float64 `json:"limit"`
+	// Actual is null when the value could not be computed.
+	Actual *float64 `json:"actual"`
+	Unit   string   `json:"unit"`
+	Pass   bool     `json:"pass"`
+}
+
+// Formatter writes a report in one format.
+type Formatter func(w io.Writer, r *Report) error
+
+// formats is the one registry of formats.
+var formats = map[string]Formatter{
+	"text": Text,
+	"json": JSON,
+}
+
+// Lookup returns the formatter named, or an error that lists the names.
+func Lookup(name string) (Formatter, error) {
+	f, ok := formats[name]
+	if !ok {
+		return nil, fmt.Errorf("unknown format %q (formats: %s)", name, strings.Join(Formats(), ", "))
+	}
+	return f, nil
+}
+
+// Formats returns the format names, sorted.
+func Formats() []string {
+	var out []string
+	for n := range formats {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// JSON writes r as indented JSON.
+func JSON(w io.Writer, r *Report) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(r); err != nil {
+		return fmt.Errorf("json report: %w", err)
+	}
+	return nil
+}
+
+// ReadJSON reads a JSON report, refusing unknown fields and other schemas.
+func ReadJSON(rd io.Reader) (*Report, error) {
+	dec := json.NewDecoder(rd)
+	dec.DisallowUnknownFields()
+	var r Report
+	if err := dec.Decode(&r); err != nil {
+		return nil, fmt.Errorf("read report: %w", err)
+	}
+	if r.Schema != Schema {
+		return nil, fmt.Errorf("read report: schema %q: want %q", r.Schema, Schema)
+	}
+	return &r, nil
+}
+
+// WriteFile writes r to path in format f without ever leaving a partial
+// file: it writes a temporary file in the same directory, syncs it, and
+// renames it over path.
+func WriteFile(path string, r *Report, f Formatter) (err error) {
+	var buf bytes.Buffer
+	if err := f(&buf, r); err != nil {
+		return err
+	}
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("write report %s: %w", path, err)
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if _, err := tmp.Write(buf.Bytes()); err != nil {
+		return fmt.Errorf("write report %s: %w", path, err)
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		return fmt.Errorf("write report %s: %w", path, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		return fmt.Errorf("write report %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write report %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write report %s: %w", path, err)
+	}
+	return nil
+}
+
+// CheckWritable reports whether a report could be written to path, before
+// anything runs: its directory exists and path is not a directory.
+func CheckWritable(path string) error {
+	if path == "" {
+		return errors.New("output path is empty")
+	}
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return fmt.Errorf("output %q is a directory", path)
+	}
+	dir := filepath.Dir(path)
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("output %q: directory %q does not exist", path, dir)
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("output %q: %q is not a directory", path, dir)
+	}
+	return nil
+}
+
+// Float returns a pointer to v, or nil when v is NaN or infinite (JSON
+// has no such numbers).
+func Float(v float64) *float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return nil
+	}
+	return &v
+}

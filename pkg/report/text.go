@@ -1,0 +1,211 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// Text writes r for a person: a header line, one table of scenarios, one of
+// thresholds, each scenario's details, and a one-line verdict.
+func Text(w io.Writer, r *Report) error {
+	ew := &errWriter{w: w}
+	e := r.Environment
+	ew.printf("rustci-perf %s · %s %s/%s · %d CPUs, GOMAXPROCS %d", r.ToolVersion, e.GoVersion, e.OS, e.Arch, e.NumCPU, e.GOMAXPROCS)
+	if e.CPUModel != "" {
+		ew.printf(" · %s", e.CPUModel)
+	}
+	ew.printf("\nstarted %s, took %s\n\n", r.StartedAt.UTC().Format(time.RFC3339), Duration(float64(r.FinishedAt.Sub(r.StartedAt))))
+
+	// Numbers align right; the scenario column is padded by hand to stay
+	// left-aligned, which tabwriter cannot do per column.
+	width := len("SCENARIO")
+	for _, s := range r.Scenarios {
+		width = max(width, len(s.Name))
+	}
+	tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "%-*s\tOPS\tERRORS\tTHROUGHPUT\tP50\tP95\tP99\tMAX\tRESULT\t\n", width, "SCENARIO")
+	for _, s := range r.Scenarios {
+		l := s.Latency
+		fmt.Fprintf(tw, "%-*s\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t\n", width, s.Name, s.Ops, s.Errors,
+			Throughput(s.ThroughputOpsPerSec), Duration(float64(l.P50)), Duration(float64(l.P95)),
+			Duration(float64(l.P99)), Duration(float64(l.Max)), result(s))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+
+	tw = tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
+	ew.printf("\n")
+	fmt.Fprintln(tw, "SCENARIO\tTHRESHOLD\tACTUAL\tRESULT")
+	for _, s := range r.Scenarios {
+		for _, t := range s.Thresholds {
+			mark := "FAIL"
+			if t.Pass {
+				mark = "pass"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", s.Name, t.Expr, actual(t), mark)
+		}
+		if len(s.Thresholds) == 0 && s.Status != StatusPassed && s.Status != StatusFailed {
+			fmt.Fprintf(tw, "%s\t(not judged)\t-\t%s\n", s.Name, s.Status)
+		}
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+
+	for _, s := range r.Scenarios {
+		ew.printf("\n%s: %s\n", s.Name, s.Component)
+		ew.printf("  concurrency %d, %s, %d warmup ops excluded, %d latencies recorded over %s",
+			s.Concurrency, s.Mode, s.WarmupOps, s.Latency.Count, Duration(float64(s.DurationNS)))
+		if s.Latency.Clamped > 0 {
+			ew.printf(", %d clamped to the histogram's range", s.Latency.Clamped)
+		}
+		ew.printf("\n  latency: min %s, mean %s, stdev %s, p90 %s, p99.9 %s\n",
+			Duration(float64(s.Latency.Min)), Duration(s.Latency.Mean), Duration(s.Latency.Stdev),
+			Duration(float64(s.Latency.P90)), Duration(float64(s.Latency.P999)))
+		if len(s.Counters)+len(s.Metrics) > 0 {
+			ew.printf("  %s\n", figures(s))
+		}
+		if s.Error != "" {
+			ew.printf("  error: %s\n", s.Error)
+		}
+		for _, n := range s.Notes {
+			ew.printf("  note: %s\n", n)
+		}
+	}
+	ew.printf("\n%s\n", Verdict(r))
+	return ew.err
+}
+
+// Verdict is the report's one-line conclusion.
+func Verdict(r *Report) string {
+	held, total, errs := 0, 0, 0
+	for _, s := range r.Scenarios {
+		if s.Status == StatusError {
+			errs++
+		}
+		for _, t := range s.Thresholds {
+			total++
+			if t.Pass {
+				held++
+			}
+		}
+	}
+	n := len(r.Scenarios)
+	switch {
+	case r.Interrupted:
+		return fmt.Sprintf("INTERRUPTED: %d of %d thresholds held in the %d scenarios that ran", held, total, n)
+	case errs > 0:
+		return fmt.Sprintf("ERROR: %d of %d scenarios could not run; %d of %d thresholds held", errs, n, held, total)
+	case r.Passed:
+		return fmt.Sprintf("PASS: %d of %d thresholds held in %d scenarios", held, total, n)
+	}
+	return fmt.Sprintf("FAIL: %d of %d thresholds missed in %d scenarios", total-held, total, n)
+}
+
+func result(s Scenario) string {
+	if s.Status == StatusFailed {
+		return "FAIL"
+	}
+	if s.Status == StatusPassed {
+		return "pass"
+	}
+	return s.Status
+}
+
+// actual writes a threshold's actual value next to its limit's unit.
+func actual(t Threshold) string {
+	if t.Actual == nil {
+		return "n/a"
+	}
+	if t.Unit == "ns" {
+		return Duration(*t.Actual)
+	}
+	if t.Metric == "throughput" {
+		return Throughput(*t.Actual)
+	}
+	return Number(*t.Actual)
+}
+
+// figures writes counters and metrics as "name=value", sorted.
+func figures(s Scenario) string {
+	var parts []string
+	for k, v := range s.Counters {
+		parts = append(parts, k+"="+strconv.FormatInt(v, 10))
+	}
+	for k, v := range s.Metrics {
+		parts = append(parts, k+"="+Number(v))
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, " ")
+}
+
+// Duration writes nanoseconds in the report's one duration format: three
+// significant digits at most, in ns, µs, ms or s.
+func Duration(ns float64) string {
+	switch a := math.Abs(ns); {
+	case a < 1e3 && ns == math.Trunc(ns):
+		return strconv.FormatFloat(ns, 'f', 0, 64) + "ns"
+	case a < 1e3:
+		return sig(ns) + "ns"
+	case a < 1e6:
+		return sig(ns/1e3) + "µs"
+	case a < 1e9:
+		return sig(ns/1e6) + "ms"
+	}
+	return sig(ns/1e9) + "s"
+}
+
+// sig writes v with three significant digits, no exponent.
+func sig(v float64) string {
+	switch a := math.Abs(v); {
+	case a >= 100:
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	case a >= 10:
+		return strconv.FormatFloat(v, 'f', 1, 64)
+	}
+	return strconv.FormatFloat(v, 'f', 2, 64)
+}
+
+// Throughput writes operations per second, whole.
+func Throughput(v float64) string {
+	return strconv.FormatFloat(v, 'f', 0, 64) + " ops/s"
+}
+
+// Number writes a plain figure: whole numbers as such, others with four
+// significant digits.
+func Number(v float64) string {
+	if v == math.Trunc(v) && math.Abs(v) < 1e15 {
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	}
+	if math.Abs(v) >= 1000 {
+		return strconv.FormatFloat(v, 'f', 1, 64)
+	}
+	return strconv.FormatFloat(v, 'g', 4, 64)
+}
+
+// errWriter keeps the first write error, so a failed write is reported, not
+// swallowed.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) Write(p []byte) (int, error) {
+	if e.err != nil {
+		return 0, e.err
+	}
+	n, err := e.w.Write(p)
+	e.err = err
+	return n, err
+}
+
+func (e *errWriter) printf(format string, args ...any) {
+	fmt.Fprintf(e, format, args...)
+}

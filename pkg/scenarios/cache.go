@@ -1,0 +1,412 @@
+package scenarios
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"time"
+
+	"github.com/rustci/rustci-perf/pkg/cache"
+	"github.com/rustci/rustci-perf/pkg/config"
+	"github.com/rustci/rustci-perf/pkg/harness"
+)
+
+// tierCounters are the per-tier counters a cache scenario reports, each as
+// "<tier>_<name>" (l1_hits, ...), measured phase only.
+var tierCounters = []string{"hits", "misses", "sets", "sets_dropped", "sets_rejected", "evictions", "errors", "promotions"}
+
+// cacheMetrics returns the metric names of a cache scenario: its own, then
+// the tier counters of the tiers it runs on.
+func cacheMetrics(own ...string) []string {
+	out := append([]string(nil), own...)
+	for _, c := range tierCounters {
+		out = append(out, "l1_"+c)
+	}
+	return out
+}
+
+// rig is a cache under test, with its tiers' counters at the start of the
+// measured phase so that setup and warmup can be subtracted.
+type rig struct {
+	m    *cache.Manager
+	ttl  time.Duration
+	desc string
+	base []cache.TierStats
+}
+
+func newRig(s config.Settings) (*rig, error) {
+	l1, err := cache.NewL1(cache.L1Config{MaxCostBytes: s.Cache.L1.MaxCostBytes, NumCounters: s.Cache.L1.NumCounters})
+	if err != nil {
+		return nil, err
+	}
+	m, err := cache.New(l1)
+	if err != nil {
+		return nil, err
+	}
+	return &rig{
+		m:    m,
+		ttl:  time.Duration(s.Cache.TTL),
+		desc: fmt.Sprintf("cache: l1 ristretto (max cost %d bytes, %d counters), ttl %s", s.Cache.L1.MaxCostBytes, s.Cache.L1.NumCounters, time.Duration(s.Cache.TTL)),
+	}, nil
+}
+
+// mark waits for the writes of setup and warmup to land, then remembers the
+// tiers' counters; call it just before the measured phase.
+func (r *rig) mark() {
+	r.m.Wait()
+	r.base = r.m.Stats()
+}
+
+// fill writes every key with its value and waits until all are visible.
+// It waits every so often so that ristretto's set buffer never fills and
+// drops a write: the measured phase then starts from a known state.
+func (r *rig) fill(ctx context.Context, ks []string, vals [][]byte) error {
+	for i, k := range ks {
+		if err := r.m.Set(ctx, k, vals[i%len(vals)], r.ttl); err != nil {
+			return err
+		}
+		if i%1024 == 1023 {
+			r.m.Wait()
+		}
+	}
+	r.m.Wait()
+	return nil
+}
+
+// finish waits for pending writes, adds the tiers' measured-phase counters
+// to out, notes what a reader should know about them, and closes the cache.
+func (r *rig) finish(out *Outcome) error {
+	r.m.Wait()
+	for i, st := range r.m.Stats() {
+		var b cache.TierStats
+		if i < len(r.base) {
+			b = r.base[i]
+		}
+		p := st.Name + "_"
+		out.Counters[p+"hits"] = int64(st.Hits - b.Hits)
+		out.Counters[p+"misses"] = int64(st.Misses - b.Misses)
+		out.Counters[p+"sets"] = int64(st.Sets - b.Sets)
+		out.Counters[p+"sets_dropped"] = int64(st.SetsDropped - b.SetsDropped)
+		out.Counters[p+"sets_rejected"] = int64(st.SetsRejected - b.SetsRejected)
+		out.Counters[p+"evictions"] = int64(st.Evictions - b.Evictions)
+		out.Counters[p+"errors"] = int64(st.Errors - b.Errors)
+		out.Counters[p+"promotions"] = int64(st.Promotions - b.Promotions)
+		if d, rj := st.SetsDropped-b.SetsDropped, st.SetsRejected-b.SetsRejected; d+rj > 0 {
+			out.Notes = append(out.Notes, fmt.Sprintf("%s did not keep %d writes (%d dropped by ristretto's full set buffer, %d rejected by its admission policy); they are counted, not retried", st.Name, d+rj, d, rj))
+		}
+	}
+	out.Component = r.desc
+	return r.m.Close()
+}
+
+// outcome starts an Outcome for a harness result.
+func outcome(res *harness.Result) *Outcome {
+	return &Outcome{Result: res, Counters: map[string]int64{}, Metrics: map[string]float64{}}
+}
+
+var cacheWrite = &Scenario{
+	Name:    "cache-write",
+	Group:   "cache",
+	Summary: "Set of distinct keys (each worker its own), write-through to every tier",
+	Metrics: cacheMetrics(),
+	run:     runCacheWrite,
+}
+
+func runCacheWrite(ctx context.Context, s config.Settings) (*Outcome, error) {
+	r, err := newRig(s)
+	if err != nil {
+		return nil, err
+	}
+	vals := values(s.Seed, 256, s.ValueSize)
+	wkeys := make([][]string, s.Concurrency)
+	for w := range wkeys {
+		wkeys[w] = keys(fmt.Sprintf("w%d", w), calls(s, w))
+	}
+	hc := plan(s)
+	hc.BeforeMeasure = r.mark
+	res, err := harness.Run(ctx, hc, func(w int) harness.Op {
+		ks := wkeys[w]
+		return func(i int) error {
+			return r.m.Set(ctx, ks[i%len(ks)], vals[i%len(vals)], r.ttl)
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := outcome(res)
+	return out, r.finish(out)
+}
+
+var cacheRead = &Scenario{
+	Name:    "cache-read",
+	Group:   "cache",
+	Summary: "Get of keys written (and waited for) before the run; hit rate",
+	Metrics: cacheMetrics("hits", "misses", "hit_rate"),
+	run:     runCacheRead,
+}
+
+// readKeys is how many keys cache-read and latency write before measuring:
+// one per measured operation when the count is known.
+func readKeys(s config.Settings) int {
+	if s.Duration > 0 {
+		return keySpaceTimed
+	}
+	return s.Ops
+}
+
+func runCacheRead(ctx context.Context, s config.Settings) (*Outcome, error) {
+	r, err := newRig(s)
+	if err != nil {
+		return nil, err
+	}
+	ks := keys("k", readKeys(s))
+	if err := r.fill(ctx, ks, values(s.Seed, 256, s.ValueSize)); err != nil {
+		return nil, fmt.Errorf("fill: %w", err)
+	}
+	tallies := make([]tally, s.Concurrency)
+	hc := plan(s)
+	hc.BeforeMeasure = func() {
+		clear(tallies)
+		r.mark()
+	}
+	res, err := harness.Run(ctx, hc, func(w int) harness.Op {
+		t := &tallies[w]
+		// Workers start at evenly spaced keys and walk forward, so
+		// together they read every key once per pass.
+		start := w * len(ks) / s.Concurrency
+		return func(i int) error {
+			_, ok, err := r.m.Get(ctx, ks[(start+i)%len(ks)])
+			if ok {
+				t.hits++
+			} else if err == nil {
+				t.misses++
+			}
+			return err
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := outcome(res)
+	hitsMisses(out, sum(tallies))
+	return out, r.finish(out)
+}
+
+// hitsMisses adds the hit counters and rate of the measured reads.
+func hitsMisses(out *Outcome, t tally) {
+	out.Counters["hits"] = t.hits
+	out.Counters["misses"] = t.misses
+	out.Metrics["hit_rate"] = ratio(t.hits, t.hits+t.misses)
+}
+
+var concurrent = &Scenario{
+	Name:    "concurrent",
+	Group:   "concurrent",
+	Summary: "workers mixing writes (1 in 5) and reads of keys they wrote; every value read must be the one written",
+	Metrics: cacheMetrics("reads", "writes", "hits", "misses", "hit_rate", "integrity_violations"),
+	run:     runConcurrent,
+}
+
+// concurrentWriteEvery makes one operation in that many a write.
+const concurrentWriteEvery = 5
+
+// concurrentValueBudget bounds the bytes of distinct values concurrent keeps
+// to check reads against; past it, workers cycle over fewer keys.
+const concurrentValueBudget = 64 << 20
+
+func runConcurrent(ctx context.Context, s config.Settings) (*Outcome, error) {
+	r, err := newRig(s)
+	if err != nil {
+		return nil, err
+	}
+	// Each worker owns its keys, and each key always gets the same value,
+	// distinct from every other key's: whatever a read returns is either a
+	// miss or exactly that value, whatever the order in which ristretto
+	// applies writes. Anything else is an integrity violation.
+	perWorker := max(1, concurrentValueBudget/s.ValueSize/s.Concurrency)
+	wkeys := make([][]string, s.Concurrency)
+	wvals := make([][][]byte, s.Concurrency)
+	for w := range wkeys {
+		n := min(perWorker, calls(s, w)/concurrentWriteEvery+1)
+		wkeys[w] = keys(fmt.Sprintf("c%d", w), n)
+		wvals[w] = values(s.Seed+int64(w)+1, n, s.ValueSize)
+	}
+	type counts struct {
+		tally
+		reads, writes int64
+	}
+	tallies := make([]counts, s.Concurrency)
+	hc := plan(s)
+	hc.BeforeMeasure = func() {
+		clear(tallies)
+		r.mark()
+	}
+	res, err := harness.Run(ctx, hc, func(w int) harness.Op {
+		t := &tallies[w]
+		ks, vs := wkeys[w], wvals[w]
+		rng := rand.New(rand.NewPCG(uint64(s.Seed), uint64(w)))
+		written := 0
+		return func(i int) error {
+			if i%concurrentWriteEvery == 0 {
+				j := (i / concurrentWriteEvery) % len(ks)
+				written = max(written, j+1)
+				t.writes++
+				return r.m.Set(ctx, ks[j], vs[j], r.ttl)
+			}
+			j := rng.IntN(written)
+			t.reads++
+			v, ok, err := r.m.Get(ctx, ks[j])
+			switch {
+			case err != nil:
+				return err
+			case !ok:
+				t.misses++
+			case !bytes.Equal(v, vs[j]):
+				t.violations++
+				t.hits++
+			default:
+				t.hits++
+			}
+			return nil
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	var total counts
+	for _, t := range tallies {
+		total.tally = sum([]tally{total.tally, t.tally})
+		total.reads += t.reads
+		total.writes += t.writes
+	}
+	out := outcome(res)
+	hitsMisses(out, total.tally)
+	out.Counters["reads"] = total.reads
+	out.Counters["writes"] = total.writes
+	out.Counters["integrity_violations"] = total.violations
+	out.Notes = append(out.Notes, "a read may miss a key whose write ristretto has not applied yet; only a wrong value counts as a violation")
+	return out, r.finish(out)
+}
+
+var memory = &Scenario{
+	Name:    "memory",
+	Group:   "memory",
+	Summary: "stores distinct items; heap the cache retains per item and allocations per Set",
+	Metrics: cacheMetrics("items_stored", "heap_bytes", "heap_bytes_per_item", "allocs_per_op"),
+	run:     runMemory,
+}
+
+// settle collects garbage twice: the first cycle moves sync.Pool contents
+// (ristretto pools its read buffers) to the pools' victim caches, the second
+// frees them, so the live heap read next holds no leftovers of earlier runs.
+func settle() {
+	runtime.GC()
+	runtime.GC()
+}
+
+func runMemory(ctx context.Context, s config.Settings) (*Outcome, error) {
+	r, err := newRig(s)
+	if err != nil {
+		return nil, err
+	}
+	// Keys and values exist before the measured phase and the cache keeps
+	// references to them, not copies: the heap growth measured is what the
+	// cache itself adds per item.
+	vals := values(s.Seed, 256, s.ValueSize)
+	wkeys := make([][]string, s.Concurrency)
+	for w := range wkeys {
+		wkeys[w] = keys(fmt.Sprintf("m%d", w), calls(s, w))
+	}
+	var before, after runtime.MemStats
+	hc := plan(s)
+	hc.BeforeMeasure = func() {
+		r.mark()
+		settle()
+		runtime.ReadMemStats(&before)
+	}
+	hc.AfterMeasure = func() {
+		// Mallocs first: waiting and collecting allocate too.
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		after.Mallocs = m.Mallocs
+		r.m.Wait()
+		settle()
+		runtime.ReadMemStats(&m)
+		after.HeapAlloc = m.HeapAlloc
+	}
+	res, err := harness.Run(ctx, hc, func(w int) harness.Op {
+		ks := wkeys[w]
+		return func(i int) error {
+			return r.m.Set(ctx, ks[i%len(ks)], vals[i%len(vals)], r.ttl)
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := outcome(res)
+	if err := r.finish(out); err != nil {
+		return nil, err
+	}
+	stored := out.Counters["l1_sets"]
+	heap := int64(after.HeapAlloc) - int64(before.HeapAlloc)
+	out.Counters["items_stored"] = stored
+	out.Counters["heap_bytes"] = heap
+	out.Metrics["heap_bytes_per_item"] = ratio(heap, stored)
+	out.Metrics["allocs_per_op"] = ratio(int64(after.Mallocs-before.Mallocs), res.Ops+res.Errors)
+	out.Notes = append(out.Notes, fmt.Sprintf("heap_bytes_per_item is the live heap growth after GC over %d stored items; values (%d bytes each) were allocated before and are referenced, not copied", stored, s.ValueSize))
+	return out, nil
+}
+
+var latencyScenario = &Scenario{
+	Name:    "latency",
+	Group:   "latency",
+	Summary: "latency distribution of a cache mix: 90% Get, 10% Set over keys written before, random keys",
+	Metrics: cacheMetrics("hits", "misses", "hit_rate"),
+	run:     runLatency,
+}
+
+// latencyReadRatio is the share of reads in the latency scenario's mix.
+const latencyReadRatio = 0.9
+
+func runLatency(ctx context.Context, s config.Settings) (*Outcome, error) {
+	r, err := newRig(s)
+	if err != nil {
+		return nil, err
+	}
+	ks := keys("k", readKeys(s))
+	vals := values(s.Seed, 256, s.ValueSize)
+	if err := r.fill(ctx, ks, vals); err != nil {
+		return nil, fmt.Errorf("fill: %w", err)
+	}
+	tallies := make([]tally, s.Concurrency)
+	hc := plan(s)
+	hc.BeforeMeasure = func() {
+		clear(tallies)
+		r.mark()
+	}
+	res, err := harness.Run(ctx, hc, func(w int) harness.Op {
+		t := &tallies[w]
+		rng := rand.New(rand.NewPCG(uint64(s.Seed), uint64(w)))
+		return func(int) error {
+			k := ks[rng.IntN(len(ks))]
+			if rng.Float64() >= latencyReadRatio {
+				return r.m.Set(ctx, k, vals[rng.IntN(len(vals))], r.ttl)
+			}
+			_, ok, err := r.m.Get(ctx, k)
+			if ok {
+				t.hits++
+			} else if err == nil {
+				t.misses++
+			}
+			return err
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := outcome(res)
+	hitsMisses(out, sum(tallies))
+	return out, r.finish(out)
+}

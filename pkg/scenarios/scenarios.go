@@ -1,0 +1,226 @@
+// Package scenarios defines the named workloads rustci-perf runs against its
+// built-in components, and the groups that select several at once.
+//
+// A Scenario sets its component up, hands the harness one Op per worker, and
+// returns an Outcome: the harness Result plus the counters and derived
+// metrics only it can know (hit rate, integrity violations, admission error).
+// Counters are kept per worker and summed after the run, so the hot path
+// shares nothing; figures from a scenario's setup and warmup are excluded.
+package scenarios
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/rustci/rustci-perf/pkg/config"
+	"github.com/rustci/rustci-perf/pkg/harness"
+)
+
+// Scenario is one named workload.
+type Scenario struct {
+	Name  string
+	Group string
+	// Summary says in one line what it measures.
+	Summary string
+	// Metrics names the figures it reports beyond the Common ones; a
+	// threshold may name any of both.
+	Metrics []string
+	run     func(ctx context.Context, s config.Settings) (*Outcome, error)
+}
+
+// Common are the metrics every scenario has: the harness's figures and the
+// latency distribution (whose percentiles, p50 or p(99.9), are implied).
+var Common = []string{"ops", "errors", "throughput", "duration", "min", "mean", "stdev", "max"}
+
+// HasMetric reports whether sc reports the metric named (percentiles, named
+// by the threshold language as "p…", always exist).
+func (sc *Scenario) HasMetric(name string) bool {
+	return contains(Common, name) || contains(sc.Metrics, name)
+}
+
+// Outcome is what one run of a scenario measured.
+type Outcome struct {
+	*harness.Result
+	// Component describes what was measured, as "cache: l1 ristretto 64MiB".
+	Component string
+	// Counters are counts over the measured phase (hits, misses, ...).
+	Counters map[string]int64
+	// Metrics are figures derived from counts (hit_rate, ...).
+	Metrics map[string]float64
+	// Notes say what a reader needs to trust the figures.
+	Notes []string
+}
+
+// Run runs sc with settings s.
+func (sc *Scenario) Run(ctx context.Context, s config.Settings) (*Outcome, error) {
+	out, err := sc.run(ctx, s)
+	if err != nil {
+		return nil, fmt.Errorf("scenario %s: %w", sc.Name, err)
+	}
+	return out, nil
+}
+
+// registry holds every scenario in the order "all" runs them.
+var registry = []*Scenario{cacheWrite, cacheRead, limiterScenario, concurrent, memory, latencyScenario}
+
+// All returns every scenario, in run order.
+func All() []*Scenario { return append([]*Scenario(nil), registry...) }
+
+// Names returns every scenario's name, in run order.
+func Names() []string {
+	out := make([]string, len(registry))
+	for i, sc := range registry {
+		out[i] = sc.Name
+	}
+	return out
+}
+
+// Lookup returns the scenario named.
+func Lookup(name string) (*Scenario, bool) {
+	for _, sc := range registry {
+		if sc.Name == name {
+			return sc, true
+		}
+	}
+	return nil, false
+}
+
+// Groups maps each group name, "all" included, to its scenarios in run order.
+func Groups() map[string][]*Scenario {
+	g := map[string][]*Scenario{"all": All()}
+	for _, sc := range registry {
+		g[sc.Group] = append(g[sc.Group], sc)
+	}
+	return g
+}
+
+// Select resolves scenario and group names to scenarios, each once, in run
+// order. An unknown name is an error that lists the known ones.
+func Select(names []string) ([]*Scenario, error) {
+	groups := Groups()
+	want := map[*Scenario]bool{}
+	for _, n := range names {
+		if sc, ok := Lookup(n); ok {
+			want[sc] = true
+			continue
+		}
+		g, ok := groups[n]
+		if !ok {
+			return nil, fmt.Errorf("unknown scenario or group %q (scenarios: %s; groups: %s)",
+				n, strings.Join(Names(), ", "), strings.Join(GroupNames(), ", "))
+		}
+		for _, sc := range g {
+			want[sc] = true
+		}
+	}
+	var out []*Scenario
+	for _, sc := range registry {
+		if want[sc] {
+			out = append(out, sc)
+		}
+	}
+	return out, nil
+}
+
+// GroupNames returns the group names, sorted.
+func GroupNames() []string {
+	var out []string
+	for g := range Groups() {
+		out = append(out, g)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// plan turns settings into a harness configuration.
+func plan(s config.Settings) harness.Config {
+	return harness.Config{
+		Workers:        s.Concurrency,
+		Ops:            s.Ops,
+		Duration:       s.Duration,
+		WarmupOps:      s.Warmup.Ops,
+		WarmupDuration: s.Warmup.Duration,
+	}
+}
+
+// keySpaceTimed is the number of distinct keys a time-bound run cycles
+// through, since its operation count is not known in advance.
+const keySpaceTimed = 1 << 16
+
+// calls returns how many times worker w of a run will call its Op when that
+// is known (count-bound: its share of the warmup and of the measured ops),
+// else the share of keySpaceTimed. It is at least 1.
+func calls(s config.Settings, w int) int {
+	n := 0
+	if s.Duration == 0 && s.Warmup.Duration == 0 {
+		n = harness.Share(s.Warmup.Ops, s.Concurrency, w) + harness.Share(s.Ops, s.Concurrency, w)
+	} else {
+		n = harness.Share(keySpaceTimed, s.Concurrency, w)
+	}
+	return max(n, 1)
+}
+
+// keys returns n keys "prefix:0" ... so a run can use them without
+// formatting on the hot path.
+func keys(prefix string, n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = prefix + ":" + strconv.Itoa(i)
+	}
+	return out
+}
+
+// values returns n pseudo-random values of size bytes, reproducible from seed.
+func values(seed int64, n, size int) [][]byte {
+	r := rand.New(rand.NewPCG(uint64(seed), 0x5eed))
+	out := make([][]byte, n)
+	for i := range out {
+		v := make([]byte, size)
+		for j := range v {
+			v[j] = byte(r.Uint32())
+		}
+		out[i] = v
+	}
+	return out
+}
+
+// tally is one worker's counters. The padding keeps two workers' tallies,
+// which sit next to each other in a slice, off one cache line.
+type tally struct {
+	hits, misses, allowed, denied, violations int64
+	_                                         [24]byte
+}
+
+// sum adds up every worker's tallies.
+func sum(ts []tally) tally {
+	var t tally
+	for _, x := range ts {
+		t.hits += x.hits
+		t.misses += x.misses
+		t.allowed += x.allowed
+		t.denied += x.denied
+		t.violations += x.violations
+	}
+	return t
+}
+
+// ratio is a/b, or 0 when b is 0.
+func ratio(a, b int64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
+}

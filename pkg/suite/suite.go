@@ -1,0 +1,339 @@
+// Package suite turns a selection of scenarios, a configuration and
+// command-line thresholds into a validated Plan, runs it, and judges the
+// results into a report.Report.
+//
+// Everything a user can get wrong is checked by NewPlan, before anything
+// runs: unknown names, bad settings, thresholds that do not parse, name an
+// unknown scope, or a metric no selected scenario reports.
+package suite
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/rustci/rustci-perf/pkg/config"
+	"github.com/rustci/rustci-perf/pkg/report"
+	"github.com/rustci/rustci-perf/pkg/scenarios"
+	"github.com/rustci/rustci-perf/pkg/threshold"
+)
+
+// Options describe a run.
+type Options struct {
+	// Names are scenario or group names, as typed.
+	Names []string
+	// Config is the loaded configuration (config.Load).
+	Config *config.Config
+	// Flags override the configuration for every selected scenario.
+	Flags config.Params
+	// Thresholds are added to the configured ones ("cache-read:p99<2ms").
+	Thresholds []string
+	// Version is written into the report.
+	Version string
+	// Progress, when not nil, gets a line as each scenario starts.
+	Progress io.Writer
+}
+
+// Plan is a validated run: scenarios in order, each with its settings and
+// thresholds.
+type Plan struct {
+	items    []item
+	version  string
+	progress io.Writer
+}
+
+type item struct {
+	sc         *scenarios.Scenario
+	settings   config.Settings
+	thresholds []threshold.Threshold
+}
+
+// NewPlan validates o. Its errors are the user's: each names the bad value.
+func NewPlan(o Options) (*Plan, error) {
+	if len(o.Names) == 0 {
+		return nil, fmt.Errorf("no scenario named (scenarios: %s; groups: %s)",
+			strings.Join(scenarios.Names(), ", "), strings.Join(scenarios.GroupNames(), ", "))
+	}
+	selected, err := scenarios.Select(o.Names)
+	if err != nil {
+		return nil, err
+	}
+	// Configured thresholds are checked for every scenario, selected or
+	// not, so a typo in a config file fails every run, not just some.
+	p := &Plan{version: o.Version, progress: o.Progress}
+	byName := map[string]*item{}
+	for _, sc := range scenarios.All() {
+		s, err := o.Config.Settings(sc.Name, o.Flags)
+		if err != nil {
+			return nil, err
+		}
+		it := &item{sc: sc, settings: s}
+		for _, expr := range s.Thresholds {
+			t, err := threshold.Parse(expr)
+			if err != nil {
+				return nil, fmt.Errorf("config: scenarios.%s.thresholds: %w", sc.Name, err)
+			}
+			if t.Scope != "" && t.Scope != sc.Name && t.Scope != sc.Group {
+				return nil, fmt.Errorf("config: scenarios.%s.thresholds: %q: scope %q is not this scenario", sc.Name, expr, t.Scope)
+			}
+			if err := checkMetrics(t, sc); err != nil {
+				return nil, fmt.Errorf("config: scenarios.%s.thresholds: %w", sc.Name, err)
+			}
+			it.thresholds = append(it.thresholds, t)
+		}
+		byName[sc.Name] = it
+	}
+	for _, sc := range selected {
+		p.items = append(p.items, *byName[sc.Name])
+	}
+	for _, expr := range o.Thresholds {
+		if err := p.addThreshold(expr); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+// addThreshold parses a command-line threshold and gives it to the selected
+// scenarios it applies to: those of its scope, or, unscoped, every selected
+// scenario that reports its metric.
+func (p *Plan) addThreshold(expr string) error {
+	t, err := threshold.Parse(expr)
+	if err != nil {
+		return err
+	}
+	groups := scenarios.Groups()
+	if t.Scope != "" {
+		_, isScenario := scenarios.Lookup(t.Scope)
+		if _, isGroup := groups[t.Scope]; !isScenario && !isGroup {
+			return fmt.Errorf("threshold %q: unknown scope %q (scenarios: %s; groups: %s)", expr, t.Scope,
+				strings.Join(scenarios.Names(), ", "), strings.Join(scenarios.GroupNames(), ", "))
+		}
+	}
+	matched := 0
+	for i := range p.items {
+		it := &p.items[i]
+		if t.Scope != "" && t.Scope != it.sc.Name && t.Scope != it.sc.Group && t.Scope != "all" {
+			continue
+		}
+		err := checkMetrics(t, it.sc)
+		if err != nil && t.Scope != "" {
+			return err
+		}
+		if err == nil {
+			it.thresholds = append(it.thresholds, t)
+			matched++
+		}
+	}
+	if matched > 0 {
+		return nil
+	}
+	if t.Scope != "" {
+		return fmt.Errorf("threshold %q: scope %q selects none of the scenarios being run (%s)", expr, t.Scope, strings.Join(p.Names(), ", "))
+	}
+	return fmt.Errorf("threshold %q: no scenario being run (%s) reports %s", expr, strings.Join(p.Names(), ", "), metricNames(t))
+}
+
+// checkMetrics reports a metric of t that sc does not report.
+func checkMetrics(t threshold.Threshold, sc *scenarios.Scenario) error {
+	for _, m := range t.Metrics() {
+		if m.Quantile == 0 && !sc.HasMetric(m.Name) {
+			known := append(append([]string(nil), scenarios.Common...), sc.Metrics...)
+			return fmt.Errorf("threshold %q: scenario %s has no metric %q (metrics: %s, and percentiles such as p99 or p(99.9))",
+				t.Expr, sc.Name, m.Name, strings.Join(known, ", "))
+		}
+	}
+	return nil
+}
+
+func metricNames(t threshold.Threshold) string {
+	var out []string
+	for _, m := range t.Metrics() {
+		out = append(out, m.Name)
+	}
+	return strings.Join(out, " and ")
+}
+
+// Names returns the planned scenarios' names, in run order.
+func (p *Plan) Names() []string {
+	out := make([]string, len(p.items))
+	for i, it := range p.items {
+		out[i] = it.sc.Name
+	}
+	return out
+}
+
+// Run runs the plan. It always returns a report: a scenario that fails to
+// run is recorded as an error and the next one runs; when ctx ends, the
+// scenario under way is recorded as interrupted and no other starts.
+func (p *Plan) Run(ctx context.Context) *report.Report {
+	r := &report.Report{
+		Schema:      report.Schema,
+		ToolVersion: p.version,
+		StartedAt:   time.Now(),
+		Environment: Environment(),
+		Scenarios:   []report.Scenario{},
+	}
+	for _, it := range p.items {
+		if ctx.Err() != nil {
+			r.Interrupted = true
+			break
+		}
+		if p.progress != nil {
+			fmt.Fprintf(p.progress, "rustci-perf: running %s (%s)\n", it.sc.Name, describe(it.settings))
+		}
+		s := p.runOne(ctx, it)
+		if s.Status == report.StatusInterrupted {
+			r.Interrupted = true
+		}
+		r.Scenarios = append(r.Scenarios, s)
+	}
+	r.FinishedAt = time.Now()
+	r.Passed = !r.Interrupted
+	for _, s := range r.Scenarios {
+		r.Passed = r.Passed && s.Passed
+	}
+	return r
+}
+
+// describe says how a scenario is about to run.
+func describe(s config.Settings) string {
+	load := fmt.Sprintf("%d ops", s.Ops)
+	if s.Duration > 0 {
+		load = s.Duration.String()
+	}
+	return fmt.Sprintf("%s, %d workers, warmup %s", load, s.Concurrency, s.Warmup)
+}
+
+func (p *Plan) runOne(ctx context.Context, it item) report.Scenario {
+	s := report.Scenario{
+		Name:        it.sc.Name,
+		Group:       it.sc.Group,
+		Mode:        "closed-loop",
+		Concurrency: it.settings.Concurrency,
+		Counters:    map[string]int64{},
+		Metrics:     map[string]float64{},
+		Thresholds:  []report.Threshold{},
+	}
+	out, err := it.sc.Run(ctx, it.settings)
+	if err != nil {
+		s.Status, s.Error = report.StatusError, err.Error()
+		return s
+	}
+	s.Component = out.Component
+	s.Ops, s.Errors, s.WarmupOps = out.Ops, out.Errors, out.WarmupOps
+	s.DurationNS = int64(out.Duration)
+	s.ThroughputOpsPerSec = out.Throughput()
+	s.Latency = latencyOf(out)
+	for k, v := range out.Counters {
+		s.Counters[k] = v
+	}
+	for k, v := range out.Metrics {
+		s.Metrics[k] = v
+	}
+	s.Notes = out.Notes
+	if out.Errors > 0 {
+		s.Notes = append(s.Notes, fmt.Sprintf("%d operations failed and are not in ops, throughput or latency; the first: %v", out.Errors, out.FirstError))
+	}
+	if out.Interrupted {
+		s.Status = report.StatusInterrupted
+		s.Notes = append(s.Notes, "interrupted: figures cover the operations that ran; thresholds were not judged")
+		return s
+	}
+	s.Passed = true
+	src := source(out)
+	for _, t := range it.thresholds {
+		o := threshold.Eval(t, src)
+		rt := report.Threshold{Expr: t.Expr, Metric: metricNames(t), Op: string(t.Op), Limit: t.Limit, Actual: report.Float(o.Actual), Pass: o.Pass}
+		if t.Right != nil {
+			rt.Metric = t.Left.Name + "/" + t.Right.Name
+		}
+		if t.IsLatency() {
+			rt.Unit = "ns"
+		}
+		s.Thresholds = append(s.Thresholds, rt)
+		s.Passed = s.Passed && o.Pass
+	}
+	s.Status = report.StatusFailed
+	if s.Passed {
+		s.Status = report.StatusPassed
+	}
+	return s
+}
+
+func latencyOf(out *scenarios.Outcome) report.Latency {
+	l := out.Latency.Summary()
+	return report.Latency{
+		Count: l.Count, Clamped: l.Clamped,
+		Min: int64(l.Min), Mean: l.Mean, Stdev: l.Stdev,
+		P50: int64(l.P50), P90: int64(l.P90), P95: int64(l.P95),
+		P99: int64(l.P99), P999: int64(l.P999), Max: int64(l.Max),
+	}
+}
+
+// source gives thresholds the figures of one outcome. Latency figures do
+// not exist when no operation succeeded.
+func source(out *scenarios.Outcome) threshold.Source {
+	return func(m threshold.Metric) (float64, bool) {
+		has := out.Latency.Count() > 0
+		if m.Quantile > 0 {
+			return float64(out.Latency.Quantile(m.Quantile)), has
+		}
+		l := out.Latency.Summary()
+		switch m.Name {
+		case "ops":
+			return float64(out.Ops), true
+		case "errors":
+			return float64(out.Errors), true
+		case "throughput":
+			return out.Throughput(), true
+		case "duration":
+			return float64(out.Duration), true
+		case "min":
+			return float64(l.Min), has
+		case "mean":
+			return l.Mean, has
+		case "stdev":
+			return l.Stdev, has
+		case "max":
+			return float64(l.Max), has
+		}
+		if v, ok := out.Metrics[m.Name]; ok {
+			return v, true
+		}
+		v, ok := out.Counters[m.Name]
+		return float64(v), ok
+	}
+}
+
+// Environment describes this machine.
+func Environment() report.Environment {
+	host, _ := os.Hostname()
+	return report.Environment{
+		GoVersion:  runtime.Version(),
+		OS:         runtime.GOOS,
+		Arch:       runtime.GOARCH,
+		GOMAXPROCS: runtime.GOMAXPROCS(0),
+		NumCPU:     runtime.NumCPU(),
+		CPUModel:   cpuModel(),
+		Hostname:   host,
+	}
+}
+
+// cpuModel reads the first "model name" of /proc/cpuinfo; "" elsewhere.
+func cpuModel() string {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return ""
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}

@@ -1,0 +1,355 @@
+// Package threshold is the small language in which pass/fail limits on a
+// scenario's figures are written: "p99<10ms", "cache-read:hit_rate>0.95".
+//
+// An expression is [SCOPE:] METRIC [/ METRIC] OP NUMBER [UNIT]. SCOPE names a
+// scenario or group. METRIC is a name (mean, throughput, hit_rate, errors, a
+// scenario's counter), a percentile (p50, p99, p999 for 99.9, or p(99.95)),
+// and a ratio of two metrics is unitless (p99/p50<20). OP is one of < <= > >=
+// == !=. A latency metric's limit needs a unit (ns, us, µs, ms, s); any other
+// metric's must not have one. Parse checks the syntax; whether a scenario has
+// the metric is checked by the caller, which knows the scenarios.
+package threshold
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Op is a comparison.
+type Op string
+
+// The comparisons, longest first so "<=" is not read as "<".
+const (
+	LE Op = "<="
+	GE Op = ">="
+	EQ Op = "=="
+	NE Op = "!="
+	LT Op = "<"
+	GT Op = ">"
+)
+
+var ops = []Op{LE, GE, EQ, NE, LT, GT}
+
+// Metric names one figure of a scenario.
+type Metric struct {
+	// Name is canonical: "p99.9" for p999 and p(99.9) alike.
+	Name string
+	// Quantile is in (0, 1] for a percentile, 0 otherwise.
+	Quantile float64
+}
+
+// The metrics other than percentiles whose values are durations in
+// nanoseconds, so that their limits need a unit; duration is the measured
+// wall time, the others describe the latency distribution.
+var latencyNames = map[string]bool{"min": true, "mean": true, "stdev": true, "max": true, "duration": true}
+
+// IsLatency reports whether m's value is a duration.
+func (m Metric) IsLatency() bool { return m.Quantile > 0 || latencyNames[m.Name] }
+
+// Threshold is one parsed expression.
+type Threshold struct {
+	// Expr is the expression as written, trimmed.
+	Expr string
+	// Scope is the scenario or group it applies to; empty for all.
+	Scope string
+	Left  Metric
+	// Right is the divisor of a ratio, nil otherwise.
+	Right *Metric
+	Op    Op
+	// Limit is in the metric's base unit: nanoseconds for latencies.
+	Limit float64
+}
+
+// IsLatency reports whether the compared value is a duration.
+func (t Threshold) IsLatency() bool { return t.Right == nil && t.Left.IsLatency() }
+
+// Metrics returns the metrics t reads.
+func (t Threshold) Metrics() []Metric {
+	if t.Right != nil {
+		return []Metric{t.Left, *t.Right}
+	}
+	return []Metric{t.Left}
+}
+
+// Error is a parse error: it quotes the expression and says where.
+type Error struct {
+	Expr string
+	// Col is the 1-based column (in bytes) of the problem.
+	Col int
+	Msg string
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("threshold %q: column %d: %s", e.Expr, e.Col, e.Msg)
+}
+
+var units = map[string]time.Duration{
+	"ns": time.Nanosecond, "us": time.Microsecond, "µs": time.Microsecond,
+	"ms": time.Millisecond, "s": time.Second,
+}
+
+// Parse reads one expression.
+func Parse(expr string) (Threshold, error) {
+	raw := expr
+	expr = strings.TrimSpace(expr)
+	lead := strings.Index(raw, expr) // columns count in the original
+	p := &parser{s: expr, orig: raw, off: lead}
+	t := Threshold{Expr: expr}
+	if expr == "" {
+		return t, p.fail(0, "empty expression")
+	}
+
+	// The scope is what stands before the first ':'.
+	if i := strings.IndexByte(expr, ':'); i >= 0 {
+		t.Scope = strings.TrimSpace(expr[:i])
+		if !isName(t.Scope) {
+			return t, p.fail(0, fmt.Sprintf("scope %q: want a scenario or group name", t.Scope))
+		}
+		p.pos = i + 1
+	}
+
+	var err error
+	if t.Left, err = p.metric(); err != nil {
+		return t, err
+	}
+	p.space()
+	if p.peek() == '/' {
+		p.pos++
+		r, err := p.metric()
+		if err != nil {
+			return t, err
+		}
+		t.Right = &r
+		p.space()
+	}
+
+	opAt := p.pos
+	for _, o := range ops {
+		if strings.HasPrefix(p.s[p.pos:], string(o)) {
+			t.Op = o
+			p.pos += len(o)
+			break
+		}
+	}
+	if t.Op == "" {
+		return t, p.fail(opAt, "want a comparison (< <= > >= == !=) after the metric")
+	}
+
+	p.space()
+	numAt := p.pos
+	end := p.pos
+	for end < len(p.s) && strings.ContainsRune("0123456789.+-eE", rune(p.s[end])) {
+		// An 'e' counts as an exponent only when a digit follows it.
+		if (p.s[end] == 'e' || p.s[end] == 'E') && (end+1 >= len(p.s) || !strings.ContainsRune("0123456789+-", rune(p.s[end+1]))) {
+			break
+		}
+		end++
+	}
+	if end == numAt {
+		return t, p.fail(numAt, fmt.Sprintf("want a number after %q", t.Op))
+	}
+	v, perr := strconv.ParseFloat(p.s[numAt:end], 64)
+	if perr != nil || math.IsInf(v, 0) || math.IsNaN(v) {
+		return t, p.fail(numAt, fmt.Sprintf("%q is not a number", p.s[numAt:end]))
+	}
+	p.pos = end
+	p.space()
+	unitAt := p.pos
+	unit := strings.TrimSpace(p.s[p.pos:])
+
+	switch {
+	case t.IsLatency() && unit == "":
+		return t, p.fail(unitAt, fmt.Sprintf("%s is a latency: give the limit a unit (ns, us, ms, s), as in %s%s%gms", t.Left.Name, t.Left.Name, t.Op, v))
+	case t.IsLatency():
+		u, ok := units[unit]
+		if !ok {
+			return t, p.fail(unitAt, fmt.Sprintf("unknown unit %q: want ns, us, µs, ms or s", unit))
+		}
+		v *= float64(u)
+	case unit != "":
+		return t, p.fail(unitAt, fmt.Sprintf("unexpected %q: %s takes a plain number", unit, describe(t)))
+	}
+	t.Limit = v
+	return t, nil
+}
+
+func describe(t Threshold) string {
+	if t.Right != nil {
+		return "a ratio"
+	}
+	return t.Left.Name
+}
+
+type parser struct {
+	s    string
+	orig string
+	off  int // offset of s in orig
+	pos  int
+}
+
+func (p *parser) fail(at int, msg string) error {
+	return &Error{Expr: p.orig, Col: p.off + at + 1, Msg: msg}
+}
+
+func (p *parser) peek() byte {
+	if p.pos < len(p.s) {
+		return p.s[p.pos]
+	}
+	return 0
+}
+
+func (p *parser) space() {
+	for p.pos < len(p.s) && (p.s[p.pos] == ' ' || p.s[p.pos] == '\t') {
+		p.pos++
+	}
+}
+
+// metric reads a name, pNN or p(X).
+func (p *parser) metric() (Metric, error) {
+	p.space()
+	at := p.pos
+	if strings.HasPrefix(p.s[p.pos:], "p(") {
+		end := strings.IndexByte(p.s[p.pos:], ')')
+		if end < 0 {
+			return Metric{}, p.fail(at, "unclosed p(: want p(99.9)")
+		}
+		arg := strings.TrimSpace(p.s[p.pos+2 : p.pos+end])
+		q, err := percentile(arg)
+		if err != nil {
+			return Metric{}, p.fail(at+2, err.Error())
+		}
+		p.pos += end + 1
+		return q, nil
+	}
+	end := p.pos
+	for end < len(p.s) && isMetricByte(p.s[end]) {
+		end++
+	}
+	name := p.s[p.pos:end]
+	if name == "" {
+		if p.pos < len(p.s) {
+			return Metric{}, p.fail(at, fmt.Sprintf("want a metric name, not %q", p.s[p.pos:p.pos+1]))
+		}
+		return Metric{}, p.fail(at, "want a metric name")
+	}
+	p.pos = end
+	if len(name) > 1 && name[0] == 'p' && allDigits(strings.Replace(name[1:], ".", "", 1)) {
+		m, err := shortPercentile(name)
+		if err != nil {
+			return Metric{}, p.fail(at, err.Error())
+		}
+		return m, nil
+	}
+	if !isName(name) {
+		return Metric{}, p.fail(at, fmt.Sprintf("%q is not a metric name", name))
+	}
+	return Metric{Name: name}, nil
+}
+
+// shortPercentile reads p50, p99 (whole percentiles 1..99), p99.9, and p999,
+// p9999 (99.9, 99.99: the 9s after the first two are decimals).
+func shortPercentile(name string) (Metric, error) {
+	d := name[1:]
+	switch {
+	case strings.Contains(d, "."):
+		return percentile(d)
+	case len(d) <= 2 && d != "0" && d != "00":
+		return percentile(d)
+	case strings.Trim(d, "9") == "" && len(d) <= 6:
+		return percentile(d[:2] + "." + d[2:])
+	}
+	return Metric{}, fmt.Errorf("%s is ambiguous: write p(NN.N), for example p(99.9)", name)
+}
+
+// percentile reads a percentile in (0, 100].
+func percentile(s string) (Metric, error) {
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(v) || v <= 0 || v > 100 {
+		return Metric{}, fmt.Errorf("percentile %q: want a number in (0, 100]", s)
+	}
+	return Metric{Name: "p" + strconv.FormatFloat(v, 'f', -1, 64), Quantile: v / 100}, nil
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// isMetricByte reports whether c may stand in a metric name as scanned:
+// letters (upper case too, to be refused with the whole name), digits, '_',
+// and '.' for p99.9.
+func isMetricByte(c byte) bool {
+	return c == '_' || c == '.' || ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') || ('0' <= c && c <= '9')
+}
+
+// isName reports whether s is a lower-case identifier such as hit_rate or
+// cache-read: a letter, then letters, digits, '_' or '-'.
+func isName(s string) bool {
+	if s == "" || s[0] < 'a' || s[0] > 'z' {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		c := s[i]
+		if !(c == '_' || c == '-' || ('a' <= c && c <= 'z') || ('0' <= c && c <= '9')) {
+			return false
+		}
+	}
+	return true
+}
+
+// Source gives the value of a metric for one scenario run; ok is false when
+// the run has no such metric.
+type Source func(m Metric) (v float64, ok bool)
+
+// Outcome is a threshold judged against a run.
+type Outcome struct {
+	Threshold
+	// Actual is the compared value (a ratio for ratios); NaN when it could
+	// not be computed (a metric missing, or a ratio over zero).
+	Actual float64
+	Pass   bool
+}
+
+// Eval judges t against src. A value that cannot be computed fails.
+func Eval(t Threshold, src Source) Outcome {
+	o := Outcome{Threshold: t, Actual: math.NaN()}
+	l, ok := src(t.Left)
+	if !ok {
+		return o
+	}
+	if t.Right != nil {
+		r, ok := src(*t.Right)
+		if !ok || r == 0 {
+			return o
+		}
+		l /= r
+	}
+	o.Actual = l
+	o.Pass = compare(l, t.Op, t.Limit)
+	return o
+}
+
+func compare(a float64, op Op, b float64) bool {
+	switch op {
+	case LT:
+		return a < b
+	case LE:
+		return a <= b
+	case GT:
+		return a > b
+	case GE:
+		return a >= b
+	case EQ:
+		return a == b
+	case NE:
+		return a != b
+	}
+	return false
+}
