@@ -63,11 +63,11 @@ func (r *Recorder) Count() int64 { return r.h.TotalCount() }
 // Clamped is the number of values that were outside the range and clamped.
 func (r *Recorder) Clamped() int64 { return r.clamped }
 
-// Quantile returns the value at quantile q in [0, 1] (0.99 for p99).
-// hdrhistogram-go takes percentiles in [0, 100]; this is the one place that
-// converts. An empty recorder returns 0.
-func (r *Recorder) Quantile(q float64) time.Duration {
-	return time.Duration(r.h.ValueAtQuantile(q * 100))
+// Percentile returns the value at percentile p in [0, 100] (99.9 for
+// p99.9). hdrhistogram-go's ValueAtQuantile takes the same scale despite its
+// name; this is the one place that calls it. An empty recorder returns 0.
+func (r *Recorder) Percentile(p float64) time.Duration {
+	return time.Duration(r.h.ValueAtQuantile(p))
 }
 
 // Summary returns the standard figures of the distribution.
@@ -81,11 +81,11 @@ func (r *Recorder) Summary() Summary {
 		Min:     time.Duration(r.h.Min()),
 		Mean:    r.h.Mean(),
 		Stdev:   r.h.StdDev(),
-		P50:     r.Quantile(0.50),
-		P90:     r.Quantile(0.90),
-		P95:     r.Quantile(0.95),
-		P99:     r.Quantile(0.99),
-		P999:    r.Quantile(0.999),
+		P50:     r.Percentile(50),
+		P90:     r.Percentile(90),
+		P95:     r.Percentile(95),
+		P99:     r.Percentile(99),
+		P999:    r.Percentile(99.9),
 		Max:     time.Duration(r.h.Max()),
 	}
 }

@@ -141,7 +141,7 @@ func (p *Plan) addThreshold(expr string) error {
 // checkMetrics reports a metric of t that sc does not report.
 func checkMetrics(t threshold.Threshold, sc *scenarios.Scenario) error {
 	for _, m := range t.Metrics() {
-		if m.Quantile == 0 && !sc.HasMetric(m.Name) {
+		if m.Percentile == 0 && !sc.HasMetric(m.Name) {
 			known := append(append([]string(nil), scenarios.Common...), sc.Metrics...)
 			return fmt.Errorf("threshold %q: scenario %s has no metric %q (metrics: %s, and percentiles such as p99 or p(99.9))",
 				t.Expr, sc.Name, m.Name, strings.Join(known, ", "))
@@ -280,8 +280,8 @@ func latencyOf(out *scenarios.Outcome) report.Latency {
 func source(out *scenarios.Outcome) threshold.Source {
 	return func(m threshold.Metric) (float64, bool) {
 		has := out.Latency.Count() > 0
-		if m.Quantile > 0 {
-			return float64(out.Latency.Quantile(m.Quantile)), has
+		if m.Percentile > 0 {
+			return float64(out.Latency.Percentile(m.Percentile)), has
 		}
 		l := out.Latency.Summary()
 		switch m.Name {

@@ -37,8 +37,9 @@ var ops = []Op{LE, GE, EQ, NE, LT, GT}
 type Metric struct {
 	// Name is canonical: "p99.9" for p999 and p(99.9) alike.
 	Name string
-	// Quantile is in (0, 1] for a percentile, 0 otherwise.
-	Quantile float64
+	// Percentile is in (0, 100] for a percentile (99.9 for p99.9), 0
+	// otherwise.
+	Percentile float64
 }
 
 // The metrics other than percentiles whose values are durations in
@@ -47,7 +48,7 @@ type Metric struct {
 var latencyNames = map[string]bool{"min": true, "mean": true, "stdev": true, "max": true, "duration": true}
 
 // IsLatency reports whether m's value is a duration.
-func (m Metric) IsLatency() bool { return m.Quantile > 0 || latencyNames[m.Name] }
+func (m Metric) IsLatency() bool { return m.Percentile > 0 || latencyNames[m.Name] }
 
 // Threshold is one parsed expression.
 type Threshold struct {
@@ -270,7 +271,7 @@ func percentile(s string) (Metric, error) {
 	if err != nil || math.IsNaN(v) || v <= 0 || v > 100 {
 		return Metric{}, fmt.Errorf("percentile %q: want a number in (0, 100]", s)
 	}
-	return Metric{Name: "p" + strconv.FormatFloat(v, 'f', -1, 64), Quantile: v / 100}, nil
+	return Metric{Name: "p" + strconv.FormatFloat(v, 'f', -1, 64), Percentile: v}, nil
 }
 
 func allDigits(s string) bool {

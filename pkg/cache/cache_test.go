@@ -1,0 +1,198 @@
+package cache
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+)
+
+func newL1(t *testing.T) *L1 {
+	t.Helper()
+	l1, err := NewL1(DefaultL1Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l1
+}
+
+func TestL1ReadAfterWrite(t *testing.T) {
+	m, err := New(newL1(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	ctx := context.Background()
+	want := map[string][]byte{}
+	for i := 0; i < 1000; i++ {
+		k := fmt.Sprint("key", i)
+		want[k] = []byte(fmt.Sprint("value of ", k))
+		if err := m.Set(ctx, k, want[k], 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m.Wait()
+	for k, v := range want {
+		got, ok, err := m.Get(ctx, k)
+		if err != nil || !ok || !bytes.Equal(got, v) {
+			t.Fatalf("Get(%q) = %q, %t, %v; want %q, true, nil", k, got, ok, err, v)
+		}
+	}
+	if err := m.Delete(ctx, "key7"); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, _ := m.Get(ctx, "key7"); ok {
+		t.Error("Get after Delete: found; want a miss")
+	}
+	s := m.Stats()[0]
+	if s.Name != "l1" || s.Hits != 1000 || s.Misses != 1 || s.Sets != 1000 || s.SetsDropped != 0 {
+		t.Errorf("stats = %+v; want l1 with 1000 hits, 1 miss, 1000 sets, none dropped", s)
+	}
+}
+
+func TestL1TTL(t *testing.T) {
+	l1 := newL1(t)
+	defer l1.Close()
+	ctx := context.Background()
+	if err := l1.Set(ctx, "k", []byte("v"), 50*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	l1.Wait()
+	if _, ok, _ := l1.Get(ctx, "k"); !ok {
+		t.Fatal("fresh item missing")
+	}
+	// ristretto stops serving an item once its expiry passes; wait for
+	// that condition, with a deadline, rather than for a fixed time.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if _, ok, _ := l1.Get(ctx, "k"); !ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("item with a 50ms TTL still served after 5s")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := l1.Set(ctx, "k", []byte("v"), -time.Second); err == nil {
+		t.Error("negative TTL: want an error")
+	}
+}
+
+func TestNewL1Validates(t *testing.T) {
+	for _, c := range []L1Config{{MaxCostBytes: 0, NumCounters: 1}, {MaxCostBytes: 1, NumCounters: 0}} {
+		if _, err := NewL1(c); err == nil {
+			t.Errorf("NewL1(%+v) = nil error", c)
+		}
+	}
+	if _, err := New(); !errors.Is(err, ErrNoTiers) {
+		t.Errorf("New() error = %v; want ErrNoTiers", err)
+	}
+}
+
+// mapTier is a plain tier for testing the Manager's logic: a map with TTLs
+// it reports back, and a switch that makes every call fail.
+type mapTier struct {
+	name string
+	mu   sync.Mutex
+	m    map[string]Item
+	fail bool
+}
+
+var _ Tier = (*mapTier)(nil)
+
+var errDown = errors.New("tier down")
+
+func newMapTier(name string) *mapTier { return &mapTier{name: name, m: map[string]Item{}} }
+
+func (t *mapTier) Name() string { return t.name }
+func (t *mapTier) Get(_ context.Context, k string) (Item, bool, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.fail {
+		return Item{}, false, errDown
+	}
+	it, ok := t.m[k]
+	return it, ok, nil
+}
+func (t *mapTier) Set(_ context.Context, k string, v []byte, ttl time.Duration) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.fail {
+		return errDown
+	}
+	t.m[k] = Item{Value: v, TTL: ttl}
+	return nil
+}
+func (t *mapTier) Delete(_ context.Context, k string) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.fail {
+		return errDown
+	}
+	delete(t.m, k)
+	return nil
+}
+func (t *mapTier) Stats() TierStats { return TierStats{Name: t.name} }
+func (t *mapTier) Close() error     { return nil }
+
+func TestPromotionCarriesTTL(t *testing.T) {
+	top, mid, low := newMapTier("a"), newMapTier("b"), newMapTier("c")
+	m, _ := New(top, mid, low)
+	ctx := context.Background()
+	low.m["k"] = Item{Value: []byte("v"), TTL: 42 * time.Second}
+	got, ok, err := m.Get(ctx, "k")
+	if err != nil || !ok || string(got) != "v" {
+		t.Fatalf("Get = %q, %t, %v; want v from the lowest tier", got, ok, err)
+	}
+	for _, tier := range []*mapTier{top, mid} {
+		if it := tier.m["k"]; string(it.Value) != "v" || it.TTL != 42*time.Second {
+			t.Errorf("tier %s holds %+v after promotion; want v with 42s left", tier.name, it)
+		}
+	}
+	st := m.Stats()
+	if st[0].Promotions != 1 || st[1].Promotions != 1 || st[2].Promotions != 0 {
+		t.Errorf("promotions = %d, %d, %d; want 1, 1, 0", st[0].Promotions, st[1].Promotions, st[2].Promotions)
+	}
+}
+
+func TestFailingTierIsSkippedAndCounted(t *testing.T) {
+	top, low := newMapTier("a"), newMapTier("b")
+	m, _ := New(top, low)
+	ctx := context.Background()
+	top.fail = true
+	if err := m.Set(ctx, "k", []byte("v"), 0); err != nil {
+		t.Fatalf("Set with one tier down: %v; want success from the other", err)
+	}
+	got, ok, err := m.Get(ctx, "k")
+	if err != nil || !ok || string(got) != "v" {
+		t.Fatalf("Get with the top tier down = %q, %t, %v; want v from below", got, ok, err)
+	}
+	if e := m.Stats()[0].Errors; e != 3 { // set, get, failed promotion
+		t.Errorf("top tier errors = %d; want 3", e)
+	}
+	low.fail = true
+	if _, _, err := m.Get(ctx, "k"); !errors.Is(err, errDown) {
+		t.Errorf("Get with every tier down: error %v; want errDown", err)
+	}
+	if err := m.Set(ctx, "k", []byte("v"), 0); !errors.Is(err, errDown) {
+		t.Errorf("Set with every tier down: error %v; want errDown", err)
+	}
+	low.fail = false
+	if err := m.Delete(ctx, "k"); !errors.Is(err, errDown) {
+		t.Errorf("Delete with a tier down: error %v; want it reported", err)
+	}
+}
+
+func TestL1HitDoesNotAllocate(t *testing.T) {
+	m, _ := New(newL1(t))
+	defer m.Close()
+	ctx := context.Background()
+	m.Set(ctx, "k", []byte("v"), 0)
+	m.Wait()
+	if n := testing.AllocsPerRun(1000, func() { m.Get(ctx, "k") }); n != 0 {
+		t.Errorf("an L1 hit through the Manager allocates %v times; want 0", n)
+	}
+}

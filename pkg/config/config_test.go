@@ -1,0 +1,173 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+var known = []string{"cache-write", "cache-read", "limiter", "concurrent", "memory", "latency"}
+
+func TestDefaultsResolve(t *testing.T) {
+	c, err := Load(nil, "", known)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range known {
+		s, err := c.Settings(name, Params{})
+		if err != nil {
+			t.Errorf("Settings(%s): %v", name, err)
+		}
+		if len(s.Thresholds) == 0 {
+			t.Errorf("%s has no default thresholds", name)
+		}
+	}
+	s, _ := c.Settings("concurrent", Params{})
+	if s.Concurrency != 10 || s.Ops != 2000 {
+		t.Errorf("concurrent = %d workers x %d ops; want the issue's 10 x 200", s.Concurrency, s.Ops)
+	}
+}
+
+func TestLayers(t *testing.T) {
+	user := `
+defaults:
+  ops: 500
+cache:
+  l1:
+    num_counters: 5000
+limiter:
+  policy:
+    burst: 7
+scenarios:
+  cache-read:
+    concurrency: 3
+    thresholds: ["p99<2ms"]
+  memory:
+    warmup: 2s
+`
+	c, err := Load([]byte(user), "ci.yaml", known)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ops := 9
+	tests := []struct {
+		scenario string
+		flags    Params
+		check    func(Settings) bool
+		what     string
+	}{
+		{"cache-read", Params{}, func(s Settings) bool { return s.Ops == 500 && s.Concurrency == 3 }, "user defaults and scenario block apply"},
+		{"cache-read", Params{}, func(s Settings) bool { return strings.Join(s.Thresholds, ",") == "p99<2ms" }, "a user's thresholds replace the scenario's"},
+		{"cache-write", Params{}, func(s Settings) bool { return strings.Join(s.Thresholds, ",") == "throughput>1000" }, "other scenarios keep theirs"},
+		{"cache-write", Params{}, func(s Settings) bool {
+			return s.Cache.L1.NumCounters == 5000 && s.Cache.L1.MaxCostBytes == 64<<20
+		}, "a section is overridden key by key"},
+		{"limiter", Params{}, func(s Settings) bool {
+			return s.Limiter.Policy.Burst == 7 && s.Limiter.Policy.Rate == 100000 && time.Duration(s.Limiter.Policy.Period) == time.Second
+		}, "policy keys override one by one"},
+		{"limiter", Params{}, func(s Settings) bool { return s.Ops == 200000 }, "the embedded scenario block beats the user's defaults block"},
+		{"memory", Params{}, func(s Settings) bool { return s.Warmup.Duration == 2*time.Second && s.Concurrency == 1 }, "warmup as a duration; embedded scenario keys kept"},
+		{"memory", Params{Ops: &ops}, func(s Settings) bool { return s.Ops == 9 }, "flags win"},
+	}
+	for _, tt := range tests {
+		s, err := c.Settings(tt.scenario, tt.flags)
+		if err != nil {
+			t.Errorf("%s: %v", tt.what, err)
+			continue
+		}
+		if !tt.check(s) {
+			t.Errorf("%s: %s settings %+v", tt.what, tt.scenario, s)
+		}
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	tests := []struct{ yaml, want string }{
+		{"cache:\n  l1:\n    num_counter: 5\n", "line 3: field num_counter not found"},
+		{"scenarios:\n  cache-raed: {}\n", `unknown scenario "cache-raed"`},
+		{"defaults:\n  warmup: 2x\n", `warmup "2x"`},
+		{"defaults:\n  duration: -1s\n", `duration "-1s": want 0 or more`},
+		{"defaults:\n  ops: many\n", "line 2"},
+		{"limiter:\n  policy:\n    period: 10\n", `duration "10"`},
+		{"defaults: [1, 2]\n", "line 1"},
+		{"\tbad", "found character that cannot start"},
+		{"scenarios:\n  memory:\n    thresholds: p99<1ms\n", "line 3"},
+	}
+	for _, tt := range tests {
+		_, err := Load([]byte(tt.yaml), "f.yaml", known)
+		if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "f.yaml") {
+			t.Errorf("Load(%q) error = %v; want one naming f.yaml and containing %q", tt.yaml, err, tt.want)
+		}
+		if err != nil && strings.Contains(err.Error(), "\n") {
+			t.Errorf("Load(%q) error spans lines: %q", tt.yaml, err)
+		}
+	}
+}
+
+func TestSettingsErrors(t *testing.T) {
+	tests := []struct{ yaml, want string }{
+		{"defaults:\n  ops: 0\n", "cache-write: ops 0: want at least 1"},
+		{"defaults:\n  concurrency: 0\n", "concurrency 0"},
+		{"defaults:\n  value_size: 0\n", "value_size 0"},
+		{"cache:\n  l1:\n    max_cost_bytes: 0\n", "max_cost_bytes 0"},
+		{"limiter:\n  policy:\n    rate: 0\n", "rate 0"},
+	}
+	for _, tt := range tests {
+		c, err := Load([]byte(tt.yaml), "f.yaml", known)
+		if err != nil {
+			t.Fatalf("Load(%q): %v", tt.yaml, err)
+		}
+		_, err = c.Settings("cache-write", Params{})
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("Settings with %q: error %v; want %q", tt.yaml, err, tt.want)
+		}
+	}
+	// ops 0 is fine when a duration bounds the run.
+	c, _ := Load([]byte("defaults:\n  ops: 0\n  duration: 1s\n"), "f.yaml", known)
+	if _, err := c.Settings("cache-write", Params{}); err != nil {
+		t.Errorf("ops 0 with a duration: %v", err)
+	}
+}
+
+func TestParseWarmup(t *testing.T) {
+	tests := []struct {
+		in   string
+		want Warmup
+		ok   bool
+	}{
+		{"500", Warmup{Ops: 500}, true},
+		{"0", Warmup{}, true},
+		{"2s", Warmup{Duration: 2 * time.Second}, true},
+		{"-1", Warmup{}, false},
+		{"-1s", Warmup{}, false},
+		{"lots", Warmup{}, false},
+	}
+	for _, tt := range tests {
+		got, err := ParseWarmup(tt.in)
+		if got != tt.want || (err == nil) != tt.ok {
+			t.Errorf("ParseWarmup(%q) = %+v, %v; want %+v, ok %t", tt.in, got, err, tt.want, tt.ok)
+		}
+	}
+}
+
+// FuzzLoad: no input makes Load panic or return a multi-line error, and a
+// loaded config always resolves or fails with an error.
+func FuzzLoad(f *testing.F) {
+	f.Add([]byte("defaults:\n  ops: 5\n"))
+	f.Add([]byte("scenarios:\n  memory:\n    thresholds: [\"p99<1ms\"]\n"))
+	f.Add([]byte("cache:\n  l1: {max_cost_bytes: 1, num_counters: 1}\n  ttl: 1s\n"))
+	f.Add([]byte("limiter: {policy: {rate: 1, burst: 1, period: 1ms}}\n"))
+	f.Add([]byte("&a [*a]"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := Load(data, "fuzz.yaml", known)
+		if err != nil {
+			if strings.Contains(err.Error(), "\n") {
+				t.Fatalf("multi-line error %q", err)
+			}
+			return
+		}
+		for _, n := range known {
+			_, _ = c.Settings(n, Params{})
+		}
+	})
+}

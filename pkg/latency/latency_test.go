@@ -1,0 +1,86 @@
+package latency
+
+import (
+	"testing"
+	"time"
+)
+
+func TestRecorderSummary(t *testing.T) {
+	r := NewRecorder()
+	// 1..1000µs, once each: p50 is 500µs, p99 990µs, max 1000µs, within
+	// the histogram's 0.1% precision.
+	for i := 1; i <= 1000; i++ {
+		r.Record(time.Duration(i) * time.Microsecond)
+	}
+	s := r.Summary()
+	near := func(name string, got, want time.Duration) {
+		t.Helper()
+		if d := got - want; d < -want/1000 || d > want/1000 {
+			t.Errorf("%s = %s; want %s within 0.1%%", name, got, want)
+		}
+	}
+	if s.Count != 1000 || s.Clamped != 0 {
+		t.Errorf("Count, Clamped = %d, %d; want 1000, 0", s.Count, s.Clamped)
+	}
+	near("min", s.Min, time.Microsecond)
+	near("p50", s.P50, 500*time.Microsecond)
+	near("p90", s.P90, 900*time.Microsecond)
+	near("p99", s.P99, 990*time.Microsecond)
+	near("p99.9", s.P999, 999*time.Microsecond)
+	near("max", s.Max, 1000*time.Microsecond)
+	near("mean", time.Duration(s.Mean), 500500*time.Nanosecond)
+}
+
+func TestRecorderClamps(t *testing.T) {
+	r := NewRecorder()
+	r.Record(0)                 // below the 1ns floor
+	r.Record(-5)                // a clock that went backwards
+	r.Record(2 * time.Hour)     // above the 1h ceiling
+	r.Record(time.Millisecond)  // in range
+	if r.Count() != 4 || r.Clamped() != 3 {
+		t.Fatalf("Count, Clamped = %d, %d; want 4, 3", r.Count(), r.Clamped())
+	}
+	if got := r.Summary().Max; got < time.Hour-time.Hour/1000 || got > time.Hour+time.Hour/1000 {
+		t.Errorf("max = %s; want 1h (clamped)", got)
+	}
+	if got := r.Summary().Min; got != time.Nanosecond {
+		t.Errorf("min = %s; want 1ns (clamped)", got)
+	}
+}
+
+func TestMergeIsUnion(t *testing.T) {
+	a, b, all := NewRecorder(), NewRecorder(), NewRecorder()
+	for i := 1; i <= 500; i++ {
+		v := time.Duration(i*i) * time.Nanosecond
+		a.Record(v)
+		all.Record(v)
+		w := time.Duration(i) * time.Millisecond
+		b.Record(w)
+		all.Record(w)
+	}
+	b.Record(-1) // one clamped value travels with the merge
+	all.Record(-1)
+	a.Merge(b)
+	if a.Summary() != all.Summary() {
+		t.Errorf("merged summary %+v; want %+v", a.Summary(), all.Summary())
+	}
+	if a.Clamped() != 1 {
+		t.Errorf("merged Clamped = %d; want 1", a.Clamped())
+	}
+	if b.Count() != 501 {
+		t.Errorf("source Count after merge = %d; want it unchanged at 501", b.Count())
+	}
+}
+
+func TestEmpty(t *testing.T) {
+	if s := NewRecorder().Summary(); s != (Summary{}) {
+		t.Errorf("empty Summary = %+v; want zero", s)
+	}
+}
+
+func TestRecordDoesNotAllocate(t *testing.T) {
+	r := NewRecorder()
+	if n := testing.AllocsPerRun(1000, func() { r.Record(1234) }); n != 0 {
+		t.Errorf("Record allocates %v times; want 0", n)
+	}
+}

@@ -1,0 +1,177 @@
+package threshold
+
+import (
+	"math"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParse(t *testing.T) {
+	ms := float64(time.Millisecond)
+	tests := []struct {
+		expr  string
+		scope string
+		left  string
+		q     float64
+		right string
+		op    Op
+		limit float64
+	}{
+		// the issue's examples
+		{"p99<10ms", "", "p99", 99, "", LT, 10 * ms},
+		{"p(99.9)<50ms", "", "p99.9", 99.9, "", LT, 50 * ms},
+		{"mean<1ms", "", "mean", 0, "", LT, ms},
+		{"max<=1s", "", "max", 0, "", LE, float64(time.Second)},
+		{"throughput>1000", "", "throughput", 0, "", GT, 1000},
+		{"hit_rate>0.95", "", "hit_rate", 0, "", GT, 0.95},
+		{"p99/p50<20", "", "p99", 99, "p50", LT, 20},
+		{"errors==0", "", "errors", 0, "", EQ, 0},
+		// a scope, spaces, every unit
+		{"cache-read:p99<2ms", "cache-read", "p99", 99, "", LT, 2 * ms},
+		{"  cache : p95 >= 250 us ", "cache", "p95", 95, "", GE, 250e3},
+		{"p50<900ns", "", "p50", 50, "", LT, 900},
+		{"p50<2µs", "", "p50", 50, "", LT, 2000},
+		{"p50<1.5s", "", "p50", 50, "", LT, 1.5e9},
+		// p999 is 99.9, p9999 99.99; p99.9 is read as written
+		{"p999<1ms", "", "p99.9", 99.9, "", LT, ms},
+		{"p9999<1ms", "", "p99.99", 99.99, "", LT, ms},
+		{"p99.9<1ms", "", "p99.9", 99.9, "", LT, ms},
+		{"p(100)<1s", "", "p100", 100, "", LT, 1e9},
+		{"p1<1s", "", "p1", 1, "", LT, 1e9},
+		// != and negative or exponent limits on plain metrics
+		{"admission_error!=-1", "", "admission_error", 0, "", NE, -1},
+		{"throughput>=1e4", "", "throughput", 0, "", GE, 1e4},
+		{"duration<2s", "", "duration", 0, "", LT, 2e9},
+	}
+	for _, tt := range tests {
+		got, err := Parse(tt.expr)
+		if err != nil {
+			t.Errorf("Parse(%q) error: %v", tt.expr, err)
+			continue
+		}
+		right := ""
+		if got.Right != nil {
+			right = got.Right.Name
+		}
+		if got.Scope != tt.scope || got.Left.Name != tt.left || got.Left.Percentile != tt.q || right != tt.right || got.Op != tt.op || got.Limit != tt.limit {
+			t.Errorf("Parse(%q) = {scope %q, %s (q %g) / %q %s %g}; want {scope %q, %s (q %g) / %q %s %g}",
+				tt.expr, got.Scope, got.Left.Name, got.Left.Percentile, right, got.Op, got.Limit,
+				tt.scope, tt.left, tt.q, tt.right, tt.op, tt.limit)
+		}
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	tests := []struct {
+		expr string
+		// want is a part of the message that tells what is wrong.
+		want string
+		col  int
+	}{
+		{"", "empty expression", 1},
+		{"p99<<10ms", "want a number", 5},
+		{"p99 10ms", "want a comparison", 5},
+		{"p99<10", "give the limit a unit", 7},
+		{"p99<10xs", `unknown unit "xs"`, 7},
+		{"throughput>1k", `unexpected "k": throughput takes a plain number`, 13},
+		{"p99/p50<20ms", "a ratio takes a plain number", 11},
+		{"hit_rate>", "want a number", 10},
+		{"p100<1s", "ambiguous", 1},
+		{"p0<1s", "ambiguous", 1},
+		{"p(0)<1s", "want a number in (0, 100]", 3},
+		{"p(101)<1s", "want a number in (0, 100]", 3},
+		{"p(99.9<1s", "unclosed p(", 1},
+		{"Cache:p99<1ms", "scope", 1},
+		{":p99<1ms", "scope", 1},
+		{"Hit_rate>1", "not a metric name", 1},
+		{"<1", "want a metric name", 1},
+		{"p99<NaN ms", "want a number", 5},
+		{"throughput>1e999", "is not a number", 12},
+		{"p99/<1", "want a metric name", 5},
+	}
+	for _, tt := range tests {
+		_, err := Parse(tt.expr)
+		if err == nil {
+			t.Errorf("Parse(%q) = nil error; want one containing %q", tt.expr, tt.want)
+			continue
+		}
+		e, ok := err.(*Error)
+		if !ok || !strings.Contains(err.Error(), tt.want) || e.Col != tt.col {
+			t.Errorf("Parse(%q) error = %v; want one at column %d containing %q", tt.expr, err, tt.col, tt.want)
+		}
+		if !strings.Contains(err.Error(), "\""+tt.expr+"\"") && !strings.Contains(err.Error(), `""`) {
+			t.Errorf("Parse(%q) error %q does not quote the expression", tt.expr, err)
+		}
+	}
+}
+
+func TestEval(t *testing.T) {
+	src := func(m Metric) (float64, bool) {
+		switch m.Name {
+		case "p99":
+			return 4e6, true
+		case "p50":
+			return 1e6, true
+		case "zero":
+			return 0, true
+		case "hit_rate":
+			return 0.95, true
+		}
+		return 0, false
+	}
+	tests := []struct {
+		expr   string
+		actual float64 // NaN: not computable
+		pass   bool
+	}{
+		{"p99<5ms", 4e6, true},       // 4ms < 5ms
+		{"p99<4ms", 4e6, false},      // strict
+		{"p99<=4ms", 4e6, true},      // inclusive
+		{"p99/p50<5", 4, true},       // ratio 4
+		{"p99/p50>=5", 4, false},     // ratio 4 is not >= 5
+		{"hit_rate>0.95", 0.95, false},
+		{"hit_rate==0.95", 0.95, true},
+		{"hit_rate!=0.95", 0.95, false},
+		{"missing>1", math.NaN(), false}, // no such metric: fails
+		{"p99/zero<1", math.NaN(), false}, // division by zero: fails
+	}
+	for _, tt := range tests {
+		th, err := Parse(tt.expr)
+		if err != nil {
+			t.Fatalf("Parse(%q): %v", tt.expr, err)
+		}
+		o := Eval(th, src)
+		same := o.Actual == tt.actual || (math.IsNaN(o.Actual) && math.IsNaN(tt.actual))
+		if !same || o.Pass != tt.pass {
+			t.Errorf("Eval(%q) = (%g, %t); want (%g, %t)", tt.expr, o.Actual, o.Pass, tt.actual, tt.pass)
+		}
+	}
+}
+
+// FuzzParse: Parse never panics, an error always quotes the input, and what
+// parses parses again, from its own Expr, to the same threshold.
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{"p99<10ms", "p(99.9)<50ms", "cache-read:hit_rate>0.95", "p99/p50<20", "errors==0", "throughput>=1e3", "x:y!=-2", "p(", "p999<1s"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		th, err := Parse(s)
+		if err != nil {
+			if _, ok := err.(*Error); !ok {
+				t.Fatalf("Parse(%q) error of type %T", s, err)
+			}
+			return
+		}
+		again, err := Parse(th.Expr)
+		if err != nil {
+			t.Fatalf("Parse(%q) ok, but Parse of its Expr %q: %v", s, th.Expr, err)
+		}
+		if again.Scope != th.Scope || again.Left != th.Left || again.Op != th.Op || again.Limit != th.Limit {
+			t.Fatalf("Parse(%q) = %+v; again = %+v", s, th, again)
+		}
+		if math.IsNaN(th.Limit) || math.IsInf(th.Limit, 0) {
+			t.Fatalf("Parse(%q) limit %g", s, th.Limit)
+		}
+	})
+}
