@@ -33,10 +33,10 @@ func TestRecorderSummary(t *testing.T) {
 
 func TestRecorderClamps(t *testing.T) {
 	r := NewRecorder()
-	r.Record(0)                 // below the 1ns floor
-	r.Record(-5)                // a clock that went backwards
-	r.Record(2 * time.Hour)     // above the 1h ceiling
-	r.Record(time.Millisecond)  // in range
+	r.Record(0)                // below the 1ns floor
+	r.Record(-5)               // a clock that went backwards
+	r.Record(2 * time.Hour)    // above the 1h ceiling
+	r.Record(time.Millisecond) // in range
 	if r.Count() != 4 || r.Clamped() != 3 {
 		t.Fatalf("Count, Clamped = %d, %d; want 4, 3", r.Count(), r.Clamped())
 	}

@@ -13,7 +13,7 @@ import (
 // fakeClock is a Clock that moves only when told.
 type fakeClock struct{ now atomic.Int64 }
 
-func (c *fakeClock) Now() time.Duration       { return time.Duration(c.now.Load()) }
+func (c *fakeClock) Now() time.Duration      { return time.Duration(c.now.Load()) }
 func (c *fakeClock) Advance(d time.Duration) { c.now.Add(int64(d)) }
 
 func newTest(t *testing.T, p Policy) (*Memory, *fakeClock) {
@@ -279,7 +279,7 @@ func TestSweepForgetsOnlyIdleKeys(t *testing.T) {
 		admitted(t, m, "p", fmt.Sprint("idle", i), 1)
 	}
 	clk.Advance(200 * time.Millisecond) // idle keys full again; busy not
-	admitted(t, m, "p", "trigger", 1)    // the minSweep-th insert
+	admitted(t, m, "p", "trigger", 1)   // the minSweep-th insert
 	if n := m.Keys("p"); n != 2 {
 		t.Errorf("after the sweep %d keys remain; want busy and trigger", n)
 	}

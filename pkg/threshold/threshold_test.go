@@ -125,15 +125,15 @@ func TestEval(t *testing.T) {
 		actual float64 // NaN: not computable
 		pass   bool
 	}{
-		{"p99<5ms", 4e6, true},       // 4ms < 5ms
-		{"p99<4ms", 4e6, false},      // strict
-		{"p99<=4ms", 4e6, true},      // inclusive
-		{"p99/p50<5", 4, true},       // ratio 4
-		{"p99/p50>=5", 4, false},     // ratio 4 is not >= 5
+		{"p99<5ms", 4e6, true},   // 4ms < 5ms
+		{"p99<4ms", 4e6, false},  // strict
+		{"p99<=4ms", 4e6, true},  // inclusive
+		{"p99/p50<5", 4, true},   // ratio 4
+		{"p99/p50>=5", 4, false}, // ratio 4 is not >= 5
 		{"hit_rate>0.95", 0.95, false},
 		{"hit_rate==0.95", 0.95, true},
 		{"hit_rate!=0.95", 0.95, false},
-		{"missing>1", math.NaN(), false}, // no such metric: fails
+		{"missing>1", math.NaN(), false},  // no such metric: fails
 		{"p99/zero<1", math.NaN(), false}, // division by zero: fails
 	}
 	for _, tt := range tests {
