@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"math"
@@ -22,25 +23,11 @@ func Text(w io.Writer, r *Report) error {
 	}
 	ew.printf("\nstarted %s, took %s\n\n", r.StartedAt.UTC().Format(time.RFC3339), Duration(float64(r.FinishedAt.Sub(r.StartedAt))))
 
-	// Numbers align right; the scenario column is padded by hand to stay
-	// left-aligned, which tabwriter cannot do per column.
-	width := len("SCENARIO")
-	for _, s := range r.Scenarios {
-		width = max(width, len(s.Name))
-	}
-	tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "%-*s\tOPS\tERRORS\tTHROUGHPUT\tP50\tP95\tP99\tMAX\tRESULT\t\n", width, "SCENARIO")
-	for _, s := range r.Scenarios {
-		l := s.Latency
-		fmt.Fprintf(tw, "%-*s\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t\n", width, s.Name, s.Ops, s.Errors,
-			Throughput(s.ThroughputOpsPerSec), Duration(float64(l.P50)), Duration(float64(l.P95)),
-			Duration(float64(l.P99)), Duration(float64(l.Max)), result(s))
-	}
-	if err := tw.Flush(); err != nil {
+	if err := summaryTable(ew, r.Scenarios); err != nil {
 		return err
 	}
 
-	tw = tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
+	tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
 	ew.printf("\n")
 	fmt.Fprintln(tw, "SCENARIO\tTHRESHOLD\tACTUAL\tRESULT")
 	for _, s := range r.Scenarios {
@@ -60,7 +47,15 @@ func Text(w io.Writer, r *Report) error {
 	}
 
 	for _, s := range r.Scenarios {
-		ew.printf("\n%s: %s\n", s.Name, s.Component)
+		if s.Component != "" {
+			ew.printf("\n%s: %s\n", s.Name, s.Component)
+		} else {
+			ew.printf("\n%s:\n", s.Name)
+		}
+		if s.Error != "" {
+			ew.printf("  error: %s\n", s.Error)
+			continue
+		}
 		ew.printf("  concurrency %d, %s, %d warmup ops excluded, %d latencies recorded over %s",
 			s.Concurrency, s.Mode, s.WarmupOps, s.Latency.Count, Duration(float64(s.DurationNS)))
 		if s.Latency.Clamped > 0 {
@@ -72,15 +67,45 @@ func Text(w io.Writer, r *Report) error {
 		if len(s.Counters)+len(s.Metrics) > 0 {
 			ew.printf("  %s\n", figures(s))
 		}
-		if s.Error != "" {
-			ew.printf("  error: %s\n", s.Error)
-		}
 		for _, n := range s.Notes {
 			ew.printf("  note: %s\n", n)
 		}
 	}
 	ew.printf("\n%s\n", Verdict(r))
 	return ew.err
+}
+
+// summaryTable writes one row per scenario, numbers aligned right.
+func summaryTable(w io.Writer, ss []Scenario) error {
+	// tabwriter aligns every column alike; the scenario column is padded
+	// by hand to stay left-aligned, and the padding tabwriter puts before
+	// the first cell is cut.
+	width := len("SCENARIO")
+	for _, s := range ss {
+		width = max(width, len(s.Name))
+	}
+	var b bytes.Buffer
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "%-*s\tOPS\tERRORS\tTHROUGHPUT\tP50\tP95\tP99\tMAX\tRESULT\t\n", width, "SCENARIO")
+	for _, s := range ss {
+		l := s.Latency
+		if l.Count == 0 {
+			fmt.Fprintf(tw, "%-*s\t%d\t%d\t-\t-\t-\t-\t-\t%s\t\n", width, s.Name, s.Ops, s.Errors, result(s))
+			continue
+		}
+		fmt.Fprintf(tw, "%-*s\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t\n", width, s.Name, s.Ops, s.Errors,
+			Throughput(s.ThroughputOpsPerSec), Duration(float64(l.P50)), Duration(float64(l.P95)),
+			Duration(float64(l.P99)), Duration(float64(l.Max)), result(s))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, line := range strings.SplitAfter(b.String(), "\n") {
+		if _, err := io.WriteString(w, strings.TrimPrefix(line, "  ")); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Verdict is the report's one-line conclusion.

@@ -109,7 +109,7 @@ func outcome(res *harness.Result) *Outcome {
 var cacheWrite = &Scenario{
 	Name:    "cache-write",
 	Group:   "cache",
-	Summary: "Set of distinct keys (each worker its own), write-through to every tier",
+	Summary: "Set of distinct keys, each worker its own, written through every tier",
 	Metrics: cacheMetrics(),
 	run:     runCacheWrite,
 }
@@ -142,7 +142,7 @@ func runCacheWrite(ctx context.Context, s config.Settings) (*Outcome, error) {
 var cacheRead = &Scenario{
 	Name:    "cache-read",
 	Group:   "cache",
-	Summary: "Get of keys written (and waited for) before the run; hit rate",
+	Summary: "Get of keys written before the run; hit rate",
 	Metrics: cacheMetrics("hits", "misses", "hit_rate"),
 	run:     runCacheRead,
 }
@@ -204,7 +204,7 @@ func hitsMisses(out *Outcome, t tally) {
 var concurrent = &Scenario{
 	Name:    "concurrent",
 	Group:   "concurrent",
-	Summary: "workers mixing writes (1 in 5) and reads of keys they wrote; every value read must be the one written",
+	Summary: "mixed writes (1 in 5) and reads; every value read must be the one written",
 	Metrics: cacheMetrics("reads", "writes", "hits", "misses", "hit_rate", "integrity_violations"),
 	run:     runConcurrent,
 }
@@ -293,7 +293,7 @@ func runConcurrent(ctx context.Context, s config.Settings) (*Outcome, error) {
 var memory = &Scenario{
 	Name:    "memory",
 	Group:   "memory",
-	Summary: "stores distinct items; heap the cache retains per item and allocations per Set",
+	Summary: "Set of distinct items; heap retained per item, allocations per Set",
 	Metrics: cacheMetrics("items_stored", "heap_bytes", "heap_bytes_per_item", "allocs_per_op"),
 	run:     runMemory,
 }
@@ -362,7 +362,7 @@ func runMemory(ctx context.Context, s config.Settings) (*Outcome, error) {
 var latencyScenario = &Scenario{
 	Name:    "latency",
 	Group:   "latency",
-	Summary: "latency distribution of a cache mix: 90% Get, 10% Set over keys written before, random keys",
+	Summary: "latency distribution of 90% Get, 10% Set on random keys written before",
 	Metrics: cacheMetrics("hits", "misses", "hit_rate"),
 	run:     runLatency,
 }

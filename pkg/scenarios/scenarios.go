@@ -29,7 +29,16 @@ type Scenario struct {
 	// Metrics names the figures it reports beyond the Common ones; a
 	// threshold may name any of both.
 	Metrics []string
-	run     func(ctx context.Context, s config.Settings) (*Outcome, error)
+	run     RunFunc
+}
+
+// RunFunc runs a scenario with resolved settings.
+type RunFunc func(ctx context.Context, s config.Settings) (*Outcome, error)
+
+// New returns a scenario that is not in the registry: for tests of what runs
+// scenarios, and for programs that embed rustci-perf with their own.
+func New(name, group, summary string, metrics []string, run RunFunc) *Scenario {
+	return &Scenario{Name: name, Group: group, Summary: summary, Metrics: metrics, run: run}
 }
 
 // Common are the metrics every scenario has: the harness's figures and the

@@ -1,0 +1,274 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/rustci/rustci-perf/pkg/report"
+)
+
+// binary is the command built once for every test here, as a user gets it.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "rustci-perf-test")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "rustci-perf")
+	out, err := exec.Command("go", "build", "-ldflags", "-X main.version=v0.0.0-test", "-o", binary, ".").CombinedOutput()
+	if err != nil {
+		os.RemoveAll(dir)
+		panic("go build: " + err.Error() + "\n" + string(out))
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+// rustciPerf runs the built binary in dir with args.
+func rustciPerf(t *testing.T, dir string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Dir = dir
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return result{code, o.String(), e.String()}
+}
+
+// noTiming is the path of a config whose thresholds hold on any machine.
+func noTiming(t *testing.T) string {
+	t.Helper()
+	p, err := filepath.Abs("testdata/no-timing.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestVersion(t *testing.T) {
+	r := rustciPerf(t, t.TempDir(), "version")
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "rustci-perf v0.0.0-test (go") {
+		t.Errorf("version: exit %d, stdout %q", r.code, r.stdout)
+	}
+}
+
+func TestList(t *testing.T) {
+	r := rustciPerf(t, t.TempDir(), "list")
+	if r.code != 0 {
+		t.Fatalf("list: exit %d, stderr %q", r.code, r.stderr)
+	}
+	for _, want := range []string{"cache-write", "cache-read", "limiter", "concurrent", "memory", "latency",
+		"hit_rate>0.95", "p99/p50<20", "integrity_violations==0", "all         cache-write, cache-read, limiter"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("list output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+}
+
+func TestRunAllPasses(t *testing.T) {
+	r := rustciPerf(t, t.TempDir(), "run", "all", "--ops", "400", "--warmup", "50", "--config", noTiming(t))
+	if r.code != 0 {
+		t.Fatalf("run all: exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	if !strings.Contains(r.stdout, "\nPASS: ") {
+		t.Errorf("no PASS verdict:\n%s", r.stdout)
+	}
+	for _, sc := range []string{"cache-write", "cache-read", "limiter", "concurrent", "memory", "latency"} {
+		if !strings.Contains(r.stderr, "rustci-perf: running "+sc) {
+			t.Errorf("stderr lacks the progress line of %s:\n%s", sc, r.stderr)
+		}
+	}
+}
+
+func TestMissedThresholdExits1(t *testing.T) {
+	r := rustciPerf(t, t.TempDir(), "run", "cache-read", "--ops", "300", "-q", "--threshold", "cache-read:p99<1ns")
+	if r.code != 1 {
+		t.Fatalf("exit %d; want 1\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if !strings.Contains(r.stdout, "cache-read  cache-read:p99<1ns") || !strings.Contains(r.stdout, "FAIL: 1 of 3 thresholds missed") {
+		t.Errorf("report does not show the missed threshold:\n%s", r.stdout)
+	}
+	if r.stderr != "" {
+		t.Errorf("stderr %q with -q; want nothing", r.stderr)
+	}
+}
+
+func TestUsageErrorsExit2AndRunNothing(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(bad, []byte("defaults:\n  opps: 5\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"run", "cahce"}, `unknown scenario or group "cahce"`},
+		{[]string{"run"}, "no scenario named"},
+		{[]string{"run", "all", "--threshold", "p99<10"}, `threshold "p99<10": column 7: p99 is a latency: give the limit a unit`},
+		{[]string{"run", "all", "--threshold", "nope:p99<1ms"}, `unknown scope "nope"`},
+		{[]string{"run", "all", "--threshold", "hit_rat>0.9"}, "reports hit_rat"},
+		{[]string{"run", "all", "--ops", "0"}, "--ops 0: want at least 1"},
+		{[]string{"run", "all", "--ops", "many"}, `invalid argument "many" for "--ops"`},
+		{[]string{"run", "all", "--warmup", "soon"}, `--warmup "soon"`},
+		{[]string{"run", "all", "--duration", "-1s"}, "--duration -1s"},
+		{[]string{"run", "all", "--format", "xml"}, `--format: unknown format "xml"`},
+		{[]string{"run", "all", "--config", bad}, "field opps not found"},
+		{[]string{"run", "all", "--config", filepath.Join(dir, "missing.yaml")}, "missing.yaml: no such file"},
+		{[]string{"run", "all", "--output", filepath.Join(dir, "no", "r.json")}, "does not exist"},
+		{[]string{"run", "all", "--frobnicate"}, "unknown flag: --frobnicate"},
+		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
+	}
+	for _, tt := range tests {
+		r := rustciPerf(t, dir, tt.args...)
+		if r.code != 2 {
+			t.Errorf("%v: exit %d; want 2", tt.args, r.code)
+		}
+		if !strings.Contains(r.stderr, tt.want) || strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 {
+			t.Errorf("%v: stderr %q; want one line containing %q", tt.args, r.stderr, tt.want)
+		}
+		if r.stdout != "" || strings.Contains(r.stderr, "running") {
+			t.Errorf("%v: something ran: stdout %q", tt.args, r.stdout)
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("usage errors left files behind: %v", entries)
+	}
+}
+
+func TestJSONReport(t *testing.T) {
+	dir := t.TempDir()
+	r := rustciPerf(t, dir, "run", "all", "--ops", "300", "-q", "--format", "json", "--output", "report.json", "--config", noTiming(t))
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if !strings.Contains(r.stdout, "PASS: ") {
+		t.Errorf("stdout should hold the text report when --output is given:\n%s", r.stdout)
+	}
+	f, err := os.Open(filepath.Join(dir, "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rep, err := report.ReadJSON(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Passed || rep.Interrupted || rep.ToolVersion != "v0.0.0-test" || rep.Environment.GoVersion == "" ||
+		rep.Environment.GOMAXPROCS < 1 || !rep.FinishedAt.After(rep.StartedAt) || len(rep.Scenarios) != 6 {
+		t.Errorf("report header: %+v", rep)
+	}
+	for _, s := range rep.Scenarios {
+		if s.Ops == 0 || s.DurationNS <= 0 || s.ThroughputOpsPerSec <= 0 || s.Latency.Count != s.Ops ||
+			s.Latency.P50 > s.Latency.P99 || s.Latency.P99 > s.Latency.Max || len(s.Thresholds) == 0 || !s.Passed {
+			t.Errorf("scenario %s: %+v", s.Name, s)
+		}
+		// throughput is ops over the measured wall time
+		if got := float64(s.Ops) / (float64(s.DurationNS) / 1e9); got/s.ThroughputOpsPerSec < 0.999 || got/s.ThroughputOpsPerSec > 1.001 {
+			t.Errorf("%s: throughput %g; ops/duration = %g", s.Name, s.ThroughputOpsPerSec, got)
+		}
+	}
+	// JSON to stdout when no --output is given.
+	r = rustciPerf(t, dir, "run", "limiter", "--ops", "300", "-q", "--format", "json", "--config", noTiming(t))
+	if _, err := report.ReadJSON(strings.NewReader(r.stdout)); err != nil || r.code != 0 {
+		t.Errorf("--format json to stdout: exit %d, %v", r.code, err)
+	}
+}
+
+func TestExampleConfig(t *testing.T) {
+	cfg, err := filepath.Abs("../../configs/ci.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rustciPerf(t, t.TempDir(), "run", "cache-read", "-q", "--ops", "300", "--threshold", "cache-read:p99<2ms", "--config", cfg)
+	// Whether the latency limits hold depends on the machine; that both
+	// the file's and the flag's thresholds were judged does not.
+	if (r.code != 0 && r.code != 1) || !strings.Contains(r.stdout, "hit_rate>0.99") || !strings.Contains(r.stdout, "cache-read:p99<2ms") {
+		t.Errorf("exit %d; want the config's and the flag's thresholds judged:\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestInterrupt sends SIGINT to a long run once its first scenario has
+// started: the binary must stop promptly, exit 130, and leave a complete
+// report marked interrupted.
+func TestInterrupt(t *testing.T) {
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, "run", "all", "--duration", "50s", "--format", "json", "--output", "r.json")
+	cmd.Dir = dir
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stderr)
+	if !sc.Scan() || !strings.Contains(sc.Text(), "running cache-write") {
+		t.Fatalf("first stderr line %q; want the progress line", sc.Text())
+	}
+	sent := time.Now()
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	for sc.Scan() {
+	}
+	err = cmd.Wait()
+	if took := time.Since(sent); took > 5*time.Second {
+		t.Errorf("exited %s after SIGINT; want within seconds", took)
+	}
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 130 {
+		t.Fatalf("exit: %v; want code 130", err)
+	}
+	f, err := os.Open(filepath.Join(dir, "r.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rep, err := report.ReadJSON(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Interrupted || rep.Passed || len(rep.Scenarios) != 1 || rep.Scenarios[0].Status != report.StatusInterrupted {
+		t.Errorf("report: interrupted %t, passed %t, scenarios %d; want true, false, 1 interrupted", rep.Interrupted, rep.Passed, len(rep.Scenarios))
+	}
+}
+
+func TestExitCode(t *testing.T) {
+	tests := []struct {
+		r    report.Report
+		want int
+	}{
+		{report.Report{Passed: true}, 0},
+		{report.Report{Passed: false}, 1},
+		{report.Report{Scenarios: []report.Scenario{{Status: report.StatusFailed}, {Status: report.StatusError}}}, 3},
+		{report.Report{Interrupted: true, Scenarios: []report.Scenario{{Status: report.StatusError}}}, 130},
+	}
+	for i, tt := range tests {
+		if got := exitCode(&tt.r); got != tt.want {
+			t.Errorf("case %d: exitCode = %d; want %d", i, got, tt.want)
+		}
+	}
+}

@@ -1,0 +1,246 @@
+package report
+
+import (
+	"bytes"
+	"flag"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+// fixture is a report with one scenario of each status, fixed so that its
+// rendering is the same on every machine.
+func fixture() *Report {
+	start := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	p := func(v float64) *float64 { return &v }
+	return &Report{
+		Schema:      Schema,
+		ToolVersion: "v0.1.0",
+		StartedAt:   start,
+		FinishedAt:  start.Add(1234 * time.Millisecond),
+		Environment: Environment{GoVersion: "go1.26.8", OS: "linux", Arch: "amd64", GOMAXPROCS: 2, NumCPU: 2, CPUModel: "Test CPU @ 2.00GHz", Hostname: "ci-1"},
+		Passed:      false,
+		Scenarios: []Scenario{
+			{
+				Name: "cache-read", Group: "cache", Status: StatusPassed, Passed: true,
+				Component: "cache: l1 ristretto", Mode: "closed-loop", Concurrency: 4,
+				Ops: 10000, WarmupOps: 1000, DurationNS: 4_300_000, ThroughputOpsPerSec: 2325581.4,
+				Latency:  Latency{Count: 10000, Min: 169, Mean: 435.5, Stdev: 711.2, P50: 284, P90: 501, P95: 2060, P99: 2580, P999: 7960, Max: 26400},
+				Counters: map[string]int64{"hits": 10000, "misses": 0},
+				Metrics:  map[string]float64{"hit_rate": 1},
+				Thresholds: []Threshold{
+					{Expr: "throughput>5000", Metric: "throughput", Op: ">", Limit: 5000, Actual: p(2325581.4), Pass: true},
+					{Expr: "hit_rate>0.95", Metric: "hit_rate", Op: ">", Limit: 0.95, Actual: p(1), Pass: true},
+				},
+			},
+			{
+				Name: "latency", Group: "latency", Status: StatusFailed,
+				Component: "cache: l1 ristretto", Mode: "closed-loop", Concurrency: 4,
+				Ops: 9990, Errors: 10, WarmupOps: 1000, DurationNS: 3_720_000, ThroughputOpsPerSec: 2685483.9,
+				Latency:  Latency{Count: 9990, Clamped: 2, Min: 172, Mean: 1100.25, Stdev: 13500, P50: 479, P90: 807, P95: 972, P99: 2460, P999: 190000, Max: 1_240_000},
+				Counters: map[string]int64{},
+				Metrics:  map[string]float64{},
+				Thresholds: []Threshold{
+					{Expr: "p99<2ms", Metric: "p99", Op: "<", Limit: 2e6, Actual: p(2460), Unit: "ns", Pass: true},
+					{Expr: "p99/p50<2", Metric: "p99/p50", Op: "<", Limit: 2, Actual: p(5.1356), Pass: false},
+					{Expr: "p99/min<2", Metric: "p99/min", Op: "<", Limit: 2, Actual: nil, Pass: false},
+				},
+				Notes: []string{"10 operations failed and are not in ops, throughput or latency; the first: boom"},
+			},
+			{
+				Name: "memory", Group: "memory", Status: StatusError, Error: "scenario memory: l1: out of luck",
+				Mode: "closed-loop", Concurrency: 1, Counters: map[string]int64{}, Metrics: map[string]float64{}, Thresholds: []Threshold{},
+			},
+		},
+	}
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		_ = os.WriteFile(path+".got", got, 0o644)
+		t.Errorf("%s differs from the golden file; see %s.got (go test -update accepts it)", name, path)
+	}
+}
+
+func TestTextGolden(t *testing.T) {
+	var b bytes.Buffer
+	if err := Text(&b, fixture()); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "report.txt.golden", b.Bytes())
+}
+
+func TestJSONGolden(t *testing.T) {
+	var b bytes.Buffer
+	if err := JSON(&b, fixture()); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "report.json.golden", b.Bytes())
+}
+
+func TestJSONRoundTrip(t *testing.T) {
+	var b bytes.Buffer
+	want := fixture()
+	if err := JSON(&b, want); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadJSON(&b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("read back %+v\nwant %+v", got, want)
+	}
+}
+
+func TestReadJSONErrors(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{`{"schema":"rustci-perf/report/v0"}`, `schema "rustci-perf/report/v0"`},
+		{`{"schema":"rustci-perf/report/v1","extra":1}`, `unknown field "extra"`},
+		{`{"schema":`, "unexpected EOF"},
+		{`[]`, "cannot unmarshal"},
+	}
+	for _, tt := range tests {
+		_, err := ReadJSON(strings.NewReader(tt.in))
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("ReadJSON(%s) error = %v; want %q", tt.in, err, tt.want)
+		}
+	}
+}
+
+func TestVerdict(t *testing.T) {
+	r := fixture()
+	if got := Verdict(r); got != "ERROR: 1 of 3 scenarios could not run; 3 of 5 thresholds held" {
+		t.Errorf("Verdict = %q", got)
+	}
+	r.Scenarios = r.Scenarios[:2]
+	if got := Verdict(r); got != "FAIL: 2 of 5 thresholds missed in 2 scenarios" {
+		t.Errorf("Verdict = %q", got)
+	}
+	r.Scenarios, r.Passed = r.Scenarios[:1], true
+	if got := Verdict(r); got != "PASS: 2 of 2 thresholds held in 1 scenarios" {
+		t.Errorf("Verdict = %q", got)
+	}
+	r.Interrupted = true
+	if got := Verdict(r); !strings.HasPrefix(got, "INTERRUPTED") {
+		t.Errorf("Verdict = %q", got)
+	}
+}
+
+func TestDuration(t *testing.T) {
+	tests := []struct {
+		ns   float64
+		want string
+	}{
+		{0, "0ns"}, {7, "7ns"}, {999, "999ns"}, {435.5, "436ns"}, {12.26, "12.3ns"},
+		{1000, "1.00µs"}, {2580, "2.58µs"}, {26400, "26.4µs"}, {190000, "190µs"},
+		{1.24e6, "1.24ms"}, {999.4e6, "999ms"}, {1.5e9, "1.50s"}, {125e9, "125s"},
+	}
+	for _, tt := range tests {
+		if got := Duration(tt.ns); got != tt.want {
+			t.Errorf("Duration(%g) = %q; want %q", tt.ns, got, tt.want)
+		}
+	}
+}
+
+func TestWriteFileIsAtomic(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "report.json")
+	if err := os.WriteFile(path, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteFile(path, fixture(), JSON); err != nil {
+		t.Fatal(err)
+	}
+	f, _ := os.Open(path)
+	defer f.Close()
+	if _, err := ReadJSON(f); err != nil {
+		t.Errorf("written report does not read back: %v", err)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Errorf("directory holds %d entries after the write; want only the report", len(entries))
+	}
+	// A formatter that fails leaves the old file as it was and no temp file.
+	if err := os.WriteFile(path, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	failing := func(w *bytes.Buffer) Formatter {
+		return func(_ io.Writer, _ *Report) error { return os.ErrInvalid }
+	}(nil)
+	if err := WriteFile(path, fixture(), failing); err == nil {
+		t.Error("WriteFile with a failing formatter: nil error")
+	}
+	if b, _ := os.ReadFile(path); string(b) != "old" {
+		t.Errorf("after a failed write the file holds %q; want it untouched", b)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("a failed write left %d entries", len(entries))
+	}
+}
+
+func TestCheckWritable(t *testing.T) {
+	dir := t.TempDir()
+	for _, bad := range []string{"", dir, filepath.Join(dir, "missing", "r.json")} {
+		if err := CheckWritable(bad); err == nil {
+			t.Errorf("CheckWritable(%q) = nil", bad)
+		}
+	}
+	if err := CheckWritable(filepath.Join(dir, "r.json")); err != nil {
+		t.Errorf("CheckWritable(new file in existing dir) = %v", err)
+	}
+}
+
+func TestLookup(t *testing.T) {
+	if _, err := Lookup("json"); err != nil {
+		t.Error(err)
+	}
+	if _, err := Lookup("xml"); err == nil || !strings.Contains(err.Error(), "json, text") {
+		t.Errorf("Lookup(xml) error = %v; want one listing json, text", err)
+	}
+}
+
+// FuzzReadJSON: reading arbitrary bytes never panics; what reads back
+// writes and reads again to the same report.
+func FuzzReadJSON(f *testing.F) {
+	var b bytes.Buffer
+	_ = JSON(&b, fixture())
+	f.Add(b.Bytes())
+	f.Add([]byte(`{"schema":"rustci-perf/report/v1","scenarios":[{"thresholds":[{"actual":null}]}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r, err := ReadJSON(bytes.NewReader(data))
+		if err != nil {
+			return
+		}
+		var out bytes.Buffer
+		if err := JSON(&out, r); err != nil {
+			t.Fatalf("a report read back cannot be written: %v", err)
+		}
+		again, err := ReadJSON(&out)
+		if err != nil {
+			t.Fatalf("a report written from one read back does not read: %v", err)
+		}
+		if !reflect.DeepEqual(r, again) {
+			t.Fatalf("round trip changed the report")
+		}
+		_ = Text(&bytes.Buffer{}, r)
+	})
+}

@@ -1,0 +1,181 @@
+package scenarios
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rustci/rustci-perf/pkg/config"
+	"github.com/rustci/rustci-perf/pkg/limiter"
+)
+
+// small returns a scenario's default settings cut down to a quick run.
+func small(t *testing.T, name string, ops int) config.Settings {
+	t.Helper()
+	c, err := config.Load(nil, "", Names())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := c.Settings(name, config.Params{Ops: &ops})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// TestEveryScenarioReportsItsMetrics runs each scenario briefly and checks
+// that every metric it declares (and so lets thresholds name) is reported,
+// and that nothing is reported that it does not declare.
+func TestEveryScenarioReportsItsMetrics(t *testing.T) {
+	for _, sc := range All() {
+		t.Run(sc.Name, func(t *testing.T) {
+			s := small(t, sc.Name, 500)
+			out, err := sc.Run(context.Background(), s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if out.Ops+out.Errors != 500 || out.Errors != 0 {
+				t.Errorf("ops %d, errors %d; want 500, 0", out.Ops, out.Errors)
+			}
+			if out.Latency.Count() != out.Ops {
+				t.Errorf("%d latencies for %d ops", out.Latency.Count(), out.Ops)
+			}
+			for _, m := range sc.Metrics {
+				_, inM := out.Metrics[m]
+				_, inC := out.Counters[m]
+				if !inM && !inC {
+					t.Errorf("declared metric %q not reported", m)
+				}
+			}
+			for m := range out.Metrics {
+				if !sc.HasMetric(m) {
+					t.Errorf("reports metric %q it does not declare", m)
+				}
+			}
+			for m := range out.Counters {
+				if !sc.HasMetric(m) {
+					t.Errorf("reports counter %q it does not declare", m)
+				}
+			}
+			if out.Component == "" {
+				t.Error("no component description")
+			}
+		})
+	}
+}
+
+func TestCacheReadHitsEverything(t *testing.T) {
+	out, err := cacheRead.Run(context.Background(), small(t, "cache-read", 2000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Every key was written and waited for, and the cache is far from
+	// full: every read hits, and only measured reads are counted.
+	if out.Counters["hits"] != 2000 || out.Counters["misses"] != 0 || out.Metrics["hit_rate"] != 1 {
+		t.Errorf("hits %d, misses %d, rate %g; want 2000, 0, 1", out.Counters["hits"], out.Counters["misses"], out.Metrics["hit_rate"])
+	}
+	if out.Counters["l1_hits"] != 2000 {
+		t.Errorf("l1_hits = %d; want the 2000 measured reads only", out.Counters["l1_hits"])
+	}
+}
+
+func TestCacheWriteCountsOnlyMeasuredSets(t *testing.T) {
+	out, err := cacheWrite.Run(context.Background(), small(t, "cache-write", 3000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept := out.Counters["l1_sets"] + out.Counters["l1_sets_dropped"] + out.Counters["l1_sets_rejected"]
+	if kept != 3000 {
+		t.Errorf("l1 sets+dropped+rejected = %d; want the 3000 measured writes", kept)
+	}
+}
+
+func TestConcurrentIntegrity(t *testing.T) {
+	s := small(t, "concurrent", 5000)
+	out, err := concurrent.Run(context.Background(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := out.Counters
+	if c["integrity_violations"] != 0 {
+		t.Errorf("%d integrity violations", c["integrity_violations"])
+	}
+	if c["writes"] != 1000 || c["reads"] != 4000 || c["hits"]+c["misses"] != c["reads"] {
+		t.Errorf("writes %d, reads %d, hits %d, misses %d; want 1000, 4000 and hits+misses = reads", c["writes"], c["reads"], c["hits"], c["misses"])
+	}
+	if c["hits"] == 0 {
+		t.Error("no read hit: the check compared nothing")
+	}
+}
+
+func TestLimiterAdmissionHolds(t *testing.T) {
+	out, err := limiterScenario.Run(context.Background(), small(t, "limiter", 50000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := out.Counters
+	if c["allowed"]+c["denied"] != 50000 {
+		t.Errorf("allowed %d + denied %d; want 50000 checks", c["allowed"], c["denied"])
+	}
+	if out.Metrics["admission_error"] != 0 {
+		t.Errorf("admission_error %g: allowed %d outside [%d, %d]; notes: %q", out.Metrics["admission_error"], c["allowed"], c["admission_expected_min"], c["admission_expected_max"], out.Notes)
+	}
+}
+
+func TestAdmissionBounds(t *testing.T) {
+	p := limiter.Policy{Name: "p", Rate: 1000, Burst: 100, Period: time.Second} // 1ms interval
+	ms := time.Millisecond
+	tests := []struct {
+		inner, outer, stall time.Duration
+		checks              int64
+		lo, hi              int64
+	}{
+		// 10ms of checks: burst + 10, one either way.
+		{10 * ms, 10 * ms, 0, 1e6, 109, 111},
+		// the window is known to within 0.5ms each side
+		{9500 * time.Microsecond, 10500 * time.Microsecond, 0, 1e6, 108, 111},
+		// fewer checks than the burst: all are admitted, no more
+		{10 * ms, 10 * ms, 0, 50, 50, 50},
+		// an instant: the burst alone
+		{0, 0, 0, 1e6, 99, 101},
+		// pauses up to 98ms are absorbed by the burst of 100 ...
+		{1000 * ms, 1000 * ms, 98 * ms, 1e6, 1099, 1101},
+		// ... longer ones may lose admissions: only the burst is sure
+		{1000 * ms, 1000 * ms, 99 * ms, 1e6, 100, 1101},
+	}
+	for _, tt := range tests {
+		lo, hi := admissionBounds(p, tt.inner, tt.outer, tt.stall, tt.checks)
+		if lo != tt.lo || hi != tt.hi {
+			t.Errorf("admissionBounds(%s, %s, %s, %d) = %d, %d; want %d, %d", tt.inner, tt.outer, tt.stall, tt.checks, lo, hi, tt.lo, tt.hi)
+		}
+	}
+}
+
+func TestSelect(t *testing.T) {
+	tests := []struct {
+		names []string
+		want  string
+	}{
+		{[]string{"all"}, "cache-write cache-read limiter concurrent memory latency"},
+		{[]string{"cache"}, "cache-write cache-read"},
+		{[]string{"latency", "limiter"}, "limiter latency"}, // run order, not argument order
+		{[]string{"cache-read", "cache"}, "cache-write cache-read"},
+	}
+	for _, tt := range tests {
+		got, err := Select(tt.names)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, sc := range got {
+			names = append(names, sc.Name)
+		}
+		if strings.Join(names, " ") != tt.want {
+			t.Errorf("Select(%v) = %v; want %s", tt.names, names, tt.want)
+		}
+	}
+	if _, err := Select([]string{"cahce"}); err == nil || !strings.Contains(err.Error(), `"cahce"`) || !strings.Contains(err.Error(), "cache-read") {
+		t.Errorf("Select(cahce) error = %v; want one quoting it and listing the names", err)
+	}
+}

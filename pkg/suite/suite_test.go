@@ -1,0 +1,175 @@
+package suite
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/rustci/rustci-perf/pkg/config"
+	"github.com/rustci/rustci-perf/pkg/harness"
+	"github.com/rustci/rustci-perf/pkg/report"
+	"github.com/rustci/rustci-perf/pkg/scenarios"
+)
+
+func defaults(t *testing.T) *config.Config {
+	t.Helper()
+	c, err := config.Load(nil, "", scenarios.Names())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestNewPlanErrors(t *testing.T) {
+	tests := []struct {
+		names      []string
+		thresholds []string
+		config     string
+		want       string
+	}{
+		{nil, nil, "", "no scenario named"},
+		{[]string{"cahce"}, nil, "", `unknown scenario or group "cahce"`},
+		{[]string{"cache"}, []string{"p99<<1ms"}, "", `threshold "p99<<1ms": column 5`},
+		{[]string{"cache"}, []string{"cache-raed:p99<1ms"}, "", `unknown scope "cache-raed"`},
+		{[]string{"cache"}, []string{"limiter:p99<1ms"}, "", `scope "limiter" selects none of the scenarios being run (cache-write, cache-read)`},
+		{[]string{"cache-read"}, []string{"cache-read:hit_ratio>0.9"}, "", `scenario cache-read has no metric "hit_ratio"`},
+		{[]string{"limiter"}, []string{"hit_rate>0.9"}, "", "no scenario being run (limiter) reports hit_rate"},
+		{[]string{"cache"}, []string{"cache:hit_rate>0.9"}, "", `scenario cache-write has no metric "hit_rate"`},
+		// a bad threshold in a config file fails every run, not just the
+		// runs of its scenario
+		{[]string{"limiter"}, nil, "scenarios:\n  memory:\n    thresholds: [\"heap<1\"]\n", `config: scenarios.memory.thresholds: threshold "heap<1": scenario memory has no metric "heap"`},
+		{[]string{"limiter"}, nil, "scenarios:\n  memory:\n    thresholds: [\"latency:p99<1ms\"]\n", `scope "latency" is not this scenario`},
+		{[]string{"memory"}, nil, "scenarios:\n  memory:\n    concurrency: 0\n", "memory: concurrency 0"},
+	}
+	for _, tt := range tests {
+		cfg := defaults(t)
+		if tt.config != "" {
+			var err error
+			if cfg, err = config.Load([]byte(tt.config), "f.yaml", scenarios.Names()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		_, err := NewPlan(Options{Names: tt.names, Config: cfg, Thresholds: tt.thresholds})
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("NewPlan(%v, %v) error = %v; want %q", tt.names, tt.thresholds, err, tt.want)
+		}
+	}
+}
+
+func TestThresholdsGoWhereTheyApply(t *testing.T) {
+	p, err := NewPlan(Options{
+		Names:  []string{"cache", "limiter"},
+		Config: defaults(t),
+		Thresholds: []string{
+			"p99<1s",                   // unscoped: every scenario
+			"hit_rate>0.5",             // unscoped: only those with a hit rate
+			"cache-write:p50<1s",       // one scenario
+			"cache:throughput>1",       // a group
+			"all:errors==0",            // every scenario
+			"limiter:allowed>0",        // a scenario's own counter
+			"cache-read:p(99.9)<100ms", // a percentile by p()
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string][]string{}
+	for _, it := range p.items {
+		for _, th := range it.thresholds {
+			got[it.sc.Name] = append(got[it.sc.Name], th.Expr)
+		}
+	}
+	want := map[string]string{
+		"cache-write": "throughput>1000 p99<1s cache-write:p50<1s cache:throughput>1 all:errors==0",
+		"cache-read":  "throughput>5000 hit_rate>0.95 p99<1s hit_rate>0.5 cache:throughput>1 all:errors==0 cache-read:p(99.9)<100ms",
+		"limiter":     "throughput>1000 admission_error==0 p99<1s all:errors==0 limiter:allowed>0",
+	}
+	for name, w := range want {
+		if g := strings.Join(got[name], " "); g != w {
+			t.Errorf("%s thresholds:\n got %s\nwant %s", name, g, w)
+		}
+	}
+}
+
+func TestRunJudges(t *testing.T) {
+	ops := 300
+	p, err := NewPlan(Options{
+		Names:      []string{"cache-read"},
+		Config:     defaults(t),
+		Flags:      config.Params{Ops: &ops},
+		Thresholds: []string{"p99<3600s", "p50>3600s", "p99/p50>=1"},
+		Version:    "test",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := p.Run(context.Background())
+	if r.Schema != report.Schema || r.ToolVersion != "test" || r.Passed || r.Interrupted || len(r.Scenarios) != 1 {
+		t.Fatalf("report header %+v", r)
+	}
+	s := r.Scenarios[0]
+	if s.Status != report.StatusFailed || s.Ops != 300 || s.Latency.Count != 300 || s.ThroughputOpsPerSec <= 0 {
+		t.Errorf("scenario %+v", s)
+	}
+	pass := map[string]bool{}
+	for _, th := range s.Thresholds {
+		pass[th.Expr] = th.Pass
+	}
+	want := map[string]bool{"throughput>5000": pass["throughput>5000"], "hit_rate>0.95": true, "p99<3600s": true, "p50>3600s": false, "p99/p50>=1": true}
+	for k, v := range want {
+		if got, ok := pass[k]; !ok || got != v {
+			t.Errorf("threshold %s: pass %t (present %t); want %t", k, got, ok, v)
+		}
+	}
+}
+
+func TestRunRecordsComponentErrorsAndGoesOn(t *testing.T) {
+	broken := scenarios.New("broken", "test", "fails", nil, func(context.Context, config.Settings) (*scenarios.Outcome, error) {
+		return nil, errors.New("l1: no memory")
+	})
+	ok := scenarios.New("ok", "test", "works", nil, func(ctx context.Context, s config.Settings) (*scenarios.Outcome, error) {
+		res, err := harness.Run(ctx, harness.Config{Workers: 1, Ops: 10}, func(int) harness.Op { return func(int) error { return nil } })
+		return &scenarios.Outcome{Result: res, Counters: map[string]int64{}, Metrics: map[string]float64{}}, err
+	})
+	s := config.Settings{Ops: 10, Concurrency: 1}
+	p := &Plan{items: []item{{sc: broken, settings: s}, {sc: ok, settings: s}}}
+	r := p.Run(context.Background())
+	if len(r.Scenarios) != 2 || r.Passed {
+		t.Fatalf("report %+v; want both scenarios and not passed", r)
+	}
+	if b := r.Scenarios[0]; b.Status != report.StatusError || !strings.Contains(b.Error, "l1: no memory") || b.Passed {
+		t.Errorf("broken scenario %+v", b)
+	}
+	if o := r.Scenarios[1]; o.Status != report.StatusPassed || o.Ops != 10 {
+		t.Errorf("ok scenario after the broken one %+v", o)
+	}
+}
+
+func TestRunInterrupted(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	first := scenarios.New("first", "test", "", nil, func(ctx context.Context, s config.Settings) (*scenarios.Outcome, error) {
+		res, err := harness.Run(ctx, harness.Config{Workers: 1, Ops: 1 << 40}, func(int) harness.Op {
+			return func(i int) error {
+				if i == 100 {
+					cancel()
+				}
+				return nil
+			}
+		})
+		return &scenarios.Outcome{Result: res, Counters: map[string]int64{}, Metrics: map[string]float64{}}, err
+	})
+	never := scenarios.New("never", "test", "", nil, func(context.Context, config.Settings) (*scenarios.Outcome, error) {
+		t.Error("a scenario started after the interruption")
+		return nil, errors.New("unreachable")
+	})
+	s := config.Settings{Ops: 1, Concurrency: 1}
+	p := &Plan{items: []item{{sc: first, settings: s}, {sc: never, settings: s}}}
+	r := p.Run(ctx)
+	if !r.Interrupted || r.Passed || len(r.Scenarios) != 1 {
+		t.Fatalf("report interrupted %t, passed %t, %d scenarios; want true, false, 1", r.Interrupted, r.Passed, len(r.Scenarios))
+	}
+	if s := r.Scenarios[0]; s.Status != report.StatusInterrupted || s.Ops < 100 || len(s.Thresholds) != 0 {
+		t.Errorf("interrupted scenario %+v", s)
+	}
+}
