@@ -3,6 +3,8 @@ package config
 import (
 	"fmt"
 	"time"
+
+	"github.com/rustci/rustci-perf/pkg/limiter"
 )
 
 // Settings are one scenario's resolved settings.
@@ -59,6 +61,7 @@ func (s Settings) validate(scenario string) error {
 		return fmt.Errorf("%s: "+format, append([]any{scenario}, args...)...)
 	}
 	l1, pol := s.Cache.L1, s.Limiter.Policy
+	policy := limiter.Policy{Name: "limiter.policy", Rate: pol.Rate, Burst: pol.Burst, Period: time.Duration(pol.Period)}
 	switch {
 	case s.Duration == 0 && s.Ops < 1:
 		return bad("ops %d: want at least 1", s.Ops)
@@ -68,16 +71,12 @@ func (s Settings) validate(scenario string) error {
 		return bad("concurrency %d: want at most 10000", s.Concurrency)
 	case s.ValueSize < 1 || s.ValueSize > MaxValueSize:
 		return bad("value_size %d: want 1 to %d bytes", s.ValueSize, MaxValueSize)
+	// The sections below apply to every scenario: their errors name the
+	// key, not a scenario.
 	case l1.MaxCostBytes < 1:
-		return bad("cache.l1.max_cost_bytes %d: want at least 1", l1.MaxCostBytes)
+		return fmt.Errorf("cache.l1.max_cost_bytes %d: want at least 1", l1.MaxCostBytes)
 	case l1.NumCounters < 1:
-		return bad("cache.l1.num_counters %d: want at least 1", l1.NumCounters)
-	case pol.Rate < 1:
-		return bad("limiter.policy.rate %d: want at least 1", pol.Rate)
-	case pol.Burst < 1:
-		return bad("limiter.policy.burst %d: want at least 1", pol.Burst)
-	case pol.Period <= 0:
-		return bad("limiter.policy.period %s: want more than 0", time.Duration(pol.Period))
+		return fmt.Errorf("cache.l1.num_counters %d: want at least 1", l1.NumCounters)
 	}
-	return nil
+	return policy.Validate()
 }

@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -37,9 +38,16 @@ func (p Policy) Validate() error {
 		return fmt.Errorf("policy %q: period %s: want more than 0", p.Name, p.Period)
 	case p.Period/time.Duration(p.Rate) <= 0:
 		return fmt.Errorf("policy %q: %d per %s is more than one per nanosecond", p.Name, p.Rate, p.Period)
+	case int64(p.Burst) > maxBurstSpan/int64(p.Emission()):
+		return fmt.Errorf("policy %q: burst %d at one per %s spans more than %s", p.Name, p.Burst, p.Emission(), time.Duration(maxBurstSpan))
 	}
 	return nil
 }
+
+// maxBurstSpan bounds burst x emission interval, so that the GCRA's
+// nanosecond arithmetic (a time plus that span, plus a check's cost) cannot
+// overflow: about 73 years.
+const maxBurstSpan = math.MaxInt64 / 4
 
 // String writes p as "name: 1000/1s burst 100".
 func (p Policy) String() string {

@@ -159,7 +159,8 @@ func (m *Memory) Allow(ctx context.Context, policy, key string) (Result, error) 
 //
 // The arithmetic is in integer nanoseconds, so Remaining is exact where
 // redis_rate's float arithmetic can truncate it one lower. As there, n larger
-// than the burst is never allowed.
+// than the burst is never allowed; unlike there, its RetryAfter is then -1,
+// as no wait would make it allowed.
 func (m *Memory) AllowN(_ context.Context, policy, key string, n int) (Result, error) {
 	if n < 1 {
 		return Result{}, fmt.Errorf("check %q on %q: n=%d: %w", key, policy, n, ErrBadCount)
@@ -167,6 +168,10 @@ func (m *Memory) AllowN(_ context.Context, policy, key string, n int) (Result, e
 	ps, ok := (*m.policies.Load())[policy]
 	if !ok {
 		return Result{}, fmt.Errorf("check %q: policy %q: %w", key, policy, ErrUnknownPolicy)
+	}
+	if n > ps.Burst {
+		ps.stats[0].denied.Add(1)
+		return Result{Policy: ps.Policy, RetryAfter: -1}, nil
 	}
 	ks := m.state(ps.keys, key)
 	st := &ps.stats[ks.stripe]

@@ -110,8 +110,8 @@ func TestAllowN(t *testing.T) {
 	}
 	// More than the burst is never allowed, as in redis_rate.
 	clk.Advance(time.Hour)
-	if r, _ := m.AllowN(ctx, "p", "k", 6); r.Allowed != 0 {
-		t.Errorf("AllowN(6) over a burst of 5 = %+v; want denied", r)
+	if r, _ := m.AllowN(ctx, "p", "k", 6); r.Allowed != 0 || r.RetryAfter != -1 {
+		t.Errorf("AllowN(6) over a burst of 5 = %+v; want denied, no retry", r)
 	}
 	if _, err := m.AllowN(ctx, "p", "k", 0); !errors.Is(err, ErrBadCount) {
 		t.Errorf("AllowN(0) error = %v; want ErrBadCount", err)
@@ -212,6 +212,7 @@ func TestPolicyValidate(t *testing.T) {
 		{Name: "b", Rate: 1, Burst: 0, Period: time.Second},
 		{Name: "p", Rate: 1, Burst: 1, Period: 0},
 		{Name: "f", Rate: 2, Burst: 1, Period: time.Nanosecond},
+		{Name: "o", Rate: 1, Burst: 1 << 40, Period: time.Hour}, // burst spans overflow
 	}
 	m, _ := newTest(t, tenPerSec)
 	for _, p := range bad {

@@ -75,7 +75,7 @@ func runLimiter(ctx context.Context, s config.Settings) (*Outcome, error) {
 	if absorbed := pol.Emission() * time.Duration(pol.Burst-1); stall >= absorbed {
 		out.Notes = append(out.Notes, fmt.Sprintf(
 			"the slowest check took %s, so checks may have paused for up to %s, longer than the burst absorbs (%s): admissions missed then are not the limiter's, so the lower bound is the burst alone",
-			(stall / 2).Round(time.Microsecond), stall.Round(time.Microsecond), absorbed))
+			(stall/2).Round(time.Microsecond), stall.Round(time.Microsecond), absorbed))
 	}
 	return out, nil
 }

@@ -1,0 +1,46 @@
+# rustci-perf: build, run, test, bench, lint. `make help` lists the targets.
+
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
+BIN     := bin/rustci-perf
+# Benchmark repetitions: benchstat needs several to give a confidence interval.
+COUNT   ?= 6
+
+.PHONY: all build run test vet fmt-check fuzz bench lint clean help
+
+all: build
+
+build: ## build bin/rustci-perf
+	go build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/rustci-perf
+
+run: build ## run every scenario with the default thresholds
+	./$(BIN) run all
+
+test: vet fmt-check ## go vet, gofmt check, and every test under the race detector
+	go test -race ./...
+
+vet:
+	go vet ./...
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+
+FUZZTIME ?= 30s
+fuzz: ## run each fuzz target for FUZZTIME
+	go test ./pkg/threshold -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
+	go test ./pkg/config -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
+	go test ./pkg/report -run '^$$' -fuzz FuzzReadJSON -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
+
+bench: ## benchmarks, each beside the raw library it wraps, compared by benchstat
+	go test -run '^$$' -bench . -benchmem -count $(COUNT) ./pkg/... | tee bench.txt
+	@echo; echo "== the Manager beside raw ristretto, GCRA beside golang.org/x/time/rate (ratio vs the first row) =="
+	go tool benchstat -col /impl bench.txt
+
+lint: vet fmt-check ## vet and gofmt (the checks CI runs)
+
+clean:
+	rm -rf bin bench.txt
+
+help:
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
