@@ -66,6 +66,21 @@ func noTiming(t *testing.T) string {
 	return p
 }
 
+// readReport reads a JSON report the binary wrote.
+func readReport(t *testing.T, path string) *report.Report {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rep, err := report.ReadJSON(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep
+}
+
 func TestVersion(t *testing.T) {
 	r := rustciPerf(t, t.TempDir(), "version")
 	if r.code != 0 || !strings.HasPrefix(r.stdout, "rustci-perf v0.0.0-test (go") {
@@ -166,15 +181,7 @@ func TestJSONReport(t *testing.T) {
 	if !strings.Contains(r.stdout, "PASS: ") {
 		t.Errorf("stdout should hold the text report when --output is given:\n%s", r.stdout)
 	}
-	f, err := os.Open(filepath.Join(dir, "report.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rep, err := report.ReadJSON(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rep := readReport(t, filepath.Join(dir, "report.json"))
 	if !rep.Passed || rep.Interrupted || rep.ToolVersion != "v0.0.0-test" || rep.Environment.GoVersion == "" ||
 		rep.Environment.GOMAXPROCS < 1 || !rep.FinishedAt.After(rep.StartedAt) || len(rep.Scenarios) != 6 {
 		t.Errorf("report header: %+v", rep)
@@ -242,15 +249,7 @@ func TestInterrupt(t *testing.T) {
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 130 {
 		t.Fatalf("exit: %v; want code 130", err)
 	}
-	f, err := os.Open(filepath.Join(dir, "r.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rep, err := report.ReadJSON(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rep := readReport(t, filepath.Join(dir, "r.json"))
 	if !rep.Interrupted || rep.Passed || len(rep.Scenarios) != 1 || rep.Scenarios[0].Status != report.StatusInterrupted {
 		t.Errorf("report: interrupted %t, passed %t, scenarios %d; want true, false, 1 interrupted", rep.Interrupted, rep.Passed, len(rep.Scenarios))
 	}

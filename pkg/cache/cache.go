@@ -110,7 +110,9 @@ func (m *Manager) Get(ctx context.Context, key string) ([]byte, bool, error) {
 			continue
 		}
 		if ok {
-			m.promote(ctx, i, key, it)
+			if i > 0 {
+				m.promote(ctx, i, key, it)
+			}
 			return it.Value, true, nil
 		}
 	}

@@ -120,23 +120,26 @@ func runCacheWrite(ctx context.Context, s config.Settings) (*Outcome, error) {
 		return nil, err
 	}
 	vals := values(s.Seed, 256, s.ValueSize)
-	wkeys := make([][]string, s.Concurrency)
-	for w := range wkeys {
-		wkeys[w] = keys(fmt.Sprintf("w%d", w), calls(s, w))
-	}
+	wkeys := workerKeys(s, "w")
 	hc := plan(s)
 	hc.BeforeMeasure = r.mark
-	res, err := harness.Run(ctx, hc, func(w int) harness.Op {
-		ks := wkeys[w]
-		return func(i int) error {
-			return r.m.Set(ctx, ks[i%len(ks)], vals[i%len(vals)], r.ttl)
-		}
-	})
+	res, err := harness.Run(ctx, hc, r.writer(ctx, wkeys, vals))
 	if err != nil {
 		return nil, err
 	}
 	out := outcome(res)
 	return out, r.finish(out)
+}
+
+// writer returns Ops that write each worker's own keys in turn, values
+// from vals.
+func (r *rig) writer(ctx context.Context, wkeys [][]string, vals [][]byte) func(w int) harness.Op {
+	return func(w int) harness.Op {
+		ks := wkeys[w]
+		return func(i int) error {
+			return r.m.Set(ctx, ks[i%len(ks)], vals[i%len(vals)], r.ttl)
+		}
+	}
 }
 
 var cacheRead = &Scenario{
@@ -165,40 +168,52 @@ func runCacheRead(ctx context.Context, s config.Settings) (*Outcome, error) {
 	if err := r.fill(ctx, ks, values(s.Seed, 256, s.ValueSize)); err != nil {
 		return nil, fmt.Errorf("fill: %w", err)
 	}
+	return r.measure(ctx, s, func(w int, t *tally) harness.Op {
+		// Workers start at evenly spaced keys and walk forward, so
+		// together they read every key once per pass.
+		start := w * len(ks) / s.Concurrency
+		return func(i int) error {
+			return r.get(ctx, ks[(start+i)%len(ks)], t)
+		}
+	})
+}
+
+// measure runs the measured workload of a scenario that reads: newOp gets
+// its worker's tally, zeroed when measuring starts, and the outcome gets the
+// hits and misses summed over workers.
+func (r *rig) measure(ctx context.Context, s config.Settings, newOp func(w int, t *tally) harness.Op) (*Outcome, error) {
 	tallies := make([]tally, s.Concurrency)
 	hc := plan(s)
 	hc.BeforeMeasure = func() {
 		clear(tallies)
 		r.mark()
 	}
-	res, err := harness.Run(ctx, hc, func(w int) harness.Op {
-		t := &tallies[w]
-		// Workers start at evenly spaced keys and walk forward, so
-		// together they read every key once per pass.
-		start := w * len(ks) / s.Concurrency
-		return func(i int) error {
-			_, ok, err := r.m.Get(ctx, ks[(start+i)%len(ks)])
-			if ok {
-				t.hits++
-			} else if err == nil {
-				t.misses++
-			}
-			return err
-		}
-	})
+	res, err := harness.Run(ctx, hc, func(w int) harness.Op { return newOp(w, &tallies[w]) })
 	if err != nil {
 		return nil, err
 	}
 	out := outcome(res)
-	hitsMisses(out, sum(tallies))
+	total := sum(tallies)
+	out.Counters["hits"] = total.hits
+	out.Counters["misses"] = total.misses
+	out.Metrics["hit_rate"] = ratio(total.hits, total.hits+total.misses)
+	if total.reads+total.writes > 0 {
+		out.Counters["reads"] = total.reads
+		out.Counters["writes"] = total.writes
+		out.Counters["integrity_violations"] = total.violations
+	}
 	return out, r.finish(out)
 }
 
-// hitsMisses adds the hit counters and rate of the measured reads.
-func hitsMisses(out *Outcome, t tally) {
-	out.Counters["hits"] = t.hits
-	out.Counters["misses"] = t.misses
-	out.Metrics["hit_rate"] = ratio(t.hits, t.hits+t.misses)
+// get reads key and counts a hit or a miss in t.
+func (r *rig) get(ctx context.Context, key string, t *tally) error {
+	_, ok, err := r.m.Get(ctx, key)
+	if ok {
+		t.hits++
+	} else if err == nil {
+		t.misses++
+	}
+	return err
 }
 
 var concurrent = &Scenario{
@@ -233,18 +248,7 @@ func runConcurrent(ctx context.Context, s config.Settings) (*Outcome, error) {
 		wkeys[w] = keys(fmt.Sprintf("c%d", w), n)
 		wvals[w] = values(s.Seed+int64(w)+1, n, s.ValueSize)
 	}
-	type counts struct {
-		tally
-		reads, writes int64
-	}
-	tallies := make([]counts, s.Concurrency)
-	hc := plan(s)
-	hc.BeforeMeasure = func() {
-		clear(tallies)
-		r.mark()
-	}
-	res, err := harness.Run(ctx, hc, func(w int) harness.Op {
-		t := &tallies[w]
+	out, err := r.measure(ctx, s, func(w int, t *tally) harness.Op {
 		ks, vs := wkeys[w], wvals[w]
 		rng := rand.New(rand.NewPCG(uint64(s.Seed), uint64(w)))
 		written := 0
@@ -275,19 +279,8 @@ func runConcurrent(ctx context.Context, s config.Settings) (*Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
-	var total counts
-	for _, t := range tallies {
-		total.tally = sum([]tally{total.tally, t.tally})
-		total.reads += t.reads
-		total.writes += t.writes
-	}
-	out := outcome(res)
-	hitsMisses(out, total.tally)
-	out.Counters["reads"] = total.reads
-	out.Counters["writes"] = total.writes
-	out.Counters["integrity_violations"] = total.violations
 	out.Notes = append(out.Notes, "a read may miss a key whose write ristretto has not applied yet; only a wrong value counts as a violation")
-	return out, r.finish(out)
+	return out, nil
 }
 
 var memory = &Scenario{
@@ -315,10 +308,7 @@ func runMemory(ctx context.Context, s config.Settings) (*Outcome, error) {
 	// references to them, not copies: the heap growth measured is what the
 	// cache itself adds per item.
 	vals := values(s.Seed, 256, s.ValueSize)
-	wkeys := make([][]string, s.Concurrency)
-	for w := range wkeys {
-		wkeys[w] = keys(fmt.Sprintf("m%d", w), calls(s, w))
-	}
+	wkeys := workerKeys(s, "m")
 	var before, after runtime.MemStats
 	hc := plan(s)
 	hc.BeforeMeasure = func() {
@@ -336,12 +326,7 @@ func runMemory(ctx context.Context, s config.Settings) (*Outcome, error) {
 		runtime.ReadMemStats(&m)
 		after.HeapAlloc = m.HeapAlloc
 	}
-	res, err := harness.Run(ctx, hc, func(w int) harness.Op {
-		ks := wkeys[w]
-		return func(i int) error {
-			return r.m.Set(ctx, ks[i%len(ks)], vals[i%len(vals)], r.ttl)
-		}
-	})
+	res, err := harness.Run(ctx, hc, r.writer(ctx, wkeys, vals))
 	if err != nil {
 		return nil, err
 	}
@@ -380,33 +365,14 @@ func runLatency(ctx context.Context, s config.Settings) (*Outcome, error) {
 	if err := r.fill(ctx, ks, vals); err != nil {
 		return nil, fmt.Errorf("fill: %w", err)
 	}
-	tallies := make([]tally, s.Concurrency)
-	hc := plan(s)
-	hc.BeforeMeasure = func() {
-		clear(tallies)
-		r.mark()
-	}
-	res, err := harness.Run(ctx, hc, func(w int) harness.Op {
-		t := &tallies[w]
+	return r.measure(ctx, s, func(w int, t *tally) harness.Op {
 		rng := rand.New(rand.NewPCG(uint64(s.Seed), uint64(w)))
 		return func(int) error {
 			k := ks[rng.IntN(len(ks))]
 			if rng.Float64() >= latencyReadRatio {
 				return r.m.Set(ctx, k, vals[rng.IntN(len(vals))], r.ttl)
 			}
-			_, ok, err := r.m.Get(ctx, k)
-			if ok {
-				t.hits++
-			} else if err == nil {
-				t.misses++
-			}
-			return err
+			return r.get(ctx, k, t)
 		}
 	})
-	if err != nil {
-		return nil, err
-	}
-	out := outcome(res)
-	hitsMisses(out, sum(tallies))
-	return out, r.finish(out)
 }

@@ -61,6 +61,12 @@ func runLimiter(ctx context.Context, s config.Settings) (*Outcome, error) {
 	}
 	total := sum(tallies)
 	out := outcome(res)
+	// The limiter keeps its own statistics; they must agree with what the
+	// checks were told, or one of the two is wrong.
+	if st := lim.Stats()[pol.Name]; int64(st.Allowed) != total.allowed || int64(st.Denied) != total.denied {
+		out.Notes = append(out.Notes, fmt.Sprintf("the limiter's statistics (%d allowed, %d denied) disagree with its answers (%d, %d)",
+			st.Allowed, st.Denied, total.allowed, total.denied))
+	}
 	stall := 2 * time.Duration(res.Latency.Summary().Max)
 	lo, hi := admissionBounds(pol, res.Inner, res.Duration, stall, total.allowed+total.denied)
 	out.Component = fmt.Sprintf("limiter: in-memory GCRA, policy %d/%s burst %d", pol.Rate, pol.Period, pol.Burst)

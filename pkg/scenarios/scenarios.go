@@ -192,6 +192,16 @@ func keys(prefix string, n int) []string {
 	return out
 }
 
+// workerKeys returns each worker's own keys, "prefix<w>:0" ..., one for each
+// call it will make (see calls).
+func workerKeys(s config.Settings, prefix string) [][]string {
+	out := make([][]string, s.Concurrency)
+	for w := range out {
+		out[w] = keys(prefix+strconv.Itoa(w), calls(s, w))
+	}
+	return out
+}
+
 // values returns n pseudo-random values of size bytes, reproducible from seed.
 func values(seed int64, n, size int) [][]byte {
 	r := rand.New(rand.NewPCG(uint64(seed), 0x5eed))
@@ -209,8 +219,8 @@ func values(seed int64, n, size int) [][]byte {
 // tally is one worker's counters. The padding keeps two workers' tallies,
 // which sit next to each other in a slice, off one cache line.
 type tally struct {
-	hits, misses, allowed, denied, violations int64
-	_                                         [24]byte
+	hits, misses, reads, writes, violations, allowed, denied int64
+	_                                                        [8]byte
 }
 
 // sum adds up every worker's tallies.
@@ -219,6 +229,8 @@ func sum(ts []tally) tally {
 	for _, x := range ts {
 		t.hits += x.hits
 		t.misses += x.misses
+		t.reads += x.reads
+		t.writes += x.writes
 		t.allowed += x.allowed
 		t.denied += x.denied
 		t.violations += x.violations

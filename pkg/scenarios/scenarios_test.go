@@ -118,6 +118,11 @@ func TestLimiterAdmissionHolds(t *testing.T) {
 	if c["allowed"]+c["denied"] != 50000 {
 		t.Errorf("allowed %d + denied %d; want 50000 checks", c["allowed"], c["denied"])
 	}
+	for _, n := range out.Notes {
+		if strings.Contains(n, "disagree") {
+			t.Error(n)
+		}
+	}
 	if out.Metrics["admission_error"] != 0 {
 		t.Errorf("admission_error %g: allowed %d outside [%d, %d]; notes: %q", out.Metrics["admission_error"], c["allowed"], c["admission_expected_min"], c["admission_expected_max"], out.Notes)
 	}
