@@ -249,9 +249,10 @@ func phase(ws []*worker, ops int, dur time.Duration, stop *atomic.Bool, record b
 // different workers can be compared to get the phase's wall time. Each
 // latency is the difference of two consecutive readings, so one clock read
 // per operation suffices (time.Since reads only the monotonic clock: about
-// 35ns on the VMs this was measured on). The loop overhead between one Op returning and the
-// next starting (a compare, a flag load, the record) falls inside the next
-// operation's latency: tens of nanoseconds, stated in the README.
+// 35ns on the VMs this was measured on). The loop overhead between one Op
+// returning and the next starting (a compare, a flag load, the record)
+// falls inside the next operation's latency: tens of nanoseconds, stated in
+// the README.
 func (w *worker) loop(base time.Time, n int, dur time.Duration, stop *atomic.Bool, record bool) {
 	if n == 0 {
 		return
