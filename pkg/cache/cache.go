@@ -51,10 +51,13 @@ type TierStats struct {
 	Name   string `json:"name"`
 	Hits   uint64 `json:"hits"`
 	Misses uint64 `json:"misses"`
-	// Sets counts the writes the tier accepted. For L1 it is the keys added
-	// or updated by ristretto; SetsDropped are writes its set buffer dropped
-	// when full, SetsRejected writes its admission policy turned away.
+	// Sets counts the writes the tier accepted, Added those of them that
+	// stored a key it did not hold. For L1 they are ristretto's keys added
+	// or updated, and keys added; SetsDropped are writes its set buffer
+	// dropped when full, SetsRejected writes its admission policy turned
+	// away.
 	Sets         uint64 `json:"sets"`
+	Added        uint64 `json:"added"`
 	SetsDropped  uint64 `json:"sets_dropped"`
 	SetsRejected uint64 `json:"sets_rejected"`
 	Evictions    uint64 `json:"evictions"`

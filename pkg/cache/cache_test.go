@@ -48,8 +48,14 @@ func TestL1ReadAfterWrite(t *testing.T) {
 		t.Error("Get after Delete: found; want a miss")
 	}
 	s := m.Stats()[0]
-	if s.Name != "l1" || s.Hits != 1000 || s.Misses != 1 || s.Sets != 1000 || s.SetsDropped != 0 {
-		t.Errorf("stats = %+v; want l1 with 1000 hits, 1 miss, 1000 sets, none dropped", s)
+	if s.Name != "l1" || s.Hits != 1000 || s.Misses != 1 || s.Sets != 1000 || s.Added != 1000 || s.SetsDropped != 0 {
+		t.Errorf("stats = %+v; want l1 with 1000 hits, 1 miss, 1000 sets and keys added, none dropped", s)
+	}
+	// An overwrite is a set, not an added key.
+	m.Set(ctx, "key1", []byte("new"), 0)
+	m.Wait()
+	if s := m.Stats()[0]; s.Sets != 1001 || s.Added != 1000 {
+		t.Errorf("after an overwrite: sets %d, added %d; want 1001, 1000", s.Sets, s.Added)
 	}
 }
 

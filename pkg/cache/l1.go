@@ -97,6 +97,7 @@ func (l *L1) Stats() TierStats {
 		Hits:         m.Hits(),
 		Misses:       m.Misses(),
 		Sets:         m.KeysAdded() + m.KeysUpdated(),
+		Added:        m.KeysAdded(),
 		SetsDropped:  m.SetsDropped(),
 		SetsRejected: m.SetsRejected(),
 		Evictions:    m.KeysEvicted(),

@@ -15,7 +15,7 @@ import (
 
 // tierCounters are the per-tier counters a cache scenario reports, each as
 // "<tier>_<name>" (l1_hits, ...), measured phase only.
-var tierCounters = []string{"hits", "misses", "sets", "sets_dropped", "sets_rejected", "evictions", "errors", "promotions"}
+var tierCounters = []string{"hits", "misses", "sets", "added", "sets_dropped", "sets_rejected", "evictions", "errors", "promotions"}
 
 // cacheMetrics returns the metric names of a cache scenario: its own, then
 // the tier counters of the tiers it runs on.
@@ -88,6 +88,7 @@ func (r *rig) finish(out *Outcome) error {
 		out.Counters[p+"hits"] = int64(st.Hits - b.Hits)
 		out.Counters[p+"misses"] = int64(st.Misses - b.Misses)
 		out.Counters[p+"sets"] = int64(st.Sets - b.Sets)
+		out.Counters[p+"added"] = int64(st.Added - b.Added)
 		out.Counters[p+"sets_dropped"] = int64(st.SetsDropped - b.SetsDropped)
 		out.Counters[p+"sets_rejected"] = int64(st.SetsRejected - b.SetsRejected)
 		out.Counters[p+"evictions"] = int64(st.Evictions - b.Evictions)
@@ -119,7 +120,7 @@ func runCacheWrite(ctx context.Context, s config.Settings) (*Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
-	vals := values(s.Seed, 256, s.ValueSize)
+	vals := values(s.Seed, valuePool(s), s.ValueSize)
 	wkeys := workerKeys(s, "w")
 	hc := plan(s)
 	hc.BeforeMeasure = r.mark
@@ -128,6 +129,7 @@ func runCacheWrite(ctx context.Context, s config.Settings) (*Outcome, error) {
 		return nil, err
 	}
 	out := outcome(res)
+	cycleNote(out, s, "writes")
 	return out, r.finish(out)
 }
 
@@ -151,12 +153,12 @@ var cacheRead = &Scenario{
 }
 
 // readKeys is how many keys cache-read and latency write before measuring:
-// one per measured operation when the count is known.
+// one per measured operation when the count is known, at most maxKeys.
 func readKeys(s config.Settings) int {
 	if s.Duration > 0 {
 		return keySpaceTimed
 	}
-	return s.Ops
+	return min(s.Ops, maxKeys)
 }
 
 func runCacheRead(ctx context.Context, s config.Settings) (*Outcome, error) {
@@ -165,7 +167,7 @@ func runCacheRead(ctx context.Context, s config.Settings) (*Outcome, error) {
 		return nil, err
 	}
 	ks := keys("k", readKeys(s))
-	if err := r.fill(ctx, ks, values(s.Seed, 256, s.ValueSize)); err != nil {
+	if err := r.fill(ctx, ks, values(s.Seed, valuePool(s), s.ValueSize)); err != nil {
 		return nil, fmt.Errorf("fill: %w", err)
 	}
 	return r.measure(ctx, s, func(w int, t *tally) harness.Op {
@@ -307,7 +309,7 @@ func runMemory(ctx context.Context, s config.Settings) (*Outcome, error) {
 	// Keys and values exist before the measured phase and the cache keeps
 	// references to them, not copies: the heap growth measured is what the
 	// cache itself adds per item.
-	vals := values(s.Seed, 256, s.ValueSize)
+	vals := values(s.Seed, valuePool(s), s.ValueSize)
 	wkeys := workerKeys(s, "m")
 	var before, after runtime.MemStats
 	hc := plan(s)
@@ -331,10 +333,13 @@ func runMemory(ctx context.Context, s config.Settings) (*Outcome, error) {
 		return nil, err
 	}
 	out := outcome(res)
+	cycleNote(out, s, "writes")
 	if err := r.finish(out); err != nil {
 		return nil, err
 	}
-	stored := out.Counters["l1_sets"]
+	// Items the cache holds that it did not before: keys added, less those
+	// evicted to make room (overwrites of a key add nothing).
+	stored := out.Counters["l1_added"] - out.Counters["l1_evictions"]
 	heap := int64(after.HeapAlloc) - int64(before.HeapAlloc)
 	out.Counters["items_stored"] = stored
 	out.Counters["heap_bytes"] = heap
@@ -361,7 +366,7 @@ func runLatency(ctx context.Context, s config.Settings) (*Outcome, error) {
 		return nil, err
 	}
 	ks := keys("k", readKeys(s))
-	vals := values(s.Seed, 256, s.ValueSize)
+	vals := values(s.Seed, valuePool(s), s.ValueSize)
 	if err := r.fill(ctx, ks, vals); err != nil {
 		return nil, fmt.Errorf("fill: %w", err)
 	}

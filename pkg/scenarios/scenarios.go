@@ -169,17 +169,38 @@ func plan(s config.Settings) harness.Config {
 // through, since its operation count is not known in advance.
 const keySpaceTimed = 1 << 16
 
-// calls returns how many times worker w of a run will call its Op when that
-// is known (count-bound: its share of the warmup and of the measured ops),
-// else the share of keySpaceTimed. It is at least 1.
-func calls(s config.Settings, w int) int {
-	n := 0
-	if s.Duration == 0 && s.Warmup.Duration == 0 {
-		n = harness.Share(s.Warmup.Ops, s.Concurrency, w) + harness.Share(s.Ops, s.Concurrency, w)
-	} else {
-		n = harness.Share(keySpaceTimed, s.Concurrency, w)
+// maxKeys bounds the distinct keys a scenario makes before it runs (about
+// 40 MiB of key strings): past it, operations cycle over the keys again.
+const maxKeys = 1 << 20
+
+// keySpace is how many distinct keys a scenario uses in all: one per
+// operation, warmup included, when the count is known, else keySpaceTimed;
+// at most maxKeys.
+func keySpace(s config.Settings) int {
+	if s.Duration > 0 || s.Warmup.Duration > 0 {
+		return keySpaceTimed
 	}
-	return max(n, 1)
+	return min(s.Warmup.Ops+s.Ops, maxKeys)
+}
+
+// calls returns how many distinct keys worker w of a run gets: its share of
+// keySpace, at least 1. Its Op cycles over them when it runs longer.
+func calls(s config.Settings, w int) int {
+	return max(harness.Share(keySpace(s), s.Concurrency, w), 1)
+}
+
+// cycleNote says when a run's operations outnumber its distinct keys, so
+// that writes overwrite keys written earlier in the run.
+func cycleNote(out *Outcome, s config.Settings, what string) {
+	if total := int64(keySpace(s)); out.Ops+out.Errors+out.WarmupOps > total {
+		out.Notes = append(out.Notes, fmt.Sprintf("%s cycle over %d distinct keys, fewer than the operations run", what, total))
+	}
+}
+
+// valuePool is how many distinct values a scenario makes: 256, or fewer
+// when they are large, so that they hold at most about 64 MiB.
+func valuePool(s config.Settings) int {
+	return max(1, min(256, (64<<20)/s.ValueSize))
 }
 
 // keys returns n keys "prefix:0" ... so a run can use them without

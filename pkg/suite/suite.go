@@ -206,7 +206,7 @@ func describe(s config.Settings) string {
 	if s.Duration > 0 {
 		load = s.Duration.String()
 	}
-	return fmt.Sprintf("%s, %d workers, warmup %s", load, s.Concurrency, s.Warmup)
+	return fmt.Sprintf("%s, concurrency %d, warmup %s", load, s.Concurrency, s.Warmup)
 }
 
 func (p *Plan) runOne(ctx context.Context, it item) report.Scenario {
