@@ -50,7 +50,7 @@ func BenchmarkL1Get(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		m, _ := New(l1)
+		m, _ := New(Options{}, l1)
 		defer m.Close()
 		for _, k := range keys {
 			m.Set(ctx, k, val, 0)

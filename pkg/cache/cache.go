@@ -1,19 +1,20 @@
 // Package cache is a multi-tier cache: a Manager reads through an ordered list
-// of Tiers (fastest first), promotes what it finds below the top, and writes
-// through to all of them.
+// of Tiers (fastest first), promotes what it finds below the top with its
+// remaining TTL, and writes through to all of them.
 //
-// L1 is an in-process ristretto cache (NewL1). Slower shared or persistent
-// tiers implement the same Tier interface and slot in below it. Values are
-// byte slices that the cache does not copy: a caller must not modify a slice
-// after passing it to Set, nor one returned by Get.
+// L1 is in-process on ristretto (NewL1), L2 shared on Redis (NewL2), L3 on
+// local disk on Pebble (NewL3). Every tier but L1 sits behind a circuit
+// breaker: a tier that fails is counted and skipped, never failing a call
+// another tier can serve, and is probed again after a backoff. Values are
+// byte slices that L1 does not copy: a caller must not modify a slice after
+// passing it to Set, nor one returned by Get.
 package cache
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"sync/atomic"
 	"time"
+
+	"github.com/rustci/rustci-perf/pkg/latency"
 )
 
 // Item is what a tier returns for a key: the value and the time it has left
@@ -63,144 +64,29 @@ type TierStats struct {
 	Evictions    uint64 `json:"evictions"`
 	// Errors counts calls that failed (counted by the Manager).
 	Errors uint64 `json:"errors"`
+	// Skipped counts calls not made because the tier's breaker was open.
+	Skipped uint64 `json:"skipped"`
 	// Promotions counts items copied into this tier from a lower one.
 	Promotions uint64 `json:"promotions"`
+	// Degraded is true while the tier's breaker is open (or half-open):
+	// calls skip it until a probe succeeds.
+	Degraded bool `json:"degraded"`
+	// Latency is the distribution of the tier's calls (get, set, delete),
+	// kept by the Manager for tiers that are not Local; nil otherwise.
+	Latency *latency.Summary `json:"-"`
 }
 
-// Manager reads through and writes through an ordered list of tiers.
-// It is safe for concurrent use.
-type Manager struct {
-	tiers []tierState
+// Local is implemented by in-process tiers that cannot fail and count their
+// own hits, misses and sets (L1). The Manager puts every other tier behind
+// a circuit breaker, counts its calls and times them; a Local tier's hit
+// path stays free of all that.
+type Local interface {
+	Local()
 }
 
-type tierState struct {
-	Tier
-	// errors and promotions are touched only off the hit path: on a tier
-	// error, or when a lower tier's hit is copied upwards.
-	errors, promotions *atomic.Uint64
+// Invalidator is implemented by shared tiers that tell of keys other
+// processes wrote or deleted (L2, through Redis pub/sub).
+type Invalidator interface {
+	Invalidations(ctx context.Context, drop func(key string)) error
 }
 
-// ErrNoTiers is returned by New when it is given no tier.
-var ErrNoTiers = errors.New("cache: no tiers")
-
-// New returns a Manager over tiers, fastest first.
-func New(tiers ...Tier) (*Manager, error) {
-	if len(tiers) == 0 {
-		return nil, ErrNoTiers
-	}
-	m := &Manager{}
-	for _, t := range tiers {
-		m.tiers = append(m.tiers, tierState{Tier: t, errors: new(atomic.Uint64), promotions: new(atomic.Uint64)})
-	}
-	return m, nil
-}
-
-// Get returns the value under key from the first tier that has it, and
-// copies it, with its remaining time to live, into the tiers above. A tier
-// that fails is counted and skipped; Get fails only when every tier failed.
-func (m *Manager) Get(ctx context.Context, key string) ([]byte, bool, error) {
-	var firstErr error
-	failed := 0
-	for i := range m.tiers {
-		t := &m.tiers[i]
-		it, ok, err := t.Get(ctx, key)
-		if err != nil {
-			t.errors.Add(1)
-			failed++
-			if firstErr == nil {
-				firstErr = fmt.Errorf("%s get %q: %w", t.Name(), key, err)
-			}
-			continue
-		}
-		if ok {
-			if i > 0 {
-				m.promote(ctx, i, key, it)
-			}
-			return it.Value, true, nil
-		}
-	}
-	if failed == len(m.tiers) {
-		return nil, false, firstErr
-	}
-	return nil, false, nil
-}
-
-// promote copies an item found in tier i into every tier above it.
-func (m *Manager) promote(ctx context.Context, i int, key string, it Item) {
-	for j := 0; j < i; j++ {
-		t := &m.tiers[j]
-		if err := t.Set(ctx, key, it.Value, it.TTL); err != nil {
-			t.errors.Add(1)
-			continue
-		}
-		t.promotions.Add(1)
-	}
-}
-
-// Set writes value under key to every tier. A tier that fails is counted;
-// Set fails only when every tier failed, and the error then names the first.
-func (m *Manager) Set(ctx context.Context, key string, value []byte, ttl time.Duration) error {
-	var firstErr error
-	failed := 0
-	for i := range m.tiers {
-		t := &m.tiers[i]
-		if err := t.Set(ctx, key, value, ttl); err != nil {
-			t.errors.Add(1)
-			failed++
-			if firstErr == nil {
-				firstErr = fmt.Errorf("%s set %q: %w", t.Name(), key, err)
-			}
-		}
-	}
-	if failed == len(m.tiers) {
-		return firstErr
-	}
-	return nil
-}
-
-// Delete removes key from every tier. It fails when any tier failed, since a
-// tier that still holds the key would serve it again.
-func (m *Manager) Delete(ctx context.Context, key string) error {
-	var errs []error
-	for i := range m.tiers {
-		t := &m.tiers[i]
-		if err := t.Delete(ctx, key); err != nil {
-			t.errors.Add(1)
-			errs = append(errs, fmt.Errorf("%s delete %q: %w", t.Name(), key, err))
-		}
-	}
-	return errors.Join(errs...)
-}
-
-// Wait blocks until every asynchronous tier has applied earlier writes, so a
-// Get after Wait sees every Set before it (unless a tier declined the item).
-func (m *Manager) Wait() {
-	for _, t := range m.tiers {
-		if w, ok := t.Tier.(Waiter); ok {
-			w.Wait()
-		}
-	}
-}
-
-// Stats returns every tier's counters, top tier first.
-func (m *Manager) Stats() []TierStats {
-	out := make([]TierStats, len(m.tiers))
-	for i, t := range m.tiers {
-		s := t.Stats()
-		s.Errors = t.errors.Load()
-		s.Promotions = t.promotions.Load()
-		out[i] = s
-	}
-	return out
-}
-
-// Close closes every tier and returns their errors joined.
-func (m *Manager) Close() error {
-	var errs []error
-	for _, t := range m.tiers {
-		if err := t.Close(); err != nil {
-			errs = append(errs, fmt.Errorf("%s close: %w", t.Name(), err))
-		}
-	}
-	return errors.Join(errs...)
-}

@@ -5,7 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -20,7 +22,7 @@ func newL1(t *testing.T) *L1 {
 }
 
 func TestL1ReadAfterWrite(t *testing.T) {
-	m, err := New(newL1(t))
+	m, err := New(Options{}, newL1(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +95,7 @@ func TestNewL1Validates(t *testing.T) {
 			t.Errorf("NewL1(%+v) = nil error", c)
 		}
 	}
-	if _, err := New(); !errors.Is(err, ErrNoTiers) {
+	if _, err := New(Options{}); !errors.Is(err, ErrNoTiers) {
 		t.Errorf("New() error = %v; want ErrNoTiers", err)
 	}
 }
@@ -101,10 +103,11 @@ func TestNewL1Validates(t *testing.T) {
 // mapTier is a plain tier for testing the Manager's logic: a map with TTLs
 // it reports back, and a switch that makes every call fail.
 type mapTier struct {
-	name string
-	mu   sync.Mutex
-	m    map[string]Item
-	fail bool
+	name  string
+	mu    sync.Mutex
+	m     map[string]Item
+	fail  bool
+	calls atomic.Int64
 }
 
 var _ Tier = (*mapTier)(nil)
@@ -115,6 +118,7 @@ func newMapTier(name string) *mapTier { return &mapTier{name: name, m: map[strin
 
 func (t *mapTier) Name() string { return t.name }
 func (t *mapTier) Get(_ context.Context, k string) (Item, bool, error) {
+	t.calls.Add(1)
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.fail {
@@ -146,7 +150,7 @@ func (t *mapTier) Close() error     { return nil }
 
 func TestPromotionCarriesTTL(t *testing.T) {
 	top, mid, low := newMapTier("a"), newMapTier("b"), newMapTier("c")
-	m, _ := New(top, mid, low)
+	m, _ := New(Options{}, top, mid, low)
 	ctx := context.Background()
 	low.m["k"] = Item{Value: []byte("v"), TTL: 42 * time.Second}
 	got, ok, err := m.Get(ctx, "k")
@@ -166,7 +170,7 @@ func TestPromotionCarriesTTL(t *testing.T) {
 
 func TestFailingTierIsSkippedAndCounted(t *testing.T) {
 	top, low := newMapTier("a"), newMapTier("b")
-	m, _ := New(top, low)
+	m, _ := New(Options{}, top, low)
 	ctx := context.Background()
 	top.fail = true
 	if err := m.Set(ctx, "k", []byte("v"), 0); err != nil {
@@ -187,13 +191,50 @@ func TestFailingTierIsSkippedAndCounted(t *testing.T) {
 		t.Errorf("Set with every tier down: error %v; want errDown", err)
 	}
 	low.fail = false
-	if err := m.Delete(ctx, "k"); !errors.Is(err, errDown) {
+	if err := m.Delete(ctx, "k"); err == nil || !strings.Contains(err.Error(), `a delete "k"`) {
 		t.Errorf("Delete with a tier down: error %v; want it reported", err)
 	}
 }
 
+// TestBreaker: consecutive failures open a tier's breaker, which then skips
+// the tier (counted, degraded) without calling it; after the backoff one
+// probe goes through, and when it succeeds the tier is used again.
+func TestBreaker(t *testing.T) {
+	top, low := newMapTier("a"), newMapTier("b")
+	m, _ := New(Options{BreakerFailures: 3, BreakerBackoff: 20 * time.Millisecond}, top, low)
+	ctx := context.Background()
+	low.m["k"] = Item{Value: []byte("v")}
+	top.fail = true
+	for i := 0; i < 3; i++ {
+		if _, ok, err := m.Get(ctx, "k"); !ok || err != nil {
+			t.Fatalf("Get %d with the top tier down = %t, %v; want served from below", i, ok, err)
+		}
+	}
+	st := m.Stats()[0]
+	if !st.Degraded || st.Errors < 3 {
+		t.Fatalf("after 3 failures: degraded %t, errors %d; want open, >= 3", st.Degraded, st.Errors)
+	}
+	calls := top.calls.Load()
+	m.Get(ctx, "k")
+	if top.calls.Load() != calls || m.Stats()[0].Skipped == 0 {
+		t.Errorf("open breaker: tier called %d more times, skipped %d; want 0 calls, skips counted", top.calls.Load()-calls, m.Stats()[0].Skipped)
+	}
+	top.fail = false
+	deadline := time.Now().Add(5 * time.Second)
+	for m.Stats()[0].Degraded {
+		if time.Now().After(deadline) {
+			t.Fatal("breaker still open 5s after the tier recovered (backoff 20ms)")
+		}
+		m.Get(ctx, "k")
+		time.Sleep(time.Millisecond)
+	}
+	if _, ok := top.m["k"]; !ok {
+		t.Error("recovered top tier did not get the promoted item")
+	}
+}
+
 func TestL1HitDoesNotAllocate(t *testing.T) {
-	m, _ := New(newL1(t))
+	m, _ := New(Options{}, newL1(t))
 	defer m.Close()
 	ctx := context.Background()
 	m.Set(ctx, "k", []byte("v"), 0)

@@ -34,7 +34,11 @@ type L1 struct {
 var (
 	_ Tier   = (*L1)(nil)
 	_ Waiter = (*L1)(nil)
+	_ Local  = (*L1)(nil)
 )
+
+// Local marks L1 as in-process: it cannot fail and counts its own calls.
+func (*L1) Local() {}
 
 // NewL1 returns an empty L1 tier.
 func NewL1(cfg L1Config) (*L1, error) {

@@ -41,7 +41,7 @@ func newRig(s config.Settings) (*rig, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := cache.New(l1)
+	m, err := cache.New(cache.Options{}, l1)
 	if err != nil {
 		return nil, err
 	}

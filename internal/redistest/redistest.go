@@ -1,0 +1,176 @@
+// Package redistest starts real redis-server processes for tests: each on a
+// free loopback port, with no persistence, stopped when the test ends.
+//
+// When redis-server is not installed the test is skipped with the reason,
+// unless RUSTCI_PERF_REQUIRE_REDIS=1 (CI sets it), which makes it fail.
+package redistest
+
+import (
+	"bufio"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Server is a running redis-server.
+type Server struct {
+	// Addr is host:port on 127.0.0.1.
+	Addr string
+	t    testing.TB
+	args []string
+	cmd  *exec.Cmd
+	dir  string
+	port int
+}
+
+// URL is the server's redis:// URL.
+func (s *Server) URL() string { return "redis://" + s.Addr }
+
+// Binary returns the path of the named Redis binary (redis-server,
+// redis-cli, redis-benchmark), or skips t (fails it when Redis is required).
+func Binary(t testing.TB, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err == nil {
+		return p
+	}
+	msg := fmt.Sprintf("%s not found in PATH (install Debian's redis-server package)", name)
+	if os.Getenv("RUSTCI_PERF_REQUIRE_REDIS") == "1" {
+		t.Fatalf("%s, and RUSTCI_PERF_REQUIRE_REDIS=1", msg)
+	}
+	t.Skip(msg)
+	return ""
+}
+
+// Start starts a redis-server with extra configuration args (as on its
+// command line: "--requirepass", "secret") and stops it at the end of t.
+func Start(t testing.TB, args ...string) *Server {
+	t.Helper()
+	s := &Server{t: t, args: args, dir: t.TempDir()}
+	s.port = FreePort(t)
+	s.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(s.port))
+	s.start()
+	t.Cleanup(s.Stop)
+	return s
+}
+
+func (s *Server) start() {
+	s.t.Helper()
+	bin := Binary(s.t, "redis-server")
+	args := append([]string{
+		"--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "no", "--dir", s.dir,
+		"--logfile", filepath.Join(s.dir, "redis.log"),
+	}, s.args...)
+	s.cmd = exec.Command(bin, args...)
+	if err := s.cmd.Start(); err != nil {
+		s.t.Fatalf("start redis-server: %v", err)
+	}
+	if err := WaitReady(s.Addr, 10*time.Second); err != nil {
+		s.Stop()
+		log, _ := os.ReadFile(filepath.Join(s.dir, "redis.log"))
+		s.t.Fatalf("redis-server on %s: %v\n%s", s.Addr, err, log)
+	}
+}
+
+// Stop kills the server (as a crash would) and waits for it to exit.
+func (s *Server) Stop() {
+	if s.cmd == nil || s.cmd.Process == nil {
+		return
+	}
+	_ = s.cmd.Process.Kill()
+	_ = s.cmd.Wait()
+	s.cmd = nil
+}
+
+// Restart starts the server again on the same port, empty.
+func (s *Server) Restart() {
+	s.t.Helper()
+	s.Stop()
+	s.start()
+}
+
+// WaitReady waits until a Redis server at addr answers PING with PONG.
+func WaitReady(addr string, within time.Duration) error {
+	deadline := time.Now().Add(within)
+	var last error
+	for time.Now().Before(deadline) {
+		if last = ping(addr); last == nil {
+			return nil
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return fmt.Errorf("not ready after %s: %v", within, last)
+}
+
+func ping(addr string) error {
+	c, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(time.Second))
+	if _, err := c.Write([]byte("PING\r\n")); err != nil {
+		return err
+	}
+	line, err := bufio.NewReader(c).ReadString('\n')
+	if err != nil {
+		return err
+	}
+	if !strings.HasPrefix(line, "+PONG") {
+		return fmt.Errorf("PING answered %q", strings.TrimSpace(line))
+	}
+	return nil
+}
+
+// FreePort returns a loopback TCP port that was free a moment ago.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// Silent returns the address of a listener that accepts connections and
+// never answers, like a hung server; it closes at the end of t.
+func Silent(t testing.TB) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conns []net.Conn
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			conns = append(conns, c)
+		}
+	}()
+	t.Cleanup(func() {
+		l.Close()
+		<-done
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	return l.Addr().String()
+}
+
+// Refused returns a loopback address where nothing listens.
+func Refused(t testing.TB) string {
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(FreePort(t)))
+}

@@ -1,0 +1,248 @@
+package cache
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// L2Config configures the shared Redis tier.
+type L2Config struct {
+	// URL is redis://[user:password@]host:port[/db] or rediss:// for TLS.
+	// More cluster nodes may follow as ?addr=host:port&addr=...
+	URL string
+	// Cluster forces Redis Cluster mode with a single seed address.
+	Cluster bool
+	// Prefix is put before every key, so that several users can share one
+	// Redis; it also names the invalidation channel.
+	Prefix string
+	// Timeout bounds every dial, read and write: a dead or hung Redis costs
+	// a call this long at most (go-redis's defaults are 5s and more).
+	Timeout time.Duration
+	// PoolSize is the connection pool size (0: go-redis's default, 10 per
+	// CPU).
+	PoolSize int
+}
+
+// DefaultL2Timeout is the per-call timeout when L2Config.Timeout is 0.
+const DefaultL2Timeout = 50 * time.Millisecond
+
+// DefaultL2Prefix is the key prefix when L2Config.Prefix is empty.
+const DefaultL2Prefix = "rustci-perf:"
+
+// L2 is the shared tier on Redis, through go-redis's UniversalClient: one
+// node, or a Cluster. Values are stored as Redis strings with SET ... PX;
+// a Get reads the value and its remaining TTL (PTTL) in one round trip, so
+// promotion keeps the item's lifetime. Every write and delete also publishes
+// the key on an invalidation channel, so other processes' L1s can drop it
+// (see Manager).
+type L2 struct {
+	c       redis.UniversalClient
+	prefix  string
+	channel string
+	// id tags this instance's invalidations, so it can ignore its own.
+	id string
+	// desc is the URL with any password removed, for reports and errors.
+	desc string
+
+	mu  sync.Mutex
+	sub *redis.PubSub
+}
+
+var (
+	_ Tier        = (*L2)(nil)
+	_ Invalidator = (*L2)(nil)
+)
+
+// NewL2 connects to Redis as cfg says. It does not wait for Redis: a server
+// that is down makes calls fail (fast) until it is back.
+func NewL2(cfg L2Config) (*L2, error) {
+	opts, desc, err := universalOptions(cfg)
+	if err != nil {
+		return nil, err
+	}
+	prefix := cfg.Prefix
+	if prefix == "" {
+		prefix = DefaultL2Prefix
+	}
+	id := make([]byte, 8)
+	_, _ = rand.Read(id)
+	return &L2{
+		c:       redis.NewUniversalClient(opts),
+		prefix:  prefix,
+		channel: prefix + "invalidate",
+		id:      hex.EncodeToString(id),
+		desc:    desc,
+	}, nil
+}
+
+// RedactURL returns raw with any password replaced by "xxxxx"; an
+// unparsable URL is replaced whole, since it may hold a password anywhere.
+func RedactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable Redis URL)"
+	}
+	return u.Redacted()
+}
+
+// universalOptions maps an L2Config onto go-redis options, with timeouts
+// short enough that a dead Redis costs milliseconds, and no retries (the
+// Manager's breaker, not a retry loop, handles a Redis that is down).
+func universalOptions(cfg L2Config) (*redis.UniversalOptions, string, error) {
+	desc := RedactURL(cfg.URL)
+	timeout := cfg.Timeout
+	if timeout == 0 {
+		timeout = DefaultL2Timeout
+	}
+	if timeout < 0 {
+		return nil, "", fmt.Errorf("l2 timeout %s: want more than 0", timeout)
+	}
+	u, err := url.Parse(cfg.URL)
+	if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
+		return nil, "", fmt.Errorf("redis url %q: want redis://[user:password@]host:port[/db] or rediss://...", desc)
+	}
+	o := &redis.UniversalOptions{}
+	if cfg.Cluster || u.Query().Has("addr") {
+		co, err := redis.ParseClusterURL(cfg.URL)
+		if err != nil {
+			return nil, "", fmt.Errorf("redis url %q: %s", desc, redactErr(err, cfg.URL))
+		}
+		o.Addrs, o.Username, o.Password, o.TLSConfig = co.Addrs, co.Username, co.Password, co.TLSConfig
+		o.IsClusterMode = true
+	} else {
+		so, err := redis.ParseURL(cfg.URL)
+		if err != nil {
+			return nil, "", fmt.Errorf("redis url %q: %s", desc, redactErr(err, cfg.URL))
+		}
+		o.Addrs, o.Username, o.Password, o.TLSConfig, o.DB = []string{so.Addr}, so.Username, so.Password, so.TLSConfig, so.DB
+	}
+	o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.PoolTimeout = timeout, timeout, timeout, timeout
+	o.MaxRetries = -1
+	o.ContextTimeoutEnabled = true
+	o.PoolSize = cfg.PoolSize
+	return o, desc, nil
+}
+
+// redactErr returns err's text with the URL's password, if any, removed:
+// go-redis quotes parts of the URL in its errors.
+func redactErr(err error, raw string) string {
+	msg := err.Error()
+	if u, perr := url.Parse(raw); perr == nil {
+		if p, ok := u.User.Password(); ok && p != "" {
+			msg = strings.ReplaceAll(msg, p, "xxxxx")
+		}
+	}
+	return msg
+}
+
+// Name is "l2".
+func (*L2) Name() string { return "l2" }
+
+// String describes the tier without credentials.
+func (l *L2) String() string { return "l2 redis " + l.desc }
+
+// Client is the underlying go-redis client, for callers that share it.
+func (l *L2) Client() redis.UniversalClient { return l.c }
+
+// Get reads key and its remaining time to live in one round trip.
+func (l *L2) Get(ctx context.Context, key string) (Item, bool, error) {
+	k := l.prefix + key
+	var get *redis.StringCmd
+	var ttl *redis.DurationCmd
+	_, err := l.c.Pipelined(ctx, func(p redis.Pipeliner) error {
+		get = p.Get(ctx, k)
+		ttl = p.PTTL(ctx, k)
+		return nil
+	})
+	if errors.Is(err, redis.Nil) {
+		return Item{}, false, nil
+	}
+	if err != nil {
+		return Item{}, false, err
+	}
+	v, err := get.Bytes()
+	if err != nil {
+		return Item{}, false, err
+	}
+	d := ttl.Val()
+	if d < 0 { // -1: no expiry; -2: gone between the two commands
+		d = 0
+	}
+	return Item{Value: v, TTL: d}, true, nil
+}
+
+// Set writes value with SET ... PX and publishes the key, in one round trip.
+func (l *L2) Set(ctx context.Context, key string, value []byte, ttl time.Duration) error {
+	if ttl < 0 {
+		return errNegativeTTL
+	}
+	_, err := l.c.Pipelined(ctx, func(p redis.Pipeliner) error {
+		p.Set(ctx, l.prefix+key, value, ttl)
+		p.Publish(ctx, l.channel, l.id+" "+key)
+		return nil
+	})
+	return err
+}
+
+// Delete removes key and publishes it, in one round trip.
+func (l *L2) Delete(ctx context.Context, key string) error {
+	_, err := l.c.Pipelined(ctx, func(p redis.Pipeliner) error {
+		p.Del(ctx, l.prefix+key)
+		p.Publish(ctx, l.channel, l.id+" "+key)
+		return nil
+	})
+	return err
+}
+
+// Invalidations calls drop with every key that another L2 instance on the
+// same Redis and prefix wrote or deleted, until Close. It returns once the
+// subscription is confirmed, so writes after it are seen.
+func (l *L2) Invalidations(ctx context.Context, drop func(key string)) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.sub != nil {
+		return errors.New("l2: already subscribed")
+	}
+	sub := l.c.Subscribe(ctx, l.channel)
+	if _, err := sub.Receive(ctx); err != nil {
+		sub.Close()
+		return fmt.Errorf("l2 subscribe %s: %w", l.channel, err)
+	}
+	l.sub = sub
+	ch := sub.Channel()
+	go func() {
+		for m := range ch {
+			id, key, ok := strings.Cut(m.Payload, " ")
+			if ok && id != l.id {
+				drop(key)
+			}
+		}
+	}()
+	return nil
+}
+
+// Stats is empty: the Manager counts L2's hits, misses and errors.
+func (l *L2) Stats() TierStats { return TierStats{Name: "l2"} }
+
+// Close ends the subscription and the client.
+func (l *L2) Close() error {
+	l.mu.Lock()
+	sub := l.sub
+	l.sub = nil
+	l.mu.Unlock()
+	var errs []error
+	if sub != nil {
+		errs = append(errs, sub.Close())
+	}
+	errs = append(errs, l.c.Close())
+	return errors.Join(errs...)
+}

@@ -1,0 +1,405 @@
+package cache
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/rustci/rustci-perf/internal/redistest"
+)
+
+func newL2(t *testing.T, url string, cfg L2Config) *L2 {
+	t.Helper()
+	cfg.URL = url
+	if cfg.Prefix == "" {
+		cfg.Prefix = "test:" + t.Name() + ":"
+	}
+	l2, err := NewL2(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l2
+}
+
+func newL3(t *testing.T, dir string) *L3 {
+	t.Helper()
+	l3, err := NewL3(L3Config{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l3
+}
+
+// stack is L1 + L2 on the server at url + L3 in a temporary directory.
+func stack(t *testing.T, url string, opts Options) (*Manager, *L1, *L2, *L3) {
+	t.Helper()
+	l1, l2, l3 := newL1(t), newL2(t, url, L2Config{}), newL3(t, "")
+	m, err := New(opts, l1, l2, l3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	return m, l1, l2, l3
+}
+
+func TestThreeTiersReadThroughAndPromote(t *testing.T) {
+	srv := redistest.Start(t)
+	m, l1, l2, l3 := stack(t, srv.URL(), Options{})
+	ctx := context.Background()
+
+	// Only L3 has the item: a Get finds it there and promotes it into L2
+	// and L1 with the time it has left.
+	if err := l3.Set(ctx, "k", []byte("v3"), time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	got, ok, err := m.Get(ctx, "k")
+	if err != nil || !ok || string(got) != "v3" {
+		t.Fatalf("Get = %q, %t, %v; want v3 from L3", got, ok, err)
+	}
+	m.Wait()
+	if it, ok, _ := l2.Get(ctx, "k"); !ok || string(it.Value) != "v3" || it.TTL <= 59*time.Minute || it.TTL > time.Hour {
+		t.Errorf("L2 after promotion = %+v, %t; want v3 with about 1h left", it, ok)
+	}
+	if it, ok, _ := l1.Get(ctx, "k"); !ok || string(it.Value) != "v3" {
+		t.Errorf("L1 after promotion = %+v, %t; want v3", it, ok)
+	}
+	st := m.Stats()
+	if st[2].Hits != 1 || st[1].Misses != 1 || st[1].Promotions != 1 || st[0].Promotions != 1 {
+		t.Errorf("stats: l3 hits %d, l2 misses %d, promotions l2 %d l1 %d; want 1 each", st[2].Hits, st[1].Misses, st[1].Promotions, st[0].Promotions)
+	}
+	if st[1].Latency == nil || st[1].Latency.Count == 0 || st[0].Latency != nil {
+		t.Errorf("latency: l2 %+v, l1 %+v; want l2 timed, l1 not", st[1].Latency, st[0].Latency)
+	}
+
+	// Write-through and delete everywhere.
+	if err := m.Set(ctx, "w", []byte("all"), time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	m.Wait()
+	for _, tier := range []Tier{l1, l2, l3} {
+		if it, ok, err := tier.Get(ctx, "w"); !ok || err != nil || string(it.Value) != "all" {
+			t.Errorf("%s after Set = %q, %t, %v; want all", tier.Name(), it.Value, ok, err)
+		}
+	}
+	if err := m.Delete(ctx, "w"); err != nil {
+		t.Fatal(err)
+	}
+	for _, tier := range []Tier{l1, l2, l3} {
+		if _, ok, _ := tier.Get(ctx, "w"); ok {
+			t.Errorf("%s still holds a deleted key", tier.Name())
+		}
+	}
+}
+
+func TestTTLInEveryTier(t *testing.T) {
+	srv := redistest.Start(t)
+	_, l1, l2, l3 := stack(t, srv.URL(), Options{})
+	ctx := context.Background()
+	for _, tier := range []Tier{l1, l2, l3} {
+		if err := tier.Set(ctx, "short", []byte("v"), 30*time.Millisecond); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l1.Wait()
+	// Wait, with a deadline, until no tier serves the item any more.
+	deadline := time.Now().Add(5 * time.Second)
+	for _, tier := range []Tier{l1, l2, l3} {
+		for {
+			_, ok, err := tier.Get(ctx, "short")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !ok {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s still serves an item with a 30ms TTL after 5s", tier.Name())
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+}
+
+func TestL3ExpiryOnAFakeClock(t *testing.T) {
+	now := time.Unix(1_000_000, 0)
+	l3, err := NewL3(L3Config{Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l3.Close()
+	ctx := context.Background()
+	l3.Set(ctx, "k", []byte("v"), time.Minute)
+	now = now.Add(59 * time.Second)
+	if it, ok, _ := l3.Get(ctx, "k"); !ok || it.TTL != time.Second {
+		t.Errorf("at 59s: %+v, %t; want served with 1s left", it, ok)
+	}
+	now = now.Add(time.Second)
+	if _, ok, _ := l3.Get(ctx, "k"); ok {
+		t.Error("at 60s: served; want expired")
+	}
+	now = now.Add(-time.Hour) // even if the clock goes back, the entry is gone
+	if _, ok, _ := l3.Get(ctx, "k"); ok {
+		t.Error("an expired entry was served again: it should have been deleted when read")
+	}
+}
+
+func TestL3SurvivesRestart(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	l3 := newL3(t, dir)
+	for i := 0; i < 100; i++ {
+		if err := l3.Set(ctx, fmt.Sprint("k", i), []byte(fmt.Sprint("v", i)), 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := l3.Close(); err != nil {
+		t.Fatal(err)
+	}
+	l3 = newL3(t, dir)
+	defer l3.Close()
+	for i := 0; i < 100; i++ {
+		it, ok, err := l3.Get(ctx, fmt.Sprint("k", i))
+		if err != nil || !ok || string(it.Value) != fmt.Sprint("v", i) {
+			t.Fatalf("after reopening, k%d = %q, %t, %v", i, it.Value, ok, err)
+		}
+	}
+}
+
+func TestSingleflightLoadsOnce(t *testing.T) {
+	srv := redistest.Start(t)
+	m, _, _, _ := stack(t, srv.URL(), Options{})
+	release := make(chan struct{})
+	var loads atomic.Int32
+	load := func(context.Context) ([]byte, error) {
+		loads.Add(1)
+		<-release
+		return []byte("loaded"), nil
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 100)
+	for i := 0; i < 100; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			v, err := m.GetOrLoad(context.Background(), "hot", time.Minute, load)
+			if err == nil && string(v) != "loaded" {
+				err = fmt.Errorf("got %q", v)
+			}
+			errs <- err
+		}()
+	}
+	// Release the load once it has started; the others are then either
+	// waiting on it or will find the value in a tier.
+	deadline := time.Now().Add(5 * time.Second)
+	for loads.Load() == 0 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	close(release)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := loads.Load(); n != 1 || m.Loads() != 1 {
+		t.Errorf("100 concurrent misses made %d loads (Loads %d); want 1", n, m.Loads())
+	}
+}
+
+// TestInvalidationAcrossManagers: two processes' managers on one Redis. An
+// overwrite or delete by one drops the key from the other's L1 within the
+// publish latency, not the TTL.
+func TestInvalidationAcrossManagers(t *testing.T) {
+	srv := redistest.Start(t)
+	prefix := "inv:"
+	mk := func() (*Manager, *L1) {
+		l1 := newL1(t)
+		m, err := New(Options{Invalidate: true}, l1, newL2(t, srv.URL(), L2Config{Prefix: prefix}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { m.Close() })
+		return m, l1
+	}
+	a, _ := mk()
+	b, bL1 := mk()
+	ctx := context.Background()
+	if err := a.Set(ctx, "k", []byte("old"), time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if v, ok, _ := b.Get(ctx, "k"); !ok || string(v) != "old" {
+		t.Fatalf("b reads %q, %t; want old (from L2)", v, ok)
+	}
+	b.Wait()
+	if _, ok, _ := bL1.Get(ctx, "k"); !ok {
+		t.Fatal("b's L1 did not get the promoted item")
+	}
+	start := time.Now()
+	if err := a.Set(ctx, "k", []byte("new"), time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		v, ok, _ := b.Get(ctx, "k")
+		if ok && string(v) == "new" {
+			break
+		}
+		if time.Since(start) > 5*time.Second {
+			t.Fatalf("b still reads %q 5s after a's overwrite; want new within the publish latency", v)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	t.Logf("stale window after an overwrite: %s", time.Since(start))
+	if err := a.Delete(ctx, "k"); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if _, ok, _ := b.Get(ctx, "k"); !ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("b still serves a deleted key after 5s")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestRedisDiesAndComesBack kills redis-server in the middle of concurrent
+// reads and writes: no operation fails while L1 and L3 can serve, errors are
+// counted, the breaker opens; after a restart L2 is used again within the
+// backoff.
+func TestRedisDiesAndComesBack(t *testing.T) {
+	srv := redistest.Start(t)
+	m, _, _, _ := stack(t, srv.URL(), Options{BreakerBackoff: 100 * time.Millisecond})
+	ctx := context.Background()
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var ops, failures atomic.Int64
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				k := fmt.Sprintf("w%d:%d", w, i%100)
+				var err error
+				if i%2 == 0 {
+					err = m.Set(ctx, k, []byte(k), time.Minute)
+				} else {
+					var v []byte
+					var ok bool
+					v, ok, err = m.Get(ctx, k)
+					if err == nil && ok && !bytes.Equal(v, []byte(k)) {
+						err = fmt.Errorf("read %q for %s", v, k)
+					}
+				}
+				ops.Add(1)
+				if err != nil {
+					failures.Add(1)
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	waitFor := func(what string, cond func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for !cond() {
+			if time.Now().After(deadline) {
+				t.Fatalf("gave up waiting (10s) for %s", what)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	l2 := func() TierStats { return m.Stats()[1] }
+	waitFor("L2 in use", func() bool { return l2().Hits+l2().Sets > 100 })
+	srv.Stop()
+	waitFor("the L2 breaker to open", func() bool { return l2().Degraded })
+	errsAtOpen := l2().Errors
+	before := ops.Load()
+	waitFor("operations to go on without L2", func() bool { return ops.Load() > before+1000 })
+	srv.Restart()
+	waitFor("the L2 breaker to close again", func() bool { return !l2().Degraded })
+	sets := l2().Sets
+	waitFor("L2 to take writes again", func() bool { return l2().Sets > sets+100 })
+	close(stop)
+	wg.Wait()
+	if failures.Load() != 0 {
+		t.Fatalf("%d operations failed while L1/L3 could serve", failures.Load())
+	}
+	if errsAtOpen == 0 || l2().Skipped == 0 {
+		t.Errorf("errors %d, skipped %d; want both counted", errsAtOpen, l2().Skipped)
+	}
+}
+
+// TestHungRedisCostsTheTimeout: a server that accepts connections and never
+// answers costs each call the L2 timeout at most, and once the breaker
+// opens, nothing.
+func TestHungRedisCostsTheTimeout(t *testing.T) {
+	addr := redistest.Silent(t)
+	const timeout = 50 * time.Millisecond
+	l2 := newL2(t, "redis://"+addr, L2Config{Timeout: timeout})
+	m, err := New(Options{BreakerFailures: 3, BreakerBackoff: time.Hour}, newL1(t), l2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	ctx := context.Background()
+	for i := 0; i < 6; i++ {
+		start := time.Now()
+		if err := m.Set(ctx, "k", []byte("v"), 0); err != nil {
+			t.Fatalf("Set %d failed although L1 took it: %v", i, err)
+		}
+		// The bound is generous for a loaded machine; what matters is
+		// that it is the timeout, not go-redis's default seconds.
+		if d := time.Since(start); d > 10*timeout {
+			t.Errorf("Set %d took %s against a hung Redis; want about the %s timeout", i, d, timeout)
+		}
+	}
+	if st := m.Stats()[1]; !st.Degraded || st.Errors != 3 || st.Skipped != 3 {
+		t.Errorf("l2 stats %+v; want degraded after 3 errors, then 3 skipped", st)
+	}
+}
+
+func TestL2URLs(t *testing.T) {
+	tests := []struct {
+		url, want string
+	}{
+		{"http://x", "want redis://"},
+		{"redis://", "want redis://"},
+		{"redis://:s3cret@127.0.0.1:1/notadb", "invalid"},
+		{"::", "unparsable"},
+	}
+	for _, tt := range tests {
+		_, err := NewL2(L2Config{URL: tt.url})
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("NewL2(%q) error = %v; want %q", tt.url, err, tt.want)
+		}
+		if err != nil && strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("NewL2(%q) error shows the password: %v", tt.url, err)
+		}
+	}
+	l2, err := NewL2(L2Config{URL: "redis://user:s3cret@127.0.0.1:1/2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l2.Close()
+	if strings.Contains(l2.String(), "s3cret") || !strings.Contains(l2.String(), "127.0.0.1:1/2") {
+		t.Errorf("String() = %q; want the address without the password", l2.String())
+	}
+	if !errors.Is(l2.Set(context.Background(), "k", nil, -1), errNegativeTTL) {
+		t.Error("negative TTL accepted")
+	}
+}
