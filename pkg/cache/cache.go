@@ -89,4 +89,3 @@ type Local interface {
 type Invalidator interface {
 	Invalidations(ctx context.Context, drop func(key string)) error
 }
-

@@ -133,6 +133,6 @@ func (l *L3) Close() error {
 // with reports, and keeps its errors on the standard logger.
 type quietLogger struct{}
 
-func (quietLogger) Infof(string, ...any)            {}
+func (quietLogger) Infof(string, ...any)           {}
 func (quietLogger) Errorf(format string, a ...any) { log.Printf("l3 pebble: "+format, a...) }
 func (quietLogger) Fatalf(format string, a ...any) { log.Fatalf("l3 pebble: "+format, a...) }
