@@ -95,6 +95,10 @@ type runOptions struct {
 	format      string
 	output      string
 	quiet       bool
+	redisURL    string
+	tiers       []string
+	l3Dir       string
+	require     bool
 }
 
 func newRunCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -127,7 +131,33 @@ and exit 1 if any threshold is missed.
 	f.StringVar(&o.format, "format", "text", "report format: "+strings.Join(report.Formats(), ", "))
 	f.StringVar(&o.output, "output", "", "write the report to this file (atomically) and a text summary to stdout")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "no progress lines on stderr")
+	f.StringVar(&o.redisURL, "redis-url", "", "Redis for the L2 tier and cache-l2: redis://[user:password@]host:port[/db], rediss:// for TLS (default $"+redisURLEnv+")")
+	f.StringSliceVar(&o.tiers, "tiers", nil, "cache tiers to stack, from l1,l2,l3 (default l1,l3, with l2 when a Redis URL is set)")
+	f.StringVar(&o.l3Dir, "l3-dir", "", "keep the L3 tier's store in this directory across runs (default: a temporary one per scenario)")
+	f.BoolVar(&o.require, "require", false, "make a scenario that would be skipped (cache-l2 with no Redis URL) an error")
 	return cmd
+}
+
+// redisURLEnv names the environment variable that sets the Redis URL when
+// --redis-url is not given; it beats the config file.
+const redisURLEnv = "RUSTCI_PERF_REDIS_URL"
+
+// applyCacheFlags lays the cache flags (and $RUSTCI_PERF_REDIS_URL) over the
+// configuration's cache section, which applies to every scenario.
+func applyCacheFlags(cmd *cobra.Command, o *runOptions, c *config.Cache) {
+	set := cmd.Flags().Changed
+	if env := os.Getenv(redisURLEnv); env != "" {
+		c.L2.URL = env
+	}
+	if set("redis-url") {
+		c.L2.URL = o.redisURL
+	}
+	if set("tiers") {
+		c.Tiers = o.tiers
+	}
+	if set("l3-dir") {
+		c.L3.Dir = o.l3Dir
+	}
 }
 
 // flagParams turns the flags the user set into config overrides, checking
@@ -204,6 +234,7 @@ func runRun(cmd *cobra.Command, o *runOptions, args []string, stdout, stderr io.
 	if err != nil {
 		return err
 	}
+	applyCacheFlags(cmd, o, &cfg.Cache)
 	var progress io.Writer
 	if !o.quiet {
 		progress = stderr
@@ -215,6 +246,7 @@ func runRun(cmd *cobra.Command, o *runOptions, args []string, stdout, stderr io.
 		Thresholds: o.thresholds,
 		Version:    version,
 		Progress:   progress,
+		Require:    o.require,
 	})
 	if err != nil {
 		return err

@@ -7,11 +7,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/rustci/rustci-perf/internal/redistest"
 	"github.com/rustci/rustci-perf/pkg/report"
 )
 
@@ -34,6 +36,18 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// cleanEnv is this process's environment without RUSTCI_PERF_REDIS_URL, so
+// that a developer's setting does not change what the tests run.
+func cleanEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "RUSTCI_PERF_REDIS_URL=") {
+			env = append(env, kv)
+		}
+	}
+	return env
+}
+
 type result struct {
 	code           int
 	stdout, stderr string
@@ -44,6 +58,7 @@ func rustciPerf(t *testing.T, dir string, args ...string) result {
 	t.Helper()
 	cmd := exec.Command(binary, args...)
 	cmd.Dir = dir
+	cmd.Env = cleanEnv()
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
 	err := cmd.Run()
@@ -94,7 +109,7 @@ func TestList(t *testing.T) {
 		t.Fatalf("list: exit %d, stderr %q", r.code, r.stderr)
 	}
 	for _, want := range []string{"cache-write", "cache-read", "limiter", "concurrent", "memory", "latency",
-		"hit_rate>0.95", "p99/p50<20", "integrity_violations==0", "all         cache-write, cache-read, limiter"} {
+		"hit_rate>0.95", "p99/p50<20", "integrity_violations==0", "all         cache-write, cache-read, cache-l2, cache-l3, limiter"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("list output lacks %q:\n%s", want, r.stdout)
 		}
@@ -109,7 +124,7 @@ func TestRunAllPasses(t *testing.T) {
 	if !strings.Contains(r.stdout, "\nPASS: ") {
 		t.Errorf("no PASS verdict:\n%s", r.stdout)
 	}
-	for _, sc := range []string{"cache-write", "cache-read", "limiter", "concurrent", "memory", "latency"} {
+	for _, sc := range []string{"cache-write", "cache-read", "cache-l3", "limiter", "concurrent", "memory", "latency"} {
 		if !strings.Contains(r.stderr, "rustci-perf: running "+sc) {
 			t.Errorf("stderr lacks the progress line of %s:\n%s", sc, r.stderr)
 		}
@@ -183,10 +198,16 @@ func TestJSONReport(t *testing.T) {
 	}
 	rep := readReport(t, filepath.Join(dir, "report.json"))
 	if !rep.Passed || rep.Interrupted || rep.ToolVersion != "v0.0.0-test" || rep.Environment.GoVersion == "" ||
-		rep.Environment.GOMAXPROCS < 1 || !rep.FinishedAt.After(rep.StartedAt) || len(rep.Scenarios) != 6 {
+		rep.Environment.GOMAXPROCS < 1 || !rep.FinishedAt.After(rep.StartedAt) || len(rep.Scenarios) != 8 {
 		t.Errorf("report header: %+v", rep)
 	}
 	for _, s := range rep.Scenarios {
+		if s.Name == "cache-l2" {
+			if s.Status != report.StatusSkipped || s.Passed || s.Reason == "" {
+				t.Errorf("cache-l2 with no Redis URL: %+v; want skipped with a reason, not passed", s)
+			}
+			continue
+		}
 		if s.Ops == 0 || s.DurationNS <= 0 || s.ThroughputOpsPerSec <= 0 || s.Latency.Count != s.Ops ||
 			s.Latency.P50 > s.Latency.P99 || s.Latency.P99 > s.Latency.Max || len(s.Thresholds) == 0 || !s.Passed {
 			t.Errorf("scenario %s: %+v", s.Name, s)
@@ -225,6 +246,7 @@ func TestInterrupt(t *testing.T) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, binary, "run", "all", "--duration", "50s", "--format", "json", "--output", "r.json")
 	cmd.Dir = dir
+	cmd.Env = cleanEnv()
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -269,5 +291,65 @@ func TestExitCode(t *testing.T) {
 		if got := exitCode(&tt.r); got != tt.want {
 			t.Errorf("case %d: exitCode = %d; want %d", i, got, tt.want)
 		}
+	}
+}
+
+// TestRedisStack runs the binary against a real redis-server that wants a
+// password: the full stack passes with configs/redis.yaml, cache-l2 runs,
+// and the password never appears in the output or the report.
+func TestRedisStack(t *testing.T) {
+	srv := redistest.Start(t, "--requirepass", "pa55word")
+	url := "redis://:pa55word@" + srv.Addr + "/0"
+	cfg, err := filepath.Abs("../../configs/redis.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	r := rustciPerf(t, dir, "run", "cache", "--ops", "300", "--redis-url", url, "--require", "--config", cfg,
+		"--format", "json", "--output", "r.json")
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	raw, _ := os.ReadFile(filepath.Join(dir, "r.json"))
+	for _, out := range []string{r.stdout, r.stderr, string(raw)} {
+		if strings.Contains(out, "pa55word") {
+			t.Fatal("the Redis password appears in the output or the report")
+		}
+	}
+	rep := readReport(t, filepath.Join(dir, "r.json"))
+	byName := map[string]report.Scenario{}
+	for _, s := range rep.Scenarios {
+		byName[s.Name] = s
+	}
+	l2 := byName["cache-l2"]
+	if l2.Status != report.StatusPassed || len(l2.Tiers) != 1 || l2.Tiers[0].Name != "l2" || l2.Tiers[0].Hits != 300 ||
+		l2.Tiers[0].Latency == nil || l2.Tiers[0].Latency.Count == 0 {
+		t.Errorf("cache-l2: %+v", l2)
+	}
+	if w := byName["cache-write"]; len(w.Tiers) != 3 || w.Tiers[1].Sets != 300 || w.Tiers[2].Sets != 300 {
+		t.Errorf("cache-write tiers: %+v; want l1, l2, l3 each with the 300 writes", w.Tiers)
+	}
+	if !strings.Contains(byName["cache-read"].Component, "redis://:xxxxx@") {
+		t.Errorf("component %q; want the URL with its password masked", byName["cache-read"].Component)
+	}
+}
+
+func TestCacheL2SkippedWithoutRedis(t *testing.T) {
+	dir := t.TempDir()
+	cmd := exec.Command(binary, "run", "cache-l2", "cache-l3", "--ops", "200", "-q", "--config", noTiming(t))
+	cmd.Dir = dir
+	cmd.Env = cleanEnv()
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	s := string(out)
+	if !regexp.MustCompile(`(?m)^cache-l2 .* skipped$`).MatchString(s) || !strings.Contains(s, "skipped: no Redis URL") ||
+		!strings.Contains(s, "PASS: 2 of 2 thresholds held in 1 scenarios; 1 skipped") {
+		t.Errorf("output does not show cache-l2 as skipped:\n%s", s)
+	}
+	r := rustciPerf(t, dir, "run", "cache-l2", "--require")
+	if r.code != 2 || !strings.Contains(r.stderr, "cache-l2 cannot run: no Redis URL") {
+		t.Errorf("--require: exit %d, stderr %q; want 2 and the reason", r.code, r.stderr)
 	}
 }

@@ -76,6 +76,22 @@ type TierStats struct {
 	Latency *latency.Summary `json:"-"`
 }
 
+// Since returns s's counters less those of b, an earlier reading of the same
+// tier; the rest (Degraded, Latency) is s's.
+func (s TierStats) Since(b TierStats) TierStats {
+	s.Hits -= b.Hits
+	s.Misses -= b.Misses
+	s.Sets -= b.Sets
+	s.Added -= b.Added
+	s.SetsDropped -= b.SetsDropped
+	s.SetsRejected -= b.SetsRejected
+	s.Evictions -= b.Evictions
+	s.Errors -= b.Errors
+	s.Skipped -= b.Skipped
+	s.Promotions -= b.Promotions
+	return s
+}
+
 // Local is implemented by in-process tiers that cannot fail and count their
 // own hits, misses and sets (L1). The Manager puts every other tier behind
 // a circuit breaker, counts its calls and times them; a Local tier's hit

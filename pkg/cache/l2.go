@@ -84,6 +84,12 @@ func NewL2(cfg L2Config) (*L2, error) {
 	}, nil
 }
 
+// Validate reports what is wrong with cfg, without connecting.
+func (cfg L2Config) Validate() error {
+	_, _, err := universalOptions(cfg)
+	return err
+}
+
 // RedactURL returns raw with any password replaced by "xxxxx"; an
 // unparsable URL is replaced whole, since it may hold a password anywhere.
 func RedactURL(raw string) string {

@@ -317,6 +317,16 @@ func (m *Manager) Stats() []TierStats {
 	return out
 }
 
+// ResetTiming empties the tiers' latency histograms, so that what Stats
+// reports from then on covers a chosen phase (a measured run, not its setup).
+func (m *Manager) ResetTiming() {
+	for _, t := range m.tiers {
+		if !t.local {
+			t.lat.reset()
+		}
+	}
+}
+
 // Close closes every tier and returns their errors joined.
 func (m *Manager) Close() error {
 	var errs []error
@@ -350,6 +360,15 @@ func (s *stripedRecorder) record(h uint64, d time.Duration) {
 	st.mu.Lock()
 	st.rec.Record(d)
 	st.mu.Unlock()
+}
+
+func (s *stripedRecorder) reset() {
+	for i := range s.stripes {
+		st := &s.stripes[i]
+		st.mu.Lock()
+		st.rec = latency.NewRecorder()
+		st.mu.Unlock()
+	}
 }
 
 func (s *stripedRecorder) summary() latency.Summary {

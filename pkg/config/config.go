@@ -70,9 +70,61 @@ type Scenario struct {
 
 // Cache configures the cache under test.
 type Cache struct {
-	L1 L1 `yaml:"l1"`
+	// Tiers lists the tiers to stack, from l1, l2 and l3, always in that
+	// order. Empty: l1 and l3, with l2 between them when L2.URL is set.
+	Tiers []string `yaml:"tiers"`
+	L1    L1       `yaml:"l1"`
+	L2    L2       `yaml:"l2"`
+	L3    L3       `yaml:"l3"`
+	// Breaker tunes the circuit breaker in front of l2 and l3.
+	Breaker Breaker `yaml:"breaker"`
 	// TTL is the time to live of written items; 0 for none.
 	TTL Duration `yaml:"ttl"`
+}
+
+// L2 configures the shared Redis tier.
+type L2 struct {
+	// URL is redis://[user:password@]host:port[/db] or rediss:// (TLS);
+	// more Cluster nodes as ?addr=host:port. RUSTCI_PERF_REDIS_URL and
+	// --redis-url set it too.
+	URL string `yaml:"url"`
+	// Cluster forces Redis Cluster mode with a single seed address.
+	Cluster bool `yaml:"cluster"`
+	// Prefix starts every key (and the invalidation channel); each run
+	// adds its own random part after it, so runs sharing a Redis never
+	// read each other's keys.
+	Prefix string `yaml:"prefix"`
+	// Timeout bounds each dial, read and write.
+	Timeout Duration `yaml:"timeout"`
+	// PoolSize is the connection pool size; 0 for go-redis's default.
+	PoolSize int `yaml:"pool_size"`
+}
+
+// L3 configures the on-disk tier.
+type L3 struct {
+	// Dir keeps the store across runs; empty for a temporary directory
+	// per scenario, removed after it.
+	Dir string `yaml:"dir"`
+}
+
+// Breaker configures the circuit breakers of the tiers below L1.
+type Breaker struct {
+	// Failures in a row that open the breaker.
+	Failures int `yaml:"failures"`
+	// Backoff is how long an open breaker skips its tier before probing.
+	Backoff Duration `yaml:"backoff"`
+}
+
+// StackTiers returns the tiers to stack: Tiers when set, else l1 and l3,
+// with l2 between them when a Redis URL is set.
+func (c Cache) StackTiers() []string {
+	if len(c.Tiers) > 0 {
+		return c.Tiers
+	}
+	if c.L2.URL != "" {
+		return []string{"l1", "l2", "l3"}
+	}
+	return []string{"l1", "l3"}
 }
 
 // L1 configures the in-process tier.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/rustci/rustci-perf/pkg/cache"
 	"github.com/rustci/rustci-perf/pkg/limiter"
 )
 
@@ -19,6 +20,44 @@ type Settings struct {
 	Cache      Cache
 	Limiter    Limiter
 	Thresholds []string
+}
+
+// validate checks the cache section, which applies to every scenario: its
+// errors name the key, not a scenario.
+func (c Cache) validate() error {
+	switch {
+	case c.L1.MaxCostBytes < 1:
+		return fmt.Errorf("cache.l1.max_cost_bytes %d: want at least 1", c.L1.MaxCostBytes)
+	case c.L1.NumCounters < 1:
+		return fmt.Errorf("cache.l1.num_counters %d: want at least 1", c.L1.NumCounters)
+	case c.Breaker.Failures < 1:
+		return fmt.Errorf("cache.breaker.failures %d: want at least 1", c.Breaker.Failures)
+	case c.Breaker.Backoff <= 0:
+		return fmt.Errorf("cache.breaker.backoff %s: want more than 0", time.Duration(c.Breaker.Backoff))
+	case c.L2.Timeout <= 0:
+		return fmt.Errorf("cache.l2.timeout %s: want more than 0", time.Duration(c.L2.Timeout))
+	case c.L2.PoolSize < 0:
+		return fmt.Errorf("cache.l2.pool_size %d: want 0 (default) or more", c.L2.PoolSize)
+	}
+	seen := map[string]bool{}
+	for _, t := range c.Tiers {
+		if t != "l1" && t != "l2" && t != "l3" {
+			return fmt.Errorf("tiers: unknown tier %q (tiers: l1, l2, l3)", t)
+		}
+		if seen[t] {
+			return fmt.Errorf("tiers: %s named twice", t)
+		}
+		seen[t] = true
+	}
+	if seen["l2"] && c.L2.URL == "" {
+		return fmt.Errorf("tiers: l2 needs a Redis URL (--redis-url, RUSTCI_PERF_REDIS_URL or cache.l2.url)")
+	}
+	if c.L2.URL != "" {
+		if err := (cache.L2Config{URL: c.L2.URL, Cluster: c.L2.Cluster, Timeout: time.Duration(c.L2.Timeout)}).Validate(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // MaxValueSize bounds value_size: larger values are a different benchmark.
@@ -60,7 +99,7 @@ func (s Settings) validate(scenario string) error {
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("%s: "+format, append([]any{scenario}, args...)...)
 	}
-	l1, pol := s.Cache.L1, s.Limiter.Policy
+	pol := s.Limiter.Policy
 	policy := limiter.Policy{Name: "limiter.policy", Rate: pol.Rate, Burst: pol.Burst, Period: time.Duration(pol.Period)}
 	switch {
 	case s.Duration == 0 && s.Ops < 1:
@@ -71,12 +110,9 @@ func (s Settings) validate(scenario string) error {
 		return bad("concurrency %d: want at most 10000", s.Concurrency)
 	case s.ValueSize < 1 || s.ValueSize > MaxValueSize:
 		return bad("value_size %d: want 1 to %d bytes", s.ValueSize, MaxValueSize)
-	// The sections below apply to every scenario: their errors name the
-	// key, not a scenario.
-	case l1.MaxCostBytes < 1:
-		return fmt.Errorf("cache.l1.max_cost_bytes %d: want at least 1", l1.MaxCostBytes)
-	case l1.NumCounters < 1:
-		return fmt.Errorf("cache.l1.num_counters %d: want at least 1", l1.NumCounters)
+	}
+	if err := s.Cache.validate(); err != nil {
+		return err
 	}
 	return policy.Validate()
 }

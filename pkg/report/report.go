@@ -55,6 +55,7 @@ const (
 	StatusFailed      = "failed"
 	StatusError       = "error"
 	StatusInterrupted = "interrupted"
+	StatusSkipped     = "skipped"
 )
 
 // Scenario is one scenario's results.
@@ -62,10 +63,12 @@ type Scenario struct {
 	Name  string `json:"name"`
 	Group string `json:"group"`
 	// Status is passed, failed (a threshold missed), error (it could not
-	// run; see Error) or interrupted (its thresholds were not judged).
+	// run; see Error), skipped (it needs something not configured; see
+	// Reason) or interrupted (its thresholds were not judged).
 	Status string `json:"status"`
 	Passed bool   `json:"passed"`
 	Error  string `json:"error,omitempty"`
+	Reason string `json:"reason,omitempty"`
 	// Component says what was measured and how it was configured.
 	Component string `json:"component,omitempty"`
 	// Mode is how load was applied: "closed-loop" (each worker starts an
@@ -89,6 +92,29 @@ type Scenario struct {
 	Thresholds []Threshold        `json:"thresholds"`
 	// Notes say what a reader needs to trust the figures.
 	Notes []string `json:"notes,omitempty"`
+	// Tiers are the cache tiers' figures over the measured phase, top
+	// first, for scenarios that measure the cache.
+	Tiers []Tier `json:"tiers,omitempty"`
+}
+
+// Tier is one cache tier's figures over a scenario's measured phase.
+type Tier struct {
+	Name   string `json:"name"`
+	Hits   uint64 `json:"hits"`
+	Misses uint64 `json:"misses"`
+	Sets   uint64 `json:"sets"`
+	// SetsDropped and SetsRejected are L1 writes ristretto did not keep.
+	SetsDropped  uint64 `json:"sets_dropped"`
+	SetsRejected uint64 `json:"sets_rejected"`
+	Errors       uint64 `json:"errors"`
+	// Skipped counts calls not made while the tier's breaker was open.
+	Skipped    uint64 `json:"skipped"`
+	Promotions uint64 `json:"promotions"`
+	// Degraded is true when the run ended with the tier's breaker open.
+	Degraded bool `json:"degraded"`
+	// Latency is the distribution of the tier's own calls; absent for L1,
+	// whose latency is the operation's.
+	Latency *Latency `json:"latency_ns,omitempty"`
 }
 
 // Latency is a distribution in nanoseconds, from an HdrHistogram with three

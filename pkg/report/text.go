@@ -56,6 +56,10 @@ func Text(w io.Writer, r *Report) error {
 			ew.printf("  error: %s\n", s.Error)
 			continue
 		}
+		if s.Status == StatusSkipped {
+			ew.printf("  skipped: %s\n", s.Reason)
+			continue
+		}
 		ew.printf("  concurrency %d, %s, %d warmup ops excluded, %d latencies recorded over %s",
 			s.Concurrency, s.Mode, s.WarmupOps, s.Latency.Count, Duration(float64(s.DurationNS)))
 		if s.Latency.Clamped > 0 {
@@ -64,6 +68,9 @@ func Text(w io.Writer, r *Report) error {
 		ew.printf("\n  latency: min %s, mean %s, stdev %s, p90 %s, p99.9 %s\n",
 			Duration(float64(s.Latency.Min)), Duration(s.Latency.Mean), Duration(s.Latency.Stdev),
 			Duration(float64(s.Latency.P90)), Duration(float64(s.Latency.P999)))
+		for _, t := range s.Tiers {
+			ew.printf("  %s\n", tierLine(t))
+		}
 		if len(s.Counters)+len(s.Metrics) > 0 {
 			ew.printf("  %s\n", figures(s))
 		}
@@ -108,12 +115,31 @@ func summaryTable(w io.Writer, ss []Scenario) error {
 	return nil
 }
 
+// tierLine writes one tier's figures on a line.
+func tierLine(t Tier) string {
+	line := fmt.Sprintf("tier %s: hits %d, misses %d, sets %d, promotions %d, errors %d, skipped %d",
+		t.Name, t.Hits, t.Misses, t.Sets, t.Promotions, t.Errors, t.Skipped)
+	if t.SetsDropped+t.SetsRejected > 0 {
+		line += fmt.Sprintf(", sets dropped %d, rejected %d", t.SetsDropped, t.SetsRejected)
+	}
+	if l := t.Latency; l != nil && l.Count > 0 {
+		line += fmt.Sprintf("; latency p50 %s, p99 %s, max %s", Duration(float64(l.P50)), Duration(float64(l.P99)), Duration(float64(l.Max)))
+	}
+	if t.Degraded {
+		line += "; DEGRADED (breaker open)"
+	}
+	return line
+}
+
 // Verdict is the report's one-line conclusion.
 func Verdict(r *Report) string {
-	held, total, errs := 0, 0, 0
+	held, total, errs, skipped := 0, 0, 0, 0
 	for _, s := range r.Scenarios {
-		if s.Status == StatusError {
+		switch s.Status {
+		case StatusError:
 			errs++
+		case StatusSkipped:
+			skipped++
 		}
 		for _, t := range s.Thresholds {
 			total++
@@ -128,6 +154,8 @@ func Verdict(r *Report) string {
 		return fmt.Sprintf("INTERRUPTED: %d of %d thresholds held in the %d scenarios that ran", held, total, n)
 	case errs > 0:
 		return fmt.Sprintf("ERROR: %d of %d scenarios could not run; %d of %d thresholds held", errs, n, held, total)
+	case r.Passed && skipped > 0:
+		return fmt.Sprintf("PASS: %d of %d thresholds held in %d scenarios; %d skipped", held, total, n-skipped, skipped)
 	case r.Passed:
 		return fmt.Sprintf("PASS: %d of %d thresholds held in %d scenarios", held, total, n)
 	}

@@ -3,9 +3,13 @@ package scenarios
 import (
 	"bytes"
 	"context"
+	crand "crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"math/rand/v2"
 	"runtime"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/rustci/rustci-perf/pkg/cache"
@@ -14,15 +18,18 @@ import (
 )
 
 // tierCounters are the per-tier counters a cache scenario reports, each as
-// "<tier>_<name>" (l1_hits, ...), measured phase only.
-var tierCounters = []string{"hits", "misses", "sets", "added", "sets_dropped", "sets_rejected", "evictions", "errors", "promotions"}
+// "<tier>_<name>" (l1_hits, l2_errors, ...), measured phase only. Only the
+// tiers in the stack are reported; a threshold on another fails as n/a.
+var tierCounters = []string{"hits", "misses", "sets", "added", "sets_dropped", "sets_rejected", "evictions", "errors", "skipped", "promotions", "degraded"}
 
 // cacheMetrics returns the metric names of a cache scenario: its own, then
-// the tier counters of the tiers it runs on.
+// the tier counters of every tier it may run on.
 func cacheMetrics(own ...string) []string {
 	out := append([]string(nil), own...)
-	for _, c := range tierCounters {
-		out = append(out, "l1_"+c)
+	for _, t := range []string{"l1", "l2", "l3"} {
+		for _, c := range tierCounters {
+			out = append(out, t+"_"+c)
+		}
 	}
 	return out
 }
@@ -30,33 +37,99 @@ func cacheMetrics(own ...string) []string {
 // rig is a cache under test, with its tiers' counters at the start of the
 // measured phase so that setup and warmup can be subtracted.
 type rig struct {
-	m    *cache.Manager
-	ttl  time.Duration
-	desc string
-	base []cache.TierStats
+	m      *cache.Manager
+	ttl    time.Duration
+	desc   string
+	base   []cache.TierStats
+	closed bool
 }
 
-func newRig(s config.Settings) (*rig, error) {
-	l1, err := cache.NewL1(cache.L1Config{MaxCostBytes: s.Cache.L1.MaxCostBytes, NumCounters: s.Cache.L1.NumCounters})
-	if err != nil {
+// close closes the cache once; scenarios defer it so that no error path
+// leaves a connection or a temporary directory behind.
+func (r *rig) close() error {
+	if r.closed {
+		return nil
+	}
+	r.closed = true
+	return r.m.Close()
+}
+
+// newRig builds the cache stack s configures, or the given tiers instead.
+func newRig(s config.Settings, tiers ...string) (*rig, error) {
+	c := s.Cache
+	if len(tiers) == 0 {
+		tiers = c.StackTiers()
+	}
+	var built []cache.Tier
+	var descs []string
+	fail := func(err error) (*rig, error) {
+		for _, t := range built {
+			t.Close()
+		}
 		return nil, err
 	}
-	m, err := cache.New(cache.Options{}, l1)
+	for _, name := range tiers {
+		switch name {
+		case "l1":
+			l1, err := cache.NewL1(cache.L1Config{MaxCostBytes: c.L1.MaxCostBytes, NumCounters: c.L1.NumCounters})
+			if err != nil {
+				return fail(err)
+			}
+			built = append(built, l1)
+			descs = append(descs, fmt.Sprintf("l1 ristretto (max cost %d bytes, %d counters)", c.L1.MaxCostBytes, c.L1.NumCounters))
+		case "l2":
+			l2, err := cache.NewL2(cache.L2Config{
+				URL: c.L2.URL, Cluster: c.L2.Cluster, Timeout: time.Duration(c.L2.Timeout), PoolSize: c.L2.PoolSize,
+				// A run of its own under the configured prefix: runs
+				// sharing a Redis never read each other's keys.
+				Prefix: c.L2.Prefix + runID() + ":",
+			})
+			if err != nil {
+				return fail(err)
+			}
+			built = append(built, l2)
+			descs = append(descs, l2.String())
+		case "l3":
+			l3, err := cache.NewL3(cache.L3Config{Dir: c.L3.Dir})
+			if err != nil {
+				return fail(err)
+			}
+			built = append(built, l3)
+			descs = append(descs, l3.String())
+		default:
+			return fail(fmt.Errorf("unknown tier %q", name))
+		}
+	}
+	shared := slices.Contains(tiers, "l2")
+	m, err := cache.New(cache.Options{
+		BreakerFailures: uint32(c.Breaker.Failures),
+		BreakerBackoff:  time.Duration(c.Breaker.Backoff),
+		Invalidate:      shared,
+	}, built...)
 	if err != nil {
-		return nil, err
+		return fail(err)
 	}
 	return &rig{
 		m:    m,
-		ttl:  time.Duration(s.Cache.TTL),
-		desc: fmt.Sprintf("cache: l1 ristretto (max cost %d bytes, %d counters), ttl %s", s.Cache.L1.MaxCostBytes, s.Cache.L1.NumCounters, time.Duration(s.Cache.TTL)),
+		ttl:  time.Duration(c.TTL),
+		desc: "cache: " + strings.Join(descs, ", ") + ", ttl " + time.Duration(c.TTL).String(),
 	}, nil
 }
 
+// runID returns 8 random hex digits.
+func runID() string {
+	b := make([]byte, 4)
+	_, _ = crand.Read(b)
+	return hex.EncodeToString(b)
+}
+
 // mark waits for the writes of setup and warmup to land, then remembers the
-// tiers' counters; call it just before the measured phase.
+// tiers' counters and empties their latency histograms; call it just before
+// the measured phase.
 func (r *rig) mark() {
 	r.m.Wait()
 	r.base = r.m.Stats()
+	r.m.ResetTiming()
 }
 
 // fill writes every key with its value and waits until all are visible.
@@ -80,26 +153,35 @@ func (r *rig) fill(ctx context.Context, ks []string, vals [][]byte) error {
 func (r *rig) finish(out *Outcome) error {
 	r.m.Wait()
 	for i, st := range r.m.Stats() {
-		var b cache.TierStats
 		if i < len(r.base) {
-			b = r.base[i]
+			st = st.Since(r.base[i])
 		}
+		out.Tiers = append(out.Tiers, st)
 		p := st.Name + "_"
-		out.Counters[p+"hits"] = int64(st.Hits - b.Hits)
-		out.Counters[p+"misses"] = int64(st.Misses - b.Misses)
-		out.Counters[p+"sets"] = int64(st.Sets - b.Sets)
-		out.Counters[p+"added"] = int64(st.Added - b.Added)
-		out.Counters[p+"sets_dropped"] = int64(st.SetsDropped - b.SetsDropped)
-		out.Counters[p+"sets_rejected"] = int64(st.SetsRejected - b.SetsRejected)
-		out.Counters[p+"evictions"] = int64(st.Evictions - b.Evictions)
-		out.Counters[p+"errors"] = int64(st.Errors - b.Errors)
-		out.Counters[p+"promotions"] = int64(st.Promotions - b.Promotions)
-		if d, rj := st.SetsDropped-b.SetsDropped, st.SetsRejected-b.SetsRejected; d+rj > 0 {
+		out.Counters[p+"hits"] = int64(st.Hits)
+		out.Counters[p+"misses"] = int64(st.Misses)
+		out.Counters[p+"sets"] = int64(st.Sets)
+		out.Counters[p+"added"] = int64(st.Added)
+		out.Counters[p+"sets_dropped"] = int64(st.SetsDropped)
+		out.Counters[p+"sets_rejected"] = int64(st.SetsRejected)
+		out.Counters[p+"evictions"] = int64(st.Evictions)
+		out.Counters[p+"errors"] = int64(st.Errors)
+		out.Counters[p+"skipped"] = int64(st.Skipped)
+		out.Counters[p+"promotions"] = int64(st.Promotions)
+		out.Counters[p+"degraded"] = 0
+		if st.Degraded {
+			out.Counters[p+"degraded"] = 1
+			out.Notes = append(out.Notes, fmt.Sprintf("%s was degraded at the end of the run: its breaker was open, calls skipped it", st.Name))
+		}
+		if d, rj := st.SetsDropped, st.SetsRejected; d+rj > 0 {
 			out.Notes = append(out.Notes, fmt.Sprintf("%s did not keep %d writes (%d dropped by ristretto's full set buffer, %d rejected by its admission policy); they are counted, not retried", st.Name, d+rj, d, rj))
+		}
+		if st.Errors+st.Skipped > 0 {
+			out.Notes = append(out.Notes, fmt.Sprintf("%s failed %d calls and skipped %d while its breaker was open; other tiers served them", st.Name, st.Errors, st.Skipped))
 		}
 	}
 	out.Component = r.desc
-	return r.m.Close()
+	return r.close()
 }
 
 // outcome starts an Outcome for a harness result.
@@ -120,6 +202,7 @@ func runCacheWrite(ctx context.Context, s config.Settings) (*Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer r.close()
 	vals := values(s.Seed, valuePool(s), s.ValueSize)
 	wkeys := workerKeys(s, "w")
 	hc := plan(s)
@@ -166,13 +249,19 @@ func runCacheRead(ctx context.Context, s config.Settings) (*Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer r.close()
+	return r.readAll(ctx, s)
+}
+
+// readAll writes readKeys(s) keys, waits until they are visible, then
+// measures Gets of them: workers start at evenly spaced keys and walk
+// forward, so together they read every key once per pass.
+func (r *rig) readAll(ctx context.Context, s config.Settings) (*Outcome, error) {
 	ks := keys("k", readKeys(s))
 	if err := r.fill(ctx, ks, values(s.Seed, valuePool(s), s.ValueSize)); err != nil {
 		return nil, fmt.Errorf("fill: %w", err)
 	}
 	return r.measure(ctx, s, func(w int, t *tally) harness.Op {
-		// Workers start at evenly spaced keys and walk forward, so
-		// together they read every key once per pass.
 		start := w * len(ks) / s.Concurrency
 		return func(i int) error {
 			return r.get(ctx, ks[(start+i)%len(ks)], t)
@@ -218,6 +307,39 @@ func (r *rig) get(ctx context.Context, key string, t *tally) error {
 	return err
 }
 
+var cacheL2 = &Scenario{
+	Name:    "cache-l2",
+	Group:   "cache",
+	Summary: "Get served by L2 (Redis) alone: keys written before, no L1 in front",
+	Metrics: cacheMetrics("hits", "misses", "hit_rate"),
+	Unmet: func(s config.Settings) string {
+		if s.Cache.L2.URL == "" {
+			return "no Redis URL (--redis-url, RUSTCI_PERF_REDIS_URL or cache.l2.url)"
+		}
+		return ""
+	},
+	run: func(ctx context.Context, s config.Settings) (*Outcome, error) { return runTierRead(ctx, s, "l2") },
+}
+
+var cacheL3 = &Scenario{
+	Name:    "cache-l3",
+	Group:   "cache",
+	Summary: "Get served by L3 (Pebble on disk) alone: keys written before, no L1 in front",
+	Metrics: cacheMetrics("hits", "misses", "hit_rate"),
+	run:     func(ctx context.Context, s config.Settings) (*Outcome, error) { return runTierRead(ctx, s, "l3") },
+}
+
+// runTierRead measures the read path of one tier below L1, on a stack of
+// that tier alone: what a read costs when L1 misses.
+func runTierRead(ctx context.Context, s config.Settings, tier string) (*Outcome, error) {
+	r, err := newRig(s, tier)
+	if err != nil {
+		return nil, err
+	}
+	defer r.close()
+	return r.readAll(ctx, s)
+}
+
 var concurrent = &Scenario{
 	Name:    "concurrent",
 	Group:   "concurrent",
@@ -238,6 +360,7 @@ func runConcurrent(ctx context.Context, s config.Settings) (*Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer r.close()
 	// Each worker owns its keys, and each key always gets the same value,
 	// distinct from every other key's: whatever a read returns is either a
 	// miss or exactly that value, whatever the order in which ristretto
@@ -306,6 +429,7 @@ func runMemory(ctx context.Context, s config.Settings) (*Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer r.close()
 	// Keys and values exist before the measured phase and the cache keeps
 	// references to them, not copies: the heap growth measured is what the
 	// cache itself adds per item.
@@ -365,6 +489,7 @@ func runLatency(ctx context.Context, s config.Settings) (*Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer r.close()
 	ks := keys("k", readKeys(s))
 	vals := values(s.Seed, valuePool(s), s.ValueSize)
 	if err := r.fill(ctx, ks, vals); err != nil {

@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/rustci/rustci-perf/pkg/cache"
 	"github.com/rustci/rustci-perf/pkg/config"
 	"github.com/rustci/rustci-perf/pkg/harness"
 )
@@ -29,7 +30,10 @@ type Scenario struct {
 	// Metrics names the figures it reports beyond the Common ones; a
 	// threshold may name any of both.
 	Metrics []string
-	run     RunFunc
+	// Unmet, when set, says why the scenario cannot run with some settings
+	// ("" when it can): it is then skipped, never passed.
+	Unmet func(config.Settings) string
+	run   RunFunc
 }
 
 // RunFunc runs a scenario with resolved settings.
@@ -62,6 +66,9 @@ type Outcome struct {
 	Metrics map[string]float64
 	// Notes say what a reader needs to trust the figures.
 	Notes []string
+	// Tiers are the cache tiers' counters over the measured phase, top
+	// first, for scenarios that measure the cache.
+	Tiers []cache.TierStats
 }
 
 // Run runs sc with settings s.
@@ -74,7 +81,7 @@ func (sc *Scenario) Run(ctx context.Context, s config.Settings) (*Outcome, error
 }
 
 // registry holds every scenario in the order "all" runs them.
-var registry = []*Scenario{cacheWrite, cacheRead, limiterScenario, concurrent, memory, latencyScenario}
+var registry = []*Scenario{cacheWrite, cacheRead, cacheL2, cacheL3, limiterScenario, concurrent, memory, latencyScenario}
 
 // All returns every scenario, in run order.
 func All() []*Scenario { return append([]*Scenario(nil), registry...) }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rustci/rustci-perf/internal/redistest"
 	"github.com/rustci/rustci-perf/pkg/config"
 	"github.com/rustci/rustci-perf/pkg/limiter"
 )
@@ -24,13 +25,16 @@ func small(t *testing.T, name string, ops int) config.Settings {
 	return s
 }
 
-// TestEveryScenarioReportsItsMetrics runs each scenario briefly and checks
-// that every metric it declares (and so lets thresholds name) is reported,
-// and that nothing is reported that it does not declare.
+// TestEveryScenarioReportsItsMetrics runs each scenario briefly on the full
+// stack (L1, L2 on a real redis-server, L3) and checks that every metric it
+// declares (and so lets thresholds name) is reported, and that nothing is
+// reported that it does not declare.
 func TestEveryScenarioReportsItsMetrics(t *testing.T) {
+	srv := redistest.Start(t)
 	for _, sc := range All() {
 		t.Run(sc.Name, func(t *testing.T) {
 			s := small(t, sc.Name, 500)
+			s.Cache.L2.URL = srv.URL()
 			out, err := sc.Run(context.Background(), s)
 			if err != nil {
 				t.Fatal(err)
@@ -41,9 +45,16 @@ func TestEveryScenarioReportsItsMetrics(t *testing.T) {
 			if out.Latency.Count() != out.Ops {
 				t.Errorf("%d latencies for %d ops", out.Latency.Count(), out.Ops)
 			}
+			tiers := map[string]bool{}
+			for _, ts := range out.Tiers {
+				tiers[ts.Name] = true
+			}
 			for _, m := range sc.Metrics {
 				_, inM := out.Metrics[m]
 				_, inC := out.Counters[m]
+				if tier, _, isTier := strings.Cut(m, "_"); isTier && strings.HasPrefix(tier, "l") && len(tier) == 2 && !tiers[tier] {
+					continue // a tier this scenario does not stack
+				}
 				if !inM && !inC {
 					t.Errorf("declared metric %q not reported", m)
 				}
@@ -162,10 +173,10 @@ func TestSelect(t *testing.T) {
 		names []string
 		want  string
 	}{
-		{[]string{"all"}, "cache-write cache-read limiter concurrent memory latency"},
-		{[]string{"cache"}, "cache-write cache-read"},
+		{[]string{"all"}, "cache-write cache-read cache-l2 cache-l3 limiter concurrent memory latency"},
+		{[]string{"cache"}, "cache-write cache-read cache-l2 cache-l3"},
 		{[]string{"latency", "limiter"}, "limiter latency"}, // run order, not argument order
-		{[]string{"cache-read", "cache"}, "cache-write cache-read"},
+		{[]string{"cache-read", "cache"}, "cache-write cache-read cache-l2 cache-l3"},
 	}
 	for _, tt := range tests {
 		got, err := Select(tt.names)

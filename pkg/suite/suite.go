@@ -16,7 +16,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rustci/rustci-perf/pkg/cache"
 	"github.com/rustci/rustci-perf/pkg/config"
+	"github.com/rustci/rustci-perf/pkg/latency"
 	"github.com/rustci/rustci-perf/pkg/report"
 	"github.com/rustci/rustci-perf/pkg/scenarios"
 	"github.com/rustci/rustci-perf/pkg/threshold"
@@ -36,6 +38,9 @@ type Options struct {
 	Version string
 	// Progress, when not nil, gets a line as each scenario starts.
 	Progress io.Writer
+	// Require makes a selected scenario that would be skipped (cache-l2
+	// with no Redis URL) an error of the plan.
+	Require bool
 }
 
 // Plan is a validated run: scenarios in order, each with its settings and
@@ -88,7 +93,13 @@ func NewPlan(o Options) (*Plan, error) {
 		byName[sc.Name] = it
 	}
 	for _, sc := range selected {
-		p.items = append(p.items, *byName[sc.Name])
+		it := byName[sc.Name]
+		if sc.Unmet != nil && o.Require {
+			if why := sc.Unmet(it.settings); why != "" {
+				return nil, fmt.Errorf("%s cannot run: %s, and --require is set", sc.Name, why)
+			}
+		}
+		p.items = append(p.items, *it)
 	}
 	for _, expr := range o.Thresholds {
 		if err := p.addThreshold(expr); err != nil {
@@ -195,7 +206,8 @@ func (p *Plan) Run(ctx context.Context) *report.Report {
 	r.FinishedAt = time.Now()
 	r.Passed = !r.Interrupted
 	for _, s := range r.Scenarios {
-		r.Passed = r.Passed && s.Passed
+		// A skipped scenario neither passes nor fails the run.
+		r.Passed = r.Passed && (s.Passed || s.Status == report.StatusSkipped)
 	}
 	return r
 }
@@ -219,6 +231,12 @@ func (p *Plan) runOne(ctx context.Context, it item) report.Scenario {
 		Metrics:     map[string]float64{},
 		Thresholds:  []report.Threshold{},
 	}
+	if it.sc.Unmet != nil {
+		if why := it.sc.Unmet(it.settings); why != "" {
+			s.Status, s.Reason = report.StatusSkipped, why
+			return s
+		}
+	}
 	out, err := it.sc.Run(ctx, it.settings)
 	if err != nil {
 		s.Status, s.Error = report.StatusError, err.Error()
@@ -236,6 +254,9 @@ func (p *Plan) runOne(ctx context.Context, it item) report.Scenario {
 		s.Metrics[k] = v
 	}
 	s.Notes = out.Notes
+	for _, t := range out.Tiers {
+		s.Tiers = append(s.Tiers, tierOf(t))
+	}
 	if out.Errors > 0 {
 		s.Notes = append(s.Notes, fmt.Sprintf("%d operations failed and are not in ops, throughput or latency; the first: %v", out.Errors, out.FirstError))
 	}
@@ -265,8 +286,22 @@ func (p *Plan) runOne(ctx context.Context, it item) report.Scenario {
 	return s
 }
 
-func latencyOf(out *scenarios.Outcome) report.Latency {
-	l := out.Latency.Summary()
+func tierOf(t cache.TierStats) report.Tier {
+	rt := report.Tier{
+		Name: t.Name, Hits: t.Hits, Misses: t.Misses, Sets: t.Sets,
+		SetsDropped: t.SetsDropped, SetsRejected: t.SetsRejected,
+		Errors: t.Errors, Skipped: t.Skipped, Promotions: t.Promotions, Degraded: t.Degraded,
+	}
+	if t.Latency != nil {
+		l := summaryOf(*t.Latency)
+		rt.Latency = &l
+	}
+	return rt
+}
+
+func latencyOf(out *scenarios.Outcome) report.Latency { return summaryOf(out.Latency.Summary()) }
+
+func summaryOf(l latency.Summary) report.Latency {
 	return report.Latency{
 		Count: l.Count, Clamped: l.Clamped,
 		Min: int64(l.Min), Mean: l.Mean, Stdev: l.Stdev,
