@@ -175,3 +175,75 @@ func Silent(t testing.TB) string {
 func Refused(t testing.TB) string {
 	return net.JoinHostPort("127.0.0.1", strconv.Itoa(FreePort(t)))
 }
+
+// Cluster is a running Redis Cluster of masters with no replicas.
+type Cluster struct {
+	Nodes []*Server
+}
+
+// URL is a redis:// URL that names every node (?addr=...), which
+// rustci-perf's L2 reads as Cluster mode.
+func (c *Cluster) URL() string {
+	u := "redis://" + c.Nodes[0].Addr
+	for i, n := range c.Nodes[1:] {
+		sep := "&"
+		if i == 0 {
+			sep = "?"
+		}
+		u += sep + "addr=" + n.Addr
+	}
+	return u
+}
+
+// StartCluster starts n redis-server processes in cluster mode, joins them
+// with redis-cli --cluster create, and waits until the cluster is ok.
+func StartCluster(t testing.TB, n int) *Cluster {
+	t.Helper()
+	cli := Binary(t, "redis-cli")
+	c := &Cluster{}
+	for i := 0; i < n; i++ {
+		s := &Server{t: t, dir: t.TempDir(), args: []string{"--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"}}
+		// The cluster bus listens on port+10000, which must be free too.
+		for {
+			s.port = FreePort(t)
+			if s.port+10000 < 65536 && portFree(s.port+10000) {
+				break
+			}
+		}
+		s.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(s.port))
+		s.start()
+		t.Cleanup(s.Stop)
+		c.Nodes = append(c.Nodes, s)
+	}
+	args := []string{"--cluster", "create"}
+	for _, s := range c.Nodes {
+		args = append(args, s.Addr)
+	}
+	args = append(args, "--cluster-replicas", "0", "--cluster-yes")
+	if out, err := exec.Command(cli, args...).CombinedOutput(); err != nil {
+		t.Fatalf("redis-cli --cluster create: %v\n%s", err, out)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for _, s := range c.Nodes {
+		for {
+			out, _ := exec.Command(cli, "-h", "127.0.0.1", "-p", strconv.Itoa(s.port), "cluster", "info").Output()
+			if strings.Contains(string(out), "cluster_state:ok") {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("cluster node %s not ok after 30s:\n%s", s.Addr, out)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	return c
+}
+
+func portFree(port int) bool {
+	l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+	if err != nil {
+		return false
+	}
+	l.Close()
+	return true
+}

@@ -403,3 +403,43 @@ func TestL2URLs(t *testing.T) {
 		t.Error("negative TTL accepted")
 	}
 }
+
+// TestClusterReadThrough runs the read-through, promotion, TTL and delete
+// path against a real three-master Redis Cluster.
+func TestClusterReadThrough(t *testing.T) {
+	cl := redistest.StartCluster(t, 3)
+	l1, l3 := newL1(t), newL3(t, "")
+	l2 := newL2(t, cl.URL(), L2Config{})
+	m, err := New(Options{Invalidate: true}, l1, l2, l3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	ctx := context.Background()
+	// Enough keys to land on every master's slots.
+	for i := 0; i < 300; i++ {
+		k := fmt.Sprint("key", i)
+		if err := l3.Set(ctx, k, []byte(k), time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		if v, ok, err := m.Get(ctx, k); err != nil || !ok || string(v) != k {
+			t.Fatalf("Get(%s) = %q, %t, %v", k, v, ok, err)
+		}
+	}
+	for i := 0; i < 300; i++ {
+		k := fmt.Sprint("key", i)
+		it, ok, err := l2.Get(ctx, k)
+		if err != nil || !ok || string(it.Value) != k || it.TTL <= 59*time.Minute {
+			t.Fatalf("cluster L2 after promotion: %s = %+v, %t, %v; want it with about 1h left", k, it, ok, err)
+		}
+	}
+	if err := m.Delete(ctx, "key7"); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, _ := m.Get(ctx, "key7"); ok {
+		t.Error("a deleted key is still served")
+	}
+	if st := m.Stats()[1]; st.Errors != 0 || st.Promotions != 300 {
+		t.Errorf("cluster L2 stats %+v; want no errors, 300 promotions", st)
+	}
+}
