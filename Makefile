@@ -6,7 +6,7 @@ BIN     := bin/rustci-perf
 # Benchmark repetitions: benchstat needs several to give a confidence interval.
 COUNT   ?= 6
 
-.PHONY: all build run test vet fmt-check fuzz bench lint clean help
+.PHONY: all build run test vet fmt-check fuzz bench bench-l2 lint clean help
 
 all: build
 
@@ -34,8 +34,13 @@ fuzz: ## run each fuzz target for FUZZTIME
 
 bench: ## benchmarks, each beside the raw library it wraps, compared by benchstat
 	go test -run '^$$' -bench . -benchmem -count $(COUNT) ./pkg/... | tee bench.txt
+	@echo; echo "== L2 beside redis-benchmark on the same server =="
+	bash bench/l2.sh
 	@echo; echo "== the Manager beside raw ristretto, GCRA beside golang.org/x/time/rate (ratio vs the first row) =="
 	go tool benchstat -col /impl bench.txt
+
+bench-l2: ## an L2 Get through the Manager beside redis-benchmark -t get on one redis-server
+	bash bench/l2.sh
 
 lint: vet fmt-check ## vet and gofmt (the checks CI runs)
 
