@@ -15,6 +15,7 @@ import (
 	"github.com/rustci/rustci-perf/pkg/report"
 	"github.com/rustci/rustci-perf/pkg/scenarios"
 	"github.com/rustci/rustci-perf/pkg/suite"
+	"github.com/rustci/rustci-perf/pkg/workload"
 	"github.com/spf13/cobra"
 )
 
@@ -91,6 +92,8 @@ type runOptions struct {
 	warmup      string
 	seed        int64
 	valueSize   int
+	keys        int
+	dist        string
 	thresholds  []string
 	format      string
 	output      string
@@ -127,6 +130,8 @@ and exit 1 if any threshold is missed.
 	f.StringVar(&o.warmup, "warmup", "", "unrecorded operations (500) or time (2s) before measuring")
 	f.Int64Var(&o.seed, "seed", 0, "seed of generated keys, values and mixes")
 	f.IntVar(&o.valueSize, "value-size", 0, "bytes per cache value")
+	f.IntVar(&o.keys, "keys", 0, "key space of the reading scenarios (default: one key per operation)")
+	f.StringVar(&o.dist, "distribution", "", "how reads pick keys: uniform, sequential, zipfian or zipfian:THETA")
 	f.StringArrayVar(&o.thresholds, "threshold", nil, "add a threshold, as 'p99<10ms' or 'cache-read:hit_rate>0.95' (repeatable)")
 	f.StringVar(&o.format, "format", "text", "report format: "+strings.Join(report.Formats(), ", "))
 	f.StringVar(&o.output, "output", "", "write the report to this file (atomically) and a text summary to stdout")
@@ -199,6 +204,18 @@ func flagParams(cmd *cobra.Command, o *runOptions) (config.Params, error) {
 			return p, fmt.Errorf("--value-size %d: want 1 to %d bytes", o.valueSize, config.MaxValueSize)
 		}
 		p.ValueSize = &o.valueSize
+	}
+	if set("keys") {
+		if o.keys < 1 || o.keys > config.MaxKeys {
+			return p, fmt.Errorf("--keys %d: want 1 to %d", o.keys, config.MaxKeys)
+		}
+		p.Keys = &o.keys
+	}
+	if set("distribution") {
+		if _, err := workload.ParseDistribution(o.dist); err != nil {
+			return p, fmt.Errorf("--%w", err)
+		}
+		p.Distribution = &o.dist
 	}
 	return p, nil
 }

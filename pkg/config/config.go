@@ -38,6 +38,10 @@ type Params struct {
 	Warmup      *Warmup   `yaml:"warmup"`
 	Seed        *int64    `yaml:"seed"`
 	ValueSize   *int      `yaml:"value_size"`
+	// Keys is the key space of scenarios that read keys written before
+	// (0: one key per operation); Distribution how reads pick among them.
+	Keys         *int    `yaml:"keys"`
+	Distribution *string `yaml:"distribution"`
 }
 
 // overlay sets in p every field that o sets.
@@ -59,6 +63,12 @@ func (p *Params) overlay(o Params) {
 	}
 	if o.ValueSize != nil {
 		p.ValueSize = o.ValueSize
+	}
+	if o.Keys != nil {
+		p.Keys = o.Keys
+	}
+	if o.Distribution != nil {
+		p.Distribution = o.Distribution
 	}
 }
 

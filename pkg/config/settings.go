@@ -6,6 +6,7 @@ import (
 
 	"github.com/rustci/rustci-perf/pkg/cache"
 	"github.com/rustci/rustci-perf/pkg/limiter"
+	"github.com/rustci/rustci-perf/pkg/workload"
 )
 
 // Settings are one scenario's resolved settings.
@@ -17,6 +18,10 @@ type Settings struct {
 	Warmup     Warmup
 	Seed       int64
 	ValueSize  int
+	// Keys is the key space (0: the scenario's own choice) and
+	// Distribution how operations pick keys from it.
+	Keys         int
+	Distribution workload.Distribution
 	Cache      Cache
 	Limiter    Limiter
 	Thresholds []string
@@ -60,6 +65,9 @@ func (c Cache) validate() error {
 	return nil
 }
 
+// MaxKeys bounds the key space: scenarios make every key before running.
+const MaxKeys = 1 << 22
+
 // MaxValueSize bounds value_size: larger values are a different benchmark.
 const MaxValueSize = 16 << 20
 
@@ -80,10 +88,20 @@ func (c *Config) Settings(scenario string, flags Params) (Settings, error) {
 		Warmup:      deref(p.Warmup),
 		Seed:        deref(p.Seed),
 		ValueSize:   deref(p.ValueSize),
+		Keys:        deref(p.Keys),
 		Cache:       c.Cache,
 		Limiter:     c.Limiter,
 		Thresholds:  append([]string(nil), thresholds...),
 	}
+	dist := deref(p.Distribution)
+	if dist == "" {
+		dist = "uniform"
+	}
+	d, err := workload.ParseDistribution(dist)
+	if err != nil {
+		return s, fmt.Errorf("%s: %w", scenario, err)
+	}
+	s.Distribution = d
 	return s, s.validate(scenario)
 }
 
@@ -108,6 +126,8 @@ func (s Settings) validate(scenario string) error {
 		return bad("concurrency %d: want at least 1", s.Concurrency)
 	case s.Concurrency > 10000:
 		return bad("concurrency %d: want at most 10000", s.Concurrency)
+	case s.Keys < 0 || s.Keys > MaxKeys:
+		return bad("keys %d: want 0 (the scenario's choice) to %d", s.Keys, MaxKeys)
 	case s.ValueSize < 1 || s.ValueSize > MaxValueSize:
 		return bad("value_size %d: want 1 to %d bytes", s.ValueSize, MaxValueSize)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/rustci/rustci-perf/pkg/cache"
 	"github.com/rustci/rustci-perf/pkg/config"
 	"github.com/rustci/rustci-perf/pkg/harness"
+	"github.com/rustci/rustci-perf/pkg/workload"
 )
 
 // tierCounters are the per-tier counters a cache scenario reports, each as
@@ -231,17 +232,31 @@ var cacheRead = &Scenario{
 	Name:    "cache-read",
 	Group:   "cache",
 	Summary: "Get of keys written before the run; hit rate",
-	Metrics: cacheMetrics("hits", "misses", "hit_rate"),
+	Metrics: cacheMetrics("hits", "misses", "hit_rate", "l1_hit_rate"),
 	run:     runCacheRead,
 }
 
 // readKeys is how many keys cache-read and latency write before measuring:
-// one per measured operation when the count is known, at most maxKeys.
+// the configured key space, else one per measured operation when the count
+// is known (at most maxKeys).
 func readKeys(s config.Settings) int {
-	if s.Duration > 0 {
+	switch {
+	case s.Keys > 0:
+		return s.Keys
+	case s.Duration > 0:
 		return keySpaceTimed
 	}
 	return min(s.Ops, maxKeys)
+}
+
+// picker returns, per worker, a function choosing the next key of ks by the
+// configured distribution.
+func picker(s config.Settings, ks []string) (func(w int) *workload.Keys, error) {
+	space, err := s.Distribution.Prepare(len(ks))
+	if err != nil {
+		return nil, err
+	}
+	return func(w int) *workload.Keys { return space.Keys(s.Seed, w, s.Concurrency) }, nil
 }
 
 func runCacheRead(ctx context.Context, s config.Settings) (*Outcome, error) {
@@ -254,19 +269,29 @@ func runCacheRead(ctx context.Context, s config.Settings) (*Outcome, error) {
 }
 
 // readAll writes readKeys(s) keys, waits until they are visible, then
-// measures Gets of them: workers start at evenly spaced keys and walk
-// forward, so together they read every key once per pass.
+// measures Gets of them, picked by the configured distribution (with
+// sequential, workers start at evenly spaced keys and walk forward, so
+// together they read every key once per pass).
 func (r *rig) readAll(ctx context.Context, s config.Settings) (*Outcome, error) {
 	ks := keys("k", readKeys(s))
+	pick, err := picker(s, ks)
+	if err != nil {
+		return nil, err
+	}
 	if err := r.fill(ctx, ks, values(s.Seed, valuePool(s), s.ValueSize)); err != nil {
 		return nil, fmt.Errorf("fill: %w", err)
 	}
-	return r.measure(ctx, s, func(w int, t *tally) harness.Op {
-		start := w * len(ks) / s.Concurrency
-		return func(i int) error {
-			return r.get(ctx, ks[(start+i)%len(ks)], t)
+	out, err := r.measure(ctx, s, func(w int, t *tally) harness.Op {
+		next := pick(w)
+		return func(int) error {
+			return r.get(ctx, ks[next.Next()], t)
 		}
 	})
+	if err != nil {
+		return nil, err
+	}
+	out.Notes = append(out.Notes, fmt.Sprintf("reads pick among %d keys: %s", len(ks), s.Distribution))
+	return out, nil
 }
 
 // measure runs the measured workload of a scenario that reads: newOp gets
@@ -293,7 +318,15 @@ func (r *rig) measure(ctx context.Context, s config.Settings, newOp func(w int, 
 		out.Counters["writes"] = total.writes
 		out.Counters["integrity_violations"] = total.violations
 	}
-	return out, r.finish(out)
+	if err := r.finish(out); err != nil {
+		return nil, err
+	}
+	// The share of reads L1 answered: with a key space larger than L1, the
+	// rest come from the tiers below.
+	if l1, ok := out.Counters["l1_hits"]; ok {
+		out.Metrics["l1_hit_rate"] = ratio(l1, total.hits+total.misses)
+	}
+	return out, nil
 }
 
 // get reads key and counts a hit or a miss in t.
@@ -344,7 +377,7 @@ var concurrent = &Scenario{
 	Name:    "concurrent",
 	Group:   "concurrent",
 	Summary: "mixed writes (1 in 5) and reads; every value read must be the one written",
-	Metrics: cacheMetrics("reads", "writes", "hits", "misses", "hit_rate", "integrity_violations"),
+	Metrics: cacheMetrics("reads", "writes", "hits", "misses", "hit_rate", "l1_hit_rate", "integrity_violations"),
 	run:     runConcurrent,
 }
 
@@ -477,7 +510,7 @@ var latencyScenario = &Scenario{
 	Name:    "latency",
 	Group:   "latency",
 	Summary: "latency distribution of 90% Get, 10% Set on random keys written before",
-	Metrics: cacheMetrics("hits", "misses", "hit_rate"),
+	Metrics: cacheMetrics("hits", "misses", "hit_rate", "l1_hit_rate"),
 	run:     runLatency,
 }
 
@@ -492,13 +525,18 @@ func runLatency(ctx context.Context, s config.Settings) (*Outcome, error) {
 	defer r.close()
 	ks := keys("k", readKeys(s))
 	vals := values(s.Seed, valuePool(s), s.ValueSize)
+	pick, err := picker(s, ks)
+	if err != nil {
+		return nil, err
+	}
 	if err := r.fill(ctx, ks, vals); err != nil {
 		return nil, fmt.Errorf("fill: %w", err)
 	}
 	return r.measure(ctx, s, func(w int, t *tally) harness.Op {
 		rng := rand.New(rand.NewPCG(uint64(s.Seed), uint64(w)))
+		next := pick(w)
 		return func(int) error {
-			k := ks[rng.IntN(len(ks))]
+			k := ks[next.Next()]
 			if rng.Float64() >= latencyReadRatio {
 				return r.m.Set(ctx, k, vals[rng.IntN(len(vals))], r.ttl)
 			}

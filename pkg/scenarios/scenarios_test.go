@@ -2,13 +2,16 @@ package scenarios
 
 import (
 	"context"
+	"sort"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/rustci/rustci-perf/internal/redistest"
 	"github.com/rustci/rustci-perf/pkg/config"
+	"github.com/rustci/rustci-perf/pkg/harness"
 	"github.com/rustci/rustci-perf/pkg/limiter"
+	"github.com/rustci/rustci-perf/pkg/workload"
 )
 
 // small returns a scenario's default settings cut down to a quick run.
@@ -193,5 +196,54 @@ func TestSelect(t *testing.T) {
 	}
 	if _, err := Select([]string{"cahce"}); err == nil || !strings.Contains(err.Error(), `"cahce"`) || !strings.Contains(err.Error(), "cache-read") {
 		t.Errorf("Select(cahce) error = %v; want one quoting it and listing the names", err)
+	}
+}
+
+// TestZipfianHitRatioIsPlausible reads a Zipfian key space ten times what
+// L1 can hold. L1's hit ratio must stay under what a perfect frequency
+// policy would get on the very same draws (the share of reads that go to
+// the C most-read keys, C the most items L1 can hold): above it, the
+// measurement would be wrong. The reads L1 misses are served by L3 and
+// promoted, so the overall hit rate stays 1.
+func TestZipfianHitRatioIsPlausible(t *testing.T) {
+	const ops, workers, valueSize, capacity = 40_000, 2, 100, 1000
+	s := small(t, "cache-read", ops)
+	s.Concurrency, s.Warmup = workers, config.Warmup{}
+	s.ValueSize = valueSize
+	s.Cache.L1.MaxCostBytes = valueSize * capacity // at most 1000 items; fewer with ristretto's own cost
+	s.Keys = 10 * capacity
+	s.Distribution = workload.Distribution{Name: "zipfian", Theta: 0.99}
+	out, err := cacheRead.Run(context.Background(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// The same draws, from the same seeds, counted.
+	space, _ := s.Distribution.Prepare(s.Keys)
+	counts := make([]int, s.Keys)
+	for w := 0; w < workers; w++ {
+		k := space.Keys(s.Seed, w, workers)
+		for i := 0; i < harness.Share(ops, workers, w); i++ {
+			counts[k.Next()]++
+		}
+	}
+	sort.Sort(sort.Reverse(sort.IntSlice(counts)))
+	top := 0
+	for _, c := range counts[:capacity] {
+		top += c
+	}
+	ceiling := float64(top) / ops
+
+	l1 := out.Metrics["l1_hit_rate"]
+	t.Logf("L1 hit ratio %.4f; frequency-policy ceiling %.4f; l3 hits %d; promotions into l1 %d", l1, ceiling, out.Counters["l3_hits"], out.Counters["l1_promotions"])
+	if l1 > ceiling+0.01 {
+		t.Errorf("L1 hit ratio %.4f is above the ceiling %.4f of a perfect frequency policy: the measurement is wrong", l1, ceiling)
+	}
+	if l1 < 0.2 {
+		t.Errorf("L1 hit ratio %.4f: implausibly low for Zipfian 0.99 with a tenth of the keys cached", l1)
+	}
+	if out.Metrics["hit_rate"] != 1 || out.Counters["l3_hits"] == 0 || out.Counters["l1_promotions"] == 0 {
+		t.Errorf("hit_rate %g, l3 hits %d, l1 promotions %d; want 1 with L1's misses served by L3 and promoted",
+			out.Metrics["hit_rate"], out.Counters["l3_hits"], out.Counters["l1_promotions"])
 	}
 }

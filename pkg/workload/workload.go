@@ -1,0 +1,171 @@
+// Package workload chooses the keys a run's operations touch: uniformly,
+// sequentially, or by a Zipfian law (YCSB's generator), reproducibly from a
+// seed.
+//
+// A Distribution is parsed once ("zipfian:0.99") and prepared for a key
+// space (Zipfian precomputes its zeta constants there, in O(keys)); each
+// worker then gets its own Keys from it, which draws without locks or
+// allocation.
+package workload
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+)
+
+// Distribution names a key distribution.
+type Distribution struct {
+	// Name is uniform, sequential or zipfian.
+	Name string
+	// Theta is the Zipfian exponent, in (0, 1) (YCSB's default 0.99).
+	Theta float64
+}
+
+// DefaultTheta is YCSB's Zipfian constant.
+const DefaultTheta = 0.99
+
+// String writes d as ParseDistribution reads it.
+func (d Distribution) String() string {
+	if d.Name == "zipfian" {
+		return "zipfian:" + strconv.FormatFloat(d.Theta, 'g', -1, 64)
+	}
+	return d.Name
+}
+
+// ParseDistribution reads "uniform", "sequential", "zipfian" or
+// "zipfian:THETA" with THETA in (0, 1).
+func ParseDistribution(s string) (Distribution, error) {
+	name, arg, hasArg := strings.Cut(strings.TrimSpace(s), ":")
+	switch name {
+	case "uniform", "sequential":
+		if hasArg {
+			return Distribution{}, fmt.Errorf("distribution %q: %s takes no parameter", s, name)
+		}
+		return Distribution{Name: name}, nil
+	case "zipfian":
+		d := Distribution{Name: name, Theta: DefaultTheta}
+		if hasArg {
+			t, err := strconv.ParseFloat(arg, 64)
+			if err != nil || !(t > 0 && t < 1) {
+				return Distribution{}, fmt.Errorf("distribution %q: want a Zipfian exponent between 0 and 1, as in zipfian:0.99", s)
+			}
+			d.Theta = t
+		}
+		return d, nil
+	}
+	return Distribution{}, fmt.Errorf("distribution %q: want uniform, sequential, zipfian or zipfian:THETA", s)
+}
+
+// Space is a distribution prepared for n keys.
+type Space struct {
+	d Distribution
+	n int
+	// Zipfian constants, as YCSB's ZipfianGenerator names them.
+	alpha, zetan, eta, half float64
+}
+
+// Prepare readies d for keys 0..n-1.
+func (d Distribution) Prepare(n int) (*Space, error) {
+	if n < 1 {
+		return nil, fmt.Errorf("key space %d: want at least 1 key", n)
+	}
+	s := &Space{d: d, n: n}
+	if d.Name == "zipfian" {
+		zeta2 := zeta(2, d.Theta)
+		s.zetan = zeta(n, d.Theta)
+		s.alpha = 1 / (1 - d.Theta)
+		s.eta = (1 - math.Pow(2/float64(n), 1-d.Theta)) / (1 - zeta2/s.zetan)
+		s.half = 1 + math.Pow(0.5, d.Theta)
+	}
+	return s, nil
+}
+
+// zeta is the sum over i in 1..n of 1/i^theta.
+func zeta(n int, theta float64) float64 {
+	var z float64
+	for i := 1; i <= n; i++ {
+		z += 1 / math.Pow(float64(i), theta)
+	}
+	return z
+}
+
+// N is the number of keys.
+func (s *Space) N() int { return s.n }
+
+// Probability is the chance that one draw picks key k (0 is the most
+// popular under Zipfian). For Zipfian it is the law of the generator as
+// drawn, Gray et al.'s approximation that YCSB uses: exact for keys 0 and
+// 1, and within a few percent of 1/(k+1)^theta elsewhere but for ranks 2 to
+// 4, which it draws up to ~17% more often (ZipfLaw gives the pure law).
+func (s *Space) Probability(k int) float64 {
+	if s.d.Name != "zipfian" {
+		return 1 / float64(s.n)
+	}
+	switch {
+	case k == 0:
+		return 1 / s.zetan
+	case k == 1:
+		return math.Pow(0.5, s.d.Theta) / s.zetan
+	}
+	return s.atLeast(k) - s.atLeast(k+1)
+}
+
+// atLeast is the chance that a Zipfian draw is k or more, for k >= 2: the
+// draw is floor(n * (eta*u - eta + 1)^alpha) for u uniform in [0, 1) past
+// the first two keys' share, capped at n-1.
+func (s *Space) atLeast(k int) float64 {
+	if k >= s.n {
+		return 0
+	}
+	u := (math.Pow(float64(k)/float64(s.n), 1-s.d.Theta)-1)/s.eta + 1
+	return 1 - max(u, s.half/s.zetan)
+}
+
+// ZipfLaw is the pure Zipfian probability of key k: 1/(k+1)^theta/zeta(n).
+func (s *Space) ZipfLaw(k int) float64 {
+	return 1 / math.Pow(float64(k+1), s.d.Theta) / s.zetan
+}
+
+// Keys draws key indexes for one worker; it is not safe for concurrent use.
+type Keys struct {
+	s    *Space
+	r    *rand.Rand
+	next int
+}
+
+// Keys returns worker w's generator under seed: distinct workers draw
+// distinct sequences, and the same (seed, w) always the same one.
+// Sequential workers start at evenly spaced keys of workers.
+func (s *Space) Keys(seed int64, w, workers int) *Keys {
+	return &Keys{s: s, r: rand.New(rand.NewPCG(uint64(seed), uint64(w)+1)), next: w * s.n / max(workers, 1)}
+}
+
+// Next returns the next key index, in 0..N()-1.
+func (k *Keys) Next() int {
+	s := k.s
+	switch s.d.Name {
+	case "sequential":
+		i := k.next
+		k.next++
+		if k.next == s.n {
+			k.next = 0
+		}
+		return i
+	case "zipfian":
+		// YCSB's ZipfianGenerator.nextValue (Gray et al., "Quickly
+		// generating billion-record synthetic databases").
+		u := k.r.Float64()
+		uz := u * s.zetan
+		if uz < 1 {
+			return 0
+		}
+		if uz < s.half {
+			return 1
+		}
+		return min(int(float64(s.n)*math.Pow(s.eta*u-s.eta+1, s.alpha)), s.n-1)
+	}
+	return k.r.IntN(s.n)
+}

@@ -1,0 +1,133 @@
+package workload
+
+import (
+	"math"
+	"sort"
+	"testing"
+)
+
+func TestParseDistribution(t *testing.T) {
+	tests := []struct {
+		in   string
+		want Distribution
+		ok   bool
+	}{
+		{"uniform", Distribution{Name: "uniform"}, true},
+		{"sequential", Distribution{Name: "sequential"}, true},
+		{"zipfian", Distribution{Name: "zipfian", Theta: 0.99}, true},
+		{"zipfian:0.5", Distribution{Name: "zipfian", Theta: 0.5}, true},
+		{"zipfian:1", Distribution{}, false},
+		{"zipfian:0", Distribution{}, false},
+		{"zipfian:x", Distribution{}, false},
+		{"uniform:2", Distribution{}, false},
+		{"pareto", Distribution{}, false},
+	}
+	for _, tt := range tests {
+		got, err := ParseDistribution(tt.in)
+		if got != tt.want || (err == nil) != tt.ok {
+			t.Errorf("ParseDistribution(%q) = %+v, %v; want %+v, ok %t", tt.in, got, err, tt.want, tt.ok)
+		}
+		if err == nil {
+			if again, _ := ParseDistribution(got.String()); again != got {
+				t.Errorf("%q does not round-trip through String: %+v", tt.in, again)
+			}
+		}
+	}
+}
+
+// TestZipfianMatchesTheory: for a fixed seed, the frequencies of the
+// generated keys fit the generator's law (a chi-square test over the most
+// popular keys and the rest), that law is within 20% of the pure Zipfian
+// law key by key, and popularity falls with rank.
+func TestZipfianMatchesTheory(t *testing.T) {
+	const n, draws = 1000, 200_000
+	d, _ := ParseDistribution("zipfian:0.99")
+	s, err := d.Prepare(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := s.Keys(42, 0, 1)
+	counts := make([]int, n)
+	for i := 0; i < draws; i++ {
+		counts[k.Next()]++
+	}
+	// Bins: keys 0..49 one each, then the tail as one bin.
+	const head = 50
+	chi2 := 0.0
+	tailObs, tailExp := 0.0, 0.0
+	for i := 0; i < n; i++ {
+		exp := s.Probability(i) * draws
+		if i < head {
+			chi2 += (float64(counts[i]) - exp) * (float64(counts[i]) - exp) / exp
+		} else {
+			tailObs += float64(counts[i])
+			tailExp += exp
+		}
+	}
+	chi2 += (tailObs - tailExp) * (tailObs - tailExp) / tailExp
+	// 50 degrees of freedom: the 0.999 quantile of chi-square is 86.7.
+	if chi2 > 86.7 {
+		t.Errorf("chi-square %.1f over %d bins; the sample does not fit the Zipfian law", chi2, head+1)
+	}
+	total := 0.0
+	for i := 0; i < n; i++ {
+		p, z := s.Probability(i), s.ZipfLaw(i)
+		total += p
+		if math.Abs(p-z) > 0.2*z {
+			t.Errorf("key %d: generator law %.5f, Zipf law %.5f: more than 20%% apart", i, p, z)
+		}
+	}
+	if math.Abs(total-1) > 1e-9 {
+		t.Errorf("generator law sums to %g", total)
+	}
+	if !(counts[0] > counts[1] && counts[1] > counts[9] && counts[9] > counts[99]) {
+		t.Errorf("popularity does not fall with rank: %d, %d, %d, %d", counts[0], counts[1], counts[9], counts[99])
+	}
+}
+
+func TestUniformAndSequential(t *testing.T) {
+	u, _ := Distribution{Name: "uniform"}.Prepare(10)
+	counts := make([]int, 10)
+	k := u.Keys(1, 0, 1)
+	for i := 0; i < 100_000; i++ {
+		counts[k.Next()]++
+	}
+	sort.Ints(counts)
+	if float64(counts[9]-counts[0]) > 0.05*10_000 {
+		t.Errorf("uniform counts spread %v", counts)
+	}
+	sq, _ := Distribution{Name: "sequential"}.Prepare(10)
+	k = sq.Keys(1, 1, 2) // second of two workers starts at key 5
+	for i, want := range []int{5, 6, 7, 8, 9, 0, 1} {
+		if got := k.Next(); got != want {
+			t.Fatalf("sequential draw %d = %d; want %d", i, got, want)
+		}
+	}
+}
+
+func TestReproducible(t *testing.T) {
+	z, _ := Distribution{Name: "zipfian", Theta: 0.9}.Prepare(500)
+	a, b, c := z.Keys(7, 3, 4), z.Keys(7, 3, 4), z.Keys(7, 2, 4)
+	same := true
+	for i := 0; i < 1000; i++ {
+		x, y, w := a.Next(), b.Next(), c.Next()
+		if x != y {
+			t.Fatalf("draw %d: %d != %d for the same seed and worker", i, x, y)
+		}
+		same = same && x == w
+	}
+	if same {
+		t.Error("two workers drew the same sequence")
+	}
+	if p := z.Probability(0) + z.Probability(499); math.IsNaN(p) || p <= 0 {
+		t.Errorf("probabilities %g", p)
+	}
+}
+
+func TestNextDoesNotAllocate(t *testing.T) {
+	z, _ := Distribution{Name: "zipfian", Theta: 0.99}.Prepare(1000)
+	k := z.Keys(1, 0, 1)
+	if n := testing.AllocsPerRun(1000, func() { k.Next() }); n != 0 {
+		t.Errorf("Next allocates %v times", n)
+	}
+}
