@@ -14,17 +14,17 @@ type Settings struct {
 	Ops         int
 	Concurrency int
 	// Duration, when not zero, bounds the run by time instead of Ops.
-	Duration   time.Duration
-	Warmup     Warmup
-	Seed       int64
-	ValueSize  int
+	Duration  time.Duration
+	Warmup    Warmup
+	Seed      int64
+	ValueSize int
 	// Keys is the key space (0: the scenario's own choice) and
 	// Distribution how operations pick keys from it.
 	Keys         int
 	Distribution workload.Distribution
-	Cache      Cache
-	Limiter    Limiter
-	Thresholds []string
+	Cache        Cache
+	Limiter      Limiter
+	Thresholds   []string
 }
 
 // validate checks the cache section, which applies to every scenario: its
