@@ -247,3 +247,36 @@ func portFree(port int) bool {
 	l.Close()
 	return true
 }
+
+// StartSentinel starts a Redis Sentinel on a free port watching the server
+// master under the name name, and waits until it knows the master.
+func StartSentinel(t testing.TB, master *Server, name string) *Server {
+	t.Helper()
+	s := &Server{t: t, dir: t.TempDir()}
+	s.port = FreePort(t)
+	s.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(s.port))
+	conf := filepath.Join(s.dir, "sentinel.conf")
+	body := fmt.Sprintf("port %d\nbind 127.0.0.1\ndir %s\nsentinel monitor %s 127.0.0.1 %d 1\nsentinel down-after-milliseconds %s 5000\n",
+		s.port, s.dir, name, master.port, name)
+	if err := os.WriteFile(conf, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s.cmd = exec.Command(Binary(t, "redis-server"), conf, "--sentinel", "--logfile", filepath.Join(s.dir, "sentinel.log"))
+	if err := s.cmd.Start(); err != nil {
+		t.Fatalf("start redis sentinel: %v", err)
+	}
+	t.Cleanup(s.Stop)
+	cli := Binary(t, "redis-cli")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		out, _ := exec.Command(cli, "-p", strconv.Itoa(s.port), "sentinel", "get-master-addr-by-name", name).Output()
+		if strings.Contains(string(out), strconv.Itoa(master.port)) {
+			return s
+		}
+		if time.Now().After(deadline) {
+			log, _ := os.ReadFile(filepath.Join(s.dir, "sentinel.log"))
+			t.Fatalf("sentinel on %s does not know master %s after 10s: %q\n%s", s.Addr, name, out, log)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -21,6 +21,10 @@ type L2Config struct {
 	URL string
 	// Cluster forces Redis Cluster mode with a single seed address.
 	Cluster bool
+	// SentinelMaster, when set, names the master that the Redis Sentinels
+	// at the URL's address(es) watch: go-redis asks them where it is and
+	// follows failovers. The URL's password is the master's.
+	SentinelMaster string
 	// Prefix is put before every key, so that several users can share one
 	// Redis; it also names the invalidation channel.
 	Prefix string
@@ -117,13 +121,19 @@ func universalOptions(cfg L2Config) (*redis.UniversalOptions, string, error) {
 		return nil, "", fmt.Errorf("redis url %q: want redis://[user:password@]host:port[/db] or rediss://...", desc)
 	}
 	o := &redis.UniversalOptions{}
-	if cfg.Cluster || u.Query().Has("addr") {
+	if cfg.Cluster && cfg.SentinelMaster != "" {
+		return nil, "", fmt.Errorf("redis url %q: cluster and sentinel_master exclude each other", desc)
+	}
+	if cfg.Cluster || cfg.SentinelMaster != "" || u.Query().Has("addr") {
 		co, err := redis.ParseClusterURL(cfg.URL)
 		if err != nil {
 			return nil, "", fmt.Errorf("redis url %q: %s", desc, redactErr(err, cfg.URL))
 		}
 		o.Addrs, o.Username, o.Password, o.TLSConfig = co.Addrs, co.Username, co.Password, co.TLSConfig
-		o.IsClusterMode = true
+		// Several addresses are a Cluster's nodes, or with a master
+		// name the Sentinels that watch it.
+		o.IsClusterMode = cfg.SentinelMaster == ""
+		o.MasterName = cfg.SentinelMaster
 	} else {
 		so, err := redis.ParseURL(cfg.URL)
 		if err != nil {

@@ -443,3 +443,26 @@ func TestClusterReadThrough(t *testing.T) {
 		t.Errorf("cluster L2 stats %+v; want no errors, 300 promotions", st)
 	}
 }
+
+// TestSentinel reaches the master through a real Redis Sentinel.
+func TestSentinel(t *testing.T) {
+	master := redistest.Start(t)
+	sentinel := redistest.StartSentinel(t, master, "primary")
+	l2 := newL2(t, "redis://"+sentinel.Addr, L2Config{SentinelMaster: "primary"})
+	m, err := New(Options{}, newL1(t), l2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	ctx := context.Background()
+	if err := m.Set(ctx, "k", []byte("via sentinel"), time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	it, ok, err := l2.Get(ctx, "k")
+	if err != nil || !ok || string(it.Value) != "via sentinel" {
+		t.Fatalf("L2 Get through the sentinel = %q, %t, %v", it.Value, ok, err)
+	}
+	if st := m.Stats()[1]; st.Errors != 0 || st.Sets != 1 {
+		t.Errorf("l2 stats %+v; want one set, no errors", st)
+	}
+}

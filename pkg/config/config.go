@@ -100,6 +100,9 @@ type L2 struct {
 	URL string `yaml:"url"`
 	// Cluster forces Redis Cluster mode with a single seed address.
 	Cluster bool `yaml:"cluster"`
+	// SentinelMaster names the master watched by the Redis Sentinels at
+	// the URL's address(es) (more as ?addr=host:port).
+	SentinelMaster string `yaml:"sentinel_master"`
 	// Prefix starts every key (and the invalidation channel); each run
 	// adds its own random part after it, so runs sharing a Redis never
 	// read each other's keys.

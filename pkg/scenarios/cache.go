@@ -80,7 +80,8 @@ func newRig(s config.Settings, tiers ...string) (*rig, error) {
 			descs = append(descs, fmt.Sprintf("l1 ristretto (max cost %d bytes, %d counters)", c.L1.MaxCostBytes, c.L1.NumCounters))
 		case "l2":
 			l2, err := cache.NewL2(cache.L2Config{
-				URL: c.L2.URL, Cluster: c.L2.Cluster, Timeout: time.Duration(c.L2.Timeout), PoolSize: c.L2.PoolSize,
+				URL: c.L2.URL, Cluster: c.L2.Cluster, SentinelMaster: c.L2.SentinelMaster,
+				Timeout: time.Duration(c.L2.Timeout), PoolSize: c.L2.PoolSize,
 				// A run of its own under the configured prefix: runs
 				// sharing a Redis never read each other's keys.
 				Prefix: c.L2.Prefix + runID() + ":",
