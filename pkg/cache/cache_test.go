@@ -200,26 +200,41 @@ func TestFailingTierIsSkippedAndCounted(t *testing.T) {
 // the tier (counted, degraded) without calling it; after the backoff one
 // probe goes through, and when it succeeds the tier is used again.
 func TestBreaker(t *testing.T) {
-	top, low := newMapTier("a"), newMapTier("b")
-	m, _ := New(Options{BreakerFailures: 3, BreakerBackoff: 20 * time.Millisecond}, top, low)
 	ctx := context.Background()
-	low.m["k"] = Item{Value: []byte("v")}
-	top.fail = true
-	for i := 0; i < 3; i++ {
-		if _, ok, err := m.Get(ctx, "k"); !ok || err != nil {
-			t.Fatalf("Get %d with the top tier down = %t, %v; want served from below", i, ok, err)
+	// trip returns a manager whose top tier failed three times in a row.
+	trip := func(backoff time.Duration) (*Manager, *mapTier) {
+		top, low := newMapTier("a"), newMapTier("b")
+		m, _ := New(Options{BreakerFailures: 3, BreakerBackoff: backoff}, top, low)
+		low.m["k"] = Item{Value: []byte("v")}
+		top.fail = true
+		for i := 0; i < 3; i++ {
+			if _, ok, err := m.Get(ctx, "k"); !ok || err != nil {
+				t.Fatalf("Get %d with the top tier down = %t, %v; want served from below", i, ok, err)
+			}
 		}
+		return m, top
 	}
-	st := m.Stats()[0]
-	if !st.Degraded || st.Errors < 3 {
+
+	// A backoff longer than the test: the breaker stays open.
+	m, top := trip(time.Hour)
+	if st := m.Stats()[0]; !st.Degraded || st.Errors < 3 {
 		t.Fatalf("after 3 failures: degraded %t, errors %d; want open, >= 3", st.Degraded, st.Errors)
 	}
 	calls := top.calls.Load()
-	m.Get(ctx, "k")
-	if top.calls.Load() != calls || m.Stats()[0].Skipped == 0 {
-		t.Errorf("open breaker: tier called %d more times, skipped %d; want 0 calls, skips counted", top.calls.Load()-calls, m.Stats()[0].Skipped)
+	for i := 0; i < 5; i++ {
+		if _, ok, err := m.Get(ctx, "k"); !ok || err != nil {
+			t.Fatalf("Get with the breaker open = %t, %v; want served from below", ok, err)
+		}
 	}
+	if n := top.calls.Load() - calls; n != 0 || m.Stats()[0].Skipped < 5 {
+		t.Errorf("open breaker: tier called %d more times, skipped %d; want 0 calls, the 5 reads (and their promotions) skipped", n, m.Stats()[0].Skipped)
+	}
+
+	// A short backoff: once the tier works again, a probe closes it.
+	m, top = trip(20 * time.Millisecond)
+	top.mu.Lock()
 	top.fail = false
+	top.mu.Unlock()
 	deadline := time.Now().Add(5 * time.Second)
 	for m.Stats()[0].Degraded {
 		if time.Now().After(deadline) {

@@ -14,9 +14,15 @@ import (
 	"github.com/rustci/rustci-perf/internal/redistest"
 )
 
+// newL2 connects to url. Unless cfg says otherwise, calls may take 2s: the
+// product's 50ms is tight for a machine running the race detector on
+// every package at once, and only the timeout tests are about timeouts.
 func newL2(t *testing.T, url string, cfg L2Config) *L2 {
 	t.Helper()
 	cfg.URL = url
+	if cfg.Timeout == 0 {
+		cfg.Timeout = 2 * time.Second
+	}
 	if cfg.Prefix == "" {
 		cfg.Prefix = "test:" + t.Name() + ":"
 	}

@@ -38,6 +38,7 @@ func TestEveryScenarioReportsItsMetrics(t *testing.T) {
 		t.Run(sc.Name, func(t *testing.T) {
 			s := small(t, sc.Name, 500)
 			s.Cache.L2.URL = srv.URL()
+			s.Cache.L2.Timeout = config.Duration(2 * time.Second) // a loaded test machine
 			out, err := sc.Run(context.Background(), s)
 			if err != nil {
 				t.Fatal(err)
