@@ -7,9 +7,19 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/redis/go-redis/v9"
 )
 
+// quietRedis drops go-redis's log lines ("failed to dial after ..."): while
+// Redis is down they would flood stderr once per call, and every failure is
+// already counted per tier and shown in the report.
+type quietRedis struct{}
+
+func (quietRedis) Printf(context.Context, string, ...any) {}
+
 func main() {
+	redis.SetLogger(quietRedis{})
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	go func() {
 		// After the first signal, restore the default action so that a

@@ -7,7 +7,15 @@ package redistest
 
 import (
 	"bufio"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"fmt"
+	"math/big"
 	"net"
 	"os"
 	"os/exec"
@@ -27,6 +35,8 @@ type Server struct {
 	cmd  *exec.Cmd
 	dir  string
 	port int
+	// tls: the server listens for TLS only (StartTLS).
+	tls bool
 }
 
 // URL is the server's redis:// URL.
@@ -63,8 +73,12 @@ func Start(t testing.TB, args ...string) *Server {
 func (s *Server) start() {
 	s.t.Helper()
 	bin := Binary(s.t, "redis-server")
+	port := strconv.Itoa(s.port)
+	if s.tls {
+		port = "0" // no plain-text listener
+	}
 	args := append([]string{
-		"--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
+		"--port", port, "--bind", "127.0.0.1",
 		"--save", "", "--appendonly", "no", "--dir", s.dir,
 		"--logfile", filepath.Join(s.dir, "redis.log"),
 	}, s.args...)
@@ -72,7 +86,7 @@ func (s *Server) start() {
 	if err := s.cmd.Start(); err != nil {
 		s.t.Fatalf("start redis-server: %v", err)
 	}
-	if err := WaitReady(s.Addr, 10*time.Second); err != nil {
+	if err := waitReady(s.Addr, s.tls, 10*time.Second); err != nil {
 		s.Stop()
 		log, _ := os.ReadFile(filepath.Join(s.dir, "redis.log"))
 		s.t.Fatalf("redis-server on %s: %v\n%s", s.Addr, err, log)
@@ -97,11 +111,13 @@ func (s *Server) Restart() {
 }
 
 // WaitReady waits until a Redis server at addr answers PING.
-func WaitReady(addr string, within time.Duration) error {
+func WaitReady(addr string, within time.Duration) error { return waitReady(addr, false, within) }
+
+func waitReady(addr string, useTLS bool, within time.Duration) error {
 	deadline := time.Now().Add(within)
 	var last error
 	for time.Now().Before(deadline) {
-		if last = ping(addr); last == nil {
+		if last = ping(addr, useTLS); last == nil {
 			return nil
 		}
 		time.Sleep(10 * time.Millisecond)
@@ -109,8 +125,15 @@ func WaitReady(addr string, within time.Duration) error {
 	return fmt.Errorf("not ready after %s: %v", within, last)
 }
 
-func ping(addr string) error {
-	c, err := net.DialTimeout("tcp", addr, time.Second)
+func ping(addr string, useTLS bool) error {
+	var c net.Conn
+	var err error
+	if useTLS {
+		// Readiness only: the test's client verifies the certificate.
+		c, err = tls.DialWithDialer(&net.Dialer{Timeout: time.Second}, "tcp", addr, &tls.Config{InsecureSkipVerify: true})
+	} else {
+		c, err = net.DialTimeout("tcp", addr, time.Second)
+	}
 	if err != nil {
 		return err
 	}
@@ -279,4 +302,65 @@ func StartSentinel(t testing.TB, master *Server, name string) *Server {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// StartTLS starts a redis-server that speaks only TLS, with a certificate
+// for 127.0.0.1 signed by a new CA, and returns it with the path of the
+// CA's PEM file. Its URL is rediss://Addr.
+func StartTLS(t testing.TB, args ...string) (*Server, string) {
+	t.Helper()
+	dir := t.TempDir()
+	ca, cert, key := writeCerts(t, dir)
+	s := &Server{t: t, dir: t.TempDir(), tls: true}
+	s.port = FreePort(t)
+	s.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(s.port))
+	s.args = append([]string{"--tls-port", strconv.Itoa(s.port), "--tls-cert-file", cert, "--tls-key-file", key,
+		"--tls-ca-cert-file", ca, "--tls-auth-clients", "no"}, args...)
+	s.start()
+	t.Cleanup(s.Stop)
+	return s, ca
+}
+
+// writeCerts writes a CA and a server certificate for 127.0.0.1 it signed.
+func writeCerts(t testing.TB, dir string) (ca, cert, key string) {
+	t.Helper()
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caTmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "rustci-perf test CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
+	}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srvKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srvTmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "127.0.0.1"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		KeyUsage: x509.KeyUsageDigitalSignature,
+	}
+	srvDER, err := x509.CreateCertificate(rand.Reader, srvTmpl, caTmpl, &srvKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalECPrivateKey(srvKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write := func(name, typ string, der []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	return write("ca.pem", "CERTIFICATE", caDER), write("server.pem", "CERTIFICATE", srvDER), write("server.key", "EC PRIVATE KEY", keyDER)
 }

@@ -350,11 +350,16 @@ func TestRedisDiesAndComesBack(t *testing.T) {
 	}
 }
 
-// TestHungRedisCostsTheTimeout: a server that accepts connections and never
-// answers costs each call the L2 timeout at most, and once the breaker
-// opens, nothing.
-func TestHungRedisCostsTheTimeout(t *testing.T) {
-	addr := redistest.Silent(t)
+// TestDeadRedisCostsLittle: a Redis that refuses connections, or accepts
+// them and never answers, costs each call the L2 timeout at most (not
+// go-redis's default dial retries, 800ms when refused, or its 3s reads),
+// and once the breaker opens, nothing.
+func TestDeadRedisCostsLittle(t *testing.T) {
+	t.Run("refused", func(t *testing.T) { deadRedis(t, redistest.Refused(t)) })
+	t.Run("silent", func(t *testing.T) { deadRedis(t, redistest.Silent(t)) })
+}
+
+func deadRedis(t *testing.T, addr string) {
 	const timeout = 50 * time.Millisecond
 	l2 := newL2(t, "redis://"+addr, L2Config{Timeout: timeout})
 	m, err := New(Options{BreakerFailures: 3, BreakerBackoff: time.Hour}, newL1(t), l2)
@@ -470,5 +475,29 @@ func TestSentinel(t *testing.T) {
 	}
 	if st := m.Stats()[1]; st.Errors != 0 || st.Sets != 1 {
 		t.Errorf("l2 stats %+v; want one set, no errors", st)
+	}
+}
+
+// TestTLS reaches a TLS-only redis-server through rediss://, trusting its
+// CA from a file, and refuses it without that CA.
+func TestTLS(t *testing.T) {
+	srv, ca := redistest.StartTLS(t, "--requirepass", "tls-secret")
+	url := "rediss://:tls-secret@" + srv.Addr
+	l2 := newL2(t, url, L2Config{CAFile: ca})
+	defer l2.Close()
+	ctx := context.Background()
+	if err := l2.Set(ctx, "k", []byte("over tls"), time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if it, ok, err := l2.Get(ctx, "k"); err != nil || !ok || string(it.Value) != "over tls" {
+		t.Fatalf("Get over TLS = %q, %t, %v", it.Value, ok, err)
+	}
+	untrusting := newL2(t, url, L2Config{})
+	defer untrusting.Close()
+	if err := untrusting.Set(ctx, "k", []byte("x"), 0); err == nil || !strings.Contains(err.Error(), "certificate") {
+		t.Errorf("without the CA: error %v; want a certificate error", err)
+	}
+	if _, err := NewL2(L2Config{URL: "redis://" + srv.Addr, CAFile: ca}); err == nil {
+		t.Error("a CA file with a plain redis:// URL was accepted")
 	}
 }

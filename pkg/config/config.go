@@ -111,6 +111,9 @@ type L2 struct {
 	Timeout Duration `yaml:"timeout"`
 	// PoolSize is the connection pool size; 0 for go-redis's default.
 	PoolSize int `yaml:"pool_size"`
+	// TLSCAFile is a PEM file of the certificate authorities to trust for
+	// rediss:// instead of the system's.
+	TLSCAFile string `yaml:"tls_ca_file"`
 }
 
 // L3 configures the on-disk tier.

@@ -58,7 +58,7 @@ func (c Cache) validate() error {
 		return fmt.Errorf("tiers: l2 needs a Redis URL (--redis-url, RUSTCI_PERF_REDIS_URL or cache.l2.url)")
 	}
 	if c.L2.URL != "" {
-		if err := (cache.L2Config{URL: c.L2.URL, Cluster: c.L2.Cluster, SentinelMaster: c.L2.SentinelMaster, Timeout: time.Duration(c.L2.Timeout)}).Validate(); err != nil {
+		if err := (cache.L2Config{URL: c.L2.URL, Cluster: c.L2.Cluster, SentinelMaster: c.L2.SentinelMaster, Timeout: time.Duration(c.L2.Timeout), CAFile: c.L2.TLSCAFile}).Validate(); err != nil {
 			return err
 		}
 	}
