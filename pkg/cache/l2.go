@@ -3,17 +3,15 @@ package cache
 import (
 	"context"
 	"crypto/rand"
-	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/rustci/rustci-perf/internal/redisconn"
 )
 
 // L2Config configures the shared Redis tier.
@@ -42,7 +40,7 @@ type L2Config struct {
 }
 
 // DefaultL2Timeout is the per-call timeout when L2Config.Timeout is 0.
-const DefaultL2Timeout = 50 * time.Millisecond
+const DefaultL2Timeout = redisconn.DefaultTimeout
 
 // DefaultL2Prefix is the key prefix when L2Config.Prefix is empty.
 const DefaultL2Prefix = "rustci-perf:"
@@ -74,7 +72,7 @@ var (
 // NewL2 connects to Redis as cfg says. It does not wait for Redis: a server
 // that is down makes calls fail (fast) until it is back.
 func NewL2(cfg L2Config) (*L2, error) {
-	opts, desc, err := universalOptions(cfg)
+	c, desc, err := redisconn.New(cfg.conn())
 	if err != nil {
 		return nil, err
 	}
@@ -85,7 +83,7 @@ func NewL2(cfg L2Config) (*L2, error) {
 	id := make([]byte, 8)
 	_, _ = rand.Read(id)
 	return &L2{
-		c:       redis.NewUniversalClient(opts),
+		c:       c,
 		prefix:  prefix,
 		channel: prefix + "invalidate",
 		id:      hex.EncodeToString(id),
@@ -95,93 +93,17 @@ func NewL2(cfg L2Config) (*L2, error) {
 
 // Validate reports what is wrong with cfg, without connecting.
 func (cfg L2Config) Validate() error {
-	_, _, err := universalOptions(cfg)
+	_, _, err := redisconn.Options(cfg.conn())
 	return err
 }
 
-// RedactURL returns raw with any password replaced by "xxxxx"; an
-// unparsable URL is replaced whole, since it may hold a password anywhere.
-func RedactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(unparsable Redis URL)"
-	}
-	return u.Redacted()
+// conn is the connection part of cfg.
+func (cfg L2Config) conn() redisconn.Config {
+	return redisconn.Config{URL: cfg.URL, Cluster: cfg.Cluster, SentinelMaster: cfg.SentinelMaster, Timeout: cfg.Timeout, PoolSize: cfg.PoolSize, CAFile: cfg.CAFile}
 }
 
-// universalOptions maps an L2Config onto go-redis options, with timeouts
-// short enough that a dead Redis costs milliseconds, and no retries (the
-// Manager's breaker, not a retry loop, handles a Redis that is down).
-func universalOptions(cfg L2Config) (*redis.UniversalOptions, string, error) {
-	desc := RedactURL(cfg.URL)
-	timeout := cfg.Timeout
-	if timeout == 0 {
-		timeout = DefaultL2Timeout
-	}
-	if timeout < 0 {
-		return nil, "", fmt.Errorf("l2 timeout %s: want more than 0", timeout)
-	}
-	u, err := url.Parse(cfg.URL)
-	if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
-		return nil, "", fmt.Errorf("redis url %q: want redis://[user:password@]host:port[/db] or rediss://...", desc)
-	}
-	o := &redis.UniversalOptions{}
-	if cfg.Cluster && cfg.SentinelMaster != "" {
-		return nil, "", fmt.Errorf("redis url %q: cluster and sentinel_master exclude each other", desc)
-	}
-	if cfg.Cluster || cfg.SentinelMaster != "" || u.Query().Has("addr") {
-		co, err := redis.ParseClusterURL(cfg.URL)
-		if err != nil {
-			return nil, "", fmt.Errorf("redis url %q: %s", desc, redactErr(err, cfg.URL))
-		}
-		o.Addrs, o.Username, o.Password, o.TLSConfig = co.Addrs, co.Username, co.Password, co.TLSConfig
-		// Several addresses are a Cluster's nodes, or with a master
-		// name the Sentinels that watch it.
-		o.IsClusterMode = cfg.SentinelMaster == ""
-		o.MasterName = cfg.SentinelMaster
-	} else {
-		so, err := redis.ParseURL(cfg.URL)
-		if err != nil {
-			return nil, "", fmt.Errorf("redis url %q: %s", desc, redactErr(err, cfg.URL))
-		}
-		o.Addrs, o.Username, o.Password, o.TLSConfig, o.DB = []string{so.Addr}, so.Username, so.Password, so.TLSConfig, so.DB
-	}
-	if cfg.CAFile != "" {
-		if o.TLSConfig == nil {
-			return nil, "", fmt.Errorf("redis url %q: a CA file is for rediss:// URLs", desc)
-		}
-		pem, err := os.ReadFile(cfg.CAFile)
-		if err != nil {
-			return nil, "", fmt.Errorf("redis CA file: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, "", fmt.Errorf("redis CA file %s: no PEM certificate in it", cfg.CAFile)
-		}
-		o.TLSConfig.RootCAs = pool
-	}
-	o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.PoolTimeout = timeout, timeout, timeout, timeout
-	o.MaxRetries = -1
-	// go-redis also retries a failed dial 5 times, 100ms apart: 800ms per
-	// call to a Redis that refuses connections. One attempt; the breaker
-	// decides when to try again.
-	o.DialerRetries, o.DialerRetryTimeout = 1, timeout
-	o.ContextTimeoutEnabled = true
-	o.PoolSize = cfg.PoolSize
-	return o, desc, nil
-}
-
-// redactErr returns err's text with the URL's password, if any, removed:
-// go-redis quotes parts of the URL in its errors.
-func redactErr(err error, raw string) string {
-	msg := err.Error()
-	if u, perr := url.Parse(raw); perr == nil {
-		if p, ok := u.User.Password(); ok && p != "" {
-			msg = strings.ReplaceAll(msg, p, "xxxxx")
-		}
-	}
-	return msg
-}
+// RedactURL returns raw with any password masked (see redisconn.Redact).
+func RedactURL(raw string) string { return redisconn.Redact(raw) }
 
 // Name is "l2".
 func (*L2) Name() string { return "l2" }

@@ -22,6 +22,10 @@ type Policy struct {
 	Rate   int           `json:"rate" yaml:"rate"`
 	Burst  int           `json:"burst" yaml:"burst"`
 	Period time.Duration `json:"period_ns" yaml:"period"`
+	// OnFailure is what checks get while the backend is unavailable:
+	// Fallback (the default when empty), FailOpen or FailClosed. The
+	// in-memory backend never is.
+	OnFailure string `json:"on_failure,omitempty" yaml:"on_failure"`
 }
 
 // Validate reports what is wrong with p. Zero values are refused because
@@ -38,6 +42,8 @@ func (p Policy) Validate() error {
 		return fmt.Errorf("policy %q: period %s: want more than 0", p.Name, p.Period)
 	case p.Period/time.Duration(p.Rate) <= 0:
 		return fmt.Errorf("policy %q: %d per %s is more than one per nanosecond", p.Name, p.Rate, p.Period)
+	case p.OnFailure != "" && p.OnFailure != Fallback && p.OnFailure != FailOpen && p.OnFailure != FailClosed:
+		return fmt.Errorf("policy %q: failure mode %q: want fallback, fail-open or fail-closed", p.Name, p.OnFailure)
 	case int64(p.Burst) > maxBurstSpan/int64(p.Emission()):
 		return fmt.Errorf("policy %q: burst %d at one per %s spans more than %s", p.Name, p.Burst, p.Emission(), time.Duration(maxBurstSpan))
 	}
@@ -72,10 +78,16 @@ type Result struct {
 	ResetAfter time.Duration
 }
 
-// PolicyStats are one policy's counters.
+// PolicyStats are one policy's counters. The last three are the Redis
+// backend's: decisions made by the failure mode (fallback, fail-open or
+// fail-closed) while Redis was unavailable, and Redis's errors, of which
+// timeouts.
 type PolicyStats struct {
-	Allowed uint64 `json:"allowed"`
-	Denied  uint64 `json:"denied"`
+	Allowed     uint64 `json:"allowed"`
+	Denied      uint64 `json:"denied"`
+	Fallback    uint64 `json:"fallback"`
+	RedisErrors uint64 `json:"redis_errors"`
+	Timeouts    uint64 `json:"timeouts"`
 }
 
 // Limiter is a rate limiter with live policies.
