@@ -62,6 +62,14 @@ type Redis struct {
 
 	switches atomic.Uint64 // breaker transitions to open
 	changes  atomic.Uint64 // breaker transitions of any kind
+
+	// openUntil mirrors the open breaker's backoff, as nanoseconds since
+	// origin on the monotonic clock: until then a check goes straight to
+	// the failure mode without the breaker's lock, so checks stay cheap
+	// while Redis is down. After it, checks go through the breaker again,
+	// which lets one probe reach Redis.
+	origin    time.Time
+	openUntil atomic.Int64
 }
 
 var _ Limiter = (*Redis)(nil)
@@ -96,7 +104,7 @@ func NewRedis(c redis.UniversalClient, o RedisOptions, policies ...Policy) (*Red
 	if err != nil {
 		return nil, err
 	}
-	r := &Redis{rl: redis_rate.NewLimiter(c), fallback: mem, share: o.FallbackShare}
+	r := &Redis{rl: redis_rate.NewLimiter(c), fallback: mem, share: o.FallbackShare, origin: time.Now()}
 	r.breaker = gobreaker.NewCircuitBreaker[*redis_rate.Result](gobreaker.Settings{
 		Name:        "redis limiter",
 		MaxRequests: 1,
@@ -107,6 +115,7 @@ func NewRedis(c redis.UniversalClient, o RedisOptions, policies ...Policy) (*Red
 			r.changes.Add(1)
 			if to == gobreaker.StateOpen {
 				r.switches.Add(1)
+				r.openUntil.Store(int64(time.Since(r.origin) + o.BreakerBackoff))
 			}
 		},
 	})
@@ -191,6 +200,9 @@ func (r *Redis) AllowN(ctx context.Context, policy, key string, n int) (Result, 
 	if !ok {
 		return Result{}, fmt.Errorf("check %q: policy %q: %w", key, policy, ErrUnknownPolicy)
 	}
+	if int64(time.Since(r.origin)) < r.openUntil.Load() {
+		return r.failed(ctx, rp, key, n)
+	}
 	res, err := r.breaker.Execute(func() (*redis_rate.Result, error) {
 		return r.rl.AllowN(ctx, policy+":"+key, rp.limit, n)
 	})
@@ -208,15 +220,21 @@ func (r *Redis) AllowN(ctx context.Context, policy, key string, n int) (Result, 
 			rp.stats.timeouts.Add(1)
 		}
 	}
+	return r.failed(ctx, rp, key, n)
+}
+
+// failed decides a check by the policy's failure mode.
+func (r *Redis) failed(ctx context.Context, rp *redisPolicy, key string, n int) (Result, error) {
 	rp.stats.fallback.Add(1)
 	var out Result
+	var err error
 	switch rp.OnFailure {
 	case FailOpen:
 		out = Result{Policy: rp.Policy, Allowed: n, RetryAfter: -1}
 	case FailClosed:
 		out = Result{Policy: rp.Policy, RetryAfter: rp.Emission()}
 	default:
-		if out, err = r.fallback.AllowN(ctx, policy, key, n); err != nil {
+		if out, err = r.fallback.AllowN(ctx, rp.Name, key, n); err != nil {
 			return Result{}, err
 		}
 		out.Policy = rp.Policy
