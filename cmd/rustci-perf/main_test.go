@@ -109,7 +109,7 @@ func TestList(t *testing.T) {
 		t.Fatalf("list: exit %d, stderr %q", r.code, r.stderr)
 	}
 	for _, want := range []string{"cache-write", "cache-read", "limiter", "concurrent", "memory", "latency",
-		"hit_rate>0.95", "p99/p50<20", "integrity_violations==0", "all         cache-write, cache-read, cache-l2, cache-l3, limiter"} {
+		"hit_rate>0.95", "p99/p50<20", "integrity_violations==0", "all         cache-write, cache-read, cache-l2, cache-l3, limiter, limiter-fallback"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("list output lacks %q:\n%s", want, r.stdout)
 		}
@@ -198,7 +198,7 @@ func TestJSONReport(t *testing.T) {
 	}
 	rep := readReport(t, filepath.Join(dir, "report.json"))
 	if !rep.Passed || rep.Interrupted || rep.ToolVersion != "v0.0.0-test" || rep.Environment.GoVersion == "" ||
-		rep.Environment.GOMAXPROCS < 1 || !rep.FinishedAt.After(rep.StartedAt) || len(rep.Scenarios) != 8 {
+		rep.Environment.GOMAXPROCS < 1 || !rep.FinishedAt.After(rep.StartedAt) || len(rep.Scenarios) != 9 {
 		t.Errorf("report header: %+v", rep)
 	}
 	for _, s := range rep.Scenarios {

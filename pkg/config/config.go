@@ -149,9 +149,21 @@ type L1 struct {
 	NumCounters  int64 `yaml:"num_counters"`
 }
 
-// Limiter configures the limiter under test.
+// Limiter configures the limiter under test. Its backend is Redis when a
+// Redis URL is set (the cache's cache.l2 connection settings), else memory.
 type Limiter struct {
 	Policy Policy `yaml:"policy"`
+	// Timeout bounds each Redis call of a check.
+	Timeout Duration `yaml:"timeout"`
+	// FallbackShare is the share of the policy the in-memory fallback
+	// admits while Redis is down: 1/N for a fleet of N instances.
+	FallbackShare float64 `yaml:"fallback_share"`
+	// Breaker stops sending checks to a failing Redis.
+	Breaker Breaker `yaml:"breaker"`
+	// Unreachable is what limiter-fallback points the limiter at: a port
+	// that refuses connections ("refused") or a listener that never
+	// answers ("silent").
+	Unreachable string `yaml:"unreachable"`
 }
 
 // Policy is the limiter scenario's policy.
@@ -159,6 +171,8 @@ type Policy struct {
 	Rate   int      `yaml:"rate"`
 	Burst  int      `yaml:"burst"`
 	Period Duration `yaml:"period"`
+	// OnFailure is fallback, fail-open or fail-closed.
+	OnFailure string `yaml:"on_failure"`
 }
 
 // Duration is a time.Duration written as in Go ("1s", "250ms").

@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-var known = []string{"cache-write", "cache-read", "cache-l2", "cache-l3", "limiter", "concurrent", "memory", "latency"}
+var known = []string{"cache-write", "cache-read", "cache-l2", "cache-l3", "limiter", "limiter-fallback", "concurrent", "memory", "latency"}
 
 func TestDefaultsResolve(t *testing.T) {
 	c, err := Load(nil, "", known)

@@ -65,6 +65,23 @@ func (c Cache) validate() error {
 	return nil
 }
 
+// validate checks the limiter section, which applies to every scenario.
+func (l Limiter) validate() error {
+	switch {
+	case l.Timeout <= 0:
+		return fmt.Errorf("limiter.timeout %s: want more than 0", time.Duration(l.Timeout))
+	case !(l.FallbackShare > 0 && l.FallbackShare <= 1):
+		return fmt.Errorf("limiter.fallback_share %g: want more than 0, at most 1", l.FallbackShare)
+	case l.Breaker.Failures < 1:
+		return fmt.Errorf("limiter.breaker.failures %d: want at least 1", l.Breaker.Failures)
+	case l.Breaker.Backoff <= 0:
+		return fmt.Errorf("limiter.breaker.backoff %s: want more than 0", time.Duration(l.Breaker.Backoff))
+	case l.Unreachable != "refused" && l.Unreachable != "silent":
+		return fmt.Errorf("limiter.unreachable %q: want refused or silent", l.Unreachable)
+	}
+	return nil
+}
+
 // MaxKeys bounds the key space: scenarios make every key before running.
 const MaxKeys = 1 << 22
 
@@ -118,7 +135,7 @@ func (s Settings) validate(scenario string) error {
 		return fmt.Errorf("%s: "+format, append([]any{scenario}, args...)...)
 	}
 	pol := s.Limiter.Policy
-	policy := limiter.Policy{Name: "limiter.policy", Rate: pol.Rate, Burst: pol.Burst, Period: time.Duration(pol.Period)}
+	policy := limiter.Policy{Name: "limiter.policy", Rate: pol.Rate, Burst: pol.Burst, Period: time.Duration(pol.Period), OnFailure: pol.OnFailure}
 	switch {
 	case s.Duration == 0 && s.Ops < 1:
 		return bad("ops %d: want at least 1", s.Ops)
@@ -132,6 +149,9 @@ func (s Settings) validate(scenario string) error {
 		return bad("value_size %d: want 1 to %d bytes", s.ValueSize, MaxValueSize)
 	}
 	if err := s.Cache.validate(); err != nil {
+		return err
+	}
+	if err := s.Limiter.validate(); err != nil {
 		return err
 	}
 	return policy.Validate()

@@ -85,6 +85,12 @@ type Result struct {
 	Inner time.Duration
 	// Latency holds every successful measured operation's latency.
 	Latency *latency.Recorder
+	// AllPaused bounds how long every worker can have been between
+	// operations at once: twice the smallest, over workers that ran, of a
+	// worker's slowest operation (a worker's gap between two consecutive
+	// operation starts is at most twice its slowest). A component that
+	// needs demand without pause can check it against this.
+	AllPaused time.Duration
 	// ErrorLatency holds the latencies of failed operations.
 	ErrorLatency *latency.Recorder
 	// Interrupted is true when the context ended the run early.
@@ -180,6 +186,18 @@ func Run(ctx context.Context, c Config, newOp func(worker int) Op) (*Result, err
 	}
 
 	res.Interrupted = cut(ws)
+	// Each worker's slowest operation, read before the merge below folds
+	// the recorders together.
+	res.AllPaused = -1
+	for _, w := range ws {
+		if w.ran && w.ok+w.errs > 0 {
+			m := 2 * max(w.rec.Max(), w.errRec.Max())
+			if res.AllPaused < 0 || m < res.AllPaused {
+				res.AllPaused = m
+			}
+		}
+	}
+	res.AllPaused = max(res.AllPaused, 0)
 	res.Latency, res.ErrorLatency = ws[0].rec, ws[0].errRec
 	var first, last, firstEnd, lastStart time.Duration
 	var any bool

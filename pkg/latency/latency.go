@@ -57,6 +57,10 @@ func (r *Recorder) Merge(o *Recorder) {
 	r.clamped += o.clamped
 }
 
+// Max is the largest value recorded (within the histogram's precision), 0
+// when none was.
+func (r *Recorder) Max() time.Duration { return time.Duration(r.h.Max()) }
+
 // Count is the number of values recorded.
 func (r *Recorder) Count() int64 { return r.h.TotalCount() }
 

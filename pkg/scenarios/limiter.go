@@ -3,50 +3,188 @@ package scenarios
 import (
 	"context"
 	"fmt"
+	"math"
+	"net"
 	"time"
 
+	"github.com/rustci/rustci-perf/internal/redisconn"
 	"github.com/rustci/rustci-perf/pkg/config"
 	"github.com/rustci/rustci-perf/pkg/harness"
 	"github.com/rustci/rustci-perf/pkg/limiter"
 )
 
+// limiterMetrics are what both limiter scenarios report.
+var limiterMetrics = []string{"allowed", "denied", "fallback", "fallback_rate", "redis_errors", "timeouts", "switches",
+	"admission_expected_min", "admission_expected_max", "admission_error"}
+
 var limiterScenario = &Scenario{
 	Name:    "limiter",
 	Group:   "limiter",
-	Summary: "checks on one key; allowed must match GCRA: burst + rate x elapsed",
-	Metrics: []string{"allowed", "denied", "admission_expected_min", "admission_expected_max", "admission_error"},
-	run:     runLimiter,
+	Summary: "checks on the configured backend (Redis when a URL is set); allowed must match GCRA: burst + rate x elapsed",
+	Metrics: limiterMetrics,
+	run: func(ctx context.Context, s config.Settings) (*Outcome, error) {
+		if s.Cache.L2.URL == "" {
+			return runLimiter(ctx, s, onMemory)
+		}
+		return runLimiter(ctx, s, onRedis)
+	},
 }
 
-// limiterPolicy is the name of the policy the scenario checks against.
+var limiterFallback = &Scenario{
+	Name:    "limiter-fallback",
+	Group:   "limiter",
+	Summary: "checks with Redis unreachable (refused or silent): every decision by the fallback, none an error",
+	Metrics: limiterMetrics,
+	run: func(ctx context.Context, s config.Settings) (*Outcome, error) {
+		return runLimiter(ctx, s, onUnreachable)
+	},
+}
+
+// Where a limiter scenario's checks go.
+const (
+	onMemory      = "memory"
+	onRedis       = "redis"       // the configured one
+	onUnreachable = "unreachable" // a Redis address that cannot be reached
+)
+
+// limiterPolicy is the name of the policy the scenarios check against.
 const limiterPolicy = "scenario"
 
-func runLimiter(ctx context.Context, s config.Settings) (*Outcome, error) {
-	pol := limiter.Policy{
-		Name:   limiterPolicy,
-		Rate:   s.Limiter.Policy.Rate,
-		Burst:  s.Limiter.Policy.Burst,
-		Period: time.Duration(s.Limiter.Policy.Period),
+// backend is a limiter under test and what it is.
+type backend struct {
+	lim   limiter.Limiter
+	redis *limiter.Redis // nil for memory
+	desc  string
+	close func()
+}
+
+// newBackend builds the in-memory limiter, or the Redis one: against the
+// configured Redis, or against an address that cannot be reached.
+func newBackend(s config.Settings, pol limiter.Policy, where string) (*backend, error) {
+	if where == onMemory {
+		m, err := limiter.NewMemory(nil, pol)
+		if err != nil {
+			return nil, err
+		}
+		return &backend{lim: m, desc: "limiter: in-memory GCRA", close: func() {}}, nil
 	}
-	lim, err := limiter.NewMemory(nil, pol)
+	url, closeTarget, what := s.Cache.L2.URL, func() {}, ""
+	if where == onUnreachable {
+		var err error
+		url, closeTarget, err = unreachable(s.Limiter.Unreachable)
+		if err != nil {
+			return nil, err
+		}
+		what = fmt.Sprintf(" (unreachable: %s)", s.Limiter.Unreachable)
+	}
+	c, desc, err := redisconn.New(redisconn.Config{
+		URL: url, Cluster: s.Cache.L2.Cluster, SentinelMaster: s.Cache.L2.SentinelMaster,
+		Timeout: time.Duration(s.Limiter.Timeout), PoolSize: s.Cache.L2.PoolSize, CAFile: s.Cache.L2.TLSCAFile,
+	})
+	if err != nil {
+		closeTarget()
+		return nil, err
+	}
+	r, err := limiter.NewRedis(c, limiter.RedisOptions{
+		FallbackShare:   s.Limiter.FallbackShare,
+		BreakerFailures: uint32(s.Limiter.Breaker.Failures),
+		BreakerBackoff:  time.Duration(s.Limiter.Breaker.Backoff),
+	}, pol)
+	if err != nil {
+		c.Close()
+		closeTarget()
+		return nil, err
+	}
+	return &backend{
+		lim: r, redis: r,
+		desc: fmt.Sprintf("limiter: redis GCRA (redis_rate) at %s%s, timeout %s, fallback share %g, on failure %s",
+			desc, what, time.Duration(s.Limiter.Timeout), s.Limiter.FallbackShare, pol.OnFailure),
+		close: func() { c.Close(); closeTarget() },
+	}, nil
+}
+
+// unreachable returns a Redis URL on loopback that refuses connections, or
+// whose listener accepts them and never answers, and a function that
+// releases it.
+func unreachable(kind string) (string, func(), error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, fmt.Errorf("unreachable redis: %w", err)
+	}
+	url := "redis://" + l.Addr().String()
+	if kind != "silent" {
+		l.Close() // nothing listens there now: connections are refused
+		return url, func() {}, nil
+	}
+	done := make(chan struct{})
+	var conns []net.Conn
+	go func() {
+		defer close(done)
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			conns = append(conns, c) // held open, never answered
+		}
+	}()
+	return url, func() {
+		l.Close()
+		<-done
+		for _, c := range conns {
+			c.Close()
+		}
+	}, nil
+}
+
+func runLimiter(ctx context.Context, s config.Settings, where string) (*Outcome, error) {
+	pol := limiter.Policy{
+		Name:      limiterPolicy,
+		Rate:      s.Limiter.Policy.Rate,
+		Burst:     s.Limiter.Policy.Burst,
+		Period:    time.Duration(s.Limiter.Policy.Period),
+		OnFailure: s.Limiter.Policy.OnFailure,
+	}
+	b, err := newBackend(s, pol, where)
 	if err != nil {
 		return nil, err
 	}
+	defer b.close()
+
+	// Warmup and measuring check different keys, so that measuring starts
+	// from full buckets (in Redis too), and a run's keys are its own.
+	nkeys := max(1, s.Keys)
+	id := runID()
+	warmKeys, measureKeys := keys("rustci-perf:"+id+":w", nkeys), keys("rustci-perf:"+id+":m", nkeys)
+	cur := warmKeys
+	counts := make([][]uint32, s.Concurrency) // checks per worker per key
 	tallies := make([]tally, s.Concurrency)
+	var before map[string]limiter.PolicyStats
+	var switches uint64
 	hc := plan(s)
 	hc.BeforeMeasure = func() {
-		// Warmup emptied the bucket; removing and adding the policy
-		// drops its key state, so measuring starts from a full burst.
-		lim.RemovePolicy(pol.Name)
-		_ = lim.SetPolicy(pol) // validated by NewMemory
+		// No worker runs here: the harness's barriers order these writes
+		// before the measured phase's reads.
+		cur = measureKeys
+		for w := range counts {
+			counts[w] = make([]uint32, nkeys)
+		}
 		clear(tallies)
+		before = b.lim.Stats()
+		if b.redis != nil {
+			switches = b.redis.Switches()
+		}
 	}
 	res, err := harness.Run(ctx, hc, func(w int) harness.Op {
 		t := &tallies[w]
-		return func(int) error {
-			r, err := lim.AllowN(ctx, limiterPolicy, "key", 1)
+		return func(i int) error {
+			k := (w + i*s.Concurrency) % nkeys
+			r, err := b.lim.AllowN(ctx, limiterPolicy, cur[k], 1)
 			if err != nil {
 				return err
+			}
+			if counts[w] != nil {
+				counts[w][k]++
 			}
 			if r.Allowed > 0 {
 				t.allowed++
@@ -61,29 +199,115 @@ func runLimiter(ctx context.Context, s config.Settings) (*Outcome, error) {
 	}
 	total := sum(tallies)
 	out := outcome(res)
+	out.Component = b.desc
+	st, was := b.lim.Stats()[pol.Name], before[pol.Name]
+	st.Allowed, st.Denied = st.Allowed-was.Allowed, st.Denied-was.Denied
+	st.Fallback, st.RedisErrors, st.Timeouts = st.Fallback-was.Fallback, st.RedisErrors-was.RedisErrors, st.Timeouts-was.Timeouts
 	// The limiter keeps its own statistics; they must agree with what the
 	// checks were told, or one of the two is wrong.
-	if st := lim.Stats()[pol.Name]; int64(st.Allowed) != total.allowed || int64(st.Denied) != total.denied {
+	if int64(st.Allowed) != total.allowed || int64(st.Denied) != total.denied {
 		out.Notes = append(out.Notes, fmt.Sprintf("the limiter's statistics (%d allowed, %d denied) disagree with its answers (%d, %d)",
 			st.Allowed, st.Denied, total.allowed, total.denied))
 	}
-	stall := 2 * time.Duration(res.Latency.Summary().Max)
-	lo, hi := admissionBounds(pol, res.Inner, res.Duration, stall, total.allowed+total.denied)
-	out.Component = fmt.Sprintf("limiter: in-memory GCRA, policy %d/%s burst %d", pol.Rate, pol.Period, pol.Burst)
+	decisions := total.allowed + total.denied
 	out.Counters["allowed"] = total.allowed
 	out.Counters["denied"] = total.denied
+	out.Counters["fallback"] = int64(st.Fallback)
+	out.Counters["redis_errors"] = int64(st.RedisErrors)
+	out.Counters["timeouts"] = int64(st.Timeouts)
+	out.Metrics["fallback_rate"] = ratio(int64(st.Fallback), decisions)
+	if b.redis != nil {
+		out.Counters["switches"] = int64(b.redis.Switches() - switches)
+	} else {
+		out.Counters["switches"] = 0
+	}
+	admission(out, s, pol, res, counts, total, int64(st.Fallback), where != onMemory && st.Fallback == 0)
+	return out, nil
+}
+
+// saturationFactor is how many times what the policy admits the checks must
+// number for the admission check's lower bound to apply.
+const saturationFactor = 4.0
+
+// redisDrift bounds how many admissions a Redis-side GCRA may gain or lose
+// against the bounds computed on this process's clock, over allowed
+// admissions at emission interval e in a window of outer:
+//   - redis_rate keeps times as float seconds since 2017-01-01; each
+//     admission rounds to the nearest double, up to half a unit in the last
+//     place (about 30ns in the 2020s);
+//   - Redis decides on its own clock (TIME), this process measures on the
+//     monotonic clock; NTP may slew one against the other by up to 500ppm.
+func redisDrift(allowed int64, e, outer time.Duration) int64 {
+	secs := float64(time.Now().Unix() - 1483228800)
+	ulp := math.Nextafter(secs, math.Inf(1)) - secs // seconds
+	drift := float64(allowed)*ulp/2/e.Seconds() + 500e-6*float64(outer)/float64(e)
+	return int64(math.Ceil(drift))
+}
+
+// admission judges the count of admissions against what GCRA admits for the
+// policy over the measured window. With Redis, the decisions must all come
+// from one side: the policy in Redis, or the fallback's share of it.
+func admission(out *Outcome, s config.Settings, pol limiter.Policy, res *harness.Result, counts [][]uint32, total tally, fallback int64, inRedis bool) {
+	decisions := total.allowed + total.denied
+	if fallback > 0 && fallback < decisions {
+		out.Metrics["admission_error"] = math.NaN()
+		out.Notes = append(out.Notes, fmt.Sprintf("admission not checked: %d of %d decisions were the fallback's, the rest Redis's, two limits", fallback, decisions))
+		return
+	}
+	if fallback > 0 && pol.OnFailure != "" && pol.OnFailure != limiter.Fallback {
+		out.Metrics["admission_error"] = math.NaN()
+		out.Notes = append(out.Notes, fmt.Sprintf("admission not checked: every decision was %s", pol.OnFailure))
+		return
+	}
+	if fallback > 0 && s.Limiter.FallbackShare < 1 {
+		pol.Period = time.Duration(float64(pol.Period) / s.Limiter.FallbackShare)
+		pol.Burst = max(1, int(float64(pol.Burst)*s.Limiter.FallbackShare))
+	}
+	perKey := make([]int64, len(counts[0]))
+	for _, c := range counts {
+		for k, n := range c {
+			perKey[k] += int64(n)
+		}
+	}
+	stall := res.AllPaused
+	var lo, hi int64
+	if len(perKey) == 1 {
+		lo, hi = admissionBounds(pol, res.Inner, res.Duration, stall, perKey[0])
+		// The lower bound also needs checks to outrun the policy by a
+		// wide margin: a pause leaves slots unused that only checks
+		// faster than the rate take back, and at the window's end some
+		// may be left. With demand under saturationFactor times what
+		// the policy admits, only the burst is sure.
+		admits := float64(pol.Burst) + float64(res.Duration)/float64(pol.Emission())
+		if demand := float64(perKey[0]) / admits; demand < saturationFactor && perKey[0] > int64(pol.Burst) {
+			lo = min(int64(pol.Burst), perKey[0])
+			out.Notes = append(out.Notes, fmt.Sprintf("checks came at %.1f times what the policy admits (under %g): the lower bound is the burst alone", demand, saturationFactor))
+		}
+	} else {
+		// Each key's checks come in turn with the others', not without
+		// pause: all that is sure below is its first burst.
+		for _, c := range perKey {
+			l, h := admissionBounds(pol, 0, res.Duration, time.Duration(math.MaxInt64), c)
+			lo, hi = lo+l, hi+h
+		}
+	}
+	if inRedis {
+		if d := redisDrift(total.allowed, pol.Emission(), res.Duration); d > 0 {
+			lo, hi = max(0, lo-d), min(hi+d, decisions)
+			out.Notes = append(out.Notes, fmt.Sprintf("bounds widened by %d for Redis: redis_rate's float seconds (half a unit in the last place per admission) and Redis's clock against this one (500ppm)", d))
+		}
+	}
 	out.Counters["admission_expected_min"] = lo
 	out.Counters["admission_expected_max"] = hi
 	out.Metrics["admission_error"] = float64(total.allowed - min(max(total.allowed, lo), hi))
 	out.Notes = append(out.Notes, fmt.Sprintf(
-		"GCRA admits burst + rate x elapsed: %d + %s / %s; over the measured window, %d to %d within one emission interval; allowed %d",
-		pol.Burst, res.Duration.Round(time.Microsecond), pol.Emission(), lo, hi, total.allowed))
-	if absorbed := pol.Emission() * time.Duration(pol.Burst-1); stall >= absorbed {
+		"GCRA admits burst + rate x elapsed per key (%d keys): %d + %s / %s; over the measured window, %d to %d within one emission interval; allowed %d",
+		len(perKey), pol.Burst, res.Duration.Round(time.Microsecond), pol.Emission(), lo, hi, total.allowed))
+	if absorbed := pol.Emission() * time.Duration(pol.Burst-1); len(perKey) == 1 && stall >= absorbed {
 		out.Notes = append(out.Notes, fmt.Sprintf(
-			"the slowest check took %s, so checks may have paused for up to %s, longer than the burst absorbs (%s): admissions missed then are not the limiter's, so the lower bound is the burst alone",
+			"every worker had a check of %s or more, so all may have paused at once for up to %s, longer than the burst absorbs (%s): admissions missed then are not the limiter's, so the lower bound is the burst alone",
 			(stall/2).Round(time.Microsecond), stall.Round(time.Microsecond), absorbed))
 	}
-	return out, nil
 }
 
 // admissionBounds returns the fewest and most admissions GCRA may make,
@@ -95,9 +319,9 @@ func runLimiter(ctx context.Context, s config.Settings) (*Outcome, error) {
 // The lower bound assumes checks never paused for as long as the burst
 // absorbs ((burst-1) emission intervals: a pause that long lets the bucket
 // refill past full, and those admissions are lost to the pause, not denied
-// by the limiter). stall bounds the longest pause between two decisions of
-// one worker (twice its slowest operation); when it is that long, the lower
-// bound falls back to what any GCRA admits in an instant: the burst.
+// by the limiter). stall bounds the longest time every worker was paused at
+// once (harness.Result.AllPaused); when it is that long, the lower bound
+// falls back to what any GCRA admits in an instant: the burst.
 func admissionBounds(p limiter.Policy, inner, outer, stall time.Duration, checks int64) (lo, hi int64) {
 	e := p.Emission()
 	lo = int64(p.Burst) + int64(inner/e) - 1

@@ -81,7 +81,7 @@ func (sc *Scenario) Run(ctx context.Context, s config.Settings) (*Outcome, error
 }
 
 // registry holds every scenario in the order "all" runs them.
-var registry = []*Scenario{cacheWrite, cacheRead, cacheL2, cacheL3, limiterScenario, concurrent, memory, latencyScenario}
+var registry = []*Scenario{cacheWrite, cacheRead, cacheL2, cacheL3, limiterScenario, limiterFallback, concurrent, memory, latencyScenario}
 
 // All returns every scenario, in run order.
 func All() []*Scenario { return append([]*Scenario(nil), registry...) }
@@ -115,17 +115,19 @@ func Groups() map[string][]*Scenario {
 }
 
 // Select resolves scenario and group names to scenarios, each once, in run
-// order. An unknown name is an error that lists the known ones.
+// order. A name that is both a group and a scenario (limiter) selects the
+// group, which holds the scenario. An unknown name is an error that lists
+// the known ones.
 func Select(names []string) ([]*Scenario, error) {
 	groups := Groups()
 	want := map[*Scenario]bool{}
 	for _, n := range names {
-		if sc, ok := Lookup(n); ok {
-			want[sc] = true
-			continue
-		}
 		g, ok := groups[n]
 		if !ok {
+			if sc, isScenario := Lookup(n); isScenario {
+				want[sc] = true
+				continue
+			}
 			return nil, fmt.Errorf("unknown scenario or group %q (scenarios: %s; groups: %s)",
 				n, strings.Join(Names(), ", "), strings.Join(GroupNames(), ", "))
 		}

@@ -177,9 +177,9 @@ func TestSelect(t *testing.T) {
 		names []string
 		want  string
 	}{
-		{[]string{"all"}, "cache-write cache-read cache-l2 cache-l3 limiter concurrent memory latency"},
+		{[]string{"all"}, "cache-write cache-read cache-l2 cache-l3 limiter limiter-fallback concurrent memory latency"},
 		{[]string{"cache"}, "cache-write cache-read cache-l2 cache-l3"},
-		{[]string{"latency", "limiter"}, "limiter latency"}, // run order, not argument order
+		{[]string{"latency", "limiter"}, "limiter limiter-fallback latency"}, // run order, not argument order
 		{[]string{"cache-read", "cache"}, "cache-write cache-read cache-l2 cache-l3"},
 	}
 	for _, tt := range tests {
@@ -246,5 +246,58 @@ func TestZipfianHitRatioIsPlausible(t *testing.T) {
 	if out.Metrics["hit_rate"] != 1 || out.Counters["l3_hits"] == 0 || out.Counters["l1_promotions"] == 0 {
 		t.Errorf("hit_rate %g, l3 hits %d, l1 promotions %d; want 1 with L1's misses served by L3 and promoted",
 			out.Metrics["hit_rate"], out.Counters["l3_hits"], out.Counters["l1_promotions"])
+	}
+}
+
+func TestLimiterFallbackNeverFails(t *testing.T) {
+	for _, kind := range []string{"refused", "silent"} {
+		t.Run(kind, func(t *testing.T) {
+			s := small(t, "limiter-fallback", 20000)
+			s.Limiter.Unreachable = kind
+			out, err := limiterFallback.Run(context.Background(), s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := out.Counters
+			if out.Errors != 0 || out.Metrics["fallback_rate"] != 1 || c["fallback"] != 20000 {
+				t.Errorf("errors %d, fallback %d (rate %g); want none, every measured decision", out.Errors, c["fallback"], out.Metrics["fallback_rate"])
+			}
+			if out.Metrics["admission_error"] != 0 {
+				t.Errorf("fallback admission: allowed %d outside [%d, %d]; notes %q", c["allowed"], c["admission_expected_min"], c["admission_expected_max"], out.Notes)
+			}
+		})
+	}
+}
+
+func TestLimiterOnRedis(t *testing.T) {
+	srv := redistest.Start(t)
+	s := small(t, "limiter", 20000)
+	s.Cache.L2.URL = srv.URL()
+	s.Limiter.Timeout = config.Duration(2 * time.Second) // a loaded test machine
+	s.Limiter.Policy.Rate, s.Limiter.Policy.Burst = 10000, 500
+	out, err := limiterScenario.Run(context.Background(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := out.Counters
+	if c["fallback"] != 0 || c["redis_errors"] != 0 || c["allowed"]+c["denied"] != 20000 || !strings.Contains(out.Component, "redis GCRA") {
+		t.Errorf("counters %v, component %q; want every decision from Redis", c, out.Component)
+	}
+	if out.Metrics["admission_error"] != 0 {
+		t.Errorf("admission on Redis: allowed %d outside [%d, %d]; notes %q", c["allowed"], c["admission_expected_min"], c["admission_expected_max"], out.Notes)
+	}
+}
+
+func TestLimiterManyKeys(t *testing.T) {
+	s := small(t, "limiter", 50000)
+	s.Keys = 1000
+	s.Limiter.Policy.Burst = 20 // 50 checks per key: more than a burst each
+	out, err := limiterScenario.Run(context.Background(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := out.Counters
+	if c["admission_expected_min"] < 20000 || out.Metrics["admission_error"] != 0 {
+		t.Errorf("1000 keys x 50 checks, burst 20: allowed %d in [%d, %d]; want at least every key's burst", c["allowed"], c["admission_expected_min"], c["admission_expected_max"])
 	}
 }

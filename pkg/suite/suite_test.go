@@ -34,7 +34,7 @@ func TestNewPlanErrors(t *testing.T) {
 		{[]string{"cache"}, []string{"cache-raed:p99<1ms"}, "", `unknown scope "cache-raed"`},
 		{[]string{"cache"}, []string{"limiter:p99<1ms"}, "", `scope "limiter" selects none of the scenarios being run (cache-write, cache-read, cache-l2, cache-l3)`},
 		{[]string{"cache-read"}, []string{"cache-read:hit_ratio>0.9"}, "", `scenario cache-read has no metric "hit_ratio"`},
-		{[]string{"limiter"}, []string{"hit_rate>0.9"}, "", "no scenario being run (limiter) reports hit_rate"},
+		{[]string{"limiter"}, []string{"hit_rate>0.9"}, "", "no scenario being run (limiter, limiter-fallback) reports hit_rate"},
 		{[]string{"cache"}, []string{"cache:hit_rate>0.9"}, "", `scenario cache-write has no metric "hit_rate"`},
 		// a bad threshold in a config file fails every run, not just the
 		// runs of its scenario
