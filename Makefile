@@ -6,7 +6,7 @@ BIN     := bin/rustci-perf
 # Benchmark repetitions: benchstat needs several to give a confidence interval.
 COUNT   ?= 6
 
-.PHONY: all build run test vet fmt-check fuzz bench bench-l2 lint clean help
+.PHONY: all build run test vet fmt-check fuzz bench bench-l2 bench-limiter lint clean help
 
 all: build
 
@@ -36,11 +36,16 @@ bench: ## benchmarks, each beside the raw library it wraps, compared by benchsta
 	go test -run '^$$' -bench . -benchmem -count $(COUNT) ./pkg/... | tee bench.txt
 	@echo; echo "== L2 beside redis-benchmark on the same server =="
 	bash bench/l2.sh
-	@echo; echo "== the Manager beside raw ristretto, GCRA beside golang.org/x/time/rate (ratio vs the first row) =="
+	@echo; echo "== Redis limiter beside redis-benchmark EVALSHA of the same script =="
+	bash bench/limiter.sh
+	@echo; echo "== Manager vs raw ristretto, GCRA vs golang.org/x/time/rate, fallback vs memory (ratio vs the first column) =="
 	go tool benchstat -col /impl bench.txt
 
 bench-l2: ## an L2 Get through the Manager beside redis-benchmark -t get on one redis-server
 	bash bench/l2.sh
+
+bench-limiter: ## Redis limiter checks beside redis-benchmark EVALSHA of the GCRA script
+	bash bench/limiter.sh
 
 lint: vet fmt-check ## vet and gofmt (the checks CI runs)
 

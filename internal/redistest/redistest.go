@@ -7,6 +7,7 @@ package redistest
 
 import (
 	"bufio"
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -24,7 +25,19 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
+
+// init silences go-redis's own log lines ("failed to dial ...") in test
+// binaries that use this package: tests of a dead Redis provoke them on
+// purpose, and they would bury the test output. Failures are asserted, not
+// logged.
+func init() { redis.SetLogger(quiet{}) }
+
+type quiet struct{}
+
+func (quiet) Printf(context.Context, string, ...any) {}
 
 // Server is a running redis-server.
 type Server struct {
