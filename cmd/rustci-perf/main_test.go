@@ -338,6 +338,19 @@ func TestRedisStack(t *testing.T) {
 	if !strings.Contains(byName["cache-read"].Component, "redis://:xxxxx@") {
 		t.Errorf("component %q; want the URL with its password masked", byName["cache-read"].Component)
 	}
+
+	// The limiter group on the same Redis: limiter decides in Redis,
+	// limiter-fallback against an unreachable one, both pass.
+	r = rustciPerf(t, dir, "run", "limiter", "--ops", "20000", "--redis-url", url, "--config", cfg,
+		"--format", "json", "--output", "l.json")
+	if r.code != 0 || strings.Contains(r.stdout+r.stderr, "pa55word") {
+		t.Fatalf("limiter on Redis: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	lrep := readReport(t, filepath.Join(dir, "l.json"))
+	if len(lrep.Scenarios) != 2 || !strings.Contains(lrep.Scenarios[0].Component, "redis GCRA") ||
+		lrep.Scenarios[0].Counters["fallback"] != 0 || lrep.Scenarios[1].Metrics["fallback_rate"] != 1 {
+		t.Errorf("limiter scenarios: %+v", lrep.Scenarios)
+	}
 }
 
 func TestCacheL2SkippedWithoutRedis(t *testing.T) {
