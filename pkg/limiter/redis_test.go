@@ -269,3 +269,25 @@ func TestRedisPoliciesChangeWhileChecking(t *testing.T) {
 	close(stop)
 	wg.Wait()
 }
+
+// TestRedisClusterAdmission runs the admission count against a real
+// three-master Redis Cluster: each key's GCRA lives on its slot's master.
+func TestRedisClusterAdmission(t *testing.T) {
+	cl := redistest.StartCluster(t, 3)
+	c, _, err := redisconn.New(redisconn.Config{URL: cl.URL(), Timeout: 2 * time.Second, PoolSize: 16})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	l, err := limiter.NewRedis(c, limiter.RedisOptions{}, hundredPerSec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{"a", "b", "c", "d"} { // spread over slots
+		allowed, res := hammer(t, []limiter.Limiter{l}, "p", key, 4, 200*time.Millisecond)
+		within(t, hundredPerSec, allowed, res)
+	}
+	if st := l.Stats()["p"]; st.Fallback != 0 || st.RedisErrors != 0 {
+		t.Errorf("stats %+v; want every decision from the cluster", st)
+	}
+}
