@@ -8,12 +8,7 @@ cd "$(dirname "$0")/.."
 C=${C:-50}
 N=${N:-200000}
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-dir=$(mktemp -d)
-redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$dir" \
-  --logfile "$dir/redis.log" --daemonize yes --pidfile "$dir/redis.pid"
-trap 'kill "$(cat "$dir/redis.pid")" 2>/dev/null; rm -rf "$dir"' EXIT
-for _ in $(seq 100); do redis-cli -p "$port" ping 2>/dev/null | grep -q PONG && break; sleep 0.1; done
+. bench/redis.sh
 
 mod=$(go list -m -f '{{.Dir}}' github.com/go-redis/redis_rate/v10)
 script=$(python3 -c 'import sys; s=open(sys.argv[1]).read(); a=s.index("var allowN = redis.NewScript(`")+len("var allowN = redis.NewScript(`"); print(s[a:s.index("`)", a)], end="")' "$mod/lua.go")
@@ -24,7 +19,7 @@ rb=$(redis-benchmark -p "$port" -c "$C" -n "$N" -r 1000 --csv \
 out=$(RUSTCI_PERF_BENCH_REDIS_URL="redis://127.0.0.1:$port" \
   go test -run '^$' -bench 'RedisCheck' -benchtime "${N}x" -count 3 ./pkg/limiter)
 echo "$out" | grep Benchmark
-lim=$(echo "$out" | awk '/RedisCheck/ {for (i=1;i<=NF;i++) if ($(i+1)=="checks/s") print $i}' | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+lim=$(echo "$out" | awk '/RedisCheck/ {for (i=1;i<=NF;i++) if ($(i+1)=="checks/s") print $i}' | median)
 printf '\nconcurrency %s, %s requests, same redis-server on 127.0.0.1:%s\n' "$C" "$N" "$port"
 printf '%-40s %12.0f ops/s\n' "redis-benchmark EVALSHA (GCRA script)" "$rb" "Redis limiter checks (median of 3)" "$lim"
 awk -v l="$lim" -v r="$rb" 'BEGIN { printf "ratio limiter / redis-benchmark: %.2f\n", l/r }'

@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/rustci/rustci-perf/internal/blackhole"
 )
 
 // init silences go-redis's own log lines ("failed to dial ...") in test
@@ -181,35 +182,22 @@ func FreePort(t testing.TB) int {
 // never answers, like a hung server; it closes at the end of t.
 func Silent(t testing.TB) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, stop, err := blackhole.Silent()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var conns []net.Conn
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			conns = append(conns, c)
-		}
-	}()
-	t.Cleanup(func() {
-		l.Close()
-		<-done
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	return l.Addr().String()
+	t.Cleanup(stop)
+	return addr
 }
 
 // Refused returns a loopback address where nothing listens.
 func Refused(t testing.TB) string {
-	return net.JoinHostPort("127.0.0.1", strconv.Itoa(FreePort(t)))
+	t.Helper()
+	addr, err := blackhole.Refused()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return addr
 }
 
 // Cluster is a running Redis Cluster of masters with no replicas.

@@ -41,6 +41,13 @@ type Tier interface {
 	Close() error
 }
 
+// ValueGetter is implemented by tiers for which reading a value without its
+// remaining TTL is cheaper (L2: one Redis command instead of two). The
+// Manager uses it for the top tier, whose TTL nothing needs.
+type ValueGetter interface {
+	GetValue(ctx context.Context, key string) ([]byte, bool, error)
+}
+
 // Waiter is implemented by tiers whose writes are applied asynchronously;
 // Wait returns once every earlier Set is visible to Get.
 type Waiter interface {

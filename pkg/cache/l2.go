@@ -67,6 +67,7 @@ type L2 struct {
 var (
 	_ Tier        = (*L2)(nil)
 	_ Invalidator = (*L2)(nil)
+	_ ValueGetter = (*L2)(nil)
 )
 
 // NewL2 connects to Redis as cfg says. It does not wait for Redis: a server
@@ -139,6 +140,18 @@ func (l *L2) Get(ctx context.Context, key string) (Item, bool, error) {
 		d = 0
 	}
 	return Item{Value: v, TTL: d}, true, nil
+}
+
+// GetValue reads key alone, with one GET.
+func (l *L2) GetValue(ctx context.Context, key string) ([]byte, bool, error) {
+	v, err := l.c.Get(ctx, l.prefix+key).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	return v, true, nil
 }
 
 // Set writes value with SET ... PX and publishes the key, in one round trip.

@@ -22,11 +22,8 @@ func MonotonicClock() Clock {
 
 // Memory is the in-process GCRA backend. It is safe for concurrent use.
 type Memory struct {
-	now Clock
-	// mu serialises policy changes only; checks read policies through one
-	// atomic pointer to an immutable map.
-	mu       sync.Mutex
-	policies atomic.Pointer[map[string]*policyState]
+	now      Clock
+	policies registry[*policyState]
 	seed     maphash.Seed
 }
 
@@ -82,8 +79,6 @@ func NewMemory(now Clock, policies ...Policy) (*Memory, error) {
 		now = MonotonicClock()
 	}
 	m := &Memory{now: now, seed: maphash.MakeSeed()}
-	empty := map[string]*policyState{}
-	m.policies.Store(&empty)
 	for _, p := range policies {
 		if err := m.SetPolicy(p); err != nil {
 			return nil, err
@@ -97,47 +92,26 @@ func (m *Memory) SetPolicy(p Policy) error {
 	if err := p.Validate(); err != nil {
 		return err
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	old := *m.policies.Load()
-	next := make(map[string]*policyState, len(old)+1)
-	for k, v := range old {
-		next[k] = v
-	}
-	ps := &policyState{Policy: p, emission: int64(p.Emission())}
-	ps.burstOffset = ps.emission * int64(p.Burst)
-	if prev, ok := old[p.Name]; ok {
-		ps.keys, ps.stats = prev.keys, prev.stats
-	} else {
-		ps.keys, ps.stats = &keyTable{}, &stripes{}
-		ps.keys.nextSweep.Store(minSweep)
-	}
-	next[p.Name] = ps
-	m.policies.Store(&next)
+	m.policies.put(p.Name, func(prev *policyState, had bool) *policyState {
+		ps := &policyState{Policy: p, emission: int64(p.Emission())}
+		ps.burstOffset = ps.emission * int64(p.Burst)
+		if had {
+			ps.keys, ps.stats = prev.keys, prev.stats
+		} else {
+			ps.keys, ps.stats = &keyTable{}, &stripes{}
+			ps.keys.nextSweep.Store(minSweep)
+		}
+		return ps
+	})
 	return nil
 }
 
 // RemovePolicy removes the named policy and reports whether it existed.
-func (m *Memory) RemovePolicy(name string) bool {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	old := *m.policies.Load()
-	if _, ok := old[name]; !ok {
-		return false
-	}
-	next := make(map[string]*policyState, len(old))
-	for k, v := range old {
-		if k != name {
-			next[k] = v
-		}
-	}
-	m.policies.Store(&next)
-	return true
-}
+func (m *Memory) RemovePolicy(name string) bool { return m.policies.remove(name) }
 
 // Policies returns the current policies.
 func (m *Memory) Policies() []Policy {
-	cur := *m.policies.Load()
+	cur := m.policies.all()
 	out := make([]Policy, 0, len(cur))
 	for _, ps := range cur {
 		out = append(out, ps.Policy)
@@ -165,7 +139,7 @@ func (m *Memory) AllowN(_ context.Context, policy, key string, n int) (Result, e
 	if n < 1 {
 		return Result{}, fmt.Errorf("check %q on %q: n=%d: %w", key, policy, n, ErrBadCount)
 	}
-	ps, ok := (*m.policies.Load())[policy]
+	ps, ok := m.policies.get(policy)
 	if !ok {
 		return Result{}, fmt.Errorf("check %q: policy %q: %w", key, policy, ErrUnknownPolicy)
 	}
@@ -258,7 +232,7 @@ func (m *Memory) sweep(t *keyTable) {
 
 // Keys returns the number of keys whose state policy holds.
 func (m *Memory) Keys(policy string) int {
-	ps, ok := (*m.policies.Load())[policy]
+	ps, ok := m.policies.get(policy)
 	if !ok {
 		return 0
 	}
@@ -270,7 +244,7 @@ func (m *Memory) Keys(policy string) int {
 // Stats returns allowed and denied counts per policy.
 func (m *Memory) Stats() map[string]PolicyStats {
 	out := map[string]PolicyStats{}
-	for name, ps := range *m.policies.Load() {
+	for name, ps := range m.policies.all() {
 		var s PolicyStats
 		for i := range ps.stats {
 			s.Allowed += ps.stats[i].allowed.Load()

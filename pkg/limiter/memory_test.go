@@ -304,7 +304,8 @@ func TestAllowDoesNotAllocate(t *testing.T) {
 // from it as well as from the key's new state.
 func TestSweepUnderLoadNeverAdmitsTwice(t *testing.T) {
 	m, clk := newTest(t, tenPerSec)
-	table := (*m.policies.Load())["p"].keys
+	ps, _ := m.policies.get("p")
+	table := ps.keys
 	const keys, rounds, workers = 2000, 20, 4
 	names := make([]string, keys)
 	for i := range names {

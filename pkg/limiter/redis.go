@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -57,8 +56,7 @@ type Redis struct {
 	share    float64
 	breaker  *gobreaker.CircuitBreaker[*redis_rate.Result]
 
-	mu       sync.Mutex
-	policies atomic.Pointer[map[string]*redisPolicy]
+	policies registry[*redisPolicy]
 
 	switches atomic.Uint64 // breaker transitions to open
 	changes  atomic.Uint64 // breaker transitions of any kind
@@ -119,8 +117,6 @@ func NewRedis(c redis.UniversalClient, o RedisOptions, policies ...Policy) (*Red
 			}
 		},
 	})
-	empty := map[string]*redisPolicy{}
-	r.policies.Store(&empty)
 	for _, p := range policies {
 		if err := r.SetPolicy(p); err != nil {
 			return nil, err
@@ -137,19 +133,13 @@ func (r *Redis) SetPolicy(p Policy) error {
 	if err := r.fallback.SetPolicy(r.scaled(p)); err != nil {
 		return fmt.Errorf("policy %q at fallback share %g: %w", p.Name, r.share, err)
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	old := *r.policies.Load()
-	next := make(map[string]*redisPolicy, len(old)+1)
-	for k, v := range old {
-		next[k] = v
-	}
-	rp := &redisPolicy{Policy: p, limit: redis_rate.Limit{Rate: p.Rate, Burst: p.Burst, Period: p.Period}, stats: &redisStats{}}
-	if prev, ok := old[p.Name]; ok {
-		rp.stats = prev.stats
-	}
-	next[p.Name] = rp
-	r.policies.Store(&next)
+	r.policies.put(p.Name, func(prev *redisPolicy, had bool) *redisPolicy {
+		rp := &redisPolicy{Policy: p, limit: redis_rate.Limit{Rate: p.Rate, Burst: p.Burst, Period: p.Period}, stats: &redisStats{}}
+		if had {
+			rp.stats = prev.stats
+		}
+		return rp
+	})
 	return nil
 }
 
@@ -167,21 +157,8 @@ func (r *Redis) scaled(p Policy) Policy {
 // RemovePolicy removes the named policy; its keys' state in Redis expires
 // on its own.
 func (r *Redis) RemovePolicy(name string) bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	old := *r.policies.Load()
-	if _, ok := old[name]; !ok {
-		return false
-	}
-	next := make(map[string]*redisPolicy, len(old))
-	for k, v := range old {
-		if k != name {
-			next[k] = v
-		}
-	}
-	r.policies.Store(&next)
 	r.fallback.RemovePolicy(name)
-	return true
+	return r.policies.remove(name)
 }
 
 // Allow is AllowN with n = 1.
@@ -196,7 +173,7 @@ func (r *Redis) AllowN(ctx context.Context, policy, key string, n int) (Result, 
 	if n < 1 {
 		return Result{}, fmt.Errorf("check %q on %q: n=%d: %w", key, policy, n, ErrBadCount)
 	}
-	rp, ok := (*r.policies.Load())[policy]
+	rp, ok := r.policies.get(policy)
 	if !ok {
 		return Result{}, fmt.Errorf("check %q: policy %q: %w", key, policy, ErrUnknownPolicy)
 	}
@@ -269,7 +246,7 @@ func (r *Redis) Transitions() uint64 { return r.changes.Load() }
 // mode made, and Redis's errors and timeouts.
 func (r *Redis) Stats() map[string]PolicyStats {
 	out := map[string]PolicyStats{}
-	for name, rp := range *r.policies.Load() {
+	for name, rp := range r.policies.all() {
 		s := rp.stats
 		out[name] = PolicyStats{
 			Allowed: s.allowed.Load(), Denied: s.denied.Load(),

@@ -4,9 +4,9 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"net"
 	"time"
 
+	"github.com/rustci/rustci-perf/internal/blackhole"
 	"github.com/rustci/rustci-perf/internal/redisconn"
 	"github.com/rustci/rustci-perf/pkg/config"
 	"github.com/rustci/rustci-perf/pkg/harness"
@@ -107,34 +107,12 @@ func newBackend(s config.Settings, pol limiter.Policy, where string) (*backend, 
 // whose listener accepts them and never answers, and a function that
 // releases it.
 func unreachable(kind string) (string, func(), error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", nil, fmt.Errorf("unreachable redis: %w", err)
+	if kind == "silent" {
+		addr, stop, err := blackhole.Silent()
+		return "redis://" + addr, stop, err
 	}
-	url := "redis://" + l.Addr().String()
-	if kind != "silent" {
-		l.Close() // nothing listens there now: connections are refused
-		return url, func() {}, nil
-	}
-	done := make(chan struct{})
-	var conns []net.Conn
-	go func() {
-		defer close(done)
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			conns = append(conns, c) // held open, never answered
-		}
-	}()
-	return url, func() {
-		l.Close()
-		<-done
-		for _, c := range conns {
-			c.Close()
-		}
-	}, nil
+	addr, err := blackhole.Refused()
+	return "redis://" + addr, func() {}, err
 }
 
 func runLimiter(ctx context.Context, s config.Settings, where string) (*Outcome, error) {
