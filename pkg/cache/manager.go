@@ -154,11 +154,13 @@ func (m *Manager) Get(ctx context.Context, key string) ([]byte, bool, error) {
 			if it, ok, err = t.Get(ctx, key); err != nil {
 				t.errors.Add(1)
 			}
-		} else if vg, top := t.Tier.(ValueGetter); top && i == 0 {
-			// Nothing above to promote into: the TTL is not needed.
-			err = m.call(t, key, func() (e error) { it.Value, ok, e = vg.GetValue(ctx, key); return e })
 		} else {
-			err = m.call(t, key, func() (e error) { it, ok, e = t.Get(ctx, key); return e })
+			if vg, isVG := t.Tier.(ValueGetter); isVG && i == 0 {
+				// Nothing above to promote into: no TTL needed.
+				err = m.call(t, key, func() (e error) { it.Value, ok, e = vg.GetValue(ctx, key); return e })
+			} else {
+				err = m.call(t, key, func() (e error) { it, ok, e = t.Get(ctx, key); return e })
+			}
 			if err == nil {
 				if ok {
 					t.hits.Add(1)
