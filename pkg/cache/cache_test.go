@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/rustci/rustci-perf/internal/wait"
 )
 
 func newL1(t *testing.T) *L1 {
@@ -74,16 +76,10 @@ func TestL1TTL(t *testing.T) {
 	}
 	// ristretto stops serving an item once its expiry passes; wait for
 	// that condition, with a deadline, rather than for a fixed time.
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		if _, ok, _ := l1.Get(ctx, "k"); !ok {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("item with a 50ms TTL still served after 5s")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	wait.Until(t, 5*time.Second, "an item with a 50ms TTL to expire", func() bool {
+		_, ok, _ := l1.Get(ctx, "k")
+		return !ok
+	})
 	if err := l1.Set(ctx, "k", []byte("v"), -time.Second); err == nil {
 		t.Error("negative TTL: want an error")
 	}
@@ -235,14 +231,10 @@ func TestBreaker(t *testing.T) {
 	top.mu.Lock()
 	top.fail = false
 	top.mu.Unlock()
-	deadline := time.Now().Add(5 * time.Second)
-	for m.Stats()[0].Degraded {
-		if time.Now().After(deadline) {
-			t.Fatal("breaker still open 5s after the tier recovered (backoff 20ms)")
-		}
+	wait.Until(t, 5*time.Second, "the breaker to close after the tier recovered (backoff 20ms)", func() bool {
 		m.Get(ctx, "k")
-		time.Sleep(time.Millisecond)
-	}
+		return !m.Stats()[0].Degraded
+	})
 	if _, ok := top.m["k"]; !ok {
 		t.Error("recovered top tier did not get the promoted item")
 	}

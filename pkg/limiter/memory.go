@@ -2,7 +2,6 @@ package limiter
 
 import (
 	"context"
-	"fmt"
 	"hash/maphash"
 	"math"
 	"sync"
@@ -136,12 +135,9 @@ func (m *Memory) Allow(ctx context.Context, policy, key string) (Result, error) 
 // than the burst is never allowed; unlike there, its RetryAfter is then -1,
 // as no wait would make it allowed.
 func (m *Memory) AllowN(_ context.Context, policy, key string, n int) (Result, error) {
-	if n < 1 {
-		return Result{}, fmt.Errorf("check %q on %q: n=%d: %w", key, policy, n, ErrBadCount)
-	}
-	ps, ok := m.policies.get(policy)
-	if !ok {
-		return Result{}, fmt.Errorf("check %q: policy %q: %w", key, policy, ErrUnknownPolicy)
+	ps, err := m.policies.check(policy, key, n)
+	if err != nil {
+		return Result{}, err
 	}
 	if n > ps.Burst {
 		ps.stats[0].denied.Add(1)

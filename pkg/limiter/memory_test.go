@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/rustci/rustci-perf/internal/wait"
 )
 
 // fakeClock is a Clock that moves only when told.
@@ -230,30 +232,12 @@ func TestPoliciesChangeWhileChecking(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	var checks, unknown atomic.Int64
-	for g := 0; g < 4; g++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := 0; ; i++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				_, err := m.Allow(context.Background(), "p", fmt.Sprint(i%64))
-				checks.Add(1)
-				if errors.Is(err, ErrUnknownPolicy) {
-					unknown.Add(1)
-				} else if err != nil {
-					t.Error(err)
-					return
-				}
-			}
-		}()
-	}
+	stop := wait.Background(t, 4, func(_, i int) error {
+		if _, err := m.Allow(context.Background(), "p", fmt.Sprint(i%64)); err != nil && !errors.Is(err, ErrUnknownPolicy) {
+			return err
+		}
+		return nil
+	})
 	for i := 0; i < 2000; i++ {
 		switch i % 3 {
 		case 0:
@@ -264,9 +248,7 @@ func TestPoliciesChangeWhileChecking(t *testing.T) {
 			_ = m.SetPolicy(tenPerSec)
 		}
 	}
-	close(stop)
-	wg.Wait()
-	if checks.Load() == 0 {
+	if stop() == 0 {
 		t.Fatal("no check ran")
 	}
 }

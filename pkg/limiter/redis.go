@@ -170,12 +170,9 @@ func (r *Redis) Allow(ctx context.Context, policy, key string) (Result, error) {
 // failure mode when Redis is unavailable. The only errors are the caller's:
 // an unknown policy, n < 1, or ctx ended.
 func (r *Redis) AllowN(ctx context.Context, policy, key string, n int) (Result, error) {
-	if n < 1 {
-		return Result{}, fmt.Errorf("check %q on %q: n=%d: %w", key, policy, n, ErrBadCount)
-	}
-	rp, ok := r.policies.get(policy)
-	if !ok {
-		return Result{}, fmt.Errorf("check %q: policy %q: %w", key, policy, ErrUnknownPolicy)
+	rp, err := r.policies.check(policy, key, n)
+	if err != nil {
+		return Result{}, err
 	}
 	if int64(time.Since(r.origin)) < r.openUntil.Load() {
 		return r.failed(ctx, rp, key, n)

@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/rustci/rustci-perf/internal/redisconn"
 	"github.com/rustci/rustci-perf/internal/redistest"
+	"github.com/rustci/rustci-perf/internal/wait"
 	"github.com/rustci/rustci-perf/pkg/harness"
 	"github.com/rustci/rustci-perf/pkg/limiter"
 )
@@ -100,37 +100,12 @@ func TestTwoInstancesShareTheLimit(t *testing.T) {
 func TestRedisDiesAndComesBack(t *testing.T) {
 	srv := redistest.Start(t)
 	l := newRedis(t, srv.Addr, 0, limiter.RedisOptions{BreakerBackoff: 100 * time.Millisecond}, hundredPerSec)
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	var failures atomic.Int64
-	for w := 0; w < 4; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := 0; ; i++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				if _, err := l.Allow(context.Background(), "p", fmt.Sprint("k", i%10)); err != nil {
-					failures.Add(1)
-					t.Error(err)
-					return
-				}
-			}
-		}()
-	}
-	waitFor := func(what string, cond func() bool) {
-		t.Helper()
-		deadline := time.Now().Add(10 * time.Second)
-		for !cond() {
-			if time.Now().After(deadline) {
-				t.Fatalf("gave up waiting (10s) for %s", what)
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
-	}
+	// Checks fail the test if any returns an error, Redis up or down.
+	stop := wait.Background(t, 4, func(_, i int) error {
+		_, err := l.Allow(context.Background(), "p", fmt.Sprint("k", i%10))
+		return err
+	})
+	waitFor := func(what string, cond func() bool) { t.Helper(); wait.Until(t, 10*time.Second, what, cond) }
 	st := func() limiter.PolicyStats { return l.Stats()["p"] }
 	waitFor("decisions from Redis", func() bool { return st().Allowed+st().Denied > 200 })
 	srv.Stop()
@@ -142,11 +117,7 @@ func TestRedisDiesAndComesBack(t *testing.T) {
 	fb = st().Fallback
 	decided := st().Allowed + st().Denied
 	waitFor("decisions from Redis again", func() bool { return st().Allowed+st().Denied > decided+200 })
-	close(stop)
-	wg.Wait()
-	if failures.Load() != 0 {
-		t.Fatalf("%d checks failed while Redis was down", failures.Load())
-	}
+	stop()
 	if got := st().Fallback - fb; got > 10 {
 		t.Errorf("%d fallback decisions after the breaker closed; want (almost) none", got)
 	}
@@ -234,28 +205,14 @@ func TestFailureModes(t *testing.T) {
 func TestRedisPoliciesChangeWhileChecking(t *testing.T) {
 	srv := redistest.Start(t)
 	l := newRedis(t, srv.Addr, 0, limiter.RedisOptions{}, hundredPerSec)
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
 	var checks atomic.Int64
-	for g := 0; g < 4; g++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := 0; ; i++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				_, err := l.Allow(context.Background(), "p", fmt.Sprint(i%8))
-				checks.Add(1)
-				if err != nil && !errors.Is(err, limiter.ErrUnknownPolicy) {
-					t.Error(err)
-					return
-				}
-			}
-		}()
-	}
+	stop := wait.Background(t, 4, func(_, i int) error {
+		checks.Add(1)
+		if _, err := l.Allow(context.Background(), "p", fmt.Sprint(i%8)); err != nil && !errors.Is(err, limiter.ErrUnknownPolicy) {
+			return err
+		}
+		return nil
+	})
 	for i := 0; checks.Load() < 2000; i++ {
 		switch i % 3 {
 		case 0:
@@ -266,8 +223,7 @@ func TestRedisPoliciesChangeWhileChecking(t *testing.T) {
 			_ = l.SetPolicy(hundredPerSec)
 		}
 	}
-	close(stop)
-	wg.Wait()
+	stop()
 }
 
 // TestRedisClusterAdmission runs the admission count against a real

@@ -1,6 +1,7 @@
 package limiter
 
 import (
+	"fmt"
 	"sync"
 	"sync/atomic"
 )
@@ -62,4 +63,18 @@ func (r *registry[T]) remove(name string) bool {
 	}
 	r.m.Store(&next)
 	return true
+}
+
+// check returns the policy a check of n actions on key names, or the
+// caller's error: n < 1, or no such policy.
+func (r *registry[T]) check(policy, key string, n int) (T, error) {
+	var zero T
+	if n < 1 {
+		return zero, fmt.Errorf("check %q on %q: n=%d: %w", key, policy, n, ErrBadCount)
+	}
+	v, ok := r.get(policy)
+	if !ok {
+		return zero, fmt.Errorf("check %q: policy %q: %w", key, policy, ErrUnknownPolicy)
+	}
+	return v, nil
 }
