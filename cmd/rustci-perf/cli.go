@@ -94,6 +94,7 @@ type runOptions struct {
 	valueSize   int
 	keys        int
 	dist        string
+	rate        float64
 	thresholds  []string
 	format      string
 	output      string
@@ -131,6 +132,7 @@ and exit 1 if any threshold is missed.
 	f.Int64Var(&o.seed, "seed", 0, "seed of generated keys, values and mixes")
 	f.IntVar(&o.valueSize, "value-size", 0, "bytes per cache value")
 	f.IntVar(&o.keys, "keys", 0, "key space of the reading scenarios (default: one key per operation)")
+	f.Float64Var(&o.rate, "rate", 0, "open loop: operations per second in all, each timed from when it was due (default: closed loop)")
 	f.StringVar(&o.dist, "distribution", "", "how reads pick keys: uniform, sequential, zipfian or zipfian:THETA")
 	f.StringArrayVar(&o.thresholds, "threshold", nil, "add a threshold, as 'p99<10ms' or 'cache-read:hit_rate>0.95' (repeatable)")
 	f.StringVar(&o.format, "format", "text", "report format: "+strings.Join(report.Formats(), ", "))
@@ -204,6 +206,12 @@ func flagParams(cmd *cobra.Command, o *runOptions) (config.Params, error) {
 			return p, fmt.Errorf("--value-size %d: want 1 to %d bytes", o.valueSize, config.MaxValueSize)
 		}
 		p.ValueSize = &o.valueSize
+	}
+	if set("rate") {
+		if !(o.rate > 0 && o.rate <= 1e9) {
+			return p, fmt.Errorf("--rate %g: want more than 0, at most 1e9 operations per second", o.rate)
+		}
+		p.Rate = &o.rate
 	}
 	if set("keys") {
 		if o.keys < 1 || o.keys > config.MaxKeys {

@@ -164,6 +164,7 @@ func TestUsageErrorsExit2AndRunNothing(t *testing.T) {
 		{[]string{"run", "all", "--warmup", "soon"}, `--warmup "soon"`},
 		{[]string{"run", "all", "--duration", "-1s"}, "--duration -1s"},
 		{[]string{"run", "all", "--format", "xml"}, `--format: unknown format "xml"`},
+		{[]string{"run", "all", "--rate", "-5"}, "--rate -5: want more than 0"},
 		{[]string{"run", "all", "--config", bad}, "field opps not found"},
 		{[]string{"run", "all", "--config", filepath.Join(dir, "missing.yaml")}, "missing.yaml: no such file"},
 		{[]string{"run", "all", "--output", filepath.Join(dir, "no", "r.json")}, "does not exist"},
@@ -221,6 +222,29 @@ func TestJSONReport(t *testing.T) {
 	r = rustciPerf(t, dir, "run", "limiter", "--ops", "300", "-q", "--format", "json", "--config", noTiming(t))
 	if _, err := report.ReadJSON(strings.NewReader(r.stdout)); err != nil || r.code != 0 {
 		t.Errorf("--format json to stdout: exit %d, %v", r.code, err)
+	}
+}
+
+// TestOpenLoop: with --rate the report says open-loop, keeps both latency
+// views, and judges the generator's own achieved-rate check.
+func TestOpenLoop(t *testing.T) {
+	dir := t.TempDir()
+	r := rustciPerf(t, dir, "run", "cache-read", "-q", "--rate", "5000", "--ops", "1000", "--config", noTiming(t), "--format", "json", "--output", "r.json")
+	if r.code != 0 && r.code != 1 { // whether the generator kept up depends on the machine
+		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	s := readReport(t, filepath.Join(dir, "r.json")).Scenarios[0]
+	var judged bool
+	for _, th := range s.Thresholds {
+		judged = judged || th.Expr == "achieved_rate_ratio>0.99"
+	}
+	if s.Mode != "open-loop" || s.TargetRateOpsPerSec != 5000 || s.LatencyUncorrected == nil ||
+		s.LatencyUncorrected.Count != s.Ops || !judged || s.Metrics["achieved_rate_ratio"] <= 0 {
+		t.Errorf("open-loop scenario: %+v", s)
+	}
+	// 1000 operations due 1/5000s apart take at least 199.8ms.
+	if s.DurationNS < int64(199*time.Millisecond) {
+		t.Errorf("duration %dns: an open loop at 5000/s cannot run 1000 ops that fast", s.DurationNS)
 	}
 }
 

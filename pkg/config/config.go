@@ -42,6 +42,9 @@ type Params struct {
 	// (0: one key per operation); Distribution how reads pick among them.
 	Keys         *int    `yaml:"keys"`
 	Distribution *string `yaml:"distribution"`
+	// Rate, when set, makes the measured phase open-loop at that many
+	// operations per second in all.
+	Rate *float64 `yaml:"rate"`
 }
 
 // overlay sets in p every field that o sets.
@@ -69,6 +72,9 @@ func (p *Params) overlay(o Params) {
 	}
 	if o.Distribution != nil {
 		p.Distribution = o.Distribution
+	}
+	if o.Rate != nil {
+		p.Rate = o.Rate
 	}
 }
 

@@ -22,9 +22,12 @@ type Settings struct {
 	// Distribution how operations pick keys from it.
 	Keys         int
 	Distribution workload.Distribution
-	Cache        Cache
-	Limiter      Limiter
-	Thresholds   []string
+	// Rate is the open-loop target in operations per second; 0 for the
+	// closed loop.
+	Rate       float64
+	Cache      Cache
+	Limiter    Limiter
+	Thresholds []string
 }
 
 // validate checks the cache section, which applies to every scenario: its
@@ -106,6 +109,7 @@ func (c *Config) Settings(scenario string, flags Params) (Settings, error) {
 		Seed:        deref(p.Seed),
 		ValueSize:   deref(p.ValueSize),
 		Keys:        deref(p.Keys),
+		Rate:        deref(p.Rate),
 		Cache:       c.Cache,
 		Limiter:     c.Limiter,
 		Thresholds:  append([]string(nil), thresholds...),
@@ -143,6 +147,8 @@ func (s Settings) validate(scenario string) error {
 		return bad("concurrency %d: want at least 1", s.Concurrency)
 	case s.Concurrency > 10000:
 		return bad("concurrency %d: want at most 10000", s.Concurrency)
+	case !(s.Rate >= 0 && s.Rate <= 1e9):
+		return bad("rate %g: want 0 (closed loop) to 1e9 operations per second", s.Rate)
 	case s.Keys < 0 || s.Keys > MaxKeys:
 		return bad("keys %d: want 0 (the scenario's choice) to %d", s.Keys, MaxKeys)
 	case s.ValueSize < 1 || s.ValueSize > MaxValueSize:

@@ -36,6 +36,12 @@ type Config struct {
 	Ops int
 	// Duration bounds the measured phase by time instead of by count.
 	Duration time.Duration
+	// Rate, when not zero, makes the measured phase open-loop: operations
+	// are due at fixed times, Rate per second in all (see Due), and each
+	// latency is measured from when the operation was due. Zero keeps the
+	// closed loop, where each worker starts an operation when its previous
+	// one ends. The warmup is always closed-loop.
+	Rate float64
 	// WarmupOps and WarmupDuration bound an unrecorded phase run before the
 	// measured one; it is excluded from every figure of the Result.
 	WarmupOps      int
@@ -60,6 +66,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("warmup %d: want 0 or more operations", c.WarmupOps)
 	case c.WarmupDuration < 0:
 		return fmt.Errorf("warmup %s: want a positive duration", c.WarmupDuration)
+	case !(c.Rate >= 0 && c.Rate <= 1e9):
+		return fmt.Errorf("rate %g: want 0 (closed loop) to 1e9 operations per second", c.Rate)
 	}
 	return nil
 }
@@ -93,6 +101,13 @@ type Result struct {
 	AllPaused time.Duration
 	// ErrorLatency holds the latencies of failed operations.
 	ErrorLatency *latency.Recorder
+	// Uncorrected, in open loop, holds the successful operations'
+	// latencies from when they actually started rather than from when they
+	// were due: the view that hides queueing, kept beside the corrected one
+	// as wrk2 does. Nil in closed loop, where the two are the same.
+	Uncorrected *latency.Recorder
+	// Rate is the open-loop target (0 in closed loop).
+	Rate float64
 	// Interrupted is true when the context ended the run early.
 	Interrupted bool
 }
@@ -120,7 +135,8 @@ func Share(total, workers, w int) int {
 // goroutine until the WaitGroup says it is done.
 type worker struct {
 	op       Op
-	next     int // index of the next call to op
+	unc      *latency.Recorder // open loop only
+	next     int               // index of the next call to op
 	rec      *latency.Recorder
 	errRec   *latency.Recorder
 	ok, errs int64
@@ -148,6 +164,9 @@ func Run(ctx context.Context, c Config, newOp func(worker int) Op) (*Result, err
 	ws := make([]*worker, c.Workers)
 	for i := range ws {
 		ws[i] = &worker{op: newOp(i), rec: latency.NewRecorder(), errRec: latency.NewRecorder()}
+		if c.Rate > 0 {
+			ws[i].unc = latency.NewRecorder()
+		}
 	}
 
 	// stop is the one word workers share. It is written once, when ctx ends;
@@ -166,7 +185,7 @@ func Run(ctx context.Context, c Config, newOp func(worker int) Op) (*Result, err
 
 	res := &Result{}
 	if c.WarmupOps > 0 || c.WarmupDuration > 0 {
-		phase(ws, c.WarmupOps, c.WarmupDuration, &stop, false)
+		phase(ws, c.WarmupOps, c.WarmupDuration, 0, &stop, false)
 		for _, w := range ws {
 			res.WarmupOps += int64(w.next)
 		}
@@ -180,7 +199,7 @@ func Run(ctx context.Context, c Config, newOp func(worker int) Op) (*Result, err
 	if c.BeforeMeasure != nil {
 		c.BeforeMeasure()
 	}
-	phase(ws, c.Ops, c.Duration, &stop, true)
+	phase(ws, c.Ops, c.Duration, c.Rate, &stop, true)
 	if c.AfterMeasure != nil {
 		c.AfterMeasure()
 	}
@@ -198,13 +217,16 @@ func Run(ctx context.Context, c Config, newOp func(worker int) Op) (*Result, err
 		}
 	}
 	res.AllPaused = max(res.AllPaused, 0)
-	res.Latency, res.ErrorLatency = ws[0].rec, ws[0].errRec
+	res.Latency, res.ErrorLatency, res.Uncorrected, res.Rate = ws[0].rec, ws[0].errRec, ws[0].unc, c.Rate
 	var first, last, firstEnd, lastStart time.Duration
 	var any bool
 	for i, w := range ws {
 		if i > 0 {
 			res.Latency.Merge(w.rec)
 			res.ErrorLatency.Merge(w.errRec)
+			if w.unc != nil {
+				res.Uncorrected.Merge(w.unc)
+			}
 		}
 		res.Ops += w.ok
 		res.Errors += w.errs
@@ -235,9 +257,9 @@ func Run(ctx context.Context, c Config, newOp func(worker int) Op) (*Result, err
 
 // phase runs one phase on every worker and waits for them. With dur > 0 it is
 // time-bound (every worker stops at the same deadline), else each worker runs
-// its Share of ops. record says whether latencies are recorded (the measured
-// phase) or not (warmup).
-func phase(ws []*worker, ops int, dur time.Duration, stop *atomic.Bool, record bool) {
+// its Share of ops; with rate > 0 it is open-loop. record says whether
+// latencies are recorded (the measured phase) or not (warmup).
+func phase(ws []*worker, ops int, dur time.Duration, rate float64, stop *atomic.Bool, record bool) {
 	var wg sync.WaitGroup
 	start := make(chan struct{})
 	// base is written before start is closed and read by workers after it
@@ -252,7 +274,11 @@ func phase(ws []*worker, ops int, dur time.Duration, stop *atomic.Bool, record b
 		go func() {
 			defer wg.Done()
 			<-start
-			w.loop(base, n, dur, stop, record)
+			if rate > 0 {
+				w.paced(base, i, len(ws), rate, n, dur, stop)
+			} else {
+				w.loop(base, n, dur, stop, record)
+			}
 		}()
 	}
 	base = time.Now()
@@ -327,4 +353,50 @@ func cut(ws []*worker) bool {
 		}
 	}
 	return false
+}
+
+// paced is the open-loop hot path of worker idx of workers: its k-th
+// operation is due at Due(idx, k, workers, rate) after base. It waits for
+// that time when early and starts at once when late; the latency recorded
+// is from when the operation was due (corrected), and, apart, from when it
+// started (uncorrected). n < 0 means until an operation would be due after
+// dur. Two clock reads per operation: the start is needed for the
+// uncorrected view and to know when the phase began.
+func (w *worker) paced(base time.Time, idx, workers int, rate float64, n int, dur time.Duration, stop *atomic.Bool) {
+	if n == 0 {
+		return
+	}
+	next, ok, errs := w.next, w.ok, w.errs
+	rec, errRec, unc := w.rec, w.errRec, w.unc
+	var start, end time.Duration
+	for k := 0; n < 0 || k < n; k++ {
+		if stop.Load() {
+			w.cut = true
+			break
+		}
+		due := Due(idx, k, workers, rate)
+		if dur > 0 && due >= dur {
+			break
+		}
+		start = waitUntil(base, due)
+		err := w.op(next)
+		next++
+		end = time.Since(base)
+		if k == 0 {
+			w.first, w.firstEnd, w.ran = start, end, true
+		}
+		if err != nil {
+			errs++
+			errRec.Record(end - due)
+			if w.firstErr == nil {
+				w.firstErr = err
+			}
+		} else {
+			ok++
+			rec.Record(end - due)
+			unc.Record(end - start)
+		}
+	}
+	w.next, w.ok, w.errs = next, ok, errs
+	w.last, w.lastStart = end, start
 }

@@ -72,9 +72,13 @@ type Scenario struct {
 	// Component says what was measured and how it was configured.
 	Component string `json:"component,omitempty"`
 	// Mode is how load was applied: "closed-loop" (each worker starts an
-	// operation when its previous one ends).
-	Mode        string `json:"mode"`
-	Concurrency int    `json:"concurrency"`
+	// operation when its previous one ends) or "open-loop" (operations due
+	// at fixed times, TargetRate per second; latency from when due).
+	Mode string `json:"mode"`
+	// TargetRateOpsPerSec is the open-loop target; AchievedRateRatio is
+	// (ops + errors) / duration over it, in metrics.
+	TargetRateOpsPerSec float64 `json:"target_rate_ops_per_sec,omitempty"`
+	Concurrency         int     `json:"concurrency"`
 	// Ops counts successful measured operations, Errors failed ones;
 	// WarmupOps were run before and are in no other figure.
 	Ops       int64 `json:"ops"`
@@ -84,8 +88,11 @@ type Scenario struct {
 	// last one's end; throughput is Ops over it.
 	DurationNS          int64   `json:"duration_ns"`
 	ThroughputOpsPerSec float64 `json:"throughput_ops_per_sec"`
-	// Latency is the distribution of successful operations' latencies.
+	// Latency is the distribution of successful operations' latencies; in
+	// open loop from when each was due (coordinated omission corrected).
 	Latency Latency `json:"latency_ns"`
+	// LatencyUncorrected, in open loop only, is from when each started.
+	LatencyUncorrected *Latency `json:"latency_uncorrected_ns,omitempty"`
 	// Counters are counts over the measured phase; Metrics are derived.
 	Counters   map[string]int64   `json:"counters"`
 	Metrics    map[string]float64 `json:"metrics"`

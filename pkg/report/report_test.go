@@ -41,11 +41,12 @@ func fixture() *Report {
 			},
 			{
 				Name: "latency", Group: "latency", Status: StatusFailed,
-				Component: "cache: l1 ristretto", Mode: "closed-loop", Concurrency: 4,
+				Component: "cache: l1 ristretto", Mode: "open-loop", TargetRateOpsPerSec: 2700000, Concurrency: 4,
 				Ops: 9990, Errors: 10, WarmupOps: 1000, DurationNS: 3_720_000, ThroughputOpsPerSec: 2685483.9,
-				Latency:  Latency{Count: 9990, Clamped: 2, Min: 172, Mean: 1100.25, Stdev: 13500, P50: 479, P90: 807, P95: 972, P99: 2460, P999: 190000, Max: 1_240_000},
-				Counters: map[string]int64{},
-				Metrics:  map[string]float64{},
+				Latency:            Latency{Count: 9990, Clamped: 2, Min: 172, Mean: 1100.25, Stdev: 13500, P50: 479, P90: 807, P95: 972, P99: 2460, P999: 190000, Max: 1_240_000},
+				LatencyUncorrected: &Latency{Count: 9990, Min: 150, Mean: 400.5, Stdev: 300, P50: 300, P90: 500, P95: 600, P99: 900, P999: 4000, Max: 20000},
+				Counters:           map[string]int64{},
+				Metrics:            map[string]float64{"achieved_rate_ratio": 0.9946},
 				Thresholds: []Threshold{
 					{Expr: "p99<2ms", Metric: "p99", Op: "<", Limit: 2e6, Actual: p(2460), Unit: "ns", Pass: true},
 					{Expr: "p99/p50<2", Metric: "p99/p50", Op: "<", Limit: 2, Actual: p(5.1356), Pass: false},

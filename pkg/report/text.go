@@ -60,14 +60,29 @@ func Text(w io.Writer, r *Report) error {
 			ew.printf("  skipped: %s\n", s.Reason)
 			continue
 		}
+		mode := s.Mode
+		if s.TargetRateOpsPerSec > 0 {
+			mode = fmt.Sprintf("open-loop at %s", Throughput(s.TargetRateOpsPerSec))
+			if r, ok := s.Metrics["achieved_rate_ratio"]; ok {
+				mode += fmt.Sprintf(" (achieved %.1f%%)", 100*r)
+			}
+		}
 		ew.printf("  concurrency %d, %s, %d warmup ops excluded, %d latencies recorded over %s",
-			s.Concurrency, s.Mode, s.WarmupOps, s.Latency.Count, Duration(float64(s.DurationNS)))
+			s.Concurrency, mode, s.WarmupOps, s.Latency.Count, Duration(float64(s.DurationNS)))
 		if s.Latency.Clamped > 0 {
 			ew.printf(", %d clamped to the histogram's range", s.Latency.Clamped)
 		}
-		ew.printf("\n  latency: min %s, mean %s, stdev %s, p90 %s, p99.9 %s\n",
+		label := "latency"
+		if s.LatencyUncorrected != nil {
+			label = "latency from when due"
+		}
+		ew.printf("\n  %s: min %s, mean %s, stdev %s, p90 %s, p99.9 %s\n", label,
 			Duration(float64(s.Latency.Min)), Duration(s.Latency.Mean), Duration(s.Latency.Stdev),
 			Duration(float64(s.Latency.P90)), Duration(float64(s.Latency.P999)))
+		if u := s.LatencyUncorrected; u != nil {
+			ew.printf("  latency from start (uncorrected, hides queueing): p50 %s, p99 %s, p99.9 %s, max %s\n",
+				Duration(float64(u.P50)), Duration(float64(u.P99)), Duration(float64(u.P999)), Duration(float64(u.Max)))
+		}
 		for _, t := range s.Tiers {
 			ew.printf("  %s\n", tierLine(t))
 		}

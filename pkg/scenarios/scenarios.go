@@ -47,7 +47,8 @@ func New(name, group, summary string, metrics []string, run RunFunc) *Scenario {
 
 // Common are the metrics every scenario has: the harness's figures and the
 // latency distribution (whose percentiles, p50 or p(99.9), are implied).
-var Common = []string{"ops", "errors", "throughput", "duration", "min", "mean", "stdev", "max"}
+// achieved_rate_ratio (achieved over target rate) exists in open loop only.
+var Common = []string{"ops", "errors", "throughput", "duration", "min", "mean", "stdev", "max", "achieved_rate_ratio"}
 
 // HasMetric reports whether sc reports the metric named (percentiles, named
 // by the threshold language as "p…", always exist).
@@ -171,6 +172,7 @@ func plan(s config.Settings) harness.Config {
 		Duration:       s.Duration,
 		WarmupOps:      s.Warmup.Ops,
 		WarmupDuration: s.Warmup.Duration,
+		Rate:           s.Rate,
 	}
 }
 

@@ -1,0 +1,43 @@
+package harness
+
+import (
+	"runtime"
+	"time"
+)
+
+// Due returns when, after the start of an open-loop phase, worker w of
+// workers is to start its k-th operation (k from 0) for rate operations per
+// second in all. Operations are dealt to workers in turn: the j-th of the
+// whole schedule, due at j/rate, goes to worker j mod workers. It is a pure
+// function of its arguments, so the schedule never drifts: a worker that
+// falls behind starts its late operations at once, one after the other, and
+// each is timed from when it was due, so a stall shows in the latency of
+// every operation that should have started during it (wrk2's correction of
+// coordinated omission).
+func Due(w, k, workers int, rate float64) time.Duration {
+	j := float64(w) + float64(k)*float64(workers)
+	return time.Duration(j / rate * float64(time.Second))
+}
+
+// sleepMargin is how much earlier than due a worker wakes from a sleep: a
+// sleeping goroutine can be woken up to a millisecond late (where the
+// runtime's poller waits in whole milliseconds), and lateness the harness
+// adds would count as the component's latency. The last stretch is spent
+// yielding in a loop, which costs CPU but keeps the start within
+// microseconds of due.
+const sleepMargin = 1500 * time.Microsecond
+
+// waitUntil returns once at least due has passed since base, and the
+// time since base then.
+func waitUntil(base time.Time, due time.Duration) time.Duration {
+	now := time.Since(base)
+	if wait := due - now; wait > sleepMargin {
+		time.Sleep(wait - sleepMargin)
+		now = time.Since(base)
+	}
+	for now < due {
+		runtime.Gosched()
+		now = time.Since(base)
+	}
+	return now
+}
