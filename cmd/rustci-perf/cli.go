@@ -98,6 +98,7 @@ type runOptions struct {
 	thresholds  []string
 	format      string
 	output      string
+	hgrm        string
 	quiet       bool
 	redisURL    string
 	tiers       []string
@@ -137,6 +138,7 @@ and exit 1 if any threshold is missed.
 	f.StringArrayVar(&o.thresholds, "threshold", nil, "add a threshold, as 'p99<10ms' or 'cache-read:hit_rate>0.95' (repeatable)")
 	f.StringVar(&o.format, "format", "text", "report format: "+strings.Join(report.Formats(), ", "))
 	f.StringVar(&o.output, "output", "", "write the report to this file (atomically) and a text summary to stdout")
+	f.StringVar(&o.hgrm, "hgrm", "", "write each scenario's percentile distribution as DIR/<scenario>.hgrm (HdrHistogram's format, µs)")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "no progress lines on stderr")
 	f.StringVar(&o.redisURL, "redis-url", "", "Redis for the L2 tier and cache-l2: redis://[user:password@]host:port[/db], rediss:// for TLS (default $"+redisURLEnv+")")
 	f.StringSliceVar(&o.tiers, "tiers", nil, "cache tiers to stack, from l1,l2,l3 (default l1,l3, with l2 when a Redis URL is set)")
@@ -251,6 +253,11 @@ func runRun(cmd *cobra.Command, o *runOptions, args []string, stdout, stderr io.
 			return fmt.Errorf("--output: %w", err)
 		}
 	}
+	if o.hgrm != "" {
+		if err := report.CheckDir(o.hgrm); err != nil {
+			return fmt.Errorf("--hgrm: %w", err)
+		}
+	}
 	flags, err := flagParams(cmd, o)
 	if err != nil {
 		return err
@@ -279,6 +286,12 @@ func runRun(cmd *cobra.Command, o *runOptions, args []string, stdout, stderr io.
 
 	rep := plan.Run(cmd.Context())
 
+	if o.hgrm != "" {
+		if err := report.WriteHgrm(o.hgrm, rep); err != nil {
+			fmt.Fprintf(stderr, "rustci-perf: --hgrm: %s\n", err)
+			return &exitError{exitComponent}
+		}
+	}
 	if o.output != "" {
 		if err := report.WriteFile(o.output, rep, format); err != nil {
 			fmt.Fprintf(stderr, "rustci-perf: %s\n", err)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/rustci/rustci-perf/internal/redistest"
+	"github.com/rustci/rustci-perf/pkg/latency"
 	"github.com/rustci/rustci-perf/pkg/report"
 )
 
@@ -165,6 +166,7 @@ func TestUsageErrorsExit2AndRunNothing(t *testing.T) {
 		{[]string{"run", "all", "--duration", "-1s"}, "--duration -1s"},
 		{[]string{"run", "all", "--format", "xml"}, `--format: unknown format "xml"`},
 		{[]string{"run", "all", "--rate", "-5"}, "--rate -5: want more than 0"},
+		{[]string{"run", "all", "--hgrm", filepath.Join(dir, "nowhere")}, `--hgrm: directory`},
 		{[]string{"run", "all", "--config", bad}, "field opps not found"},
 		{[]string{"run", "all", "--config", filepath.Join(dir, "missing.yaml")}, "missing.yaml: no such file"},
 		{[]string{"run", "all", "--output", filepath.Join(dir, "no", "r.json")}, "does not exist"},
@@ -245,6 +247,31 @@ func TestOpenLoop(t *testing.T) {
 	// 1000 operations due 1/5000s apart take at least 199.8ms.
 	if s.DurationNS < int64(199*time.Millisecond) {
 		t.Errorf("duration %dns: an open loop at 5000/s cannot run 1000 ops that fast", s.DurationNS)
+	}
+}
+
+// TestHistograms: the JSON report carries each scenario's whole histogram,
+// which decodes to the counts the report summarises, and --hgrm writes the
+// distribution of each for HdrHistogram's plotter.
+func TestHistograms(t *testing.T) {
+	dir := t.TempDir()
+	r := rustciPerf(t, dir, "run", "cache-read", "limiter", "-q", "--ops", "500", "--config", noTiming(t),
+		"--format", "json", "--output", "r.json", "--hgrm", ".")
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	for _, s := range readReport(t, filepath.Join(dir, "r.json")).Scenarios {
+		h, err := latency.Decode(s.Histogram)
+		if err != nil {
+			t.Fatalf("%s: %v", s.Name, err)
+		}
+		if h.Count() != s.Ops || int64(h.Percentile(99)) != s.Latency.P99 || int64(h.Max()) != s.Latency.Max {
+			t.Errorf("%s: decoded count %d p99 %s max %s; report says %d, %dns, %dns", s.Name, h.Count(), h.Percentile(99), h.Max(), s.Ops, s.Latency.P99, s.Latency.Max)
+		}
+		b, err := os.ReadFile(filepath.Join(dir, s.Name+".hgrm"))
+		if err != nil || !strings.HasPrefix(string(b), " Value\tPercentile\tTotalCount") {
+			t.Errorf("%s.hgrm: %v\n%.200s", s.Name, err, b)
+		}
 	}
 }
 

@@ -8,6 +8,8 @@
 package latency
 
 import (
+	"fmt"
+	"io"
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
@@ -108,4 +110,36 @@ type Summary struct {
 	P99     time.Duration
 	P999    time.Duration
 	Max     time.Duration
+}
+
+// Encode returns the recorder's histogram in HdrHistogram's standard
+// interchange form: the V2 compressed encoding, base64, values in ns. Any
+// HdrHistogram implementation can decode it and recompute any percentile
+// exactly. The clamped count is not part of the form.
+func (r *Recorder) Encode() (string, error) {
+	b, err := r.h.Encode(hdrhistogram.V2CompressedEncodingCookieBase)
+	if err != nil {
+		return "", fmt.Errorf("encode histogram: %w", err)
+	}
+	return string(b), nil
+}
+
+// Decode reads a histogram written by Encode (or by another HdrHistogram
+// implementation in the same form, values in ns).
+func Decode(s string) (*Recorder, error) {
+	h, err := hdrhistogram.Decode([]byte(s))
+	if err != nil {
+		return nil, fmt.Errorf("decode histogram: %w", err)
+	}
+	return &Recorder{h: h}, nil
+}
+
+// WriteHgrm writes the percentile distribution in the .hgrm text format of
+// HdrHistogram's outputPercentileDistribution (5 ticks per half distance),
+// values in microseconds, which HdrHistogram's plotter reads.
+func (r *Recorder) WriteHgrm(w io.Writer) error {
+	if _, err := r.h.PercentilesPrint(w, 5, 1000); err != nil {
+		return fmt.Errorf("write hgrm: %w", err)
+	}
+	return nil
 }

@@ -84,3 +84,33 @@ func TestRecordDoesNotAllocate(t *testing.T) {
 		t.Errorf("Record allocates %v times; want 0", n)
 	}
 }
+
+// TestEncodeRoundTrip: what Encode writes decodes to the same counts, so
+// any percentile recomputed from a report is the one the run measured.
+func TestEncodeRoundTrip(t *testing.T) {
+	r := NewRecorder()
+	for i := 1; i <= 5000; i++ {
+		r.Record(time.Duration(i*i) * time.Nanosecond)
+	}
+	s, err := r.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := Decode(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, want := back.Summary(), r.Summary()
+	want.Clamped = 0 // not part of the interchange form
+	if got != want {
+		t.Errorf("decoded summary %+v; want %+v", got, want)
+	}
+	for _, p := range []float64{1, 33.3, 50, 99, 99.99, 100} {
+		if a, b := back.Percentile(p), r.Percentile(p); a != b {
+			t.Errorf("p%g: decoded %s, recorded %s", p, a, b)
+		}
+	}
+	if _, err := Decode("not a histogram"); err == nil {
+		t.Error("Decode accepted garbage")
+	}
+}

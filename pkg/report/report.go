@@ -18,6 +18,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/rustci/rustci-perf/pkg/latency"
 )
 
 // Schema identifies the JSON report's version.
@@ -93,6 +95,12 @@ type Scenario struct {
 	Latency Latency `json:"latency_ns"`
 	// LatencyUncorrected, in open loop only, is from when each started.
 	LatencyUncorrected *Latency `json:"latency_uncorrected_ns,omitempty"`
+	// Histogram is the whole latency distribution in HdrHistogram's
+	// interchange form (V2 compressed encoding, base64, values in ns), so
+	// any percentile can be recomputed exactly later; HistogramUncorrected
+	// likewise for the open-loop uncorrected view.
+	Histogram            string `json:"histogram,omitempty"`
+	HistogramUncorrected string `json:"histogram_uncorrected,omitempty"`
 	// Counters are counts over the measured phase; Metrics are derived.
 	Counters   map[string]int64   `json:"counters"`
 	Metrics    map[string]float64 `json:"metrics"`
@@ -209,20 +217,26 @@ func ReadJSON(rd io.Reader) (*Report, error) {
 }
 
 // WriteFile writes r to path in format f without ever leaving a partial
-// file: it writes a temporary file in the same directory, syncs it, and
-// renames it over path.
-func WriteFile(path string, r *Report, f Formatter) (err error) {
+// file (see writeAtomic).
+func WriteFile(path string, r *Report, f Formatter) error {
 	var buf bytes.Buffer
 	if err := f(&buf, r); err != nil {
 		return err
 	}
+	return writeAtomic(path, buf.Bytes())
+}
+
+// writeAtomic writes data to path through a temporary file in the same
+// directory, synced and renamed over path: a reader sees the old file or the
+// whole new one, never a part.
+func writeAtomic(path string, data []byte) (err error) {
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
 	}
 	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
 	if err != nil {
-		return fmt.Errorf("write report %s: %w", path, err)
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	defer func() {
 		if err != nil {
@@ -230,20 +244,33 @@ func WriteFile(path string, r *Report, f Formatter) (err error) {
 			os.Remove(tmp.Name())
 		}
 	}()
-	if _, err := tmp.Write(buf.Bytes()); err != nil {
-		return fmt.Errorf("write report %s: %w", path, err)
+	if _, err := tmp.Write(data); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	if err := tmp.Chmod(0o644); err != nil {
-		return fmt.Errorf("write report %s: %w", path, err)
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("write report %s: %w", path, err)
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write report %s: %w", path, err)
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("write report %s: %w", path, err)
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// CheckDir reports whether dir is an existing directory, before anything
+// runs.
+func CheckDir(dir string) error {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("directory %q does not exist", dir)
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("%q is not a directory", dir)
 	}
 	return nil
 }
@@ -264,6 +291,32 @@ func CheckWritable(path string) error {
 	}
 	if !fi.IsDir() {
 		return fmt.Errorf("output %q: %q is not a directory", path, dir)
+	}
+	return nil
+}
+
+// WriteHgrm writes, for every scenario of r with a histogram, its
+// percentile distribution in HdrHistogram's .hgrm text format (values in
+// microseconds) to DIR/<scenario>.hgrm, and in open loop the uncorrected
+// view to DIR/<scenario>-uncorrected.hgrm; each file atomically.
+func WriteHgrm(dir string, r *Report) error {
+	for _, s := range r.Scenarios {
+		for suffix, enc := range map[string]string{"": s.Histogram, "-uncorrected": s.HistogramUncorrected} {
+			if enc == "" {
+				continue
+			}
+			rec, err := latency.Decode(enc)
+			if err != nil {
+				return fmt.Errorf("%s: %w", s.Name, err)
+			}
+			var buf bytes.Buffer
+			if err := rec.WriteHgrm(&buf); err != nil {
+				return fmt.Errorf("%s: %w", s.Name, err)
+			}
+			if err := writeAtomic(filepath.Join(dir, s.Name+suffix+".hgrm"), buf.Bytes()); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rustci/rustci-perf/pkg/latency"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -244,4 +246,31 @@ func FuzzReadJSON(f *testing.F) {
 		}
 		_ = Text(&bytes.Buffer{}, r)
 	})
+}
+
+func TestHgrmGolden(t *testing.T) {
+	rec := latency.NewRecorder()
+	for i := 1; i <= 1000; i++ {
+		rec.Record(time.Duration(i) * time.Microsecond)
+	}
+	enc, err := rec.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	r := &Report{Scenarios: []Scenario{{Name: "cache-read", Histogram: enc}, {Name: "skipped"}}}
+	if err := WriteHgrm(dir, r); err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(filepath.Join(dir, "cache-read.hgrm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "cache-read.hgrm.golden", got)
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("%d files written; want one, for the scenario with a histogram", len(entries))
+	}
+	if err := WriteHgrm(dir, &Report{Scenarios: []Scenario{{Name: "bad", Histogram: "garbage"}}}); err == nil {
+		t.Error("a bad histogram was written")
+	}
 }

@@ -252,7 +252,15 @@ func (p *Plan) runOne(ctx context.Context, it item) report.Scenario {
 	s.DurationNS = int64(out.Duration)
 	s.ThroughputOpsPerSec = out.Throughput()
 	s.Latency = latencyOf(out)
+	if enc, err := out.Latency.Encode(); err == nil {
+		s.Histogram = enc
+	} else {
+		s.Notes = append(s.Notes, fmt.Sprintf("the histogram could not be encoded: %v", err))
+	}
 	if out.Rate > 0 {
+		if enc, err := out.Uncorrected.Encode(); err == nil {
+			s.HistogramUncorrected = enc
+		}
 		s.Mode, s.TargetRateOpsPerSec = "open-loop", out.Rate
 		u := summaryOf(out.Uncorrected.Summary())
 		s.LatencyUncorrected = &u
