@@ -45,6 +45,9 @@ type Params struct {
 	// Rate, when set, makes the measured phase open-loop at that many
 	// operations per second in all.
 	Rate *float64 `yaml:"rate"`
+	// ReadRatio is the share of reads in the mixed scenarios (concurrent,
+	// latency).
+	ReadRatio *float64 `yaml:"read_ratio"`
 }
 
 // overlay sets in p every field that o sets.
@@ -75,6 +78,9 @@ func (p *Params) overlay(o Params) {
 	}
 	if o.Rate != nil {
 		p.Rate = o.Rate
+	}
+	if o.ReadRatio != nil {
+		p.ReadRatio = o.ReadRatio
 	}
 }
 

@@ -24,7 +24,9 @@ type Settings struct {
 	Distribution workload.Distribution
 	// Rate is the open-loop target in operations per second; 0 for the
 	// closed loop.
-	Rate       float64
+	Rate float64
+	// ReadRatio is the share of reads in a mixed workload, in [0, 1].
+	ReadRatio  float64
 	Cache      Cache
 	Limiter    Limiter
 	Thresholds []string
@@ -110,6 +112,7 @@ func (c *Config) Settings(scenario string, flags Params) (Settings, error) {
 		ValueSize:   deref(p.ValueSize),
 		Keys:        deref(p.Keys),
 		Rate:        deref(p.Rate),
+		ReadRatio:   deref(p.ReadRatio),
 		Cache:       c.Cache,
 		Limiter:     c.Limiter,
 		Thresholds:  append([]string(nil), thresholds...),
@@ -147,6 +150,8 @@ func (s Settings) validate(scenario string) error {
 		return bad("concurrency %d: want at least 1", s.Concurrency)
 	case s.Concurrency > 10000:
 		return bad("concurrency %d: want at most 10000", s.Concurrency)
+	case !(s.ReadRatio >= 0 && s.ReadRatio <= 1):
+		return bad("read_ratio %g: want 0 to 1", s.ReadRatio)
 	case !(s.Rate >= 0 && s.Rate <= 1e9):
 		return bad("rate %g: want 0 (closed loop) to 1e9 operations per second", s.Rate)
 	case s.Keys < 0 || s.Keys > MaxKeys:

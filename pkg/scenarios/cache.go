@@ -377,13 +377,10 @@ func runTierRead(ctx context.Context, s config.Settings, tier string) (*Outcome,
 var concurrent = &Scenario{
 	Name:    "concurrent",
 	Group:   "concurrent",
-	Summary: "mixed writes (1 in 5) and reads; every value read must be the one written",
+	Summary: "mixed writes and reads (read_ratio 0.8); every value read must be the one written",
 	Metrics: cacheMetrics("reads", "writes", "hits", "misses", "hit_rate", "l1_hit_rate", "integrity_violations"),
 	run:     runConcurrent,
 }
-
-// concurrentWriteEvery makes one operation in that many a write.
-const concurrentWriteEvery = 5
 
 // concurrentValueBudget bounds the bytes of distinct values concurrent keeps
 // to check reads against; past it, workers cycle over fewer keys.
@@ -403,17 +400,20 @@ func runConcurrent(ctx context.Context, s config.Settings) (*Outcome, error) {
 	wkeys := make([][]string, s.Concurrency)
 	wvals := make([][][]byte, s.Concurrency)
 	for w := range wkeys {
-		n := min(perWorker, calls(s, w)/concurrentWriteEvery+1)
+		n := min(perWorker, int(float64(calls(s, w))*(1-s.ReadRatio))+1)
 		wkeys[w] = keys(fmt.Sprintf("c%d", w), n)
 		wvals[w] = values(s.Seed+int64(w)+1, n, s.ValueSize)
 	}
 	out, err := r.measure(ctx, s, func(w int, t *tally) harness.Op {
 		ks, vs := wkeys[w], wvals[w]
 		rng := rand.New(rand.NewPCG(uint64(s.Seed), uint64(w)))
-		written := 0
-		return func(i int) error {
-			if i%concurrentWriteEvery == 0 {
-				j := (i / concurrentWriteEvery) % len(ks)
+		written, nw := 0, 0
+		return func(int) error {
+			// A worker's first operation writes, so that reads have a
+			// key of its own to read.
+			if written == 0 || rng.Float64() >= s.ReadRatio {
+				j := nw % len(ks)
+				nw++
 				written = max(written, j+1)
 				t.writes++
 				return r.m.Set(ctx, ks[j], vs[j], r.ttl)
@@ -510,13 +510,10 @@ func runMemory(ctx context.Context, s config.Settings) (*Outcome, error) {
 var latencyScenario = &Scenario{
 	Name:    "latency",
 	Group:   "latency",
-	Summary: "latency distribution of 90% Get, 10% Set on random keys written before",
+	Summary: "latency distribution of a Get/Set mix (read_ratio 0.9) on keys written before",
 	Metrics: cacheMetrics("hits", "misses", "hit_rate", "l1_hit_rate"),
 	run:     runLatency,
 }
-
-// latencyReadRatio is the share of reads in the latency scenario's mix.
-const latencyReadRatio = 0.9
 
 func runLatency(ctx context.Context, s config.Settings) (*Outcome, error) {
 	r, err := newRig(s)
@@ -538,7 +535,7 @@ func runLatency(ctx context.Context, s config.Settings) (*Outcome, error) {
 		next := pick(w)
 		return func(int) error {
 			k := ks[next.Next()]
-			if rng.Float64() >= latencyReadRatio {
+			if rng.Float64() >= s.ReadRatio {
 				return r.m.Set(ctx, k, vals[rng.IntN(len(vals))], r.ttl)
 			}
 			return r.get(ctx, k, t)

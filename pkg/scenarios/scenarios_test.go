@@ -116,8 +116,9 @@ func TestConcurrentIntegrity(t *testing.T) {
 	if c["integrity_violations"] != 0 {
 		t.Errorf("%d integrity violations", c["integrity_violations"])
 	}
-	if c["writes"] != 1000 || c["reads"] != 4000 || c["hits"]+c["misses"] != c["reads"] {
-		t.Errorf("writes %d, reads %d, hits %d, misses %d; want 1000, 4000 and hits+misses = reads", c["writes"], c["reads"], c["hits"], c["misses"])
+	// read_ratio 0.8 of 5000: about 1000 writes.
+	if c["writes"]+c["reads"] != 5000 || c["writes"] < 850 || c["writes"] > 1150 || c["hits"]+c["misses"] != c["reads"] {
+		t.Errorf("writes %d, reads %d, hits %d, misses %d; want about 1000 writes of 5000 and hits+misses = reads", c["writes"], c["reads"], c["hits"], c["misses"])
 	}
 	if c["hits"] == 0 {
 		t.Error("no read hit: the check compared nothing")
