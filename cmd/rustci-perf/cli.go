@@ -96,6 +96,7 @@ type runOptions struct {
 	dist        string
 	rate        float64
 	readRatio   float64
+	trace       string
 	thresholds  []string
 	format      string
 	output      string
@@ -135,6 +136,7 @@ and exit 1 if any threshold is missed.
 	f.IntVar(&o.valueSize, "value-size", 0, "bytes per cache value")
 	f.IntVar(&o.keys, "keys", 0, "key space of the reading scenarios (default: one key per operation)")
 	f.Float64Var(&o.rate, "rate", 0, "open loop: operations per second in all, each timed from when it was due (default: closed loop)")
+	f.StringVar(&o.trace, "trace", "", "replay this file's keys (one per line) in the reading scenarios instead of generated ones")
 	f.Float64Var(&o.readRatio, "read-ratio", 0, "share of reads in the mixed scenarios, concurrent (0.8) and latency (0.9)")
 	f.StringVar(&o.dist, "distribution", "", "how reads pick keys: uniform, sequential, zipfian or zipfian:THETA")
 	f.StringArrayVar(&o.thresholds, "threshold", nil, "add a threshold, as 'p99<10ms' or 'cache-read:hit_rate>0.95' (repeatable)")
@@ -216,6 +218,18 @@ func flagParams(cmd *cobra.Command, o *runOptions) (config.Params, error) {
 			return p, fmt.Errorf("--rate %g: want more than 0, at most 1e9 operations per second", o.rate)
 		}
 		p.Rate = &o.rate
+	}
+	if set("trace") {
+		f, err := os.Open(o.trace)
+		if err != nil {
+			return p, fmt.Errorf("--trace: %w", err)
+		}
+		defer f.Close()
+		t, err := workload.ReadTrace(f)
+		if err != nil {
+			return p, fmt.Errorf("--trace %s: %w", o.trace, err)
+		}
+		p.Trace = t
 	}
 	if set("read-ratio") {
 		if !(o.readRatio >= 0 && o.readRatio <= 1) {

@@ -166,6 +166,9 @@ func TestUsageErrorsExit2AndRunNothing(t *testing.T) {
 		{[]string{"run", "all", "--duration", "-1s"}, "--duration -1s"},
 		{[]string{"run", "all", "--format", "xml"}, `--format: unknown format "xml"`},
 		{[]string{"run", "all", "--rate", "-5"}, "--rate -5: want more than 0"},
+		{[]string{"run", "all", "--trace", filepath.Join(dir, "missing.trace")}, "--trace: open"},
+		{[]string{"run", "all", "--read-ratio", "1.5"}, "--read-ratio 1.5: want 0 to 1"},
+		{[]string{"run", "all", "--distribution", "hotspot:2:1"}, `--distribution "hotspot:2:1"`},
 		{[]string{"run", "all", "--hgrm", filepath.Join(dir, "nowhere")}, `--hgrm: directory`},
 		{[]string{"run", "all", "--config", bad}, "field opps not found"},
 		{[]string{"run", "all", "--config", filepath.Join(dir, "missing.yaml")}, "missing.yaml: no such file"},
@@ -272,6 +275,17 @@ func TestHistograms(t *testing.T) {
 		if err != nil || !strings.HasPrefix(string(b), " Value\tPercentile\tTotalCount") {
 			t.Errorf("%s.hgrm: %v\n%.200s", s.Name, err, b)
 		}
+	}
+}
+
+func TestTraceReplay(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "keys.trace"), []byte("a\nb\na\nc\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := rustciPerf(t, dir, "run", "cache-read", "-q", "--ops", "400", "--trace", "keys.trace", "--config", noTiming(t))
+	if r.code != 0 || !strings.Contains(r.stdout, "reads replay a trace of 4 keys over 3 distinct ones") {
+		t.Errorf("exit %d:\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }
 

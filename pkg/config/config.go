@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/rustci/rustci-perf/configs"
+	"github.com/rustci/rustci-perf/pkg/workload"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -48,6 +49,9 @@ type Params struct {
 	// ReadRatio is the share of reads in the mixed scenarios (concurrent,
 	// latency).
 	ReadRatio *float64 `yaml:"read_ratio"`
+	// Trace, set from --trace, replaces the key space and distribution of
+	// the reading scenarios with a recorded sequence of keys.
+	Trace *workload.Trace `yaml:"-"`
 }
 
 // overlay sets in p every field that o sets.
@@ -81,6 +85,9 @@ func (p *Params) overlay(o Params) {
 	}
 	if o.ReadRatio != nil {
 		p.ReadRatio = o.ReadRatio
+	}
+	if o.Trace != nil {
+		p.Trace = o.Trace
 	}
 }
 

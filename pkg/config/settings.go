@@ -26,7 +26,9 @@ type Settings struct {
 	// closed loop.
 	Rate float64
 	// ReadRatio is the share of reads in a mixed workload, in [0, 1].
-	ReadRatio  float64
+	ReadRatio float64
+	// Trace, when set, is the key sequence reading scenarios replay.
+	Trace      *workload.Trace
 	Cache      Cache
 	Limiter    Limiter
 	Thresholds []string
@@ -113,6 +115,7 @@ func (c *Config) Settings(scenario string, flags Params) (Settings, error) {
 		Keys:        deref(p.Keys),
 		Rate:        deref(p.Rate),
 		ReadRatio:   deref(p.ReadRatio),
+		Trace:       p.Trace,
 		Cache:       c.Cache,
 		Limiter:     c.Limiter,
 		Thresholds:  append([]string(nil), thresholds...),

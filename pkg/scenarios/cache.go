@@ -250,6 +250,19 @@ func readKeys(s config.Settings) int {
 	return min(s.Ops, maxKeys)
 }
 
+// readSpace returns the keys a reading scenario writes before measuring and,
+// per worker, what picks the next one: a trace's keys and replay, or
+// readKeys(s) keys picked by the configured distribution.
+func readSpace(s config.Settings) ([]string, func(w int) *workload.Keys, string, error) {
+	if t := s.Trace; t != nil {
+		return t.Keys, func(w int) *workload.Keys { return t.Replay(w, s.Concurrency) },
+			fmt.Sprintf("reads replay a trace of %d keys over %d distinct ones", len(t.Seq), len(t.Keys)), nil
+	}
+	ks := keys("k", readKeys(s))
+	pick, err := picker(s, ks)
+	return ks, pick, fmt.Sprintf("reads pick among %d keys: %s", len(ks), s.Distribution), err
+}
+
 // picker returns, per worker, a function choosing the next key of ks by the
 // configured distribution.
 func picker(s config.Settings, ks []string) (func(w int) *workload.Keys, error) {
@@ -274,8 +287,7 @@ func runCacheRead(ctx context.Context, s config.Settings) (*Outcome, error) {
 // sequential, workers start at evenly spaced keys and walk forward, so
 // together they read every key once per pass).
 func (r *rig) readAll(ctx context.Context, s config.Settings) (*Outcome, error) {
-	ks := keys("k", readKeys(s))
-	pick, err := picker(s, ks)
+	ks, pick, how, err := readSpace(s)
 	if err != nil {
 		return nil, err
 	}
@@ -291,7 +303,7 @@ func (r *rig) readAll(ctx context.Context, s config.Settings) (*Outcome, error) 
 	if err != nil {
 		return nil, err
 	}
-	out.Notes = append(out.Notes, fmt.Sprintf("reads pick among %d keys: %s", len(ks), s.Distribution))
+	out.Notes = append(out.Notes, how)
 	return out, nil
 }
 
@@ -521,12 +533,11 @@ func runLatency(ctx context.Context, s config.Settings) (*Outcome, error) {
 		return nil, err
 	}
 	defer r.close()
-	ks := keys("k", readKeys(s))
-	vals := values(s.Seed, valuePool(s), s.ValueSize)
-	pick, err := picker(s, ks)
+	ks, pick, _, err := readSpace(s)
 	if err != nil {
 		return nil, err
 	}
+	vals := values(s.Seed, valuePool(s), s.ValueSize)
 	if err := r.fill(ctx, ks, vals); err != nil {
 		return nil, fmt.Errorf("fill: %w", err)
 	}

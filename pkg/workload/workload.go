@@ -1,6 +1,6 @@
 // Package workload chooses the keys a run's operations touch: uniformly,
-// sequentially, or by a Zipfian law (YCSB's generator), reproducibly from a
-// seed.
+// sequentially, by a Zipfian law (YCSB's generator), or with a hot spot
+// (YCSB's), reproducibly from a seed.
 //
 // A Distribution is parsed once ("zipfian:0.99") and prepared for a key
 // space (Zipfian precomputes its zeta constants there, in O(keys)); each
@@ -18,10 +18,14 @@ import (
 
 // Distribution names a key distribution.
 type Distribution struct {
-	// Name is uniform, sequential or zipfian.
+	// Name is uniform, sequential, zipfian or hotspot.
 	Name string
 	// Theta is the Zipfian exponent, in (0, 1) (YCSB's default 0.99).
 	Theta float64
+	// HotKeys and HotOps, for hotspot, are the share of keys that is hot
+	// and the share of operations that go to it (YCSB's hotspot: 0.2 and
+	// 0.8 by default).
+	HotKeys, HotOps float64
 }
 
 // DefaultTheta is YCSB's Zipfian constant.
@@ -29,17 +33,33 @@ const DefaultTheta = 0.99
 
 // String writes d as ParseDistribution reads it.
 func (d Distribution) String() string {
-	if d.Name == "zipfian" {
+	switch d.Name {
+	case "zipfian":
 		return "zipfian:" + strconv.FormatFloat(d.Theta, 'g', -1, 64)
+	case "hotspot":
+		return "hotspot:" + strconv.FormatFloat(d.HotKeys, 'g', -1, 64) + ":" + strconv.FormatFloat(d.HotOps, 'g', -1, 64)
 	}
 	return d.Name
 }
 
-// ParseDistribution reads "uniform", "sequential", "zipfian" or
-// "zipfian:THETA" with THETA in (0, 1).
+// ParseDistribution reads "uniform", "sequential", "zipfian",
+// "zipfian:THETA" with THETA in (0, 1), "hotspot" or
+// "hotspot:HOTKEYS:HOTOPS" with both shares in (0, 1).
 func ParseDistribution(s string) (Distribution, error) {
 	name, arg, hasArg := strings.Cut(strings.TrimSpace(s), ":")
 	switch name {
+	case "hotspot":
+		d := Distribution{Name: name, HotKeys: 0.2, HotOps: 0.8}
+		if hasArg {
+			k, o, ok := strings.Cut(arg, ":")
+			hk, err1 := strconv.ParseFloat(k, 64)
+			ho, err2 := strconv.ParseFloat(o, 64)
+			if !ok || err1 != nil || err2 != nil || !(hk > 0 && hk < 1) || !(ho > 0 && ho < 1) {
+				return Distribution{}, fmt.Errorf("distribution %q: want hotspot:HOTKEYS:HOTOPS, two shares between 0 and 1, as in hotspot:0.2:0.8", s)
+			}
+			d.HotKeys, d.HotOps = hk, ho
+		}
+		return d, nil
 	case "uniform", "sequential":
 		if hasArg {
 			return Distribution{}, fmt.Errorf("distribution %q: %s takes no parameter", s, name)
@@ -56,7 +76,7 @@ func ParseDistribution(s string) (Distribution, error) {
 		}
 		return d, nil
 	}
-	return Distribution{}, fmt.Errorf("distribution %q: want uniform, sequential, zipfian or zipfian:THETA", s)
+	return Distribution{}, fmt.Errorf("distribution %q: want uniform, sequential, zipfian[:THETA] or hotspot[:HOTKEYS:HOTOPS]", s)
 }
 
 // Space is a distribution prepared for n keys.
@@ -95,12 +115,28 @@ func zeta(n int, theta float64) float64 {
 // N is the number of keys.
 func (s *Space) N() int { return s.n }
 
+// hot is the number of hot keys of a hotspot space (at least 1, fewer than
+// all when there are at least two keys).
+func (s *Space) hot() int {
+	return min(max(1, int(s.d.HotKeys*float64(s.n))), max(1, s.n-1))
+}
+
 // Probability is the chance that one draw picks key k (0 is the most
-// popular under Zipfian). For Zipfian it is the law of the generator as
+// popular under Zipfian; the hot keys come first under hotspot). For Zipfian it is the law of the generator as
 // drawn, Gray et al.'s approximation that YCSB uses: exact for keys 0 and
 // 1, and within a few percent of 1/(k+1)^theta elsewhere but for ranks 2 to
 // 4, which it draws up to ~17% more often (ZipfLaw gives the pure law).
 func (s *Space) Probability(k int) float64 {
+	if s.d.Name == "hotspot" {
+		h := s.hot()
+		if s.n == h {
+			return 1 / float64(s.n)
+		}
+		if k < h {
+			return s.d.HotOps / float64(h)
+		}
+		return (1 - s.d.HotOps) / float64(s.n-h)
+	}
 	if s.d.Name != "zipfian" {
 		return 1 / float64(s.n)
 	}
@@ -134,6 +170,9 @@ type Keys struct {
 	s    *Space
 	r    *rand.Rand
 	next int
+	// A trace replay has trace set and steps by step through its lines.
+	trace *Trace
+	step  int
 }
 
 // Keys returns worker w's generator under seed: distinct workers draw
@@ -143,8 +182,16 @@ func (s *Space) Keys(seed int64, w, workers int) *Keys {
 	return &Keys{s: s, r: rand.New(rand.NewPCG(uint64(seed), uint64(w)+1)), next: w * s.n / max(workers, 1)}
 }
 
-// Next returns the next key index, in 0..N()-1.
+// Next returns the next key index, in 0..N()-1 (a trace's Keys).
 func (k *Keys) Next() int {
+	if t := k.trace; t != nil {
+		i := t.Seq[k.next%len(t.Seq)]
+		k.next += k.step
+		if k.next >= len(t.Seq) {
+			k.next -= len(t.Seq)
+		}
+		return int(i)
+	}
 	s := k.s
 	switch s.d.Name {
 	case "sequential":
@@ -166,6 +213,12 @@ func (k *Keys) Next() int {
 			return 1
 		}
 		return min(int(float64(s.n)*math.Pow(s.eta*u-s.eta+1, s.alpha)), s.n-1)
+	case "hotspot":
+		h := s.hot()
+		if h == s.n || k.r.Float64() < s.d.HotOps {
+			return k.r.IntN(h)
+		}
+		return h + k.r.IntN(s.n-h)
 	}
 	return k.r.IntN(s.n)
 }

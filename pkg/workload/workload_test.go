@@ -3,6 +3,7 @@ package workload
 import (
 	"math"
 	"sort"
+	"strings"
 	"testing"
 )
 
@@ -21,6 +22,10 @@ func TestParseDistribution(t *testing.T) {
 		{"zipfian:x", Distribution{}, false},
 		{"uniform:2", Distribution{}, false},
 		{"pareto", Distribution{}, false},
+		{"hotspot", Distribution{Name: "hotspot", HotKeys: 0.2, HotOps: 0.8}, true},
+		{"hotspot:0.1:0.9", Distribution{Name: "hotspot", HotKeys: 0.1, HotOps: 0.9}, true},
+		{"hotspot:0.1", Distribution{}, false},
+		{"hotspot:1:0.5", Distribution{}, false},
 	}
 	for _, tt := range tests {
 		got, err := ParseDistribution(tt.in)
@@ -130,4 +135,72 @@ func TestNextDoesNotAllocate(t *testing.T) {
 	if n := testing.AllocsPerRun(1000, func() { k.Next() }); n != 0 {
 		t.Errorf("Next allocates %v times", n)
 	}
+}
+
+// TestHotspot: a share of the operations goes to a share of the keys, each
+// part uniform within itself.
+func TestHotspot(t *testing.T) {
+	d, _ := ParseDistribution("hotspot:0.1:0.9")
+	s, _ := d.Prepare(1000)
+	k := s.Keys(3, 0, 1)
+	hot := 0
+	const draws = 100_000
+	for i := 0; i < draws; i++ {
+		if k.Next() < 100 {
+			hot++
+		}
+	}
+	if share := float64(hot) / draws; share < 0.89 || share > 0.91 {
+		t.Errorf("%.3f of draws on the hot 10%% of keys; want 0.9", share)
+	}
+	total := 0.0
+	for i := 0; i < 1000; i++ {
+		total += s.Probability(i)
+	}
+	if math.Abs(total-1) > 1e-9 || math.Abs(s.Probability(0)-0.009) > 1e-12 || math.Abs(s.Probability(999)-0.1/900) > 1e-12 {
+		t.Errorf("probabilities: sum %g, hot %g, cold %g", total, s.Probability(0), s.Probability(999))
+	}
+}
+
+func TestTrace(t *testing.T) {
+	tr, err := ReadTrace(strings.NewReader("a\nb\r\n\na\nc\nb\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(tr.Keys, ",") != "a,b,c" || len(tr.Seq) != 5 {
+		t.Fatalf("keys %v, %d lines; want a,b,c and 5", tr.Keys, len(tr.Seq))
+	}
+	// Two workers take lines in turn: worker 0 lines 0, 2, 4, 1, ...
+	k := tr.Replay(0, 2)
+	var got []string
+	for i := 0; i < 5; i++ {
+		got = append(got, tr.Keys[k.Next()])
+	}
+	if strings.Join(got, "") != "aabbc" {
+		t.Errorf("worker 0 replays %v; want lines 0, 2, 4, 1, 3: a a b b c", got)
+	}
+	for _, bad := range []string{"", "\n\n", strings.Repeat("x", MaxTraceKey+1) + "\n"} {
+		if _, err := ReadTrace(strings.NewReader(bad)); err == nil {
+			t.Errorf("ReadTrace(%.20q) accepted", bad)
+		}
+	}
+}
+
+// FuzzReadTrace: any input reads or fails cleanly, and what reads replays
+// only its own keys.
+func FuzzReadTrace(f *testing.F) {
+	f.Add("a\nb\na\n")
+	f.Add("\r\n\r\nx")
+	f.Fuzz(func(t *testing.T, s string) {
+		tr, err := ReadTrace(strings.NewReader(s))
+		if err != nil {
+			return
+		}
+		k := tr.Replay(1, 3)
+		for i := 0; i < 2*len(tr.Seq)+3; i++ {
+			if n := k.Next(); n < 0 || n >= len(tr.Keys) {
+				t.Fatalf("replayed index %d of %d keys", n, len(tr.Keys))
+			}
+		}
+	})
 }
