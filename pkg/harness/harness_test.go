@@ -170,3 +170,28 @@ func TestHotPathDoesNotAllocate(t *testing.T) {
 		t.Errorf("measured phase of 200000 ops allocated %d times; want a fixed handful", n)
 	}
 }
+
+// TestMemoryFlatInOps: a 10-million-operation run allocates no more during
+// its measured phase than a 100-thousand-operation one: nothing is kept per
+// operation, histograms are fixed-size.
+func TestMemoryFlatInOps(t *testing.T) {
+	if testing.Short() {
+		t.Skip("10 million operations")
+	}
+	alloc := func(ops int) uint64 {
+		var before, after runtime.MemStats
+		_, err := Run(context.Background(), Config{
+			Workers: 2, Ops: ops,
+			BeforeMeasure: func() { runtime.ReadMemStats(&before) },
+			AfterMeasure:  func() { runtime.ReadMemStats(&after) },
+		}, func(int) Op { return func(int) error { return nil } })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return after.TotalAlloc - before.TotalAlloc
+	}
+	small, big := alloc(100_000), alloc(10_000_000)
+	if big > small+1<<20 {
+		t.Errorf("10M ops allocated %d bytes while measuring, 100k ops %d: memory grows with operations", big, small)
+	}
+}

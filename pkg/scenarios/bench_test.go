@@ -1,0 +1,73 @@
+package scenarios
+
+import (
+	"context"
+	"runtime"
+	"strconv"
+	"testing"
+
+	"github.com/dgraph-io/ristretto/v2"
+	"github.com/rustci/rustci-perf/pkg/cache"
+	"github.com/rustci/rustci-perf/pkg/harness"
+)
+
+// BenchmarkHarnessOverhead sets an L1 hit driven by the harness (one worker
+// per CPU, every latency recorded, as cache-read on an L1-only stack runs
+// it) beside a raw ristretto Get in b.RunParallel on the same keys. Compare
+// with "benchstat -col /impl" (make bench): the ratio is what measuring
+// costs.
+func BenchmarkHarnessOverhead(b *testing.B) {
+	const n = 1 << 14
+	keys := make([]string, n)
+	for i := range keys {
+		keys[i] = "k:" + strconv.Itoa(i)
+	}
+	val := make([]byte, 128)
+	cfg := cache.DefaultL1Config
+	b.Run("impl=ristretto", func(b *testing.B) {
+		c, err := ristretto.NewCache(&ristretto.Config[string, []byte]{NumCounters: cfg.NumCounters, MaxCost: cfg.MaxCostBytes, BufferItems: 64, Metrics: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer c.Close()
+		for _, k := range keys {
+			c.Set(k, val, int64(len(val)))
+		}
+		c.Wait()
+		b.ResetTimer()
+		b.RunParallel(func(pb *testing.PB) {
+			i := 0
+			for pb.Next() {
+				c.Get(keys[i&(n-1)])
+				i++
+			}
+		})
+	})
+	b.Run("impl=harness", func(b *testing.B) {
+		l1, err := cache.NewL1(cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		m, _ := cache.New(cache.Options{}, l1)
+		defer m.Close()
+		ctx := context.Background()
+		for _, k := range keys {
+			m.Set(ctx, k, val, 0)
+		}
+		m.Wait()
+		workers := testingProcs()
+		b.ResetTimer()
+		res, err := harness.Run(ctx, harness.Config{Workers: workers, Ops: b.N}, func(w int) harness.Op {
+			start := w * n / workers
+			return func(i int) error {
+				_, _, err := m.Get(ctx, keys[(start+i)&(n-1)])
+				return err
+			}
+		})
+		if err != nil || res.Ops != int64(b.N) {
+			b.Fatalf("ran %d ops, %v", res.Ops, err)
+		}
+	})
+}
+
+func testingProcs() int { return runtime.GOMAXPROCS(0) }
