@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/rustci/rustci-perf/pkg/config"
+	"github.com/rustci/rustci-perf/pkg/harness"
 	"github.com/rustci/rustci-perf/pkg/report"
 	"github.com/rustci/rustci-perf/pkg/scenarios"
 	"github.com/rustci/rustci-perf/pkg/suite"
@@ -95,6 +96,7 @@ type runOptions struct {
 	keys        int
 	dist        string
 	rate        float64
+	stages      string
 	readRatio   float64
 	trace       string
 	thresholds  []string
@@ -136,6 +138,7 @@ and exit 1 if any threshold is missed.
 	f.IntVar(&o.valueSize, "value-size", 0, "bytes per cache value")
 	f.IntVar(&o.keys, "keys", 0, "key space of the reading scenarios (default: one key per operation)")
 	f.Float64Var(&o.rate, "rate", 0, "open loop: operations per second in all, each timed from when it was due (default: closed loop)")
+	f.StringVar(&o.stages, "stages", "", "open loop with a ramping rate, as 10s:1000,30s:5000,10s:0 (linear between stages, from 0)")
 	f.StringVar(&o.trace, "trace", "", "replay this file's keys (one per line) in the reading scenarios instead of generated ones")
 	f.Float64Var(&o.readRatio, "read-ratio", 0, "share of reads in the mixed scenarios, concurrent (0.8) and latency (0.9)")
 	f.StringVar(&o.dist, "distribution", "", "how reads pick keys: uniform, sequential, zipfian or zipfian:THETA")
@@ -218,6 +221,15 @@ func flagParams(cmd *cobra.Command, o *runOptions) (config.Params, error) {
 			return p, fmt.Errorf("--rate %g: want more than 0, at most 1e9 operations per second", o.rate)
 		}
 		p.Rate = &o.rate
+	}
+	if set("stages") {
+		if set("rate") {
+			return p, errors.New("--rate and --stages: give one")
+		}
+		if _, err := harness.ParseStages(o.stages); err != nil {
+			return p, fmt.Errorf("--stages: %w", err)
+		}
+		p.Stages = &o.stages
 	}
 	if set("trace") {
 		f, err := os.Open(o.trace)

@@ -168,6 +168,8 @@ func TestUsageErrorsExit2AndRunNothing(t *testing.T) {
 		{[]string{"run", "all", "--rate", "-5"}, "--rate -5: want more than 0"},
 		{[]string{"run", "all", "--trace", filepath.Join(dir, "missing.trace")}, "--trace: open"},
 		{[]string{"run", "all", "--read-ratio", "1.5"}, "--read-ratio 1.5: want 0 to 1"},
+		{[]string{"run", "all", "--stages", "10s"}, `--stages: stage "10s": want DURATION:RATE`},
+		{[]string{"run", "all", "--stages", "1s:5", "--rate", "5"}, "--rate and --stages: give one"},
 		{[]string{"run", "all", "--distribution", "hotspot:2:1"}, `--distribution "hotspot:2:1"`},
 		{[]string{"run", "all", "--hgrm", filepath.Join(dir, "nowhere")}, `--hgrm: directory`},
 		{[]string{"run", "all", "--config", bad}, "field opps not found"},

@@ -49,6 +49,8 @@ type Params struct {
 	// ReadRatio is the share of reads in the mixed scenarios (concurrent,
 	// latency).
 	ReadRatio *float64 `yaml:"read_ratio"`
+	// Stages ramp an open-loop rate: "10s:1000,30s:5000,10s:0".
+	Stages *string `yaml:"stages"`
 	// Trace, set from --trace, replaces the key space and distribution of
 	// the reading scenarios with a recorded sequence of keys.
 	Trace *workload.Trace `yaml:"-"`
@@ -88,6 +90,9 @@ func (p *Params) overlay(o Params) {
 	}
 	if o.Trace != nil {
 		p.Trace = o.Trace
+	}
+	if o.Stages != nil {
+		p.Stages = o.Stages
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/rustci/rustci-perf/pkg/cache"
+	"github.com/rustci/rustci-perf/pkg/harness"
 	"github.com/rustci/rustci-perf/pkg/limiter"
 	"github.com/rustci/rustci-perf/pkg/workload"
 )
@@ -27,6 +28,8 @@ type Settings struct {
 	Rate float64
 	// ReadRatio is the share of reads in a mixed workload, in [0, 1].
 	ReadRatio float64
+	// Stages, when set, ramp the open-loop rate instead of Rate.
+	Stages harness.Stages
 	// Trace, when set, is the key sequence reading scenarios replay.
 	Trace      *workload.Trace
 	Cache      Cache
@@ -129,6 +132,14 @@ func (c *Config) Settings(scenario string, flags Params) (Settings, error) {
 		return s, fmt.Errorf("%s: %w", scenario, err)
 	}
 	s.Distribution = d
+	if st := deref(p.Stages); st != "" {
+		if s.Stages, err = harness.ParseStages(st); err != nil {
+			return s, fmt.Errorf("%s: %w", scenario, err)
+		}
+		if s.Rate > 0 {
+			return s, fmt.Errorf("%s: rate and stages: give one", scenario)
+		}
+	}
 	return s, s.validate(scenario)
 }
 

@@ -42,6 +42,9 @@ type Config struct {
 	// closed loop, where each worker starts an operation when its previous
 	// one ends. The warmup is always closed-loop.
 	Rate float64
+	// Stages, instead of Rate, ramp the open-loop target rate (see
+	// Stages); the measured phase lasts as long as they do.
+	Stages Stages
 	// WarmupOps and WarmupDuration bound an unrecorded phase run before the
 	// measured one; it is excluded from every figure of the Result.
 	WarmupOps      int
@@ -60,7 +63,7 @@ func (c Config) Validate() error {
 		return fmt.Errorf("concurrency %d: want at least 1", c.Workers)
 	case c.Duration < 0:
 		return fmt.Errorf("duration %s: want a positive duration", c.Duration)
-	case c.Duration == 0 && c.Ops < 1:
+	case c.Duration == 0 && c.Ops < 1 && len(c.Stages) == 0:
 		return fmt.Errorf("ops %d: want at least 1 (or a duration)", c.Ops)
 	case c.WarmupOps < 0:
 		return fmt.Errorf("warmup %d: want 0 or more operations", c.WarmupOps)
@@ -68,6 +71,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("warmup %s: want a positive duration", c.WarmupDuration)
 	case !(c.Rate >= 0 && c.Rate <= 1e9):
 		return fmt.Errorf("rate %g: want 0 (closed loop) to 1e9 operations per second", c.Rate)
+	case len(c.Stages) > 0 && c.Rate > 0:
+		return errors.New("rate and stages: give one")
+	case len(c.Stages) > 0 && c.Stages.Count() < 1:
+		return errors.New("stages schedule no operation")
 	}
 	return nil
 }
@@ -106,7 +113,8 @@ type Result struct {
 	// were due: the view that hides queueing, kept beside the corrected one
 	// as wrk2 does. Nil in closed loop, where the two are the same.
 	Uncorrected *latency.Recorder
-	// Rate is the open-loop target (0 in closed loop).
+	// Rate is the open-loop target (0 in closed loop); with stages, their
+	// average: the operations they schedule over their length.
 	Rate float64
 	// Interrupted is true when the context ended the run early.
 	Interrupted bool
@@ -164,7 +172,7 @@ func Run(ctx context.Context, c Config, newOp func(worker int) Op) (*Result, err
 	ws := make([]*worker, c.Workers)
 	for i := range ws {
 		ws[i] = &worker{op: newOp(i), rec: latency.NewRecorder(), errRec: latency.NewRecorder()}
-		if c.Rate > 0 {
+		if c.Rate > 0 || len(c.Stages) > 0 {
 			ws[i].unc = latency.NewRecorder()
 		}
 	}
@@ -185,7 +193,7 @@ func Run(ctx context.Context, c Config, newOp func(worker int) Op) (*Result, err
 
 	res := &Result{}
 	if c.WarmupOps > 0 || c.WarmupDuration > 0 {
-		phase(ws, c.WarmupOps, c.WarmupDuration, 0, &stop, false)
+		phase(ws, c.WarmupOps, c.WarmupDuration, nil, &stop, false)
 		for _, w := range ws {
 			res.WarmupOps += int64(w.next)
 		}
@@ -199,7 +207,12 @@ func Run(ctx context.Context, c Config, newOp func(worker int) Op) (*Result, err
 	if c.BeforeMeasure != nil {
 		c.BeforeMeasure()
 	}
-	phase(ws, c.Ops, c.Duration, c.Rate, &stop, true)
+	sched := c.schedule()
+	ops, dur := c.Ops, c.Duration
+	if len(c.Stages) > 0 {
+		ops, dur = 0, c.Stages.Total()
+	}
+	phase(ws, ops, dur, sched, &stop, true)
 	if c.AfterMeasure != nil {
 		c.AfterMeasure()
 	}
@@ -218,6 +231,9 @@ func Run(ctx context.Context, c Config, newOp func(worker int) Op) (*Result, err
 	}
 	res.AllPaused = max(res.AllPaused, 0)
 	res.Latency, res.ErrorLatency, res.Uncorrected, res.Rate = ws[0].rec, ws[0].errRec, ws[0].unc, c.Rate
+	if len(c.Stages) > 0 {
+		res.Rate = c.Stages.Count() / c.Stages.Total().Seconds()
+	}
 	var first, last, firstEnd, lastStart time.Duration
 	var any bool
 	for i, w := range ws {
@@ -257,9 +273,9 @@ func Run(ctx context.Context, c Config, newOp func(worker int) Op) (*Result, err
 
 // phase runs one phase on every worker and waits for them. With dur > 0 it is
 // time-bound (every worker stops at the same deadline), else each worker runs
-// its Share of ops; with rate > 0 it is open-loop. record says whether
+// its Share of ops; with a schedule it is open-loop. record says whether
 // latencies are recorded (the measured phase) or not (warmup).
-func phase(ws []*worker, ops int, dur time.Duration, rate float64, stop *atomic.Bool, record bool) {
+func phase(ws []*worker, ops int, dur time.Duration, sched schedule, stop *atomic.Bool, record bool) {
 	var wg sync.WaitGroup
 	start := make(chan struct{})
 	// base is written before start is closed and read by workers after it
@@ -274,8 +290,8 @@ func phase(ws []*worker, ops int, dur time.Duration, rate float64, stop *atomic.
 		go func() {
 			defer wg.Done()
 			<-start
-			if rate > 0 {
-				w.paced(base, i, len(ws), rate, n, dur, stop)
+			if sched != nil {
+				w.paced(base, i, len(ws), sched, n, dur, stop)
 			} else {
 				w.loop(base, n, dur, stop, record)
 			}
@@ -356,13 +372,13 @@ func cut(ws []*worker) bool {
 }
 
 // paced is the open-loop hot path of worker idx of workers: its k-th
-// operation is due at Due(idx, k, workers, rate) after base. It waits for
+// operation is the schedule's (idx + k*workers)-th. It waits for
 // that time when early and starts at once when late; the latency recorded
 // is from when the operation was due (corrected), and, apart, from when it
 // started (uncorrected). n < 0 means until an operation would be due after
 // dur. Two clock reads per operation: the start is needed for the
 // uncorrected view and to know when the phase began.
-func (w *worker) paced(base time.Time, idx, workers int, rate float64, n int, dur time.Duration, stop *atomic.Bool) {
+func (w *worker) paced(base time.Time, idx, workers int, sched schedule, n int, dur time.Duration, stop *atomic.Bool) {
 	if n == 0 {
 		return
 	}
@@ -374,8 +390,8 @@ func (w *worker) paced(base time.Time, idx, workers int, rate float64, n int, du
 			w.cut = true
 			break
 		}
-		due := Due(idx, k, workers, rate)
-		if dur > 0 && due >= dur {
+		due, more := sched(int64(idx) + int64(k)*int64(workers))
+		if !more || (dur > 0 && due >= dur) {
 			break
 		}
 		start = waitUntil(base, due)
@@ -399,4 +415,20 @@ func (w *worker) paced(base time.Time, idx, workers int, rate float64, n int, du
 	}
 	w.next, w.ok, w.errs = next, ok, errs
 	w.last, w.lastStart = end, start
+}
+
+// schedule returns when operation j of an open-loop run is due, and false
+// past its end.
+type schedule func(j int64) (time.Duration, bool)
+
+// schedule is c's open-loop schedule, nil for a closed loop.
+func (c Config) schedule() schedule {
+	switch {
+	case len(c.Stages) > 0:
+		return c.Stages.Due
+	case c.Rate > 0:
+		rate := c.Rate
+		return func(j int64) (time.Duration, bool) { return dueAt(j, rate), true }
+	}
+	return nil
 }

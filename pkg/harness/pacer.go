@@ -15,8 +15,12 @@ import (
 // every operation that should have started during it (wrk2's correction of
 // coordinated omission).
 func Due(w, k, workers int, rate float64) time.Duration {
-	j := float64(w) + float64(k)*float64(workers)
-	return time.Duration(j / rate * float64(time.Second))
+	return dueAt(int64(w)+int64(k)*int64(workers), rate)
+}
+
+// dueAt is when operation j of a schedule at a constant rate is due.
+func dueAt(j int64, rate float64) time.Duration {
+	return time.Duration(float64(j) / rate * float64(time.Second))
 }
 
 // sleepMargin is how much earlier than due a worker wakes from a sleep: a

@@ -244,7 +244,7 @@ func readKeys(s config.Settings) int {
 	switch {
 	case s.Keys > 0:
 		return s.Keys
-	case s.Duration > 0:
+	case s.Duration > 0 || len(s.Stages) > 0:
 		return keySpaceTimed
 	}
 	return min(s.Ops, maxKeys)

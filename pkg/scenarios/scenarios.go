@@ -173,6 +173,7 @@ func plan(s config.Settings) harness.Config {
 		WarmupOps:      s.Warmup.Ops,
 		WarmupDuration: s.Warmup.Duration,
 		Rate:           s.Rate,
+		Stages:         s.Stages,
 	}
 }
 
@@ -188,7 +189,7 @@ const maxKeys = 1 << 20
 // operation, warmup included, when the count is known, else keySpaceTimed;
 // at most maxKeys.
 func keySpace(s config.Settings) int {
-	if s.Duration > 0 || s.Warmup.Duration > 0 {
+	if s.Duration > 0 || s.Warmup.Duration > 0 || len(s.Stages) > 0 {
 		return keySpaceTimed
 	}
 	return min(s.Warmup.Ops+s.Ops, maxKeys)

@@ -77,7 +77,7 @@ func NewPlan(o Options) (*Plan, error) {
 			return nil, err
 		}
 		it := &item{sc: sc, settings: s}
-		if s.Rate > 0 {
+		if s.Rate > 0 || len(s.Stages) > 0 {
 			// The generator's self-check: in open loop a run where the
 			// load generator, not the component, fell behind fails.
 			s.Thresholds = append(s.Thresholds, "achieved_rate_ratio>0.99")
@@ -220,8 +220,14 @@ func (p *Plan) Run(ctx context.Context) *report.Report {
 // describe says how a scenario is about to run.
 func describe(s config.Settings) string {
 	load := fmt.Sprintf("%d ops", s.Ops)
-	if s.Duration > 0 {
+	switch {
+	case len(s.Stages) > 0:
+		load = "stages " + s.Stages.String()
+	case s.Duration > 0:
 		load = s.Duration.String()
+	}
+	if s.Rate > 0 {
+		load += fmt.Sprintf(" at %g/s", s.Rate)
 	}
 	return fmt.Sprintf("%s, concurrency %d, warmup %s", load, s.Concurrency, s.Warmup)
 }
