@@ -179,7 +179,9 @@ func (l *L2) Delete(ctx context.Context, key string) error {
 
 // Invalidations calls drop with every key that another L2 instance on the
 // same Redis and prefix wrote or deleted, until Close. It returns once the
-// subscription is confirmed, so writes after it are seen.
+// subscription is confirmed, so writes after it are seen; if Redis cannot
+// confirm it within ctx, it returns the error but keeps the subscription,
+// which go-redis re-establishes once Redis answers.
 func (l *L2) Invalidations(ctx context.Context, drop func(key string)) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -187,10 +189,7 @@ func (l *L2) Invalidations(ctx context.Context, drop func(key string)) error {
 		return errors.New("l2: already subscribed")
 	}
 	sub := l.c.Subscribe(ctx, l.channel)
-	if _, err := sub.Receive(ctx); err != nil {
-		sub.Close()
-		return fmt.Errorf("l2 subscribe %s: %w", l.channel, err)
-	}
+	_, err := sub.Receive(ctx)
 	l.sub = sub
 	ch := sub.Channel()
 	go func() {
@@ -201,6 +200,9 @@ func (l *L2) Invalidations(ctx context.Context, drop func(key string)) error {
 			}
 		}
 	}()
+	if err != nil {
+		return fmt.Errorf("l2 subscribe %s (retrying): %w", l.channel, err)
+	}
 	return nil
 }
 

@@ -103,7 +103,9 @@ func (m *Manager) subscribe() {
 			continue
 		}
 		above := m.tiers[:i]
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		// A Redis that is down must not hold up the start for long:
+		// the subscription is kept and re-established when it answers.
+		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 		err := inv.Invalidations(ctx, func(key string) {
 			for _, a := range above {
 				_ = a.Delete(context.Background(), key)

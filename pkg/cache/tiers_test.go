@@ -453,3 +453,42 @@ func TestTLS(t *testing.T) {
 		t.Error("a CA file with a plain redis:// URL was accepted")
 	}
 }
+
+// TestInvalidationSurvivesAnOutage: managers started while Redis is down
+// subscribe once it is back, so a stale L1 entry is still dropped.
+func TestInvalidationSurvivesAnOutage(t *testing.T) {
+	srv := redistest.Start(t)
+	srv.Stop()
+	mk := func() (*Manager, *L1) {
+		l1 := newL1(t)
+		m, err := New(Options{Invalidate: true, BreakerBackoff: 50 * time.Millisecond}, l1, newL2(t, srv.URL(), L2Config{Prefix: "outage:", Timeout: 200 * time.Millisecond}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { m.Close() })
+		return m, l1
+	}
+	a, _ := mk()
+	b, _ := mk()
+	srv.Restart()
+	ctx := context.Background()
+	// Once both are subscribed again, an overwrite by a reaches b's L1.
+	wait.Until(t, 15*time.Second, "b to see a's overwrite through invalidation", func() bool {
+		if err := a.Set(ctx, "k", []byte("v1"), time.Hour); err != nil {
+			return false
+		}
+		b.Get(ctx, "k") // promotes v1 into b's L1 (from L2 once its breaker lets it)
+		b.Wait()
+		if err := a.Set(ctx, "k", []byte("v2"), time.Hour); err != nil {
+			return false
+		}
+		deadline := time.Now().Add(200 * time.Millisecond)
+		for time.Now().Before(deadline) {
+			if v, ok, _ := b.Get(ctx, "k"); ok && string(v) == "v2" {
+				return true
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		return false
+	})
+}
