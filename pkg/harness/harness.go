@@ -394,7 +394,11 @@ func (w *worker) paced(base time.Time, idx, workers int, sched schedule, n int, 
 		if !more || (dur > 0 && due >= dur) {
 			break
 		}
-		start = waitUntil(base, due)
+		start = waitUntil(base, due, stop)
+		if stop.Load() {
+			w.cut = true
+			break
+		}
 		err := w.op(next)
 		next++
 		end = time.Since(base)

@@ -2,6 +2,7 @@ package harness
 
 import (
 	"runtime"
+	"sync/atomic"
 	"time"
 )
 
@@ -31,15 +32,19 @@ func dueAt(j int64, rate float64) time.Duration {
 // microseconds of due.
 const sleepMargin = 1500 * time.Microsecond
 
-// waitUntil returns once at least due has passed since base, and the
-// time since base then.
-func waitUntil(base time.Time, due time.Duration) time.Duration {
+// maxNap bounds one sleep, so that a stop (Ctrl-C) is seen within it even
+// when operations are due seconds apart.
+const maxNap = 100 * time.Millisecond
+
+// waitUntil returns once at least due has passed since base, or early when
+// stop is set, and the time since base then.
+func waitUntil(base time.Time, due time.Duration, stop *atomic.Bool) time.Duration {
 	now := time.Since(base)
-	if wait := due - now; wait > sleepMargin {
-		time.Sleep(wait - sleepMargin)
+	for wait := due - now; wait > sleepMargin && !stop.Load(); wait = due - now {
+		time.Sleep(min(wait-sleepMargin, maxNap))
 		now = time.Since(base)
 	}
-	for now < due {
+	for now < due && !stop.Load() {
 		runtime.Gosched()
 		now = time.Since(base)
 	}

@@ -85,3 +85,23 @@ func TestOpenLoopShowsAStall(t *testing.T) {
 		t.Errorf("%d operations above 100ms measured from their start; want the one that stalled", unc)
 	}
 }
+
+// TestOpenLoopStopsWhileWaiting: a slow schedule (one operation every 10s)
+// still stops promptly when cancelled.
+func TestOpenLoopStopsWhileWaiting(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan *Result)
+	go func() {
+		res, _ := Run(ctx, Config{Workers: 1, Ops: 10, Rate: 0.1}, func(int) Op { return func(int) error { return nil } })
+		done <- res
+	}()
+	cancel()
+	select {
+	case res := <-done:
+		if !res.Interrupted {
+			t.Error("Interrupted = false")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("an open loop waiting 10s for its next operation did not stop within 5s of cancellation")
+	}
+}
