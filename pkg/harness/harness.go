@@ -1,13 +1,18 @@
-// Package harness drives an operation from many workers in a closed loop, for a
-// count or a duration, after an unrecorded warmup, and records every latency.
+// Package harness drives an operation from many workers, in a closed loop or
+// on an open-loop schedule, for a count or a duration, after an unrecorded
+// warmup, and records every latency.
 //
-// The model: each worker owns an Op and a latency.Recorder. Workers wait on a
-// start barrier, then loop: call the Op, read the monotonic clock once, record
-// the time since the previous read (the end of one operation is the start of
-// the next), and stop at their share of the count or at the deadline. Nothing
-// on that path locks, allocates or writes memory another worker reads; the
-// only shared word is a stop flag that is written once, on cancellation.
-// After every worker is done the recorders are merged into one Result.
+// The model: each worker owns an Op and latency.Recorders. Workers wait on a
+// start barrier, then loop. Closed loop: call the Op, read the monotonic
+// clock once, record the time since the previous read (the end of one
+// operation is the start of the next). Open loop: wait until the worker's
+// next operation is due on a fixed schedule (constant rate or ramping
+// stages), call the Op, and record from when it was due (and, apart, from
+// when it started). Workers stop at their share of the count, at the
+// deadline, or at the schedule's end. Nothing on that path locks,
+// allocates or writes memory another worker reads; the only shared word is
+// a stop flag written once, on cancellation. After every worker is done the
+// recorders are merged into one Result.
 package harness
 
 import (
