@@ -97,6 +97,8 @@ type runOptions struct {
 	dist        string
 	rate        float64
 	stages      string
+	count       int
+	judge       string
 	readRatio   float64
 	trace       string
 	thresholds  []string
@@ -138,6 +140,8 @@ and exit 1 if any threshold is missed.
 	f.IntVar(&o.valueSize, "value-size", 0, "bytes per cache value")
 	f.IntVar(&o.keys, "keys", 0, "key space of the reading scenarios (default: one key per operation)")
 	f.Float64Var(&o.rate, "rate", 0, "open loop: operations per second in all, each timed from when it was due (default: closed loop)")
+	f.IntVar(&o.count, "count", 1, "run each scenario N times; the report keeps each run and the median, min, max and CV of each figure")
+	f.StringVar(&o.judge, "judge", "median", "with --count: judge thresholds on the runs' median, worst, or each run")
 	f.StringVar(&o.stages, "stages", "", "open loop with a ramping rate, as 10s:1000,30s:5000,10s:0 (linear between stages, from 0)")
 	f.StringVar(&o.trace, "trace", "", "replay this file's keys (one per line) in the reading scenarios instead of generated ones")
 	f.Float64Var(&o.readRatio, "read-ratio", 0, "share of reads in the mixed scenarios, concurrent (0.8) and latency (0.9)")
@@ -221,6 +225,18 @@ func flagParams(cmd *cobra.Command, o *runOptions) (config.Params, error) {
 			return p, fmt.Errorf("--rate %g: want more than 0, at most 1e9 operations per second", o.rate)
 		}
 		p.Rate = &o.rate
+	}
+	if set("count") {
+		if o.count < 1 || o.count > config.MaxCount {
+			return p, fmt.Errorf("--count %d: want 1 to %d", o.count, config.MaxCount)
+		}
+		p.Count = &o.count
+	}
+	if set("judge") {
+		if o.judge != "median" && o.judge != "worst" && o.judge != "each" {
+			return p, fmt.Errorf("--judge %q: want median, worst or each", o.judge)
+		}
+		p.Judge = &o.judge
 	}
 	if set("stages") {
 		if set("rate") {

@@ -51,6 +51,10 @@ type Params struct {
 	ReadRatio *float64 `yaml:"read_ratio"`
 	// Stages ramp an open-loop rate: "10s:1000,30s:5000,10s:0".
 	Stages *string `yaml:"stages"`
+	// Count runs each scenario that many times; Judge says whether
+	// thresholds hold on the runs' median, worst, or each.
+	Count *int    `yaml:"count"`
+	Judge *string `yaml:"judge"`
 	// Trace, set from --trace, replaces the key space and distribution of
 	// the reading scenarios with a recorded sequence of keys.
 	Trace *workload.Trace `yaml:"-"`
@@ -93,6 +97,12 @@ func (p *Params) overlay(o Params) {
 	}
 	if o.Stages != nil {
 		p.Stages = o.Stages
+	}
+	if o.Count != nil {
+		p.Count = o.Count
+	}
+	if o.Judge != nil {
+		p.Judge = o.Judge
 	}
 }
 

@@ -30,6 +30,10 @@ type Settings struct {
 	ReadRatio float64
 	// Stages, when set, ramp the open-loop rate instead of Rate.
 	Stages harness.Stages
+	// Count is how many times the scenario runs (1 or more); Judge is
+	// median, worst or each.
+	Count int
+	Judge string
 	// Trace, when set, is the key sequence reading scenarios replay.
 	Trace      *workload.Trace
 	Cache      Cache
@@ -92,6 +96,9 @@ func (l Limiter) validate() error {
 	return nil
 }
 
+// MaxCount bounds how many times a scenario may run.
+const MaxCount = 1000
+
 // MaxKeys bounds the key space: scenarios make every key before running.
 const MaxKeys = 1 << 22
 
@@ -119,9 +126,14 @@ func (c *Config) Settings(scenario string, flags Params) (Settings, error) {
 		Rate:        deref(p.Rate),
 		ReadRatio:   deref(p.ReadRatio),
 		Trace:       p.Trace,
+		Count:       1,
+		Judge:       deref(p.Judge),
 		Cache:       c.Cache,
 		Limiter:     c.Limiter,
 		Thresholds:  append([]string(nil), thresholds...),
+	}
+	if p.Count != nil {
+		s.Count = *p.Count
 	}
 	dist := deref(p.Distribution)
 	if dist == "" {
@@ -164,6 +176,10 @@ func (s Settings) validate(scenario string) error {
 		return bad("concurrency %d: want at least 1", s.Concurrency)
 	case s.Concurrency > 10000:
 		return bad("concurrency %d: want at most 10000", s.Concurrency)
+	case s.Count < 1 || s.Count > MaxCount:
+		return bad("count %d: want 1 to %d", s.Count, MaxCount)
+	case s.Judge != "" && s.Judge != "median" && s.Judge != "worst" && s.Judge != "each":
+		return bad("judge %q: want median, worst or each", s.Judge)
 	case !(s.ReadRatio >= 0 && s.ReadRatio <= 1):
 		return bad("read_ratio %g: want 0 to 1", s.ReadRatio)
 	case !(s.Rate >= 0 && s.Rate <= 1e9):

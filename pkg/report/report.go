@@ -110,6 +110,43 @@ type Scenario struct {
 	// Tiers are the cache tiers' figures over the measured phase, top
 	// first, for scenarios that measure the cache.
 	Tiers []Tier `json:"tiers,omitempty"`
+	// Repeat, with --count N > 1, keeps each run and the spread of each
+	// figure across runs. The scenario's own figures are then over all
+	// runs: ops, errors, durations and counters summed, the latency
+	// histograms merged exactly, metrics the median of the runs'.
+	Repeat *Repeat `json:"repeat,omitempty"`
+}
+
+// Repeat is a scenario run several times.
+type Repeat struct {
+	Count int `json:"count"`
+	// Judge is how thresholds were judged: on the median of the runs'
+	// values, on the worst, or on each run (all must pass).
+	Judge string `json:"judge"`
+	// Stats are, per figure (throughput, mean, p50, ..., and the
+	// scenario's metrics), its median, min, max and coefficient of
+	// variation (stdev / mean) over the runs.
+	Stats map[string]Stat `json:"stats"`
+	Runs  []Run           `json:"runs"`
+}
+
+// Stat is one figure's spread over runs.
+type Stat struct {
+	Median float64 `json:"median"`
+	Min    float64 `json:"min"`
+	Max    float64 `json:"max"`
+	CV     float64 `json:"cv"`
+}
+
+// Run is one run of a repeated scenario.
+type Run struct {
+	Ops                 int64              `json:"ops"`
+	Errors              int64              `json:"errors"`
+	DurationNS          int64              `json:"duration_ns"`
+	ThroughputOpsPerSec float64            `json:"throughput_ops_per_sec"`
+	Latency             Latency            `json:"latency_ns"`
+	Counters            map[string]int64   `json:"counters"`
+	Metrics             map[string]float64 `json:"metrics"`
 }
 
 // Tier is one cache tier's figures over a scenario's measured phase.

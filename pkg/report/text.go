@@ -83,6 +83,16 @@ func Text(w io.Writer, r *Report) error {
 			ew.printf("  latency from start (uncorrected, hides queueing): p50 %s, p99 %s, p99.9 %s, max %s\n",
 				Duration(float64(u.P50)), Duration(float64(u.P99)), Duration(float64(u.P999)), Duration(float64(u.Max)))
 		}
+		if r := s.Repeat; r != nil {
+			ew.printf("  %d runs, thresholds judged on %s", r.Count, judgeWord(r.Judge))
+			if t, ok := r.Stats["throughput"]; ok {
+				ew.printf("; throughput median %s (min %s, max %s, CV %.1f%%)", Throughput(t.Median), Throughput(t.Min), Throughput(t.Max), 100*t.CV)
+			}
+			if p, ok := r.Stats["p99"]; ok {
+				ew.printf("; p99 median %s (CV %.1f%%)", Duration(p.Median), 100*p.CV)
+			}
+			ew.printf("\n")
+		}
 		for _, t := range s.Tiers {
 			ew.printf("  %s\n", tierLine(t))
 		}
@@ -128,6 +138,17 @@ func summaryTable(w io.Writer, ss []Scenario) error {
 		}
 	}
 	return nil
+}
+
+// judgeWord says how repeated runs were judged.
+func judgeWord(j string) string {
+	switch j {
+	case "worst":
+		return "the worst run"
+	case "each":
+		return "each run"
+	}
+	return "the median"
 }
 
 // tierLine writes one tier's figures on a line.

@@ -248,10 +248,15 @@ func (p *Plan) runOne(ctx context.Context, it item) report.Scenario {
 			return s
 		}
 	}
-	out, err := it.sc.Run(ctx, it.settings)
+	outs, err := p.runs(ctx, it)
 	if err != nil {
 		s.Status, s.Error = report.StatusError, err.Error()
 		return s
+	}
+	out := outs[0]
+	if len(outs) > 1 {
+		s.Repeat = repeatOf(outs, judgeOf(it.settings))
+		out = merge(outs)
 	}
 	s.Component = out.Component
 	s.Ops, s.Errors, s.WarmupOps = out.Ops, out.Errors, out.WarmupOps
@@ -293,9 +298,8 @@ func (p *Plan) runOne(ctx context.Context, it item) report.Scenario {
 		return s
 	}
 	s.Passed = true
-	src := source(out)
 	for _, t := range it.thresholds {
-		o := threshold.Eval(t, src)
+		o := judge(t, outs, judgeOf(it.settings))
 		rt := report.Threshold{Expr: t.Expr, Metric: metricNames(t), Op: string(t.Op), Limit: t.Limit, Actual: report.Float(o.Actual), Pass: o.Pass}
 		if t.Right != nil {
 			rt.Metric = t.Left.Name + "/" + t.Right.Name

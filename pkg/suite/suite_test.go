@@ -5,11 +5,14 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rustci/rustci-perf/pkg/config"
 	"github.com/rustci/rustci-perf/pkg/harness"
+	"github.com/rustci/rustci-perf/pkg/latency"
 	"github.com/rustci/rustci-perf/pkg/report"
 	"github.com/rustci/rustci-perf/pkg/scenarios"
+	"github.com/rustci/rustci-perf/pkg/threshold"
 )
 
 func defaults(t *testing.T) *config.Config {
@@ -171,5 +174,44 @@ func TestRunInterrupted(t *testing.T) {
 	}
 	if s := r.Scenarios[0]; s.Status != report.StatusInterrupted || s.Ops < 100 || len(s.Thresholds) != 0 {
 		t.Errorf("interrupted scenario %+v", s)
+	}
+}
+
+// TestRepeatJudges: three runs at 100, 200 and 300 ops/s; a threshold of
+// throughput>150 holds on the median, not on the worst run or each run.
+func TestRepeatJudges(t *testing.T) {
+	run := 0
+	sc := scenarios.New("fixed", "test", "", nil, func(context.Context, config.Settings) (*scenarios.Outcome, error) {
+		run++
+		rec := latency.NewRecorder()
+		rec.Record(time.Duration(run) * time.Millisecond)
+		res := &harness.Result{Ops: 100, Duration: time.Second / time.Duration(run), Latency: rec, ErrorLatency: latency.NewRecorder()}
+		return &scenarios.Outcome{Result: res, Counters: map[string]int64{"n": 1}, Metrics: map[string]float64{"m": float64(run)}}, nil
+	})
+	th, _ := threshold.Parse("throughput>150")
+	for _, tt := range []struct {
+		judge  string
+		pass   bool
+		actual float64
+	}{{"median", true, 200}, {"worst", false, 100}, {"each", false, 100}} {
+		run = 0
+		p := &Plan{items: []item{{sc: sc, settings: config.Settings{Count: 3, Judge: tt.judge}, thresholds: []threshold.Threshold{th}}}}
+		s := p.Run(context.Background()).Scenarios[0]
+		got := s.Thresholds[0]
+		if got.Pass != tt.pass || got.Actual == nil || *got.Actual != tt.actual {
+			t.Errorf("judge %s: pass %t, actual %v; want %t, %g", tt.judge, got.Pass, got.Actual, tt.pass, tt.actual)
+		}
+		r := s.Repeat
+		if r == nil || r.Count != 3 || len(r.Runs) != 3 || r.Judge != tt.judge {
+			t.Fatalf("repeat %+v", r)
+		}
+		if st := r.Stats["throughput"]; st.Median != 200 || st.Min != 100 || st.Max < 299.999 || st.Max > 300.001 {
+			t.Errorf("throughput stats %+v; want median 200, min 100, max 300", st)
+		}
+		// Merged: ops and counters summed, the three latencies in one
+		// histogram, metrics the median.
+		if s.Ops != 300 || s.Counters["n"] != 3 || s.Latency.Count != 3 || s.Metrics["m"] != 2 {
+			t.Errorf("merged: ops %d, n %d, latencies %d, m %g; want 300, 3, 3, 2", s.Ops, s.Counters["n"], s.Latency.Count, s.Metrics["m"])
+		}
 	}
 }

@@ -337,6 +337,31 @@ func Eval(t Threshold, src Source) Outcome {
 	return o
 }
 
+// Holds reports whether value v meets t (a NaN never does).
+func (t Threshold) Holds(v float64) bool { return compare(v, t.Op, t.Limit) }
+
+// Worst returns, of values, the one that meets t worst: the largest for <
+// and <=, the smallest for > and >=, and for == and != a failing one if
+// any. NaN, a value that could not be computed, is the worst of all.
+func (t Threshold) Worst(values []float64) float64 {
+	w := math.NaN()
+	for i, v := range values {
+		switch {
+		case math.IsNaN(v):
+			return v
+		case i == 0:
+			w = v
+		case t.Op == LT || t.Op == LE:
+			w = math.Max(w, v)
+		case t.Op == GT || t.Op == GE:
+			w = math.Min(w, v)
+		case !t.Holds(v) && t.Holds(w):
+			w = v // the first failing one
+		}
+	}
+	return w
+}
+
 func compare(a float64, op Op, b float64) bool {
 	switch op {
 	case LT:

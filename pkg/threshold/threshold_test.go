@@ -175,3 +175,26 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestWorst(t *testing.T) {
+	vals := []float64{3, 1, 2}
+	tests := []struct {
+		expr string
+		want float64
+	}{
+		{"errors<5", 3}, // the largest is the worst for <
+		{"throughput>0", 1},
+		{"errors==1", 3}, // a failing one
+		{"errors==3", 1},
+	}
+	for _, tt := range tests {
+		th, _ := Parse(tt.expr)
+		if got := th.Worst(vals); got != tt.want {
+			t.Errorf("%s: Worst(%v) = %g; want %g", tt.expr, vals, got, tt.want)
+		}
+	}
+	th, _ := Parse("errors<5")
+	if got := th.Worst([]float64{1, math.NaN()}); !math.IsNaN(got) {
+		t.Errorf("Worst with a NaN = %g; want NaN", got)
+	}
+}
