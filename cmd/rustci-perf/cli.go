@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/mattn/go-isatty"
 	"github.com/rustci/rustci-perf/pkg/config"
 	"github.com/rustci/rustci-perf/pkg/harness"
 	"github.com/rustci/rustci-perf/pkg/report"
@@ -106,6 +107,7 @@ type runOptions struct {
 	output      string
 	hgrm        string
 	quiet       bool
+	live        bool
 	redisURL    string
 	tiers       []string
 	l3Dir       string
@@ -150,7 +152,8 @@ and exit 1 if any threshold is missed.
 	f.StringVar(&o.format, "format", "text", "report format: "+strings.Join(report.Formats(), ", "))
 	f.StringVar(&o.output, "output", "", "write the report to this file (atomically) and a text summary to stdout")
 	f.StringVar(&o.hgrm, "hgrm", "", "write each scenario's percentile distribution as DIR/<scenario>.hgrm (HdrHistogram's format, µs)")
-	f.BoolVarP(&o.quiet, "quiet", "q", false, "no progress lines on stderr")
+	f.BoolVarP(&o.quiet, "quiet", "q", false, "no progress on stderr")
+	f.BoolVar(&o.live, "progress", false, "live progress bars on stderr even when it is not a terminal or CI is set (default: bars on a terminal outside CI, plain lines otherwise)")
 	f.StringVar(&o.redisURL, "redis-url", "", "Redis for the L2 tier and cache-l2: redis://[user:password@]host:port[/db], rediss:// for TLS (default $"+redisURLEnv+")")
 	f.StringSliceVar(&o.tiers, "tiers", nil, "cache tiers to stack, from l1,l2,l3 (default l1,l3, with l2 when a Redis URL is set)")
 	f.StringVar(&o.l3Dir, "l3-dir", "", "keep the L3 tier's store in this directory across runs (default: a temporary one per scenario)")
@@ -321,6 +324,8 @@ func runRun(cmd *cobra.Command, o *runOptions, args []string, stdout, stderr io.
 	if !o.quiet {
 		progress = stderr
 	}
+	// Bars redraw in place: only for a person watching a terminal.
+	live := o.live || (isTerminal(stderr) && os.Getenv("CI") == "")
 	plan, err := suite.NewPlan(suite.Options{
 		Names:      args,
 		Config:     cfg,
@@ -329,6 +334,7 @@ func runRun(cmd *cobra.Command, o *runOptions, args []string, stdout, stderr io.
 		Version:    version,
 		Progress:   progress,
 		Require:    o.require,
+		Live:       live && !o.quiet,
 	})
 	if err != nil {
 		return err
@@ -357,6 +363,12 @@ func runRun(cmd *cobra.Command, o *runOptions, args []string, stdout, stderr io.
 		return &exitError{code}
 	}
 	return nil
+}
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
 }
 
 // exitCode maps a report to the process's exit code: an interruption first,

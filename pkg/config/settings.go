@@ -30,6 +30,8 @@ type Settings struct {
 	ReadRatio float64
 	// Stages, when set, ramp the open-loop rate instead of Rate.
 	Stages harness.Stages
+	// Tick, set by whoever shows progress, is passed to the harness.
+	Tick func(elapsed time.Duration, ops int64)
 	// Count is how many times the scenario runs (1 or more); Judge is
 	// median, worst or each.
 	Count int

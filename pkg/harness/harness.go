@@ -10,9 +10,11 @@
 // stages), call the Op, and record from when it was due (and, apart, from
 // when it started). Workers stop at their share of the count, at the
 // deadline, or at the schedule's end. Nothing on that path locks,
-// allocates or writes memory another worker reads; the only shared word is
-// a stop flag written once, on cancellation. After every worker is done the
-// recorders are merged into one Result.
+// allocates or writes memory another worker reads; the shared words are a
+// stop flag written once, on cancellation, and each worker's progress
+// count, written every 256 operations on a cache line of its own and read
+// by Tick. After every worker is done the recorders are merged into one
+// Result.
 package harness
 
 import (
@@ -54,6 +56,10 @@ type Config struct {
 	// measured one; it is excluded from every figure of the Result.
 	WarmupOps      int
 	WarmupDuration time.Duration
+	// Tick, when set, is called every TickEvery while the measured phase
+	// runs, with the time since it began and the operations done so far
+	// (published by each worker every 256 operations, so it lags a little).
+	Tick func(elapsed time.Duration, ops int64)
 	// BeforeMeasure and AfterMeasure, when set, run on the coordinating
 	// goroutine just before workers are released into the measured phase and
 	// just after the last one finished: outside the timed window, with no
@@ -162,6 +168,12 @@ type worker struct {
 	ran                 bool
 	// cut is set when the stop flag ended the worker's phase early.
 	cut bool
+	// pub publishes the measured operations done, every 256, for Tick. It
+	// sits between paddings so that no other worker's memory shares its
+	// cache line: one writer, one occasional reader.
+	_   [64]byte
+	pub atomic.Int64
+	_   [56]byte
 }
 
 // Run applies the load described by c, calling newOp once per worker (before
@@ -211,6 +223,10 @@ func Run(ctx context.Context, c Config, newOp func(worker int) Op) (*Result, err
 
 	if c.BeforeMeasure != nil {
 		c.BeforeMeasure()
+	}
+	if c.Tick != nil {
+		stopTick := ticker(ws, c.Tick)
+		defer stopTick()
 	}
 	sched := c.schedule()
 	ops, dur := c.Ops, c.Duration
@@ -359,6 +375,9 @@ func (w *worker) loop(base time.Time, n int, dur time.Duration, stop *atomic.Boo
 			}
 		}
 		prev = now
+		if record && k&255 == 255 {
+			w.pub.Store(int64(k + 1))
+		}
 		if dur > 0 && now >= dur {
 			break
 		}
@@ -421,9 +440,44 @@ func (w *worker) paced(base time.Time, idx, workers int, sched schedule, n int, 
 			rec.Record(end - due)
 			unc.Record(end - start)
 		}
+		if k&255 == 255 {
+			w.pub.Store(int64(k + 1))
+		}
 	}
 	w.next, w.ok, w.errs = next, ok, errs
 	w.last, w.lastStart = end, start
+}
+
+// TickEvery is how often Config.Tick is called.
+const TickEvery = 200 * time.Millisecond
+
+// ticker calls tick every TickEvery with the workers' published counts,
+// until the returned function is called.
+func ticker(ws []*worker, tick func(time.Duration, int64)) func() {
+	start := time.Now()
+	done := make(chan struct{})
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		t := time.NewTicker(TickEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				var n int64
+				for _, w := range ws {
+					n += w.pub.Load()
+				}
+				tick(time.Since(start), n)
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-stopped
+	}
 }
 
 // schedule returns when operation j of an open-loop run is due, and false

@@ -195,3 +195,21 @@ func TestMemoryFlatInOps(t *testing.T) {
 		t.Errorf("10M ops allocated %d bytes while measuring, 100k ops %d: memory grows with operations", big, small)
 	}
 }
+
+func TestTick(t *testing.T) {
+	var ticks atomic.Int64
+	var last atomic.Int64
+	res, err := Run(context.Background(), Config{
+		Workers: 2, Duration: 3 * TickEvery,
+		Tick: func(_ time.Duration, ops int64) {
+			ticks.Add(1)
+			last.Store(ops)
+		},
+	}, func(int) Op { return func(int) error { return nil } })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ticks.Load() == 0 || last.Load() <= 0 || last.Load() > res.Ops {
+		t.Errorf("%d ticks, last count %d of %d ops; want ticks with a count that grows to at most the total", ticks.Load(), last.Load(), res.Ops)
+	}
+}

@@ -174,6 +174,7 @@ func plan(s config.Settings) harness.Config {
 		WarmupDuration: s.Warmup.Duration,
 		Rate:           s.Rate,
 		Stages:         s.Stages,
+		Tick:           s.Tick,
 	}
 }
 

@@ -36,8 +36,10 @@ type Options struct {
 	Thresholds []string
 	// Version is written into the report.
 	Version string
-	// Progress, when not nil, gets a line as each scenario starts.
+	// Progress, when not nil, gets a line as each scenario starts, or,
+	// with Live, a progress bar per scenario redrawn as it runs.
 	Progress io.Writer
+	Live     bool
 	// Require makes a selected scenario that would be skipped (cache-l2
 	// with no Redis URL) an error of the plan.
 	Require bool
@@ -49,6 +51,7 @@ type Plan struct {
 	items    []item
 	version  string
 	progress io.Writer
+	live     bool
 }
 
 type item struct {
@@ -69,7 +72,7 @@ func NewPlan(o Options) (*Plan, error) {
 	}
 	// Configured thresholds are checked for every scenario, selected or
 	// not, so a typo in a config file fails every run, not just some.
-	p := &Plan{version: o.Version, progress: o.Progress}
+	p := &Plan{version: o.Version, progress: o.Progress, live: o.Live && o.Progress != nil}
 	byName := map[string]*item{}
 	for _, sc := range scenarios.All() {
 		s, err := o.Config.Settings(sc.Name, o.Flags)
@@ -199,10 +202,17 @@ func (p *Plan) Run(ctx context.Context) *report.Report {
 			r.Interrupted = true
 			break
 		}
-		if p.progress != nil {
+		var done func()
+		switch {
+		case p.live:
+			it.settings.Tick, done = liveBar(p.progress, it)
+		case p.progress != nil:
 			fmt.Fprintf(p.progress, "rustci-perf: running %s (%s)\n", it.sc.Name, describe(it.settings))
 		}
 		s := p.runOne(ctx, it)
+		if done != nil {
+			done()
+		}
 		if s.Status == report.StatusInterrupted {
 			r.Interrupted = true
 		}

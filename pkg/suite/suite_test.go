@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -214,4 +215,43 @@ func TestRepeatJudges(t *testing.T) {
 			t.Errorf("merged: ops %d, n %d, latencies %d, m %g; want 300, 3, 3, 2", s.Ops, s.Counters["n"], s.Latency.Count, s.Metrics["m"])
 		}
 	}
+}
+
+// TestLiveProgress: with Live, a scenario that runs for a while draws a bar
+// with its name and operations done, instead of the plain line.
+func TestLiveProgress(t *testing.T) {
+	d := 3 * harness.TickEvery
+	dur := config.Duration(d)
+	var out syncBuffer
+	p, err := NewPlan(Options{
+		Names: []string{"cache-read"}, Config: defaults(t),
+		Flags:    config.Params{Duration: &dur},
+		Progress: &out, Live: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Run(context.Background())
+	s := out.String()
+	if !strings.Contains(s, "cache-read") || !strings.Contains(s, " ops ") || strings.Contains(s, "rustci-perf: running") {
+		t.Errorf("live progress output:\n%q", s)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the progress renderer's goroutine.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
