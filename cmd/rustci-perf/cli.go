@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -93,7 +94,7 @@ type runOptions struct {
 	duration    time.Duration
 	warmup      string
 	seed        int64
-	valueSize   int
+	valueSize   string
 	keys        int
 	dist        string
 	rate        float64
@@ -139,7 +140,7 @@ and exit 1 if any threshold is missed.
 	f.DurationVar(&o.duration, "duration", 0, "run each scenario for this long instead of --ops operations")
 	f.StringVar(&o.warmup, "warmup", "", "unrecorded operations (500) or time (2s) before measuring")
 	f.Int64Var(&o.seed, "seed", 0, "seed of generated keys, values and mixes")
-	f.IntVar(&o.valueSize, "value-size", 0, "bytes per cache value")
+	f.StringVar(&o.valueSize, "value-size", "", "bytes per cache value, or a range MIN-MAX drawn uniformly (default 128)")
 	f.IntVar(&o.keys, "keys", 0, "key space of the reading scenarios (default: one key per operation)")
 	f.Float64Var(&o.rate, "rate", 0, "open loop: operations per second in all, each timed from when it was due (default: closed loop)")
 	f.IntVar(&o.count, "count", 1, "run each scenario N times; the report keeps each run and the median, min, max and CV of each figure")
@@ -218,10 +219,11 @@ func flagParams(cmd *cobra.Command, o *runOptions) (config.Params, error) {
 		p.Seed = &o.seed
 	}
 	if set("value-size") {
-		if o.valueSize < 1 || o.valueSize > config.MaxValueSize {
-			return p, fmt.Errorf("--value-size %d: want 1 to %d bytes", o.valueSize, config.MaxValueSize)
+		lo, hi, err := parseSizeRange(o.valueSize)
+		if err != nil {
+			return p, err
 		}
-		p.ValueSize = &o.valueSize
+		p.ValueSize, p.ValueSizeMax = &lo, &hi
 	}
 	if set("rate") {
 		if !(o.rate > 0 && o.rate <= 1e9) {
@@ -281,6 +283,20 @@ func flagParams(cmd *cobra.Command, o *runOptions) (config.Params, error) {
 		p.Distribution = &o.dist
 	}
 	return p, nil
+}
+
+// parseSizeRange reads --value-size: "128" or "64-1024".
+func parseSizeRange(s string) (lo, hi int, err error) {
+	a, b, isRange := strings.Cut(s, "-")
+	lo, err1 := strconv.Atoi(strings.TrimSpace(a))
+	hi, err2 := lo, error(nil)
+	if isRange {
+		hi, err2 = strconv.Atoi(strings.TrimSpace(b))
+	}
+	if err1 != nil || err2 != nil || lo < 1 || hi < lo || hi > config.MaxValueSize {
+		return 0, 0, fmt.Errorf("--value-size %q: want bytes from 1 to %d, or a range MIN-MAX", s, config.MaxValueSize)
+	}
+	return lo, hi, nil
 }
 
 // loadConfig reads the embedded defaults and, if named, the user's file.

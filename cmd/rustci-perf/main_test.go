@@ -170,6 +170,7 @@ func TestUsageErrorsExit2AndRunNothing(t *testing.T) {
 		{[]string{"run", "all", "--read-ratio", "1.5"}, "--read-ratio 1.5: want 0 to 1"},
 		{[]string{"run", "all", "--stages", "10s"}, `--stages: stage "10s": want DURATION:RATE`},
 		{[]string{"run", "all", "--count", "0"}, "--count 0: want 1 to"},
+		{[]string{"run", "all", "--value-size", "512-64"}, `--value-size "512-64"`},
 		{[]string{"run", "all", "--judge", "mean"}, `--judge "mean": want median, worst or each`},
 		{[]string{"run", "all", "--stages", "1s:5", "--rate", "5"}, "--rate and --stages: give one"},
 		{[]string{"run", "all", "--distribution", "hotspot:2:1"}, `--distribution "hotspot:2:1"`},

@@ -39,6 +39,9 @@ type Params struct {
 	Warmup      *Warmup   `yaml:"warmup"`
 	Seed        *int64    `yaml:"seed"`
 	ValueSize   *int      `yaml:"value_size"`
+	// ValueSizeMax, when above ValueSize, makes value sizes vary uniformly
+	// between the two.
+	ValueSizeMax *int `yaml:"value_size_max"`
 	// Keys is the key space of scenarios that read keys written before
 	// (0: one key per operation); Distribution how reads pick among them.
 	Keys         *int    `yaml:"keys"`
@@ -79,6 +82,9 @@ func (p *Params) overlay(o Params) {
 	}
 	if o.ValueSize != nil {
 		p.ValueSize = o.ValueSize
+	}
+	if o.ValueSizeMax != nil {
+		p.ValueSizeMax = o.ValueSizeMax
 	}
 	if o.Keys != nil {
 		p.Keys = o.Keys

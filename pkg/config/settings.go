@@ -15,10 +15,13 @@ type Settings struct {
 	Ops         int
 	Concurrency int
 	// Duration, when not zero, bounds the run by time instead of Ops.
-	Duration  time.Duration
-	Warmup    Warmup
-	Seed      int64
-	ValueSize int
+	Duration time.Duration
+	Warmup   Warmup
+	Seed     int64
+	// ValueSize is the size of values in bytes, or with ValueSizeMax above
+	// it the smallest of sizes drawn uniformly up to ValueSizeMax.
+	ValueSize    int
+	ValueSizeMax int
 	// Keys is the key space (0: the scenario's own choice) and
 	// Distribution how operations pick keys from it.
 	Keys         int
@@ -118,24 +121,28 @@ func (c *Config) Settings(scenario string, flags Params) (Settings, error) {
 	}
 	p.overlay(flags)
 	s := Settings{
-		Ops:         deref(p.Ops),
-		Concurrency: deref(p.Concurrency),
-		Duration:    time.Duration(deref(p.Duration)),
-		Warmup:      deref(p.Warmup),
-		Seed:        deref(p.Seed),
-		ValueSize:   deref(p.ValueSize),
-		Keys:        deref(p.Keys),
-		Rate:        deref(p.Rate),
-		ReadRatio:   deref(p.ReadRatio),
-		Trace:       p.Trace,
-		Count:       1,
-		Judge:       deref(p.Judge),
-		Cache:       c.Cache,
-		Limiter:     c.Limiter,
-		Thresholds:  append([]string(nil), thresholds...),
+		Ops:          deref(p.Ops),
+		Concurrency:  deref(p.Concurrency),
+		Duration:     time.Duration(deref(p.Duration)),
+		Warmup:       deref(p.Warmup),
+		Seed:         deref(p.Seed),
+		ValueSize:    deref(p.ValueSize),
+		ValueSizeMax: deref(p.ValueSizeMax),
+		Keys:         deref(p.Keys),
+		Rate:         deref(p.Rate),
+		ReadRatio:    deref(p.ReadRatio),
+		Trace:        p.Trace,
+		Count:        1,
+		Judge:        deref(p.Judge),
+		Cache:        c.Cache,
+		Limiter:      c.Limiter,
+		Thresholds:   append([]string(nil), thresholds...),
 	}
 	if p.Count != nil {
 		s.Count = *p.Count
+	}
+	if s.ValueSizeMax == 0 {
+		s.ValueSizeMax = s.ValueSize
 	}
 	dist := deref(p.Distribution)
 	if dist == "" {
@@ -190,6 +197,8 @@ func (s Settings) validate(scenario string) error {
 		return bad("keys %d: want 0 (the scenario's choice) to %d", s.Keys, MaxKeys)
 	case s.ValueSize < 1 || s.ValueSize > MaxValueSize:
 		return bad("value_size %d: want 1 to %d bytes", s.ValueSize, MaxValueSize)
+	case s.ValueSizeMax < s.ValueSize || s.ValueSizeMax > MaxValueSize:
+		return bad("value_size_max %d: want value_size (%d) to %d bytes", s.ValueSizeMax, s.ValueSize, MaxValueSize)
 	}
 	if err := s.Cache.validate(); err != nil {
 		return err

@@ -205,7 +205,7 @@ func runCacheWrite(ctx context.Context, s config.Settings) (*Outcome, error) {
 		return nil, err
 	}
 	defer r.close()
-	vals := values(s.Seed, valuePool(s), s.ValueSize)
+	vals := values(s, s.Seed, valuePool(s))
 	wkeys := workerKeys(s, "w")
 	hc := plan(s)
 	hc.BeforeMeasure = r.mark
@@ -291,7 +291,7 @@ func (r *rig) readAll(ctx context.Context, s config.Settings) (*Outcome, error) 
 	if err != nil {
 		return nil, err
 	}
-	if err := r.fill(ctx, ks, values(s.Seed, valuePool(s), s.ValueSize)); err != nil {
+	if err := r.fill(ctx, ks, values(s, s.Seed, valuePool(s))); err != nil {
 		return nil, fmt.Errorf("fill: %w", err)
 	}
 	out, err := r.measure(ctx, s, func(w int, t *tally) harness.Op {
@@ -408,13 +408,13 @@ func runConcurrent(ctx context.Context, s config.Settings) (*Outcome, error) {
 	// distinct from every other key's: whatever a read returns is either a
 	// miss or exactly that value, whatever the order in which ristretto
 	// applies writes. Anything else is an integrity violation.
-	perWorker := max(1, concurrentValueBudget/s.ValueSize/s.Concurrency)
+	perWorker := max(1, concurrentValueBudget/s.ValueSizeMax/s.Concurrency)
 	wkeys := make([][]string, s.Concurrency)
 	wvals := make([][][]byte, s.Concurrency)
 	for w := range wkeys {
 		n := min(perWorker, int(float64(calls(s, w))*(1-s.ReadRatio))+1)
 		wkeys[w] = keys(fmt.Sprintf("c%d", w), n)
-		wvals[w] = values(s.Seed+int64(w)+1, n, s.ValueSize)
+		wvals[w] = values(s, s.Seed+int64(w)+1, n)
 	}
 	out, err := r.measure(ctx, s, func(w int, t *tally) harness.Op {
 		ks, vs := wkeys[w], wvals[w]
@@ -462,6 +462,14 @@ var memory = &Scenario{
 	run:     runMemory,
 }
 
+// sizes describes the value sizes of s.
+func sizes(s config.Settings) string {
+	if s.ValueSizeMax > s.ValueSize {
+		return fmt.Sprintf("%d to %d bytes", s.ValueSize, s.ValueSizeMax)
+	}
+	return fmt.Sprintf("%d bytes each", s.ValueSize)
+}
+
 // settle collects garbage twice: the first cycle moves sync.Pool contents
 // (ristretto pools its read buffers) to the pools' victim caches, the second
 // frees them, so the live heap read next holds no leftovers of earlier runs.
@@ -479,7 +487,7 @@ func runMemory(ctx context.Context, s config.Settings) (*Outcome, error) {
 	// Keys and values exist before the measured phase and the cache keeps
 	// references to them, not copies: the heap growth measured is what the
 	// cache itself adds per item.
-	vals := values(s.Seed, valuePool(s), s.ValueSize)
+	vals := values(s, s.Seed, valuePool(s))
 	wkeys := workerKeys(s, "m")
 	var before, after runtime.MemStats
 	hc := plan(s)
@@ -515,7 +523,7 @@ func runMemory(ctx context.Context, s config.Settings) (*Outcome, error) {
 	out.Counters["heap_bytes"] = heap
 	out.Metrics["heap_bytes_per_item"] = ratio(heap, stored)
 	out.Metrics["allocs_per_op"] = ratio(int64(after.Mallocs-before.Mallocs), res.Ops+res.Errors)
-	out.Notes = append(out.Notes, fmt.Sprintf("heap_bytes_per_item is the live heap growth after GC over %d stored items; values (%d bytes each) were allocated before and are referenced, not copied", stored, s.ValueSize))
+	out.Notes = append(out.Notes, fmt.Sprintf("heap_bytes_per_item is the live heap growth after GC over %d stored items; values (%s) were allocated before and are referenced, not copied", stored, sizes(s)))
 	return out, nil
 }
 
@@ -537,7 +545,7 @@ func runLatency(ctx context.Context, s config.Settings) (*Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
-	vals := values(s.Seed, valuePool(s), s.ValueSize)
+	vals := values(s, s.Seed, valuePool(s))
 	if err := r.fill(ctx, ks, vals); err != nil {
 		return nil, fmt.Errorf("fill: %w", err)
 	}

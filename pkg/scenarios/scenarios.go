@@ -213,7 +213,7 @@ func cycleNote(out *Outcome, s config.Settings, what string) {
 // valuePool is how many distinct values a scenario makes: 256, or fewer
 // when they are large, so that they hold at most about 64 MiB.
 func valuePool(s config.Settings) int {
-	return max(1, min(256, (64<<20)/s.ValueSize))
+	return max(1, min(256, (64<<20)/s.ValueSizeMax))
 }
 
 // keys returns n keys "prefix:0" ... so a run can use them without
@@ -236,11 +236,17 @@ func workerKeys(s config.Settings, prefix string) [][]string {
 	return out
 }
 
-// values returns n pseudo-random values of size bytes, reproducible from seed.
-func values(seed int64, n, size int) [][]byte {
+// values returns n pseudo-random values, of s.ValueSize bytes or, with
+// ValueSizeMax above it, of sizes drawn uniformly between the two;
+// reproducible from seed.
+func values(s config.Settings, seed int64, n int) [][]byte {
 	r := rand.New(rand.NewPCG(uint64(seed), 0x5eed))
 	out := make([][]byte, n)
 	for i := range out {
+		size := s.ValueSize
+		if s.ValueSizeMax > size {
+			size += r.IntN(s.ValueSizeMax - size + 1)
+		}
 		v := make([]byte, size)
 		for j := range v {
 			v[j] = byte(r.Uint32())

@@ -211,7 +211,7 @@ func TestZipfianHitRatioIsPlausible(t *testing.T) {
 	const ops, workers, valueSize, capacity = 40_000, 2, 100, 1000
 	s := small(t, "cache-read", ops)
 	s.Concurrency, s.Warmup = workers, config.Warmup{}
-	s.ValueSize = valueSize
+	s.ValueSize, s.ValueSizeMax = valueSize, valueSize
 	s.Cache.L1.MaxCostBytes = valueSize * capacity // at most 1000 items; fewer with ristretto's own cost
 	s.Keys = 10 * capacity
 	s.Distribution = workload.Distribution{Name: "zipfian", Theta: 0.99}
