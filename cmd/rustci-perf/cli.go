@@ -105,7 +105,7 @@ type runOptions struct {
 	trace       string
 	thresholds  []string
 	format      string
-	output      string
+	outputs     []string
 	hgrm        string
 	quiet       bool
 	live        bool
@@ -151,7 +151,7 @@ and exit 1 if any threshold is missed.
 	f.StringVar(&o.dist, "distribution", "", "how reads pick keys: uniform, sequential, zipfian or zipfian:THETA")
 	f.StringArrayVar(&o.thresholds, "threshold", nil, "add a threshold, as 'p99<10ms' or 'cache-read:hit_rate>0.95' (repeatable)")
 	f.StringVar(&o.format, "format", "text", "report format: "+strings.Join(report.Formats(), ", "))
-	f.StringVar(&o.output, "output", "", "write the report to this file (atomically) and a text summary to stdout")
+	f.StringArrayVar(&o.outputs, "output", nil, "write the report to a file (atomically), in --format or as FORMAT=PATH (json=r.json, junit=junit.xml, markdown=summary.md); repeatable; stdout then gets the text report")
 	f.StringVar(&o.hgrm, "hgrm", "", "write each scenario's percentile distribution as DIR/<scenario>.hgrm (HdrHistogram's format, µs)")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "no progress on stderr")
 	f.BoolVar(&o.live, "progress", false, "live progress bars on stderr even when it is not a terminal or CI is set (default: bars on a terminal outside CI, plain lines otherwise)")
@@ -317,10 +317,9 @@ func runRun(cmd *cobra.Command, o *runOptions, args []string, stdout, stderr io.
 	if err != nil {
 		return fmt.Errorf("--format: %w", err)
 	}
-	if o.output != "" {
-		if err := report.CheckWritable(o.output); err != nil {
-			return fmt.Errorf("--output: %w", err)
-		}
+	outs, err := parseOutputs(o.outputs, o.format)
+	if err != nil {
+		return err
 	}
 	if o.hgrm != "" {
 		if err := report.CheckDir(o.hgrm); err != nil {
@@ -364,11 +363,13 @@ func runRun(cmd *cobra.Command, o *runOptions, args []string, stdout, stderr io.
 			return &exitError{exitComponent}
 		}
 	}
-	if o.output != "" {
-		if err := report.WriteFile(o.output, rep, format); err != nil {
+	for _, out := range outs {
+		if err := report.WriteFile(out.path, rep, out.format); err != nil {
 			fmt.Fprintf(stderr, "rustci-perf: %s\n", err)
 			return &exitError{exitComponent}
 		}
+	}
+	if len(outs) > 0 {
 		format = report.Text
 	}
 	if err := format(stdout, rep); err != nil {
@@ -379,6 +380,33 @@ func runRun(cmd *cobra.Command, o *runOptions, args []string, stdout, stderr io.
 		return &exitError{code}
 	}
 	return nil
+}
+
+// output is one --output: a path and the format to write there.
+type output struct {
+	path   string
+	format report.Formatter
+}
+
+// parseOutputs reads the --output values: FORMAT=PATH, or PATH in the
+// --format, each path checked writable before anything runs.
+func parseOutputs(values []string, format string) ([]output, error) {
+	var outs []output
+	for _, v := range values {
+		name, path, ok := strings.Cut(v, "=")
+		if !ok {
+			name, path = format, v
+		}
+		f, err := report.Lookup(name)
+		if err != nil {
+			return nil, fmt.Errorf("--output %q: %w", v, err)
+		}
+		if err := report.CheckWritable(path); err != nil {
+			return nil, fmt.Errorf("--output: %w", err)
+		}
+		outs = append(outs, output{path: path, format: f})
+	}
+	return outs, nil
 }
 
 // isTerminal reports whether w is a terminal.

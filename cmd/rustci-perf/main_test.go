@@ -170,6 +170,7 @@ func TestUsageErrorsExit2AndRunNothing(t *testing.T) {
 		{[]string{"run", "all", "--read-ratio", "1.5"}, "--read-ratio 1.5: want 0 to 1"},
 		{[]string{"run", "all", "--stages", "10s"}, `--stages: stage "10s": want DURATION:RATE`},
 		{[]string{"run", "all", "--count", "0"}, "--count 0: want 1 to"},
+		{[]string{"run", "all", "--output", "yaml=r.yaml"}, `--output "yaml=r.yaml": unknown format "yaml"`},
 		{[]string{"run", "all", "--value-size", "512-64"}, `--value-size "512-64"`},
 		{[]string{"run", "all", "--judge", "mean"}, `--judge "mean": want median, worst or each`},
 		{[]string{"run", "all", "--stages", "1s:5", "--rate", "5"}, "--rate and --stages: give one"},
@@ -291,6 +292,23 @@ func TestTraceReplay(t *testing.T) {
 	r := rustciPerf(t, dir, "run", "cache-read", "-q", "--ops", "400", "--trace", "keys.trace", "--config", noTiming(t))
 	if r.code != 0 || !strings.Contains(r.stdout, "reads replay a trace of 4 keys over 3 distinct ones") {
 		t.Errorf("exit %d:\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestSeveralOutputs: one run, a file per format, the text on stdout.
+func TestSeveralOutputs(t *testing.T) {
+	dir := t.TempDir()
+	r := rustciPerf(t, dir, "run", "cache-read", "-q", "--ops", "300", "--config", noTiming(t),
+		"--output", "json=r.json", "--output", "junit=junit.xml", "--output", "markdown=summary.md", "--output", "gobench=r.bench")
+	if r.code != 0 || !strings.Contains(r.stdout, "PASS: ") {
+		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	readReport(t, filepath.Join(dir, "r.json"))
+	for name, want := range map[string]string{"junit.xml": "<testsuite name=\"rustci-perf\"", "summary.md": "| ✅ | cache-read |", "r.bench": "BenchmarkCacheRead-"} {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil || !strings.Contains(string(b), want) {
+			t.Errorf("%s: %v; want it to contain %q:\n%s", name, err, want, b)
+		}
 	}
 }
 

@@ -206,8 +206,11 @@ type Formatter func(w io.Writer, r *Report) error
 
 // formats is the one registry of formats.
 var formats = map[string]Formatter{
-	"text": Text,
-	"json": JSON,
+	"text":     Text,
+	"json":     JSON,
+	"markdown": Markdown,
+	"gobench":  GoBench,
+	"junit":    JUnit,
 }
 
 // Lookup returns the formatter named, or an error that lists the names.

@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"encoding/xml"
 	"flag"
 	"io"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/rustci/rustci-perf/pkg/latency"
+	"golang.org/x/perf/benchfmt"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -216,8 +218,8 @@ func TestLookup(t *testing.T) {
 	if _, err := Lookup("json"); err != nil {
 		t.Error(err)
 	}
-	if _, err := Lookup("xml"); err == nil || !strings.Contains(err.Error(), "json, text") {
-		t.Errorf("Lookup(xml) error = %v; want one listing json, text", err)
+	if _, err := Lookup("xml"); err == nil || !strings.Contains(err.Error(), "gobench, json, junit, markdown, text") {
+		t.Errorf("Lookup(xml) error = %v; want one listing the formats", err)
 	}
 }
 
@@ -272,5 +274,65 @@ func TestHgrmGolden(t *testing.T) {
 	}
 	if err := WriteHgrm(dir, &Report{Scenarios: []Scenario{{Name: "bad", Histogram: "garbage"}}}); err == nil {
 		t.Error("a bad histogram was written")
+	}
+}
+
+func TestFormatGoldens(t *testing.T) {
+	for name, f := range map[string]Formatter{"markdown": Markdown, "gobench": GoBench, "junit": JUnit} {
+		var b bytes.Buffer
+		if err := f(&b, fixture()); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		golden(t, "report."+name+".golden", b.Bytes())
+	}
+}
+
+// TestGoBenchReadsAsBenchmarks: benchstat's own reader takes the gobench
+// output, with its units.
+func TestGoBenchReadsAsBenchmarks(t *testing.T) {
+	var b bytes.Buffer
+	if err := GoBench(&b, fixture()); err != nil {
+		t.Fatal(err)
+	}
+	rd := benchfmt.NewReader(&b, "report")
+	var names []string
+	for rd.Scan() {
+		if res, ok := rd.Result().(*benchfmt.Result); ok {
+			names = append(names, string(res.Name))
+			if v, ok := res.Value("ops/s"); !ok || v <= 0 {
+				t.Errorf("%s: ops/s %g, %t", res.Name, v, ok)
+			}
+		}
+	}
+	if err := rd.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(names, ",") != "CacheRead-2,Latency-2" {
+		t.Errorf("benchmarks %v; want the two scenarios with latencies", names)
+	}
+}
+
+func TestJUnitParses(t *testing.T) {
+	var b bytes.Buffer
+	if err := JUnit(&b, fixture()); err != nil {
+		t.Fatal(err)
+	}
+	var ts struct {
+		Tests    int `xml:"tests,attr"`
+		Failures int `xml:"failures,attr"`
+		Errors   int `xml:"errors,attr"`
+		Cases    []struct {
+			Name     string `xml:"name,attr"`
+			Failures []struct {
+				Message string `xml:"message,attr"`
+			} `xml:"failure"`
+		} `xml:"testcase"`
+	}
+	if err := xml.Unmarshal(b.Bytes(), &ts); err != nil {
+		t.Fatal(err)
+	}
+	// latency misses two thresholds; memory could not run.
+	if ts.Tests != 3 || ts.Failures != 1 || ts.Errors != 1 || len(ts.Cases[1].Failures) != 2 {
+		t.Errorf("junit: %+v", ts)
 	}
 }

@@ -1,0 +1,194 @@
+package report
+
+import (
+	"encoding/xml"
+	"fmt"
+	"io"
+	"math"
+	"strings"
+	"unicode"
+)
+
+// Markdown writes r as a compact table for $GITHUB_STEP_SUMMARY or a pull
+// request comment: one row per scenario with its key figures and a mark,
+// the missed thresholds listed under it, and the verdict.
+func Markdown(w io.Writer, r *Report) error {
+	ew := &errWriter{w: w}
+	ew.printf("### rustci-perf %s: %s\n\n", r.ToolVersion, Verdict(r))
+	ew.printf("| | scenario | ops | throughput | p50 | p99 | max | thresholds |\n")
+	ew.printf("|---|---|---:|---:|---:|---:|---:|---|\n")
+	for _, s := range r.Scenarios {
+		held := 0
+		for _, t := range s.Thresholds {
+			if t.Pass {
+				held++
+			}
+		}
+		mark := map[string]string{StatusPassed: "✅", StatusFailed: "❌", StatusError: "💥", StatusSkipped: "⏭️", StatusInterrupted: "⏸️"}[s.Status]
+		if s.Latency.Count == 0 {
+			ew.printf("| %s | %s | %d | - | - | - | - | %s |\n", mark, s.Name, s.Ops, s.Status)
+			continue
+		}
+		l := s.Latency
+		ew.printf("| %s | %s | %d | %s | %s | %s | %s | %d/%d |\n", mark, s.Name, s.Ops, Throughput(s.ThroughputOpsPerSec),
+			Duration(float64(l.P50)), Duration(float64(l.P99)), Duration(float64(l.Max)), held, len(s.Thresholds))
+	}
+	var missed []string
+	for _, s := range r.Scenarios {
+		for _, t := range s.Thresholds {
+			if !t.Pass {
+				missed = append(missed, fmt.Sprintf("- `%s` %s: actual %s", s.Name, "`"+t.Expr+"`", actual(t)))
+			}
+		}
+		if s.Error != "" {
+			missed = append(missed, fmt.Sprintf("- `%s` could not run: %s", s.Name, s.Error))
+		}
+	}
+	if len(missed) > 0 {
+		ew.printf("\n**Missed**\n\n%s\n", strings.Join(missed, "\n"))
+	}
+	return ew.err
+}
+
+// GoBench writes r in Go's benchmark format, one line per scenario with
+// its operations, ns/op (the mean latency), ops/s and percentiles, so that
+// benchstat reads rustci-perf results beside go test -bench ones. Names
+// are Benchmark plus the scenario's name in CamelCase.
+func GoBench(w io.Writer, r *Report) error {
+	ew := &errWriter{w: w}
+	e := r.Environment
+	ew.printf("goos: %s\ngoarch: %s\npkg: rustci-perf\n", e.OS, e.Arch)
+	if e.CPUModel != "" {
+		ew.printf("cpu: %s\n", e.CPUModel)
+	}
+	for _, s := range r.Scenarios {
+		if s.Latency.Count == 0 {
+			continue
+		}
+		runs := []Run{{Ops: s.Ops, ThroughputOpsPerSec: s.ThroughputOpsPerSec, Latency: s.Latency}}
+		if s.Repeat != nil {
+			runs = s.Repeat.Runs // one line per run: benchstat's samples
+		}
+		for _, run := range runs {
+			l := run.Latency
+			ew.printf("Benchmark%s-%d\t%d\t%s ns/op\t%s ops/s\t%d p50-ns\t%d p99-ns\t%d p999-ns\n",
+				camel(s.Name), e.GOMAXPROCS, run.Ops, strconvF(l.Mean), strconvF(run.ThroughputOpsPerSec), l.P50, l.P99, l.P999)
+		}
+	}
+	return ew.err
+}
+
+func strconvF(v float64) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return "0"
+	}
+	return fmt.Sprintf("%.2f", v)
+}
+
+// camel turns "cache-read" into "CacheRead".
+func camel(name string) string {
+	var b strings.Builder
+	up := true
+	for _, r := range name {
+		if r == '-' || r == '_' {
+			up = true
+			continue
+		}
+		if up {
+			r = unicode.ToUpper(r)
+			up = false
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// JUnit writes r as JUnit XML, as GitLab and Jenkins read it: one
+// testsuite for the run, one testcase per scenario, one failure per missed
+// threshold giving the limit and the actual value; a scenario that could not
+// run is an error, a skipped one is skipped.
+func JUnit(w io.Writer, r *Report) error {
+	type failure struct {
+		Message string `xml:"message,attr"`
+		Type    string `xml:"type,attr"`
+		Text    string `xml:",chardata"`
+	}
+	type skipped struct {
+		Message string `xml:"message,attr"`
+	}
+	type testcase struct {
+		Name      string    `xml:"name,attr"`
+		Classname string    `xml:"classname,attr"`
+		Time      string    `xml:"time,attr"`
+		Failures  []failure `xml:"failure"`
+		Errors    []failure `xml:"error"`
+		Skipped   *skipped  `xml:"skipped"`
+		SystemOut string    `xml:"system-out,omitempty"`
+	}
+	type testsuite struct {
+		XMLName   xml.Name   `xml:"testsuite"`
+		Name      string     `xml:"name,attr"`
+		Tests     int        `xml:"tests,attr"`
+		Failures  int        `xml:"failures,attr"`
+		Errors    int        `xml:"errors,attr"`
+		Skipped   int        `xml:"skipped,attr"`
+		Time      string     `xml:"time,attr"`
+		Timestamp string     `xml:"timestamp,attr"`
+		Hostname  string     `xml:"hostname,attr"`
+		Cases     []testcase `xml:"testcase"`
+	}
+	ts := testsuite{
+		Name:      "rustci-perf",
+		Tests:     len(r.Scenarios),
+		Time:      fmt.Sprintf("%.3f", r.FinishedAt.Sub(r.StartedAt).Seconds()),
+		Timestamp: r.StartedAt.UTC().Format("2006-01-02T15:04:05"),
+		Hostname:  r.Environment.Hostname,
+	}
+	for _, s := range r.Scenarios {
+		tc := testcase{Name: s.Name, Classname: "rustci-perf." + s.Group, Time: fmt.Sprintf("%.3f", float64(s.DurationNS)/1e9)}
+		for _, t := range s.Thresholds {
+			if t.Pass {
+				continue
+			}
+			limit := Number(t.Limit)
+			if t.Unit == "ns" {
+				limit = Duration(t.Limit)
+			}
+			tc.Failures = append(tc.Failures, failure{
+				Message: fmt.Sprintf("%s: actual %s", t.Expr, actual(t)),
+				Type:    "threshold",
+				Text:    fmt.Sprintf("threshold %s\nexpected %s %s %s\nactual   %s", t.Expr, t.Metric, t.Op, limit, actual(t)),
+			})
+		}
+		switch s.Status {
+		case StatusError, StatusInterrupted:
+			msg := s.Error
+			if msg == "" {
+				msg = "interrupted"
+			}
+			tc.Errors = append(tc.Errors, failure{Message: msg, Type: s.Status})
+			ts.Errors++
+		case StatusSkipped:
+			tc.Skipped = &skipped{Message: s.Reason}
+			ts.Skipped++
+		}
+		if len(tc.Failures) > 0 {
+			ts.Failures++
+		}
+		if s.Latency.Count > 0 {
+			tc.SystemOut = fmt.Sprintf("ops %d, throughput %s, p50 %s, p99 %s, max %s", s.Ops, Throughput(s.ThroughputOpsPerSec),
+				Duration(float64(s.Latency.P50)), Duration(float64(s.Latency.P99)), Duration(float64(s.Latency.Max)))
+		}
+		ts.Cases = append(ts.Cases, tc)
+	}
+	if _, err := io.WriteString(w, xml.Header); err != nil {
+		return err
+	}
+	enc := xml.NewEncoder(w)
+	enc.Indent("", "  ")
+	if err := enc.Encode(ts); err != nil {
+		return fmt.Errorf("junit report: %w", err)
+	}
+	_, err := io.WriteString(w, "\n")
+	return err
+}
