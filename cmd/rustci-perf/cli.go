@@ -15,6 +15,7 @@ import (
 	"github.com/mattn/go-isatty"
 	"github.com/rustci/rustci-perf/pkg/config"
 	"github.com/rustci/rustci-perf/pkg/harness"
+	"github.com/rustci/rustci-perf/pkg/merge"
 	"github.com/rustci/rustci-perf/pkg/report"
 	"github.com/rustci/rustci-perf/pkg/scenarios"
 	"github.com/rustci/rustci-perf/pkg/suite"
@@ -82,7 +83,7 @@ checks thresholds, and exits non-zero when one is missed.
 	root.SetErr(stderr)
 	root.SetContext(ctx)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return err })
-	root.AddCommand(newRunCmd(stdout, stderr), newListCmd(stdout), newVersionCmd(stdout))
+	root.AddCommand(newRunCmd(stdout, stderr), newMergeCmd(stdout, stderr), newListCmd(stdout), newVersionCmd(stdout))
 	return root
 }
 
@@ -430,6 +431,72 @@ func exitCode(r *report.Report) int {
 		return exitThreshold
 	}
 	return exitOK
+}
+
+func newMergeCmd(stdout, stderr io.Writer) *cobra.Command {
+	var format string
+	var outputs []string
+	cmd := &cobra.Command{
+		Use:   "merge REPORT.json REPORT.json...",
+		Short: "Combine JSON reports of the same scenarios run at the same time on several machines",
+		Long: `Merge the JSON reports of the same scenarios run at the same time on several
+machines, pods or CI runners: histograms merged exactly, operations, workers
+and counters summed, throughput the sum of each machine's, hit rates
+recomputed; every source's thresholds judged again on the whole (exit 1 if
+one is missed). Reports of other scenarios, or that did not run at the same
+time, are refused (exit 2).
+
+` + exitCodesHelp,
+		Example: `  rustci-perf merge runner-*.json --output json=all.json --output junit=junit.xml`,
+		Args:    cobra.MinimumNArgs(2),
+		RunE: func(_ *cobra.Command, files []string) error {
+			f, err := report.Lookup(format)
+			if err != nil {
+				return fmt.Errorf("--format: %w", err)
+			}
+			outs, err := parseOutputs(outputs, format)
+			if err != nil {
+				return err
+			}
+			var ins []merge.Input
+			for _, file := range files {
+				fh, err := os.Open(file)
+				if err != nil {
+					return fmt.Errorf("merge: %w", err)
+				}
+				r, err := report.ReadJSON(fh)
+				fh.Close()
+				if err != nil {
+					return fmt.Errorf("merge %s: %w", file, err)
+				}
+				ins = append(ins, merge.Input{File: file, Report: r})
+			}
+			rep, err := merge.Reports(ins, version)
+			if err != nil {
+				return err
+			}
+			for _, out := range outs {
+				if err := report.WriteFile(out.path, rep, out.format); err != nil {
+					fmt.Fprintf(stderr, "rustci-perf: %s\n", err)
+					return &exitError{exitComponent}
+				}
+			}
+			if len(outs) > 0 {
+				f = report.Text
+			}
+			if err := f(stdout, rep); err != nil {
+				fmt.Fprintf(stderr, "rustci-perf: write report: %s\n", err)
+				return &exitError{exitComponent}
+			}
+			if code := exitCode(rep); code != exitOK {
+				return &exitError{code}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&format, "format", "text", "report format: "+strings.Join(report.Formats(), ", "))
+	cmd.Flags().StringArrayVar(&outputs, "output", nil, "write the merged report to a file, in --format or as FORMAT=PATH; repeatable")
+	return cmd
 }
 
 func newListCmd(stdout io.Writer) *cobra.Command {

@@ -312,6 +312,50 @@ func TestSeveralOutputs(t *testing.T) {
 	}
 }
 
+// TestMerge: two runs at the same time merge into one report whose
+// histogram holds every operation; runs that did not overlap are refused.
+func TestMerge(t *testing.T) {
+	dir := t.TempDir()
+	args := func(out string) []string {
+		return []string{"run", "cache-read", "-q", "--ops", "500", "--config", noTiming(t), "--format", "json", "--output", out}
+	}
+	a, b := exec.Command(binary, args("a.json")...), exec.Command(binary, args("b.json")...)
+	for _, c := range []*exec.Cmd{a, b} {
+		c.Dir, c.Env = dir, cleanEnv()
+		if err := c.Start(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []*exec.Cmd{a, b} {
+		if err := c.Wait(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := rustciPerf(t, dir, "merge", "a.json", "b.json", "--output", "json=all.json")
+	if r.code != 0 {
+		// Two processes started together may still not overlap on a
+		// loaded machine; then merge must say so, with exit 2.
+		if r.code == 2 && strings.Contains(r.stderr, "do not overlap") {
+			t.Skip("the two runs did not overlap in time on this machine")
+		}
+		t.Fatalf("merge: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	all := readReport(t, filepath.Join(dir, "all.json"))
+	if s := all.Scenarios[0]; s.Ops != 1000 || s.Latency.Count != 1000 || len(all.Sources) != 2 {
+		t.Errorf("merged: ops %d, latencies %d, sources %d; want 1000, 1000, 2", s.Ops, s.Latency.Count, len(all.Sources))
+	}
+	r = rustciPerf(t, dir, "merge", "a.json")
+	if r.code != 2 {
+		t.Errorf("merge of one report: exit %d; want 2", r.code)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "bad.json"), []byte("{"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r = rustciPerf(t, dir, "merge", "a.json", "bad.json"); r.code != 2 || !strings.Contains(r.stderr, "bad.json") {
+		t.Errorf("merge of a broken report: exit %d, %q; want 2 naming it", r.code, r.stderr)
+	}
+}
+
 func TestExampleConfig(t *testing.T) {
 	cfg, err := filepath.Abs("../../configs/ci.yaml")
 	if err != nil {

@@ -38,6 +38,16 @@ type Report struct {
 	// Interrupted is true when the run was stopped (Ctrl-C) before its end.
 	Interrupted bool       `json:"interrupted"`
 	Scenarios   []Scenario `json:"scenarios"`
+	// Sources, in a merged report, are the reports it combines.
+	Sources []Source `json:"sources,omitempty"`
+}
+
+// Source is one report a merged report combines.
+type Source struct {
+	File        string      `json:"file"`
+	StartedAt   time.Time   `json:"started_at"`
+	FinishedAt  time.Time   `json:"finished_at"`
+	Environment Environment `json:"environment"`
 }
 
 // Environment is the machine the run was on.

@@ -1,0 +1,263 @@
+// Package merge combines the reports of the same scenarios run at the same
+// time on several machines (or pods, or CI runners) into one report, and
+// judges the thresholds again on the whole.
+//
+// Histograms merge exactly from their encodings, so every percentile of the
+// merged report is the one of all operations together; operations, errors,
+// workers and counters are summed; throughput is the sum of each source's
+// (they ran at the same time, over windows that must overlap); hit rates are
+// recomputed from the summed counts, and other derived metrics, which sums
+// cannot give back, are left out and named in a note.
+package merge
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/rustci/rustci-perf/pkg/latency"
+	"github.com/rustci/rustci-perf/pkg/report"
+	"github.com/rustci/rustci-perf/pkg/threshold"
+)
+
+// Input is one report to merge and where it came from.
+type Input struct {
+	File   string
+	Report *report.Report
+}
+
+// Reports merges ins into one report made by version. Its errors are the
+// inputs' faults: fewer than two, different scenarios, windows that do not
+// overlap, a scenario without its histogram.
+func Reports(ins []Input, version string) (*report.Report, error) {
+	if len(ins) < 2 {
+		return nil, errors.New("merge: want at least two reports")
+	}
+	first := ins[0].Report
+	out := &report.Report{
+		Schema:      report.Schema,
+		ToolVersion: version,
+		StartedAt:   first.StartedAt,
+		FinishedAt:  first.FinishedAt,
+		Environment: first.Environment,
+		Passed:      true,
+	}
+	overlapFrom, overlapTo := first.StartedAt, first.FinishedAt
+	for _, in := range ins {
+		r := in.Report
+		if names(r) != names(first) {
+			return nil, fmt.Errorf("merge: %s has scenarios %s, %s has %s: merge reports of the same scenarios", ins[0].File, names(first), in.File, names(r))
+		}
+		if r.StartedAt.Before(out.StartedAt) {
+			out.StartedAt = r.StartedAt
+		}
+		if r.FinishedAt.After(out.FinishedAt) {
+			out.FinishedAt = r.FinishedAt
+		}
+		if r.StartedAt.After(overlapFrom) {
+			overlapFrom = r.StartedAt
+		}
+		if r.FinishedAt.Before(overlapTo) {
+			overlapTo = r.FinishedAt
+		}
+		out.Interrupted = out.Interrupted || r.Interrupted
+		out.Sources = append(out.Sources, report.Source{File: in.File, StartedAt: r.StartedAt, FinishedAt: r.FinishedAt, Environment: r.Environment})
+	}
+	if !overlapFrom.Before(overlapTo) {
+		return nil, fmt.Errorf("merge: the reports' time windows do not overlap (latest start %s, earliest end %s): they did not run at the same time",
+			overlapFrom.UTC().Format(time.RFC3339), overlapTo.UTC().Format(time.RFC3339))
+	}
+	for i := range first.Scenarios {
+		parts := make([]report.Scenario, len(ins))
+		for j, in := range ins {
+			parts[j] = in.Report.Scenarios[i]
+		}
+		s, err := scenario(parts, ins)
+		if err != nil {
+			return nil, err
+		}
+		out.Passed = out.Passed && (s.Passed || s.Status == report.StatusSkipped)
+		out.Scenarios = append(out.Scenarios, s)
+	}
+	out.Passed = out.Passed && !out.Interrupted
+	return out, nil
+}
+
+// names lists a report's scenarios, comma-separated.
+func names(r *report.Report) string {
+	var out []string
+	for _, s := range r.Scenarios {
+		out = append(out, s.Name)
+	}
+	return strings.Join(out, ",")
+}
+
+// scenario merges one scenario's parts, one per source.
+func scenario(parts []report.Scenario, ins []Input) (report.Scenario, error) {
+	s := parts[0]
+	m := report.Scenario{
+		Name: s.Name, Group: s.Group, Component: s.Component, Mode: s.Mode,
+		TargetRateOpsPerSec: 0,
+		Counters:            map[string]int64{}, Metrics: map[string]float64{}, Thresholds: []report.Threshold{},
+	}
+	for j, p := range parts {
+		if p.Status != report.StatusPassed && p.Status != report.StatusFailed {
+			m.Status, m.Error, m.Reason = p.Status, p.Error, p.Reason
+			m.Notes = append(m.Notes, fmt.Sprintf("%s in %s: not merged", p.Status, ins[j].File))
+			return m, nil
+		}
+	}
+	var hist *latency.Recorder
+	var dropped []string
+	for j, p := range parts {
+		h, err := latency.Decode(p.Histogram)
+		if err != nil {
+			return m, fmt.Errorf("merge: %s, scenario %s: %w", ins[j].File, p.Name, err)
+		}
+		if hist == nil {
+			hist = h
+		} else {
+			hist.Merge(h)
+		}
+		m.Ops += p.Ops
+		m.Errors += p.Errors
+		m.WarmupOps += p.WarmupOps
+		m.Concurrency += p.Concurrency
+		m.DurationNS = max(m.DurationNS, p.DurationNS)
+		m.ThroughputOpsPerSec += p.ThroughputOpsPerSec
+		m.TargetRateOpsPerSec += p.TargetRateOpsPerSec
+		for k, v := range p.Counters {
+			m.Counters[k] += v
+		}
+		for k := range p.Metrics {
+			if !recomputable(k) && !contains(dropped, k) {
+				dropped = append(dropped, k)
+			}
+		}
+	}
+	enc, err := hist.Encode()
+	if err != nil {
+		return m, err
+	}
+	m.Histogram = enc
+	l := hist.Summary()
+	m.Latency = report.Latency{Count: l.Count, Min: int64(l.Min), Mean: l.Mean, Stdev: l.Stdev, P50: int64(l.P50), P90: int64(l.P90),
+		P95: int64(l.P95), P99: int64(l.P99), P999: int64(l.P999), Max: int64(l.Max)}
+	for _, p := range parts {
+		m.Latency.Clamped += p.Latency.Clamped
+	}
+	recompute(m.Counters, m.Metrics)
+	if m.TargetRateOpsPerSec > 0 {
+		m.Metrics["achieved_rate_ratio"] = m.ThroughputOpsPerSec / m.TargetRateOpsPerSec
+	}
+	sort.Strings(dropped)
+	m.Notes = append(m.Notes, fmt.Sprintf("merged from %d reports: histograms merged exactly, operations, workers and counters summed, throughput the sum of each source's over its own window", len(parts)))
+	if len(dropped) > 0 {
+		m.Notes = append(m.Notes, "left out, as sums cannot give them back: "+strings.Join(dropped, ", "))
+	}
+	// The thresholds of every source, judged again on the whole.
+	m.Passed = true
+	var seen []string
+	for _, p := range parts {
+		for _, rt := range p.Thresholds {
+			if contains(seen, rt.Expr) {
+				continue
+			}
+			seen = append(seen, rt.Expr)
+			t, err := threshold.Parse(rt.Expr)
+			if err != nil {
+				return m, fmt.Errorf("merge: scenario %s: %w", p.Name, err)
+			}
+			if gone := droppedMetric(t, dropped); gone != "" {
+				m.Notes = append(m.Notes, fmt.Sprintf("%s not judged: %s cannot be derived from the sources' sums", rt.Expr, gone))
+				continue
+			}
+			o := threshold.Eval(t, source(m, hist))
+			m.Thresholds = append(m.Thresholds, report.Threshold{Expr: rt.Expr, Metric: rt.Metric, Op: rt.Op, Limit: t.Limit, Actual: report.Float(o.Actual), Unit: rt.Unit, Pass: o.Pass})
+			m.Passed = m.Passed && o.Pass
+		}
+	}
+	m.Status = report.StatusFailed
+	if m.Passed {
+		m.Status = report.StatusPassed
+	}
+	return m, nil
+}
+
+// droppedMetric returns a metric t reads that the merge left out, if any.
+func droppedMetric(t threshold.Threshold, dropped []string) string {
+	for _, m := range t.Metrics() {
+		if contains(dropped, m.Name) {
+			return m.Name
+		}
+	}
+	return ""
+}
+
+// recomputable are the metrics merge derives again from summed counts.
+func recomputable(name string) bool {
+	return name == "hit_rate" || name == "l1_hit_rate" || name == "achieved_rate_ratio" || name == "fallback_rate"
+}
+
+// recompute derives the rates that sums give back.
+func recompute(counters map[string]int64, metrics map[string]float64) {
+	reads := counters["hits"] + counters["misses"]
+	if _, ok := counters["hits"]; ok && reads > 0 {
+		metrics["hit_rate"] = float64(counters["hits"]) / float64(reads)
+		if l1, ok := counters["l1_hits"]; ok {
+			metrics["l1_hit_rate"] = float64(l1) / float64(reads)
+		}
+	}
+	if fb, ok := counters["fallback"]; ok {
+		if n := counters["allowed"] + counters["denied"]; n > 0 {
+			metrics["fallback_rate"] = float64(fb) / float64(n)
+		}
+	}
+}
+
+// source gives thresholds the merged figures.
+func source(s report.Scenario, h *latency.Recorder) threshold.Source {
+	return func(m threshold.Metric) (float64, bool) {
+		has := h.Count() > 0
+		if m.Percentile > 0 {
+			return float64(h.Percentile(m.Percentile)), has
+		}
+		switch m.Name {
+		case "ops":
+			return float64(s.Ops), true
+		case "errors":
+			return float64(s.Errors), true
+		case "throughput":
+			return s.ThroughputOpsPerSec, true
+		case "duration":
+			return float64(s.DurationNS), true
+		case "min":
+			return float64(s.Latency.Min), has
+		case "mean":
+			return s.Latency.Mean, has
+		case "stdev":
+			return s.Latency.Stdev, has
+		case "max":
+			return float64(s.Latency.Max), has
+		}
+		if v, ok := s.Metrics[m.Name]; ok {
+			return v, true
+		}
+		if v, ok := s.Counters[m.Name]; ok {
+			return float64(v), true
+		}
+		return math.NaN(), false
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}

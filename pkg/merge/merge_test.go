@@ -1,0 +1,109 @@
+package merge
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rustci/rustci-perf/pkg/latency"
+	"github.com/rustci/rustci-perf/pkg/report"
+)
+
+// part is one machine's report of scenario "cache-read": its latencies,
+// counters, and a threshold p99<limit.
+func part(t *testing.T, start time.Time, lat []time.Duration, hits, misses int64, limit string) *report.Report {
+	t.Helper()
+	rec := latency.NewRecorder()
+	for _, d := range lat {
+		rec.Record(d)
+	}
+	enc, err := rec.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &report.Report{
+		Schema: report.Schema, StartedAt: start, FinishedAt: start.Add(10 * time.Second), Passed: true,
+		Environment: report.Environment{Hostname: "h" + limit},
+		Scenarios: []report.Scenario{{
+			Name: "cache-read", Group: "cache", Status: report.StatusPassed, Passed: true, Mode: "closed-loop", Concurrency: 4,
+			Ops: int64(len(lat)), DurationNS: int64(time.Second), ThroughputOpsPerSec: float64(len(lat)),
+			Histogram: enc, Counters: map[string]int64{"hits": hits, "misses": misses},
+			Metrics:    map[string]float64{"hit_rate": float64(hits) / float64(hits+misses), "admission_error": 0},
+			Thresholds: []report.Threshold{{Expr: "p99<" + limit, Metric: "p99", Op: "<", Unit: "ns"}, {Expr: "hit_rate>0.9"}},
+		}},
+	}
+}
+
+// TestMergeIsTheUnion: the merged histogram is exactly the histogram of all
+// samples, counts and throughputs add up, rates are recomputed, and the
+// thresholds are judged again on the whole.
+func TestMergeIsTheUnion(t *testing.T) {
+	t0 := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	var a, b []time.Duration
+	all := latency.NewRecorder()
+	for i := 1; i <= 900; i++ {
+		a = append(a, time.Duration(i)*time.Microsecond)
+		all.Record(time.Duration(i) * time.Microsecond)
+	}
+	for i := 1; i <= 100; i++ {
+		b = append(b, time.Duration(i)*time.Millisecond) // a slow machine
+		all.Record(time.Duration(i) * time.Millisecond)
+	}
+	ra := part(t, t0, a, 900, 0, "2ms")
+	rb := part(t, t0.Add(5*time.Second), b, 50, 50, "200ms")
+	m, err := Reports([]Input{{"a.json", ra}, {"b.json", rb}}, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := m.Scenarios[0]
+	want := all.Summary()
+	if s.Latency.Count != want.Count || s.Latency.P99 != int64(want.P99) || s.Latency.P50 != int64(want.P50) || s.Latency.Max != int64(want.Max) {
+		t.Errorf("merged latency %+v; want the union's %+v", s.Latency, want)
+	}
+	if s.Ops != 1000 || s.ThroughputOpsPerSec != 1000 || s.Concurrency != 8 || s.Counters["hits"] != 950 {
+		t.Errorf("sums: ops %d, throughput %g, workers %d, hits %d", s.Ops, s.ThroughputOpsPerSec, s.Concurrency, s.Counters["hits"])
+	}
+	if s.Metrics["hit_rate"] != 0.95 {
+		t.Errorf("hit_rate %g; want 950/1000 recomputed", s.Metrics["hit_rate"])
+	}
+	if _, ok := s.Metrics["admission_error"]; ok {
+		t.Error("a metric sums cannot give back was kept")
+	}
+	// p99 of the union is ~91ms: p99<2ms (a's) fails, p99<200ms (b's)
+	// holds, hit_rate>0.9 holds.
+	pass := map[string]bool{}
+	for _, th := range s.Thresholds {
+		pass[th.Expr] = th.Pass
+	}
+	if len(pass) != 3 || pass["p99<2ms"] || !pass["p99<200ms"] || !pass["hit_rate>0.9"] || s.Passed || m.Passed {
+		t.Errorf("thresholds %v, passed %t/%t", pass, s.Passed, m.Passed)
+	}
+	if len(m.Sources) != 2 || m.Sources[1].Environment.Hostname != "h200ms" || !m.StartedAt.Equal(t0) {
+		t.Errorf("sources %+v, started %s", m.Sources, m.StartedAt)
+	}
+}
+
+func TestMergeRefuses(t *testing.T) {
+	t0 := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	lat := []time.Duration{time.Millisecond}
+	a := part(t, t0, lat, 1, 0, "1s")
+	late := part(t, t0.Add(time.Hour), lat, 1, 0, "1s")
+	other := part(t, t0, lat, 1, 0, "1s")
+	other.Scenarios[0].Name = "limiter"
+	broken := part(t, t0, lat, 1, 0, "1s")
+	broken.Scenarios[0].Histogram = "garbage"
+	tests := []struct {
+		ins  []Input
+		want string
+	}{
+		{[]Input{{"a.json", a}}, "at least two"},
+		{[]Input{{"a.json", a}, {"late.json", late}}, "do not overlap"},
+		{[]Input{{"a.json", a}, {"o.json", other}}, "o.json has limiter"},
+		{[]Input{{"a.json", a}, {"b.json", broken}}, "b.json, scenario cache-read"},
+	}
+	for _, tt := range tests {
+		if _, err := Reports(tt.ins, "test"); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("Reports(%d inputs) error = %v; want %q", len(tt.ins), err, tt.want)
+		}
+	}
+}
