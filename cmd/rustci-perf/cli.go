@@ -364,6 +364,12 @@ func runRun(cmd *cobra.Command, o *runOptions, args []string, stdout, stderr io.
 			return &exitError{exitComponent}
 		}
 	}
+	return emit(rep, outs, format, stdout, stderr)
+}
+
+// emit writes rep to every output file, then to stdout (in format, or as
+// text when files were written), and returns the exit code rep calls for.
+func emit(rep *report.Report, outs []output, format report.Formatter, stdout, stderr io.Writer) error {
 	for _, out := range outs {
 		if err := report.WriteFile(out.path, rep, out.format); err != nil {
 			fmt.Fprintf(stderr, "rustci-perf: %s\n", err)
@@ -475,23 +481,7 @@ time, are refused (exit 2).
 			if err != nil {
 				return err
 			}
-			for _, out := range outs {
-				if err := report.WriteFile(out.path, rep, out.format); err != nil {
-					fmt.Fprintf(stderr, "rustci-perf: %s\n", err)
-					return &exitError{exitComponent}
-				}
-			}
-			if len(outs) > 0 {
-				f = report.Text
-			}
-			if err := f(stdout, rep); err != nil {
-				fmt.Fprintf(stderr, "rustci-perf: write report: %s\n", err)
-				return &exitError{exitComponent}
-			}
-			if code := exitCode(rep); code != exitOK {
-				return &exitError{code}
-			}
-			return nil
+			return emit(rep, outs, f, stdout, stderr)
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "text", "report format: "+strings.Join(report.Formats(), ", "))

@@ -13,7 +13,6 @@ package merge
 import (
 	"errors"
 	"fmt"
-	"math"
 	"sort"
 	"strings"
 	"time"
@@ -220,37 +219,14 @@ func recompute(counters map[string]int64, metrics map[string]float64) {
 
 // source gives thresholds the merged figures.
 func source(s report.Scenario, h *latency.Recorder) threshold.Source {
-	return func(m threshold.Metric) (float64, bool) {
-		has := h.Count() > 0
-		if m.Percentile > 0 {
-			return float64(h.Percentile(m.Percentile)), has
-		}
-		switch m.Name {
-		case "ops":
-			return float64(s.Ops), true
-		case "errors":
-			return float64(s.Errors), true
-		case "throughput":
-			return s.ThroughputOpsPerSec, true
-		case "duration":
-			return float64(s.DurationNS), true
-		case "min":
-			return float64(s.Latency.Min), has
-		case "mean":
-			return s.Latency.Mean, has
-		case "stdev":
-			return s.Latency.Stdev, has
-		case "max":
-			return float64(s.Latency.Max), has
-		}
-		if v, ok := s.Metrics[m.Name]; ok {
-			return v, true
-		}
-		if v, ok := s.Counters[m.Name]; ok {
-			return float64(v), true
-		}
-		return math.NaN(), false
-	}
+	l := s.Latency
+	return threshold.Figures{
+		Ops: float64(s.Ops), Errors: float64(s.Errors), Throughput: s.ThroughputOpsPerSec, Duration: float64(s.DurationNS),
+		Min: float64(l.Min), Mean: l.Mean, Stdev: l.Stdev, Max: float64(l.Max),
+		Latencies:  h.Count() > 0,
+		Percentile: func(p float64) float64 { return float64(h.Percentile(p)) },
+		Metrics:    s.Metrics, Counters: s.Counters,
+	}.Source()
 }
 
 func contains(list []string, s string) bool {

@@ -354,42 +354,21 @@ func summaryOf(l latency.Summary) report.Latency {
 // source gives thresholds the figures of one outcome. Latency figures do
 // not exist when no operation succeeded.
 func source(out *scenarios.Outcome) threshold.Source {
-	return func(m threshold.Metric) (float64, bool) {
-		has := out.Latency.Count() > 0
-		if m.Percentile > 0 {
-			return float64(out.Latency.Percentile(m.Percentile)), has
+	l := out.Latency.Summary()
+	metrics := out.Metrics
+	if out.Rate > 0 && out.Duration > 0 {
+		metrics = map[string]float64{"achieved_rate_ratio": float64(out.Ops+out.Errors) / out.Duration.Seconds() / out.Rate}
+		for k, v := range out.Metrics {
+			metrics[k] = v
 		}
-		l := out.Latency.Summary()
-		switch m.Name {
-		case "ops":
-			return float64(out.Ops), true
-		case "errors":
-			return float64(out.Errors), true
-		case "throughput":
-			return out.Throughput(), true
-		case "duration":
-			return float64(out.Duration), true
-		case "min":
-			return float64(l.Min), has
-		case "mean":
-			return l.Mean, has
-		case "stdev":
-			return l.Stdev, has
-		case "max":
-			return float64(l.Max), has
-		}
-		if m.Name == "achieved_rate_ratio" {
-			if out.Rate <= 0 || out.Duration <= 0 {
-				return 0, false
-			}
-			return float64(out.Ops+out.Errors) / out.Duration.Seconds() / out.Rate, true
-		}
-		if v, ok := out.Metrics[m.Name]; ok {
-			return v, true
-		}
-		v, ok := out.Counters[m.Name]
-		return float64(v), ok
 	}
+	return threshold.Figures{
+		Ops: float64(out.Ops), Errors: float64(out.Errors), Throughput: out.Throughput(), Duration: float64(out.Duration),
+		Min: float64(l.Min), Mean: l.Mean, Stdev: l.Stdev, Max: float64(l.Max),
+		Latencies:  out.Latency.Count() > 0,
+		Percentile: func(p float64) float64 { return float64(out.Latency.Percentile(p)) },
+		Metrics:    metrics, Counters: out.Counters,
+	}.Source()
 }
 
 // Environment describes this machine.

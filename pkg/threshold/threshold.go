@@ -379,3 +379,55 @@ func compare(a float64, op Op, b float64) bool {
 	}
 	return false
 }
+
+// Figures are a run's values under the metric names every scenario has;
+// Source turns them into a Source, looking up other names in Metrics, then
+// Counters.
+type Figures struct {
+	Ops, Errors float64
+	Throughput  float64
+	// Duration and the latency figures are in nanoseconds.
+	Duration              float64
+	Min, Mean, Stdev, Max float64
+	// Latencies says whether there is a latency distribution at all (no
+	// successful operation: none); Percentile reads it, p in (0, 100].
+	Latencies  bool
+	Percentile func(p float64) float64
+	Metrics    map[string]float64
+	Counters   map[string]int64
+}
+
+// Source returns the Source of f.
+func (f Figures) Source() Source {
+	return func(m Metric) (float64, bool) {
+		if m.Percentile > 0 {
+			if !f.Latencies {
+				return 0, false
+			}
+			return f.Percentile(m.Percentile), true
+		}
+		switch m.Name {
+		case "ops":
+			return f.Ops, true
+		case "errors":
+			return f.Errors, true
+		case "throughput":
+			return f.Throughput, true
+		case "duration":
+			return f.Duration, true
+		case "min":
+			return f.Min, f.Latencies
+		case "mean":
+			return f.Mean, f.Latencies
+		case "stdev":
+			return f.Stdev, f.Latencies
+		case "max":
+			return f.Max, f.Latencies
+		}
+		if v, ok := f.Metrics[m.Name]; ok {
+			return v, true
+		}
+		v, ok := f.Counters[m.Name]
+		return float64(v), ok
+	}
+}
