@@ -16,6 +16,7 @@ import (
 	"github.com/rustci/rustci-perf/internal/redistest"
 	"github.com/rustci/rustci-perf/pkg/latency"
 	"github.com/rustci/rustci-perf/pkg/report"
+	"github.com/rustci/rustci-perf/schema"
 )
 
 // binary is the command built once for every test here, as a user gets it.
@@ -82,15 +83,18 @@ func noTiming(t *testing.T) string {
 	return p
 }
 
-// readReport reads a JSON report the binary wrote.
+// readReport reads a JSON report the binary wrote, and checks it against
+// the published JSON Schema: every report the tests produce is validated.
 func readReport(t *testing.T, path string) *report.Report {
 	t.Helper()
-	f, err := os.Open(path)
+	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	rep, err := report.ReadJSON(f)
+	if err := schema.ValidateReport(b); err != nil {
+		t.Fatalf("%s does not match schema/report-v1.schema.json: %v", path, err)
+	}
+	rep, err := report.ReadJSON(bytes.NewReader(b))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -354,6 +358,21 @@ func TestMerge(t *testing.T) {
 	}
 	if r = rustciPerf(t, dir, "merge", "a.json", "bad.json"); r.code != 2 || !strings.Contains(r.stderr, "bad.json") {
 		t.Errorf("merge of a broken report: exit %d, %q; want 2 naming it", r.code, r.stderr)
+	}
+}
+
+// TestRepeatedRunReport: --count writes runs and their spread, valid
+// against the schema, judged as --judge says.
+func TestRepeatedRunReport(t *testing.T) {
+	dir := t.TempDir()
+	r := rustciPerf(t, dir, "run", "limiter", "-q", "--ops", "500", "--count", "2", "--judge", "worst", "--rate", "50000",
+		"--config", noTiming(t), "--output", "json=r.json")
+	if r.code != 0 && r.code != 1 {
+		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	s := readReport(t, filepath.Join(dir, "r.json")).Scenarios[0]
+	if s.Repeat == nil || s.Repeat.Count != 2 || s.Repeat.Judge != "worst" || len(s.Repeat.Runs) != 2 || s.Ops != 1000 {
+		t.Errorf("repeat %+v, ops %d", s.Repeat, s.Ops)
 	}
 }
 
