@@ -34,7 +34,7 @@ type Settings struct {
 	// Stages, when set, ramp the open-loop rate instead of Rate.
 	Stages harness.Stages
 	// Tick, set by whoever shows progress, is passed to the harness.
-	Tick func(elapsed time.Duration, ops int64)
+	Tick func(harness.Progress)
 	// Count is how many times the scenario runs (1 or more); Judge is
 	// median, worst or each.
 	Count int

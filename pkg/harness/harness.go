@@ -12,9 +12,12 @@
 // deadline, or at the schedule's end. Nothing on that path locks,
 // allocates or writes memory another worker reads; the shared words are a
 // stop flag written once, on cancellation, and each worker's progress
-// count, written every 256 operations on a cache line of its own and read
-// by Tick. After every worker is done the recorders are merged into one
-// Result.
+// words, written every 256 operations (or, open loop, after a sleep) on a
+// cache line of its own and read by Tick. When Tick is set, a worker also
+// hands its latency recorder over at those points, in exchange for an empty
+// one, so that Tick can be told the p99 so far without reading a histogram
+// that is being written. After every worker is done the recorders are
+// merged into one Result.
 package harness
 
 import (
@@ -57,14 +60,26 @@ type Config struct {
 	WarmupOps      int
 	WarmupDuration time.Duration
 	// Tick, when set, is called every TickEvery while the measured phase
-	// runs, with the time since it began and the operations done so far
-	// (published by each worker every 256 operations, so it lags a little).
-	Tick func(elapsed time.Duration, ops int64)
+	// runs, with its Progress.
+	Tick func(Progress)
 	// BeforeMeasure and AfterMeasure, when set, run on the coordinating
 	// goroutine just before workers are released into the measured phase and
 	// just after the last one finished: outside the timed window, with no
 	// harness allocation in between, so a scenario can read memory statistics.
 	BeforeMeasure, AfterMeasure func()
+}
+
+// Progress is what Tick is told while the measured phase runs. Workers
+// publish every 256 operations (in the open loop also after a sleep), so
+// it lags the workers a little.
+type Progress struct {
+	// Elapsed is the time since the measured phase began.
+	Elapsed time.Duration
+	// Ops is the number of measured operations done, failed ones included.
+	Ops int64
+	// P99 is the 99th percentile of the successful operations' latencies
+	// handed over so far (from when due, in the open loop); 0 before any.
+	P99 time.Duration
 }
 
 // Validate reports the first thing wrong with c.
@@ -168,12 +183,39 @@ type worker struct {
 	ran                 bool
 	// cut is set when the stop flag ended the worker's phase early.
 	cut bool
-	// pub publishes the measured operations done, every 256, for Tick. It
-	// sits between paddings so that no other worker's memory shares its
-	// cache line: one writer, one occasional reader.
-	_   [64]byte
-	pub atomic.Int64
-	_   [56]byte
+	// handOver says whether the worker hands its recorder to Tick's
+	// goroutine (only when there is a Tick).
+	handOver bool
+	// seenMax is the largest latency in the recorders handed over, kept
+	// by the ticker's goroutine.
+	seenMax time.Duration
+
+	// pub publishes the measured operations done, for Tick. give and take
+	// hand the latency recorder over, one token passing back and forth:
+	// the ticker puts an empty recorder in give; at its next publication
+	// the worker takes it, starts recording into it and puts the one it
+	// filled in take; the ticker merges that, empties it and puts it back
+	// in give. They sit between paddings so that no other worker's memory
+	// shares their cache line: one writer and one occasional reader each.
+	_    [64]byte
+	pub  atomic.Int64
+	give atomic.Pointer[latency.Recorder]
+	take atomic.Pointer[latency.Recorder]
+	_    [40]byte
+}
+
+// publish makes done visible to the ticker and, when asked to, swaps rec
+// for the empty recorder the ticker left, returning the one to record into.
+func (w *worker) publish(done int64, rec *latency.Recorder) *latency.Recorder {
+	w.pub.Store(done)
+	if w.handOver {
+		if empty := w.give.Load(); empty != nil {
+			w.give.Store(nil)
+			w.take.Store(rec)
+			return empty
+		}
+	}
+	return rec
 }
 
 // Run applies the load described by c, calling newOp once per worker (before
@@ -224,9 +266,9 @@ func Run(ctx context.Context, c Config, newOp func(worker int) Op) (*Result, err
 	if c.BeforeMeasure != nil {
 		c.BeforeMeasure()
 	}
+	stopTick := func() *latency.Recorder { return nil }
 	if c.Tick != nil {
-		stopTick := ticker(ws, c.Tick)
-		defer stopTick()
+		stopTick = ticker(ws, c.Tick)
 	}
 	sched := c.schedule()
 	ops, dur := c.Ops, c.Duration
@@ -237,6 +279,7 @@ func Run(ctx context.Context, c Config, newOp func(worker int) Op) (*Result, err
 	if c.AfterMeasure != nil {
 		c.AfterMeasure()
 	}
+	handed := stopTick()
 
 	res.Interrupted = cut(ws)
 	// Each worker's slowest operation, read before the merge below folds
@@ -244,7 +287,7 @@ func Run(ctx context.Context, c Config, newOp func(worker int) Op) (*Result, err
 	res.AllPaused = -1
 	for _, w := range ws {
 		if w.ran && w.ok+w.errs > 0 {
-			m := 2 * max(w.rec.Max(), w.errRec.Max())
+			m := 2 * max(w.rec.Max(), w.errRec.Max(), w.seenMax)
 			if res.AllPaused < 0 || m < res.AllPaused {
 				res.AllPaused = m
 			}
@@ -254,6 +297,9 @@ func Run(ctx context.Context, c Config, newOp func(worker int) Op) (*Result, err
 	res.Latency, res.ErrorLatency, res.Uncorrected, res.Rate = ws[0].rec, ws[0].errRec, ws[0].unc, c.Rate
 	if len(c.Stages) > 0 {
 		res.Rate = c.Stages.Count() / c.Stages.Total().Seconds()
+	}
+	if handed != nil {
+		res.Latency.Merge(handed)
 	}
 	var first, last, firstEnd, lastStart time.Duration
 	var any bool
@@ -376,13 +422,13 @@ func (w *worker) loop(base time.Time, n int, dur time.Duration, stop *atomic.Boo
 		}
 		prev = now
 		if record && k&255 == 255 {
-			w.pub.Store(int64(k + 1))
+			rec = w.publish(int64(k+1), rec)
 		}
 		if dur > 0 && now >= dur {
 			break
 		}
 	}
-	w.next, w.ok, w.errs = next, ok, errs
+	w.next, w.ok, w.errs, w.rec = next, ok, errs, rec
 	w.last, w.lastStart = prev, lastStart
 }
 
@@ -418,7 +464,8 @@ func (w *worker) paced(base time.Time, idx, workers int, sched schedule, n int, 
 		if !more || (dur > 0 && due >= dur) {
 			break
 		}
-		start = waitUntil(base, due, stop)
+		var slept bool
+		start, slept = waitUntil(base, due, stop)
 		if stop.Load() {
 			w.cut = true
 			break
@@ -440,20 +487,42 @@ func (w *worker) paced(base time.Time, idx, workers int, sched schedule, n int, 
 			rec.Record(end - due)
 			unc.Record(end - start)
 		}
-		if k&255 == 255 {
-			w.pub.Store(int64(k + 1))
+		// After a sleep the worker has time to spare: publishing then
+		// keeps Tick current at low rates.
+		if k&255 == 255 || slept {
+			rec = w.publish(int64(k+1), rec)
 		}
 	}
-	w.next, w.ok, w.errs = next, ok, errs
+	w.next, w.ok, w.errs, w.rec = next, ok, errs, rec
 	w.last, w.lastStart = end, start
 }
 
 // TickEvery is how often Config.Tick is called.
 const TickEvery = 200 * time.Millisecond
 
-// ticker calls tick every TickEvery with the workers' published counts,
-// until the returned function is called.
-func ticker(ws []*worker, tick func(time.Duration, int64)) func() {
+// ticker calls tick every TickEvery with the workers' published counts and
+// the p99 of the latencies they handed over, until the returned function is
+// called; that function returns every latency handed over, to be merged
+// into the Result. Merging and computing the percentile happen here, on the
+// ticker's goroutine, never on a worker's.
+func ticker(ws []*worker, tick func(Progress)) func() *latency.Recorder {
+	seen := latency.NewRecorder()
+	for _, w := range ws {
+		w.handOver = true
+		w.give.Store(latency.NewRecorder())
+	}
+	collect := func(w *worker, reuse bool) {
+		full := w.take.Swap(nil)
+		if full == nil {
+			return
+		}
+		w.seenMax = max(w.seenMax, full.Max())
+		seen.Merge(full)
+		if reuse {
+			full.Reset()
+			w.give.Store(full)
+		}
+	}
 	start := time.Now()
 	done := make(chan struct{})
 	stopped := make(chan struct{})
@@ -466,17 +535,27 @@ func ticker(ws []*worker, tick func(time.Duration, int64)) func() {
 			case <-done:
 				return
 			case <-t.C:
-				var n int64
+				p := Progress{Elapsed: time.Since(start)}
 				for _, w := range ws {
-					n += w.pub.Load()
+					p.Ops += w.pub.Load()
+					collect(w, true)
 				}
-				tick(time.Since(start), n)
+				if seen.Count() > 0 {
+					p.P99 = seen.Percentile(99)
+				}
+				tick(p)
 			}
 		}
 	}()
-	return func() {
+	return func() *latency.Recorder {
 		close(done)
 		<-stopped
+		// The workers are done: what they handed over since the last tick
+		// is still in take.
+		for _, w := range ws {
+			collect(w, false)
+		}
+		return seen
 	}
 }
 

@@ -201,9 +201,9 @@ func TestTick(t *testing.T) {
 	var last atomic.Int64
 	res, err := Run(context.Background(), Config{
 		Workers: 2, Duration: 3 * TickEvery,
-		Tick: func(_ time.Duration, ops int64) {
+		Tick: func(p Progress) {
 			ticks.Add(1)
-			last.Store(ops)
+			last.Store(p.Ops)
 		},
 	}, func(int) Op { return func(int) error { return nil } })
 	if err != nil {
@@ -211,5 +211,49 @@ func TestTick(t *testing.T) {
 	}
 	if ticks.Load() == 0 || last.Load() <= 0 || last.Load() > res.Ops {
 		t.Errorf("%d ticks, last count %d of %d ops; want ticks with a count that grows to at most the total", ticks.Load(), last.Load(), res.Ops)
+	}
+}
+
+// TestTickHandOver checks that the recorders workers hand to the ticker
+// for the p99 so far lose no latency and keep each worker's slowest: one
+// slow operation early on, long handed over by the end, must be in the
+// Result, every operation must be counted once, and the ticks must have
+// seen a p99.
+func TestTickHandOver(t *testing.T) {
+	const slow = 30 * time.Millisecond
+	for _, c := range []Config{
+		{Workers: 2, Duration: 5 * TickEvery},
+		{Workers: 2, Duration: 5 * TickEvery, Rate: 4000},
+	} {
+		var p99 atomic.Int64
+		c.Tick = func(p Progress) { p99.Store(int64(p.P99)) }
+		res, err := Run(context.Background(), c, func(w int) Op {
+			return func(i int) error {
+				if w == 0 && i == 1 {
+					time.Sleep(slow)
+				}
+				return nil
+			}
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := res.Latency.Count(); got != res.Ops {
+			t.Errorf("rate %g: %d latencies recorded for %d operations", c.Rate, got, res.Ops)
+		}
+		if c.Rate > 0 {
+			if got := res.Uncorrected.Count(); got != res.Ops {
+				t.Errorf("rate %g: %d uncorrected latencies for %d operations", c.Rate, got, res.Ops)
+			}
+		}
+		if m := res.Latency.Max(); m < slow {
+			t.Errorf("rate %g: max %v, want the %v operation kept", c.Rate, m, slow)
+		}
+		if res.AllPaused <= 0 {
+			t.Errorf("rate %g: AllPaused %v", c.Rate, res.AllPaused)
+		}
+		if p99.Load() <= 0 {
+			t.Errorf("rate %g: no tick saw a p99", c.Rate)
+		}
 	}
 }

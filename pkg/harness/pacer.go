@@ -37,10 +37,12 @@ const sleepMargin = 1500 * time.Microsecond
 const maxNap = 100 * time.Millisecond
 
 // waitUntil returns once at least due has passed since base, or early when
-// stop is set, and the time since base then.
-func waitUntil(base time.Time, due time.Duration, stop *atomic.Bool) time.Duration {
-	now := time.Since(base)
+// stop is set, the time since base then, and whether it slept (so had
+// at least sleepMargin to spare).
+func waitUntil(base time.Time, due time.Duration, stop *atomic.Bool) (now time.Duration, slept bool) {
+	now = time.Since(base)
 	for wait := due - now; wait > sleepMargin && !stop.Load(); wait = due - now {
+		slept = true
 		time.Sleep(min(wait-sleepMargin, maxNap))
 		now = time.Since(base)
 	}
@@ -48,5 +50,5 @@ func waitUntil(base time.Time, due time.Duration, stop *atomic.Bool) time.Durati
 		runtime.Gosched()
 		now = time.Since(base)
 	}
-	return now
+	return now, slept
 }

@@ -59,6 +59,12 @@ func (r *Recorder) Merge(o *Recorder) {
 	r.clamped += o.clamped
 }
 
+// Reset empties r, keeping its memory.
+func (r *Recorder) Reset() {
+	r.h.Reset()
+	r.clamped = 0
+}
+
 // Max is the largest value recorded (within the histogram's precision), 0
 // when none was.
 func (r *Recorder) Max() time.Duration { return time.Duration(r.h.Max()) }

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rustci/rustci-perf/pkg/harness"
 	"github.com/rustci/rustci-perf/pkg/report"
 	"github.com/vbauerster/mpb/v8"
 	"github.com/vbauerster/mpb/v8/decor"
@@ -13,11 +14,10 @@ import (
 
 // liveBar draws a progress bar for one scenario on w: elapsed of total
 // (operations for a count-bound run, time for a time-bound one), operations
-// done and the current rate. It returns the harness Tick that feeds it and
-// a function that completes and removes it. The latency percentiles are in
-// the report at the end: the workers' histograms are theirs alone while
-// they run.
-func liveBar(w io.Writer, it item) (func(time.Duration, int64), func()) {
+// done, the current rate and the p99 so far (of the current run, with
+// --count). It returns the harness Tick that feeds it and a function that
+// completes and removes it.
+func liveBar(w io.Writer, it item) (func(harness.Progress), func()) {
 	s := it.settings
 	timed := s.Duration > 0 || len(s.Stages) > 0
 	total := int64(s.Ops * max(1, s.Count))
@@ -35,20 +35,26 @@ func liveBar(w io.Writer, it item) (func(time.Duration, int64), func()) {
 	var mu sync.Mutex
 	var ops int64
 	var rate float64
-	var elapsed time.Duration
+	var elapsed, p99 time.Duration
 	bar := p.AddBar(max(total, 1),
 		mpb.PrependDecorators(decor.Name(it.sc.Name, decor.WCSyncSpaceR)),
 		mpb.AppendDecorators(decor.Any(func(decor.Statistics) string {
 			mu.Lock()
 			defer mu.Unlock()
-			return fmt.Sprintf("%s  %d ops  %s", report.Duration(float64(elapsed)), ops, report.Throughput(rate))
+			s := fmt.Sprintf("%s  %d ops  %s", report.Duration(float64(elapsed)), ops, report.Throughput(rate))
+			if p99 > 0 {
+				s += "  p99 " + report.Duration(float64(p99))
+			}
+			return s
 		})),
 		mpb.BarRemoveOnComplete(),
 	)
 	var before int64 // operations of earlier runs (--count)
 	var last int64
-	tick := func(e time.Duration, n int64) {
+	tick := func(pr harness.Progress) {
+		e, n := pr.Elapsed, pr.Ops
 		mu.Lock()
+		p99 = pr.P99
 		if n < last { // a new run began
 			before += last
 		}
