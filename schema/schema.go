@@ -16,7 +16,14 @@ import (
 var ReportV1 []byte
 
 // ValidateReport checks a JSON report against ReportV1.
-func ValidateReport(data []byte) error {
+func ValidateReport(data []byte) error { return validate(data, "") }
+
+// ValidateComparison checks a comparison written alone (compare --format
+// json) against ReportV1's definition of one.
+func ValidateComparison(data []byte) error { return validate(data, "#/$defs/comparison") }
+
+// validate checks data against the part of ReportV1 at fragment.
+func validate(data []byte, fragment string) error {
 	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(ReportV1))
 	if err != nil {
 		return fmt.Errorf("report schema: %w", err)
@@ -26,7 +33,7 @@ func ValidateReport(data []byte) error {
 	if err := c.AddResource(url, doc); err != nil {
 		return fmt.Errorf("report schema: %w", err)
 	}
-	sch, err := c.Compile(url)
+	sch, err := c.Compile(url + fragment)
 	if err != nil {
 		return fmt.Errorf("report schema: %w", err)
 	}

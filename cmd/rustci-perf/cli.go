@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/mattn/go-isatty"
+	"github.com/rustci/rustci-perf/pkg/compare"
 	"github.com/rustci/rustci-perf/pkg/config"
 	"github.com/rustci/rustci-perf/pkg/harness"
 	"github.com/rustci/rustci-perf/pkg/merge"
@@ -37,7 +38,8 @@ const (
 
 const exitCodesHelp = `Exit codes:
   0    every threshold held
-  1    a threshold was missed
+  1    a threshold was missed, or a regression against the baseline
+       (compare, run --baseline)
   2    usage or configuration error (unknown scenario, bad flag value, bad
        threshold, bad YAML); nothing ran
   3    a scenario could not run (component error)
@@ -83,7 +85,7 @@ checks thresholds, and exits non-zero when one is missed.
 	root.SetErr(stderr)
 	root.SetContext(ctx)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return err })
-	root.AddCommand(newRunCmd(stdout, stderr), newMergeCmd(stdout, stderr), newListCmd(stdout), newVersionCmd(stdout))
+	root.AddCommand(newRunCmd(stdout, stderr), newCompareCmd(stdout, stderr), newMergeCmd(stdout, stderr), newListCmd(stdout), newVersionCmd(stdout))
 	return root
 }
 
@@ -114,6 +116,8 @@ type runOptions struct {
 	tiers       []string
 	l3Dir       string
 	require     bool
+	baseline    string
+	compareFlags
 }
 
 func newRunCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -160,6 +164,8 @@ and exit 1 if any threshold is missed.
 	f.StringSliceVar(&o.tiers, "tiers", nil, "cache tiers to stack, from l1,l2,l3 (default l1,l3, with l2 when a Redis URL is set)")
 	f.StringVar(&o.l3Dir, "l3-dir", "", "keep the L3 tier's store in this directory across runs (default: a temporary one per scenario)")
 	f.BoolVar(&o.require, "require", false, "make a scenario that would be skipped (cache-l2 with no Redis URL) an error")
+	f.StringVar(&o.baseline, "baseline", "", "compare with this JSON report after the thresholds (as rustci-perf compare does); a regression exits 1")
+	o.compareFlags.register(cmd)
 	return cmd
 }
 
@@ -336,6 +342,16 @@ func runRun(cmd *cobra.Command, o *runOptions, args []string, stdout, stderr io.
 		return err
 	}
 	applyCacheFlags(cmd, o, &cfg.Cache)
+	copts, err := o.compareFlags.options()
+	if err != nil {
+		return err
+	}
+	var baseline *report.Report
+	if o.baseline != "" {
+		if baseline, err = readReport(o.baseline); err != nil {
+			return fmt.Errorf("--baseline: %w", err)
+		}
+	}
 	var progress io.Writer
 	if !o.quiet {
 		progress = stderr
@@ -355,8 +371,23 @@ func runRun(cmd *cobra.Command, o *runOptions, args []string, stdout, stderr io.
 	if err != nil {
 		return err
 	}
+	if baseline != nil {
+		if err := sharesScenario(baseline, plan.Names()); err != nil {
+			return fmt.Errorf("--baseline %s: %w", o.baseline, err)
+		}
+	}
 
 	rep := plan.Run(cmd.Context())
+	if baseline != nil && !rep.Interrupted {
+		c, err := compare.Reports(compare.Side{Name: o.baseline, Report: baseline}, compare.Side{Name: "this run", Report: rep}, copts)
+		if err != nil {
+			// Every scenario in common was skipped or failed to run:
+			// there is nothing to compare, and the report says why.
+			fmt.Fprintf(stderr, "rustci-perf: --baseline: %s\n", oneLine(err.Error()))
+		} else {
+			rep.Comparison = c
+		}
+	}
 
 	if o.hgrm != "" {
 		if err := report.WriteHgrm(o.hgrm, rep); err != nil {
@@ -433,7 +464,7 @@ func exitCode(r *report.Report) int {
 			return exitComponent
 		}
 	}
-	if !r.Passed {
+	if !r.Passed || (r.Comparison != nil && r.Comparison.Regressions > 0) {
 		return exitThreshold
 	}
 	return exitOK
@@ -466,14 +497,9 @@ time, are refused (exit 2).
 			}
 			var ins []merge.Input
 			for _, file := range files {
-				fh, err := os.Open(file)
+				r, err := readReport(file)
 				if err != nil {
 					return fmt.Errorf("merge: %w", err)
-				}
-				r, err := report.ReadJSON(fh)
-				fh.Close()
-				if err != nil {
-					return fmt.Errorf("merge %s: %w", file, err)
 				}
 				ins = append(ins, merge.Input{File: file, Report: r})
 			}
@@ -486,6 +512,132 @@ time, are refused (exit 2).
 	}
 	cmd.Flags().StringVar(&format, "format", "text", "report format: "+strings.Join(report.Formats(), ", "))
 	cmd.Flags().StringArrayVar(&outputs, "output", nil, "write the merged report to a file, in --format or as FORMAT=PATH; repeatable")
+	return cmd
+}
+
+// sharesScenario checks that baseline has one of the scenarios named.
+func sharesScenario(baseline *report.Report, names []string) error {
+	for _, s := range baseline.Scenarios {
+		for _, n := range names {
+			if s.Name == n {
+				return nil
+			}
+		}
+	}
+	var have []string
+	for _, s := range baseline.Scenarios {
+		have = append(have, s.Name)
+	}
+	return fmt.Errorf("it has none of the scenarios to run (it has %s)", strings.Join(have, ", "))
+}
+
+// readReport reads a JSON report file.
+func readReport(file string) (*report.Report, error) {
+	fh, err := os.Open(file)
+	if err != nil {
+		return nil, err
+	}
+	defer fh.Close()
+	r, err := report.ReadJSON(fh)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	return r, nil
+}
+
+// compareFlags are the options of compare and of run --baseline.
+type compareFlags struct {
+	alpha     float64
+	minEffect string
+}
+
+func (c *compareFlags) register(cmd *cobra.Command) {
+	cmd.Flags().Float64Var(&c.alpha, "alpha", compare.Defaults.Alpha, "significance level of the tests against the baseline")
+	cmd.Flags().StringVar(&c.minEffect, "min-effect", "5%", "smallest change against the baseline that counts, in percent")
+}
+
+// options checks the flags and returns the comparison's options.
+func (c *compareFlags) options() (compare.Options, error) {
+	o := compare.Defaults
+	o.Alpha = c.alpha
+	v, err := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(c.minEffect, "%")), 64)
+	if err != nil || !(v >= 0 && v < 10000) {
+		return o, fmt.Errorf("--min-effect %q: want a percentage such as 5%%", c.minEffect)
+	}
+	o.MinEffect = v / 100
+	if err := o.Validate(); err != nil {
+		return o, fmt.Errorf("--alpha: %w", err)
+	}
+	return o, nil
+}
+
+func newCompareCmd(stdout, stderr io.Writer) *cobra.Command {
+	var cf compareFlags
+	var format, output string
+	cmd := &cobra.Command{
+		Use:   "compare BASE.json NEW.json",
+		Short: "Say whether NEW is a regression against BASE, tail latency included",
+		Long: `Compare two JSON reports scenario by scenario: throughput, p50, p95, p99,
+p99.9, errors, hit and other rates, and the counters that say something went
+wrong or that a threshold names. Each gets base, new, the change, what
+decided and a verdict: regression, improvement or ~ (no significant change
+of at least --min-effect).
+
+With repeated runs (--count N) on both sides, a Mann-Whitney U test over the
+runs at --alpha, as benchstat does (and a note when there are too few runs
+for significance); p99 and p99.9 by a bootstrap confidence interval from the
+encoded histograms. With single runs, the minimum effect alone decides
+the figures other than tail percentiles, and the output says so.
+
+Exit 1 when a regression is found, 0 otherwise, 2 on bad input (an
+unreadable file, another schema, no scenario in both).`,
+		Example: `  rustci-perf compare baseline.json report.json
+  rustci-perf compare baseline.json report.json --min-effect 10% --format markdown >> "$GITHUB_STEP_SUMMARY"`,
+		Args: cobra.ExactArgs(2),
+		RunE: func(_ *cobra.Command, files []string) error {
+			write, ok := report.ComparisonFormats[format]
+			if !ok {
+				return fmt.Errorf("--format %q: want text, json or markdown", format)
+			}
+			o, err := cf.options()
+			if err != nil {
+				return err
+			}
+			if output != "" {
+				if err := report.CheckWritable(output); err != nil {
+					return fmt.Errorf("--output: %w", err)
+				}
+			}
+			var sides [2]compare.Side
+			for i, file := range files {
+				r, err := readReport(file)
+				if err != nil {
+					return fmt.Errorf("compare: %w", err)
+				}
+				sides[i] = compare.Side{Name: file, Report: r}
+			}
+			c, err := compare.Reports(sides[0], sides[1], o)
+			if err != nil {
+				return err
+			}
+			if output != "" {
+				if err := report.WriteComparison(output, c, write); err != nil {
+					fmt.Fprintf(stderr, "rustci-perf: %s\n", err)
+					return &exitError{exitComponent}
+				}
+			} else if err := write(stdout, c); err != nil {
+				fmt.Fprintf(stderr, "rustci-perf: write comparison: %s\n", err)
+				return &exitError{exitComponent}
+			}
+			if c.Regressions > 0 {
+				return &exitError{exitThreshold}
+			}
+			return nil
+		},
+	}
+	cf.register(cmd)
+	cmd.Flags().StringVar(&format, "format", "text", "comparison format: text, json, markdown")
+	cmd.Flags().StringVar(&output, "output", "", "write the comparison to this file instead of stdout")
 	return cmd
 }
 

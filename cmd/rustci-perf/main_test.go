@@ -83,9 +83,9 @@ func noTiming(t *testing.T) string {
 	return p
 }
 
-// readReport reads a JSON report the binary wrote, and checks it against
+// readReportFile reads a JSON report the binary wrote, and checks it against
 // the published JSON Schema: every report the tests produce is validated.
-func readReport(t *testing.T, path string) *report.Report {
+func readReportFile(t *testing.T, path string) *report.Report {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -212,7 +212,7 @@ func TestJSONReport(t *testing.T) {
 	if !strings.Contains(r.stdout, "PASS: ") {
 		t.Errorf("stdout should hold the text report when --output is given:\n%s", r.stdout)
 	}
-	rep := readReport(t, filepath.Join(dir, "report.json"))
+	rep := readReportFile(t, filepath.Join(dir, "report.json"))
 	if !rep.Passed || rep.Interrupted || rep.ToolVersion != "v0.0.0-test" || rep.Environment.GoVersion == "" ||
 		rep.Environment.GOMAXPROCS < 1 || !rep.FinishedAt.After(rep.StartedAt) || len(rep.Scenarios) != 9 {
 		t.Errorf("report header: %+v", rep)
@@ -248,7 +248,7 @@ func TestOpenLoop(t *testing.T) {
 	if r.code != 0 && r.code != 1 { // whether the generator kept up depends on the machine
 		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	s := readReport(t, filepath.Join(dir, "r.json")).Scenarios[0]
+	s := readReportFile(t, filepath.Join(dir, "r.json")).Scenarios[0]
 	var judged bool
 	for _, th := range s.Thresholds {
 		judged = judged || th.Expr == "achieved_rate_ratio>0.99"
@@ -274,7 +274,7 @@ func TestHistograms(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	for _, s := range readReport(t, filepath.Join(dir, "r.json")).Scenarios {
+	for _, s := range readReportFile(t, filepath.Join(dir, "r.json")).Scenarios {
 		h, err := latency.Decode(s.Histogram)
 		if err != nil {
 			t.Fatalf("%s: %v", s.Name, err)
@@ -308,7 +308,7 @@ func TestSeveralOutputs(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stdout, "PASS: ") {
 		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	readReport(t, filepath.Join(dir, "r.json"))
+	readReportFile(t, filepath.Join(dir, "r.json"))
 	for name, want := range map[string]string{"junit.xml": "<testsuite name=\"rustci-perf\"", "summary.md": "| ✅ | cache-read |", "r.bench": "BenchmarkCacheRead-"} {
 		b, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil || !strings.Contains(string(b), want) {
@@ -345,7 +345,7 @@ func TestMerge(t *testing.T) {
 		}
 		t.Fatalf("merge: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	all := readReport(t, filepath.Join(dir, "all.json"))
+	all := readReportFile(t, filepath.Join(dir, "all.json"))
 	if s := all.Scenarios[0]; s.Ops != 1000 || s.Latency.Count != 1000 || len(all.Sources) != 2 {
 		t.Errorf("merged: ops %d, latencies %d, sources %d; want 1000, 1000, 2", s.Ops, s.Latency.Count, len(all.Sources))
 	}
@@ -361,6 +361,118 @@ func TestMerge(t *testing.T) {
 	}
 }
 
+// TestCompare: the fixed reports of pkg/compare through the binary: exit 1
+// on a regression, 0 without, 2 on bad input; JSON valid against the
+// schema; --output written.
+func TestCompare(t *testing.T) {
+	fixtures, err := filepath.Abs("../../pkg/compare/testdata")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	fx := func(name string) string { return filepath.Join(fixtures, name) }
+	for _, c := range []struct {
+		new  string
+		code int
+		want string
+	}{
+		{"regression.json", 1, "REGRESSION: 3 regressions"},
+		{"improvement.json", 0, "NO REGRESSION: 0 regressions, 5 improvements"},
+		{"nochange.json", 0, "NO REGRESSION: 0 regressions, 0 improvements"},
+		{"base.json", 0, "NO REGRESSION: 0 regressions, 0 improvements"},
+		{"single-tail.json", 1, "p99 "},
+	} {
+		r := rustciPerf(t, dir, "compare", fx("base.json"), fx(c.new))
+		if r.code != c.code || !strings.Contains(r.stdout, c.want) {
+			t.Errorf("compare base %s: exit %d; want %d and %q in:\n%s%s", c.new, r.code, c.code, c.want, r.stdout, r.stderr)
+		}
+	}
+	r := rustciPerf(t, dir, "compare", fx("base.json"), fx("regression.json"), "--format", "json", "--output", "cmp.json")
+	if r.code != 1 || r.stdout != "" {
+		t.Errorf("compare --output: exit %d, stdout %q; want 1 and nothing on stdout", r.code, r.stdout)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "cmp.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := schema.ValidateComparison(b); err != nil {
+		t.Errorf("cmp.json does not match the schema: %v\n%s", err, b)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "bad.json"), []byte(`{"schema": "rustci-perf/report/v0"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"compare", fx("base.json")},
+		{"compare", fx("base.json"), "missing.json"},
+		{"compare", fx("base.json"), "bad.json"},
+		{"compare", fx("base.json"), fx("regression.json"), "--alpha", "2"},
+		{"compare", fx("base.json"), fx("regression.json"), "--min-effect", "lots"},
+		{"compare", fx("base.json"), fx("regression.json"), "--format", "html"},
+	} {
+		if r := rustciPerf(t, dir, args...); r.code != 2 || r.stdout != "" || strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q; want 2 with one line on stderr", args[1:], r.code, r.stdout, r.stderr)
+		}
+	}
+}
+
+// TestBaseline: run --baseline compares after the thresholds and exits 1
+// on a regression. The baselines are this machine's own run with its
+// throughput made a million times higher (a regression now) or lower (an
+// improvement) and its latencies a million times lower (or higher), so the
+// outcome does not depend on the machine's speed.
+func TestBaseline(t *testing.T) {
+	dir := t.TempDir()
+	args := []string{"run", "cache-read", "-q", "--ops", "2000", "--config", noTiming(t)}
+	if r := rustciPerf(t, dir, append(args, "--format", "json", "--output", "own.json")...); r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	own := readReportFile(t, filepath.Join(dir, "own.json"))
+	for _, c := range []struct {
+		factor  float64
+		code    int
+		verdict string
+	}{{1e6, 1, "regression"}, {1e-6, 0, "improvement"}} {
+		b := *own
+		b.Scenarios = append([]report.Scenario(nil), own.Scenarios...)
+		s := &b.Scenarios[0]
+		s.ThroughputOpsPerSec *= c.factor
+		l := &s.Latency
+		l.P50, l.P95, l.P99, l.P999 = int64(float64(l.P50)/c.factor), int64(float64(l.P95)/c.factor), int64(float64(l.P99)/c.factor), int64(float64(l.P999)/c.factor)
+		s.Histogram = "" // tails then judged on these figures too
+		if err := report.WriteFile(filepath.Join(dir, "base.json"), &b, report.JSON); err != nil {
+			t.Fatal(err)
+		}
+		r := rustciPerf(t, dir, append(args, "--baseline", "base.json", "--output", "json=new.json", "--output", "junit=junit.xml")...)
+		if r.code != c.code || !strings.Contains(r.stdout, "baseline base.json vs this run") {
+			t.Errorf("baseline x%g: exit %d, want %d, with the comparison in:\n%s%s", c.factor, r.code, c.code, r.stdout, r.stderr)
+		}
+		rep := readReportFile(t, filepath.Join(dir, "new.json"))
+		if rep.Comparison == nil {
+			t.Fatalf("baseline x%g: no comparison in the report", c.factor)
+		}
+		for _, ch := range rep.Comparison.Scenarios[0].Changes[:5] { // throughput and the percentiles
+			if ch.Verdict != c.verdict {
+				t.Errorf("baseline x%g: %s judged %s; want %s", c.factor, ch.Metric, ch.Verdict, c.verdict)
+			}
+		}
+		junit, _ := os.ReadFile(filepath.Join(dir, "junit.xml"))
+		if got := strings.Contains(string(junit), `type="regression"`); got != (c.code == 1) {
+			t.Errorf("baseline x%g: JUnit has a regression failure: %v\n%s", c.factor, got, junit)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "broken.json"), []byte("{"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{"broken.json", "missing.json"} {
+		if r := rustciPerf(t, dir, append(args, "--baseline", bad)...); r.code != 2 || !strings.Contains(r.stderr, bad) || r.stdout != "" {
+			t.Errorf("--baseline %s: exit %d, %q; want 2 naming it, before running", bad, r.code, r.stderr)
+		}
+	}
+	if r := rustciPerf(t, dir, "run", "limiter", "-q", "--ops", "100", "--config", noTiming(t), "--baseline", "own.json"); r.code != 2 || !strings.Contains(r.stderr, "none of the scenarios") {
+		t.Errorf("--baseline without the scenario: exit %d, %q; want 2", r.code, r.stderr)
+	}
+}
+
 // TestRepeatedRunReport: --count writes runs and their spread, valid
 // against the schema, judged as --judge says.
 func TestRepeatedRunReport(t *testing.T) {
@@ -370,7 +482,7 @@ func TestRepeatedRunReport(t *testing.T) {
 	if r.code != 0 && r.code != 1 {
 		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	s := readReport(t, filepath.Join(dir, "r.json")).Scenarios[0]
+	s := readReportFile(t, filepath.Join(dir, "r.json")).Scenarios[0]
 	if s.Repeat == nil || s.Repeat.Count != 2 || s.Repeat.Judge != "worst" || len(s.Repeat.Runs) != 2 || s.Ops != 1000 {
 		t.Errorf("repeat %+v, ops %d", s.Repeat, s.Ops)
 	}
@@ -423,7 +535,7 @@ func TestInterrupt(t *testing.T) {
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 130 {
 		t.Fatalf("exit: %v; want code 130", err)
 	}
-	rep := readReport(t, filepath.Join(dir, "r.json"))
+	rep := readReportFile(t, filepath.Join(dir, "r.json"))
 	if !rep.Interrupted || rep.Passed || len(rep.Scenarios) != 1 || rep.Scenarios[0].Status != report.StatusInterrupted {
 		t.Errorf("report: interrupted %t, passed %t, scenarios %d; want true, false, 1 interrupted", rep.Interrupted, rep.Passed, len(rep.Scenarios))
 	}
@@ -474,7 +586,7 @@ func TestRedisStack(t *testing.T) {
 			t.Fatal("the Redis password appears in the output or the report")
 		}
 	}
-	rep := readReport(t, filepath.Join(dir, "r.json"))
+	rep := readReportFile(t, filepath.Join(dir, "r.json"))
 	byName := map[string]report.Scenario{}
 	for _, s := range rep.Scenarios {
 		byName[s.Name] = s
@@ -498,7 +610,7 @@ func TestRedisStack(t *testing.T) {
 	if r.code != 0 || strings.Contains(r.stdout+r.stderr, "pa55word") {
 		t.Fatalf("limiter on Redis: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	lrep := readReport(t, filepath.Join(dir, "l.json"))
+	lrep := readReportFile(t, filepath.Join(dir, "l.json"))
 	if len(lrep.Scenarios) != 2 || !strings.Contains(lrep.Scenarios[0].Component, "redis GCRA") ||
 		lrep.Scenarios[0].Counters["fallback"] != 0 || lrep.Scenarios[1].Metrics["fallback_rate"] != 1 {
 		t.Errorf("limiter scenarios: %+v", lrep.Scenarios)

@@ -82,6 +82,24 @@ func (r *Recorder) Percentile(p float64) time.Duration {
 	return time.Duration(r.h.ValueAtQuantile(p))
 }
 
+// Steps returns the distribution as steps of the empirical CDF: for each
+// bucket holding values, in increasing order, the bucket's highest
+// equivalent value (what Percentile reports for a rank in it) and the count
+// of values up to and including it. Resampling and plotting read these
+// instead of the histogram.
+func (r *Recorder) Steps() (values, cumulative []int64) {
+	var n int64
+	for _, b := range r.h.Distribution() {
+		if b.Count == 0 {
+			continue
+		}
+		n += b.Count
+		values = append(values, b.To)
+		cumulative = append(cumulative, n)
+	}
+	return values, cumulative
+}
+
 // Summary returns the standard figures of the distribution.
 func (r *Recorder) Summary() Summary {
 	if r.h.TotalCount() == 0 {

@@ -1,6 +1,7 @@
 package latency
 
 import (
+	"sort"
 	"testing"
 	"time"
 )
@@ -112,5 +113,25 @@ func TestEncodeRoundTrip(t *testing.T) {
 	}
 	if _, err := Decode("not a histogram"); err == nil {
 		t.Error("Decode accepted garbage")
+	}
+}
+
+// TestSteps checks the steps against Percentile: the value of the step
+// holding rank k is the percentile whose rank is k.
+func TestSteps(t *testing.T) {
+	r := NewRecorder()
+	for i := 1; i <= 5000; i++ {
+		r.Record(time.Duration(i*i) * time.Nanosecond)
+	}
+	values, cum := r.Steps()
+	if len(values) != len(cum) || cum[len(cum)-1] != 5000 {
+		t.Fatalf("%d values, %d cumulative, last %d; want equal lengths ending at 5000", len(values), len(cum), cum[len(cum)-1])
+	}
+	for _, p := range []float64{1, 50, 90, 99, 99.9, 100} {
+		k := int64(p/100*5000 + 0.5)
+		i := sort.Search(len(cum), func(i int) bool { return cum[i] >= k })
+		if got, want := time.Duration(values[i]), r.Percentile(p); got != want {
+			t.Errorf("p%g: step value %v, Percentile %v", p, got, want)
+		}
 	}
 }

@@ -142,9 +142,8 @@ func scenario(parts []report.Scenario, ins []Input) (report.Scenario, error) {
 		return m, err
 	}
 	m.Histogram = enc
-	l := hist.Summary()
-	m.Latency = report.Latency{Count: l.Count, Min: int64(l.Min), Mean: l.Mean, Stdev: l.Stdev, P50: int64(l.P50), P90: int64(l.P90),
-		P95: int64(l.P95), P99: int64(l.P99), P999: int64(l.P999), Max: int64(l.Max)}
+	m.Latency = report.LatencyOf(hist.Summary())
+	m.Latency.Clamped = 0 // decoding loses it: summed from the parts
 	for _, p := range parts {
 		m.Latency.Clamped += p.Latency.Clamped
 	}

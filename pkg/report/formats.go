@@ -47,6 +47,12 @@ func Markdown(w io.Writer, r *Report) error {
 	if len(missed) > 0 {
 		ew.printf("\n**Missed**\n\n%s\n", strings.Join(missed, "\n"))
 	}
+	if r.Comparison != nil {
+		ew.printf("\n")
+		if err := ComparisonMarkdown(ew, r.Comparison); err != nil {
+			return err
+		}
+	}
 	return ew.err
 }
 
@@ -171,6 +177,14 @@ func JUnit(w io.Writer, r *Report) error {
 		case StatusSkipped:
 			tc.Skipped = &skipped{Message: s.Reason}
 			ts.Skipped++
+		}
+		for _, ch := range r.Comparison.regressions(s.Name) {
+			tc.Failures = append(tc.Failures, failure{
+				Message: fmt.Sprintf("regression: %s %s (%s to %s)", ch.Metric, changePct(ch), value(ch, ch.Base), value(ch, ch.New)),
+				Type:    "regression",
+				Text: fmt.Sprintf("regression against the baseline %s\n%s: base %s, new %s, change %s, %s",
+					r.Comparison.Base, ch.Metric, value(ch, ch.Base), value(ch, ch.New), changePct(ch), testWords(ch)),
+			})
 		}
 		if len(tc.Failures) > 0 {
 			ts.Failures++

@@ -40,6 +40,9 @@ type Report struct {
 	Scenarios   []Scenario `json:"scenarios"`
 	// Sources, in a merged report, are the reports it combines.
 	Sources []Source `json:"sources,omitempty"`
+	// Comparison, with run --baseline, sets this report against the
+	// baseline's; its regressions fail the run like missed thresholds.
+	Comparison *Comparison `json:"comparison,omitempty"`
 }
 
 // Source is one report a merged report combines.
@@ -195,6 +198,16 @@ type Latency struct {
 	P99     int64   `json:"p99"`
 	P999    int64   `json:"p999"`
 	Max     int64   `json:"max"`
+}
+
+// LatencyOf is the report's form of a latency summary.
+func LatencyOf(l latency.Summary) Latency {
+	return Latency{
+		Count: l.Count, Clamped: l.Clamped,
+		Min: int64(l.Min), Mean: l.Mean, Stdev: l.Stdev,
+		P50: int64(l.P50), P90: int64(l.P90), P95: int64(l.P95),
+		P99: int64(l.P99), P999: int64(l.P999), Max: int64(l.Max),
+	}
 }
 
 // Threshold is one judged limit.

@@ -104,6 +104,12 @@ func Text(w io.Writer, r *Report) error {
 		}
 	}
 	ew.printf("\n%s\n", Verdict(r))
+	if r.Comparison != nil {
+		ew.printf("\n")
+		if err := ComparisonText(ew, r.Comparison); err != nil {
+			return err
+		}
+	}
 	return ew.err
 }
 

@@ -18,7 +18,6 @@ import (
 
 	"github.com/rustci/rustci-perf/pkg/cache"
 	"github.com/rustci/rustci-perf/pkg/config"
-	"github.com/rustci/rustci-perf/pkg/latency"
 	"github.com/rustci/rustci-perf/pkg/report"
 	"github.com/rustci/rustci-perf/pkg/scenarios"
 	"github.com/rustci/rustci-perf/pkg/threshold"
@@ -283,7 +282,7 @@ func (p *Plan) runOne(ctx context.Context, it item) report.Scenario {
 			s.HistogramUncorrected = enc
 		}
 		s.Mode, s.TargetRateOpsPerSec = "open-loop", out.Rate
-		u := summaryOf(out.Uncorrected.Summary())
+		u := report.LatencyOf(out.Uncorrected.Summary())
 		s.LatencyUncorrected = &u
 		if out.Duration > 0 {
 			s.Metrics["achieved_rate_ratio"] = float64(out.Ops+out.Errors) / out.Duration.Seconds() / out.Rate
@@ -334,22 +333,13 @@ func tierOf(t cache.TierStats) report.Tier {
 		Errors: t.Errors, Skipped: t.Skipped, Promotions: t.Promotions, Degraded: t.Degraded,
 	}
 	if t.Latency != nil {
-		l := summaryOf(*t.Latency)
+		l := report.LatencyOf(*t.Latency)
 		rt.Latency = &l
 	}
 	return rt
 }
 
-func latencyOf(out *scenarios.Outcome) report.Latency { return summaryOf(out.Latency.Summary()) }
-
-func summaryOf(l latency.Summary) report.Latency {
-	return report.Latency{
-		Count: l.Count, Clamped: l.Clamped,
-		Min: int64(l.Min), Mean: l.Mean, Stdev: l.Stdev,
-		P50: int64(l.P50), P90: int64(l.P90), P95: int64(l.P95),
-		P99: int64(l.P99), P999: int64(l.P999), Max: int64(l.Max),
-	}
-}
+func latencyOf(out *scenarios.Outcome) report.Latency { return report.LatencyOf(out.Latency.Summary()) }
 
 // source gives thresholds the figures of one outcome. Latency figures do
 // not exist when no operation succeeded.

@@ -1,0 +1,306 @@
+package compare
+
+import (
+	"bytes"
+	"flag"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rustci/rustci-perf/pkg/latency"
+	"github.com/rustci/rustci-perf/pkg/report"
+	"gonum.org/v1/gonum/stat/distuv"
+)
+
+var update = flag.Bool("update", false, "rewrite the fixture reports and golden files in testdata")
+
+// perRun is the operations of each synthetic run.
+const perRun = 20000
+
+// synthetic is a report of one scenario, cache-read, one run per
+// throughput in tps, perRun operations each. The latencies are a fixed
+// lognormal grid around 1µs (no randomness: operation i of all is at the
+// normal quantile z of (i+0.5)/N), shaped by shape(z, ns), and dealt to
+// the runs in turn.
+func synthetic(tps []float64, shape func(z, ns float64) float64) *report.Report {
+	runs := len(tps)
+	n := perRun * runs
+	all := latency.NewRecorder()
+	recs := make([]*latency.Recorder, runs)
+	for j := range recs {
+		recs[j] = latency.NewRecorder()
+	}
+	for i := 0; i < n; i++ {
+		z := distuv.UnitNormal.Quantile((float64(i) + 0.5) / float64(n))
+		d := time.Duration(shape(z, 1000*math.Exp(0.6*z)))
+		all.Record(d)
+		recs[i%runs].Record(d)
+	}
+	enc, err := all.Encode()
+	if err != nil {
+		panic(err)
+	}
+	s := report.Scenario{
+		Name: "cache-read", Group: "cache", Status: report.StatusPassed, Passed: true, Mode: "closed-loop", Concurrency: 2,
+		Ops: int64(n), Latency: report.LatencyOf(all.Summary()), Histogram: enc,
+		Counters:   map[string]int64{"hits": int64(n), "misses": 0},
+		Metrics:    map[string]float64{"hit_rate": 1},
+		Thresholds: []report.Threshold{},
+	}
+	var dur int64
+	rr := make([]report.Run, runs)
+	for j, tp := range tps {
+		d := int64(float64(perRun) / tp * 1e9)
+		dur += d
+		rr[j] = report.Run{Ops: perRun, DurationNS: d, ThroughputOpsPerSec: tp, Latency: report.LatencyOf(recs[j].Summary()),
+			Counters: map[string]int64{"hits": perRun, "misses": 0}, Metrics: map[string]float64{"hit_rate": 1}}
+	}
+	s.DurationNS = dur
+	s.ThroughputOpsPerSec = float64(n) / (float64(dur) / 1e9)
+	if runs > 1 {
+		s.Repeat = &report.Repeat{Count: runs, Judge: "median", Stats: map[string]report.Stat{}, Runs: rr}
+	}
+	at := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	return &report.Report{
+		Schema: report.Schema, ToolVersion: "test", StartedAt: at, FinishedAt: at.Add(time.Minute),
+		Environment: report.Environment{GoVersion: "go1.26", OS: "linux", Arch: "amd64", GOMAXPROCS: 2, NumCPU: 2},
+		Passed:      true, Scenarios: []report.Scenario{s},
+	}
+}
+
+func same(_, ns float64) float64 { return ns }
+
+// tail makes the slowest 2% of operations 30% slower: p99 and p99.9 rise
+// by 30%, the median does not move.
+func tail(z, ns float64) float64 {
+	if z > 2.054 { // the 98th percentile of the normal
+		return ns * 1.3
+	}
+	return ns
+}
+
+func scale(tps []float64, f float64) []float64 {
+	out := make([]float64, len(tps))
+	for i, v := range tps {
+		out[i] = v * f
+	}
+	return out
+}
+
+var baseTPS = []float64{100000, 101000, 99000, 100500, 99500}
+
+// fixtures are the report files the tests (and the binary's tests) read.
+var fixtures = map[string]*report.Report{
+	"base.json":        synthetic(baseTPS, same),
+	"regression.json":  synthetic(scale(baseTPS, 0.9), tail),
+	"improvement.json": synthetic(scale(baseTPS, 1.1), func(_, ns float64) float64 { return ns * 0.8 }),
+	"nochange.json":    synthetic([]float64{100200, 99800, 100700, 99300, 100100}, same),
+	"single-base.json": synthetic([]float64{100000}, same),
+	"single-tail.json": synthetic([]float64{100400}, tail),
+	"two-base.json":    synthetic([]float64{100000, 101000}, same),
+	"two-new.json":     synthetic([]float64{90000, 91000}, same),
+}
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	if *update {
+		for name, r := range fixtures {
+			if err := report.WriteFile(filepath.Join("testdata", name), r, report.JSON); err != nil {
+				panic(err)
+			}
+		}
+	}
+	os.Exit(m.Run())
+}
+
+// load reads a fixture back from its file, as the binary would.
+func load(t *testing.T, name string) Side {
+	t.Helper()
+	f, err := os.Open(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r, err := report.ReadJSON(f)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return Side{Name: name, Report: r}
+}
+
+func compare(t *testing.T, base, nw string) *report.Comparison {
+	t.Helper()
+	c, err := Reports(load(t, base), load(t, nw), Defaults)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func verdicts(c *report.Comparison) map[string]report.Change {
+	out := map[string]report.Change{}
+	for _, s := range c.Scenarios {
+		for _, ch := range s.Changes {
+			out[ch.Metric] = ch
+		}
+	}
+	return out
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the golden file (go test ./pkg/compare -update to accept):\n%s", name, got)
+	}
+}
+
+func TestGolden(t *testing.T) {
+	for _, c := range []struct {
+		new, golden string
+		format      string
+		regressions int
+	}{
+		{"regression.json", "regression.txt", "text", 3},
+		{"regression.json", "regression.md", "markdown", 3},
+		{"regression.json", "regression.out.json", "json", 3},
+		{"improvement.json", "improvement.txt", "text", 0},
+		{"nochange.json", "nochange.txt", "text", 0},
+	} {
+		cmp := compare(t, "base.json", c.new)
+		if cmp.Regressions != c.regressions {
+			t.Errorf("%s: %d regressions, want %d", c.new, cmp.Regressions, c.regressions)
+		}
+		var b bytes.Buffer
+		if err := report.ComparisonFormats[c.format](&b, cmp); err != nil {
+			t.Fatal(err)
+		}
+		golden(t, c.golden, b.Bytes())
+	}
+}
+
+func TestVerdicts(t *testing.T) {
+	for _, c := range []struct {
+		base, new string
+		want      map[string]string
+		test      map[string]string
+	}{
+		{"base.json", "regression.json",
+			map[string]string{"throughput": report.Regression, "p50": report.NoChange, "p95": report.NoChange, "p99": report.Regression, "p99.9": report.Regression, "hit_rate": report.NoChange},
+			map[string]string{"throughput": report.TestMannWhitney, "p50": report.TestMannWhitney, "p99": report.TestBootstrap}},
+		{"base.json", "improvement.json",
+			map[string]string{"throughput": report.Improvement, "p50": report.Improvement, "p99": report.Improvement, "p99.9": report.Improvement},
+			nil},
+		{"base.json", "nochange.json",
+			map[string]string{"throughput": report.NoChange, "p50": report.NoChange, "p99": report.NoChange, "p99.9": report.NoChange},
+			nil},
+		// p99 30% worse, median flat, one run each: the bootstrap catches
+		// the tail; the rest is left to the minimum effect.
+		{"single-base.json", "single-tail.json",
+			map[string]string{"throughput": report.NoChange, "p50": report.NoChange, "p99": report.Regression, "p99.9": report.Regression},
+			map[string]string{"throughput": report.TestTolerance, "p50": report.TestTolerance, "p99": report.TestBootstrap}},
+		// Two runs a side can never reach p < 0.05: a 10% drop in
+		// throughput is judged by the minimum effect, and said so.
+		{"two-base.json", "two-new.json",
+			map[string]string{"throughput": report.Regression, "p50": report.NoChange},
+			map[string]string{"throughput": report.TestTolerance}},
+		{"base.json", "base.json",
+			map[string]string{"throughput": report.NoChange, "p50": report.NoChange, "p95": report.NoChange, "p99": report.NoChange, "p99.9": report.NoChange, "hit_rate": report.NoChange},
+			nil},
+	} {
+		cmp := compare(t, c.base, c.new)
+		got := verdicts(cmp)
+		for m, want := range c.want {
+			if got[m].Verdict != want {
+				t.Errorf("%s vs %s: %s is %q (%+v), want %q", c.base, c.new, m, got[m].Verdict, got[m], want)
+			}
+		}
+		for m, want := range c.test {
+			if got[m].Test != want {
+				t.Errorf("%s vs %s: %s decided by %q, want %q", c.base, c.new, m, got[m].Test, want)
+			}
+		}
+	}
+}
+
+func TestTooFewRunsSaid(t *testing.T) {
+	ch := verdicts(compare(t, "two-base.json", "two-new.json"))["throughput"]
+	if !strings.Contains(ch.Note, "too few runs for significance") {
+		t.Errorf("note %q: want it to say there are too few runs", ch.Note)
+	}
+	cmp := compare(t, "single-base.json", "single-tail.json")
+	if len(cmp.Scenarios[0].Notes) == 0 || !strings.Contains(cmp.Scenarios[0].Notes[0], "single run") {
+		t.Errorf("notes %q: want the single run said", cmp.Scenarios[0].Notes)
+	}
+}
+
+// TestBootstrapCovers checks the interval: identical histograms give one
+// around 0; a uniform 30% shift one around +30%.
+func TestBootstrapCovers(t *testing.T) {
+	a := latency.NewRecorder()
+	b := latency.NewRecorder()
+	for i := 1; i <= 10000; i++ {
+		a.Record(time.Duration(i) * time.Microsecond)
+		b.Record(time.Duration(i) * 1300 * time.Nanosecond)
+	}
+	if lo, hi := interval(a, a, 99, Defaults); !(lo < 0 && hi > 0) {
+		t.Errorf("same histogram: interval %.2f%%..%.2f%%, want it around 0", lo, hi)
+	}
+	if lo, hi := interval(a, b, 99, Defaults); !(lo < 30 && hi > 30 && lo > 25 && hi < 35) {
+		t.Errorf("30%% slower: interval %.2f%%..%.2f%%, want it around +30%%", lo, hi)
+	}
+}
+
+func TestErrors(t *testing.T) {
+	base := load(t, "base.json")
+	other := load(t, "base.json")
+	r := *other.Report
+	r.Scenarios = []report.Scenario{r.Scenarios[0]}
+	r.Scenarios[0].Name = "limiter"
+	other.Report = &r
+	if _, err := Reports(base, other, Defaults); err == nil || !strings.Contains(err.Error(), "no scenario ran in both") {
+		t.Errorf("no common scenario: err %v", err)
+	}
+	for _, o := range []Options{{Alpha: 0, MinEffect: 0.05, Resamples: 2000}, {Alpha: 0.05, MinEffect: -1, Resamples: 2000}, {Alpha: 1.5, Resamples: 2000}} {
+		if _, err := Reports(base, base, o); err == nil {
+			t.Errorf("options %+v: no error", o)
+		}
+	}
+}
+
+// FuzzCompare: whatever a report file holds, reading it and comparing it
+// with a baseline (either way round) gives a result or an error, never a
+// panic.
+func FuzzCompare(f *testing.F) {
+	for _, name := range []string{"base.json", "regression.json", "single-tail.json"} {
+		b, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte(`{"schema":"rustci-perf/report/v1","scenarios":[{"name":"cache-read","status":"passed","latency_ns":{"count":1},"histogram":"HISTFAAAAB54nJNpmSzMwMDAxQABzFCaEUTYf4CIAQBHnwM4"}]}`))
+	base := fixtures["base.json"]
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r, err := report.ReadJSON(bytes.NewReader(data))
+		if err != nil {
+			return
+		}
+		o := Defaults
+		o.Resamples = 100
+		_, _ = Reports(Side{Name: "base", Report: base}, Side{Name: "fuzz", Report: r}, o)
+		_, _ = Reports(Side{Name: "fuzz", Report: r}, Side{Name: "base", Report: base}, o)
+	})
+}
