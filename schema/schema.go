@@ -1,11 +1,15 @@
-// Package schema holds the JSON Schema of rustci-perf's JSON report, for
-// other tools to validate archives against, and a validator for the tests.
+// Package schema holds the published schemas of rustci-perf's outputs (the
+// JSON report's JSON Schema, the JUnit XML's XSD) and validators for tests.
 package schema
 
 import (
 	"bytes"
 	_ "embed"
+	"errors"
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
@@ -14,6 +18,38 @@ import (
 //
 //go:embed report-v1.schema.json
 var ReportV1 []byte
+
+//go:embed junit.xsd
+var JUnitXSD []byte
+
+// ErrNoXmllint is returned by ValidateJUnit when xmllint is not installed.
+var ErrNoXmllint = errors.New("xmllint is not installed (on Debian: apt-get install libxml2-utils)")
+
+// ValidateJUnit checks JUnit XML against JUnitXSD with xmllint (from
+// libxml2), the validator CI uses.
+func ValidateJUnit(data []byte) error {
+	xmllint, err := exec.LookPath("xmllint")
+	if err != nil {
+		return ErrNoXmllint
+	}
+	dir, err := os.MkdirTemp("", "junit-xsd-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	xsd, doc := filepath.Join(dir, "junit.xsd"), filepath.Join(dir, "junit.xml")
+	if err := os.WriteFile(xsd, JUnitXSD, 0o644); err != nil {
+		return err
+	}
+	if err := os.WriteFile(doc, data, 0o644); err != nil {
+		return err
+	}
+	out, err := exec.Command(xmllint, "--noout", "--nonet", "--schema", xsd, doc).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("junit xml does not validate: %s", bytes.TrimSpace(out))
+	}
+	return nil
+}
 
 // ValidateReport checks a JSON report against ReportV1.
 func ValidateReport(data []byte) error { return validate(data, "") }

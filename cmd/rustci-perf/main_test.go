@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -304,12 +305,19 @@ func TestTraceReplay(t *testing.T) {
 func TestSeveralOutputs(t *testing.T) {
 	dir := t.TempDir()
 	r := rustciPerf(t, dir, "run", "cache-read", "-q", "--ops", "300", "--config", noTiming(t),
-		"--output", "json=r.json", "--output", "junit=junit.xml", "--output", "markdown=summary.md", "--output", "gobench=r.bench")
+		"--output", "json=r.json", "--output", "junit=junit.xml", "--output", "markdown=summary.md", "--output", "gobench=r.bench", "--output", "html=r.html")
 	if r.code != 0 || !strings.Contains(r.stdout, "PASS: ") {
 		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	readReportFile(t, filepath.Join(dir, "r.json"))
-	for name, want := range map[string]string{"junit.xml": "<testsuite name=\"rustci-perf\"", "summary.md": "| ✅ | cache-read |", "r.bench": "BenchmarkCacheRead-"} {
+	junit, err := os.ReadFile(filepath.Join(dir, "junit.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := schema.ValidateJUnit(junit); err != nil && !(errors.Is(err, schema.ErrNoXmllint) && os.Getenv("RUSTCI_PERF_REQUIRE_TOOLS") != "1") {
+		t.Errorf("junit.xml: %v", err)
+	}
+	for name, want := range map[string]string{"junit.xml": "<testsuite name=\"rustci-perf\"", "summary.md": "| ✅ | cache-read |", "r.bench": "BenchmarkCacheRead-", "r.html": `<svg class="plot" data-scenario="cache-read"`} {
 		b, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil || !strings.Contains(string(b), want) {
 			t.Errorf("%s: %v; want it to contain %q:\n%s", name, err, want, b)

@@ -234,6 +234,7 @@ var formats = map[string]Formatter{
 	"markdown": Markdown,
 	"gobench":  GoBench,
 	"junit":    JUnit,
+	"html":     HTML,
 }
 
 // Lookup returns the formatter named, or an error that lists the names.

@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"encoding/xml"
+	"errors"
 	"flag"
 	"io"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/rustci/rustci-perf/pkg/latency"
+	"github.com/rustci/rustci-perf/schema"
 	"golang.org/x/perf/benchfmt"
 )
 
@@ -218,7 +220,7 @@ func TestLookup(t *testing.T) {
 	if _, err := Lookup("json"); err != nil {
 		t.Error(err)
 	}
-	if _, err := Lookup("xml"); err == nil || !strings.Contains(err.Error(), "gobench, json, junit, markdown, text") {
+	if _, err := Lookup("xml"); err == nil || !strings.Contains(err.Error(), "gobench, html, json, junit, markdown, text") {
 		t.Errorf("Lookup(xml) error = %v; want one listing the formats", err)
 	}
 }
@@ -334,5 +336,90 @@ func TestJUnitParses(t *testing.T) {
 	// latency misses two thresholds; memory could not run.
 	if ts.Tests != 3 || ts.Failures != 1 || ts.Errors != 1 || len(ts.Cases[1].Failures) != 2 {
 		t.Errorf("junit: %+v", ts)
+	}
+}
+
+// withBaseline is fixture() with histograms and a comparison against a
+// baseline whose cache-read was 30% slower in its tail.
+func withBaseline(t testing.TB) *Report {
+	r := fixture()
+	hist := func(scale float64) string {
+		rec := latency.NewRecorder()
+		for i := 1; i <= 10000; i++ {
+			d := float64(i%500+150) * scale
+			if i%100 == 0 {
+				d *= 10 // a tail
+			}
+			rec.Record(time.Duration(d))
+		}
+		enc, err := rec.Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return enc
+	}
+	r.Scenarios[0].Histogram = hist(1)
+	r.Scenarios[1].Histogram = hist(2)
+	base := fixture()
+	base.Scenarios[0].Histogram = hist(1.3)
+	p := func(v float64) *float64 { return &v }
+	r.Comparison = &Comparison{
+		Base: "baseline.json", New: "this run", Alpha: 0.05, MinEffect: 0.05, Improvements: 1,
+		Scenarios: []ScenarioChange{{Name: "cache-read", BaseRuns: 1, NewRuns: 1,
+			Changes: []Change{
+				{Metric: "throughput", Unit: "ops/s", Better: "higher", Base: 2325000, New: 2325581.4, ChangePct: p(0.025), Test: TestTolerance, Verdict: NoChange},
+				{Metric: "p99", Unit: "ns", Better: "lower", Base: 3350, New: 2580, ChangePct: p(-23), Test: TestBootstrap, CILowPct: p(-25.1), CIHighPct: p(-20.2), Verdict: Improvement},
+			},
+			Notes: []string{"a single run on one side"}}},
+		BaseReport: base,
+	}
+	return r
+}
+
+func TestBaselineGoldens(t *testing.T) {
+	for name, f := range map[string]Formatter{"txt": Text, "html": HTML, "markdown": Markdown} {
+		var b bytes.Buffer
+		if err := f(&b, withBaseline(t)); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		golden(t, "baseline."+name+".golden", b.Bytes())
+	}
+}
+
+// TestHTMLSelfContained: nothing in the page loads from elsewhere.
+func TestHTMLSelfContained(t *testing.T) {
+	var b bytes.Buffer
+	if err := HTML(&b, withBaseline(t)); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{"<script", "src=", "<link", "@import", "url("} {
+		if strings.Contains(b.String(), bad) {
+			t.Errorf("the page has %q: it must load nothing", bad)
+		}
+	}
+	if n := strings.Count(b.String(), `<svg class="plot"`); n != 2 {
+		t.Errorf("%d plots; want one per scenario with a histogram (2)", n)
+	}
+	if n := strings.Count(b.String(), `class="curve base"`); n != 1 {
+		t.Errorf("%d baseline curves; want 1 (cache-read)", n)
+	}
+}
+
+// TestJUnitValidates: the JUnit output, with failures, errors, skips and
+// regressions, validates against schema/junit.xsd with xmllint. Without
+// xmllint it skips, unless RUSTCI_PERF_REQUIRE_TOOLS=1 (set by CI).
+func TestJUnitValidates(t *testing.T) {
+	for name, r := range map[string]*Report{"fixture": fixture(), "with a baseline": withBaseline(t)} {
+		var b bytes.Buffer
+		if err := JUnit(&b, r); err != nil {
+			t.Fatal(err)
+		}
+		err := schema.ValidateJUnit(b.Bytes())
+		if errors.Is(err, schema.ErrNoXmllint) && os.Getenv("RUSTCI_PERF_REQUIRE_TOOLS") != "1" {
+			t.Skip(err)
+		}
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
 	}
 }
