@@ -154,6 +154,13 @@ func (r *Result) Throughput() float64 {
 	return float64(r.Ops) / r.Duration.Seconds()
 }
 
+// paddedFlag is an atomic.Bool alone on its cache line.
+type paddedFlag struct {
+	_ [64]byte
+	atomic.Bool
+	_ [60]byte
+}
+
 // Share returns how many of total operations worker w of workers performs:
 // total/workers, plus one for the first total%workers workers, so nothing is
 // dropped.
@@ -238,8 +245,10 @@ func Run(ctx context.Context, c Config, newOp func(worker int) Op) (*Result, err
 
 	// stop is the one word workers share. It is written once, when ctx ends;
 	// until then every worker only reads it, so its cache line stays shared
-	// and clean in every core's cache.
-	var stop atomic.Bool
+	// and clean in every core's cache, provided nothing written lives on
+	// it: hence the padding (a bare atomic.Bool is a tiny allocation that
+	// can share its line with anything).
+	stop := &new(paddedFlag).Bool
 	done := make(chan struct{})
 	defer close(done)
 	go func() {
@@ -252,7 +261,7 @@ func Run(ctx context.Context, c Config, newOp func(worker int) Op) (*Result, err
 
 	res := &Result{}
 	if c.WarmupOps > 0 || c.WarmupDuration > 0 {
-		phase(ws, c.WarmupOps, c.WarmupDuration, nil, &stop, false)
+		phase(ws, c.WarmupOps, c.WarmupDuration, nil, stop, false)
 		for _, w := range ws {
 			res.WarmupOps += int64(w.next)
 		}
@@ -275,7 +284,7 @@ func Run(ctx context.Context, c Config, newOp func(worker int) Op) (*Result, err
 	if len(c.Stages) > 0 {
 		ops, dur = 0, c.Stages.Total()
 	}
-	phase(ws, ops, dur, sched, &stop, true)
+	phase(ws, ops, dur, sched, stop, true)
 	if c.AfterMeasure != nil {
 		c.AfterMeasure()
 	}
