@@ -1,6 +1,7 @@
 package merge
 
 import (
+	"bytes"
 	"strings"
 	"testing"
 	"time"
@@ -11,7 +12,7 @@ import (
 
 // part is one machine's report of scenario "cache-read": its latencies,
 // counters, and a threshold p99<limit.
-func part(t *testing.T, start time.Time, lat []time.Duration, hits, misses int64, limit string) *report.Report {
+func part(t testing.TB, start time.Time, lat []time.Duration, hits, misses int64, limit string) *report.Report {
 	t.Helper()
 	rec := latency.NewRecorder()
 	for _, d := range lat {
@@ -106,4 +107,26 @@ func TestMergeRefuses(t *testing.T) {
 			t.Errorf("Reports(%d inputs) error = %v; want %q", len(tt.ins), err, tt.want)
 		}
 	}
+}
+
+// FuzzMerge: whatever a report file holds, reading it and merging it with
+// a good report (and with itself) gives a report or an error, never a
+// panic.
+func FuzzMerge(f *testing.F) {
+	start := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	good := part(f, start, []time.Duration{time.Microsecond, 2 * time.Microsecond}, 2, 0, "1ms")
+	var b bytes.Buffer
+	if err := report.JSON(&b, good); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b.Bytes())
+	f.Add([]byte(`{"schema":"rustci-perf/report/v1","scenarios":[{"name":"cache-read","histogram":"HISTFAAAAB54nJNpmSzMwMDAxQABzFCaEUTYf4CIAQBHnwM4","thresholds":[{"expr":"p99<"}]}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r, err := report.ReadJSON(bytes.NewReader(data))
+		if err != nil {
+			return
+		}
+		_, _ = Reports([]Input{{File: "good.json", Report: good}, {File: "fuzz.json", Report: r}}, "test")
+		_, _ = Reports([]Input{{File: "a.json", Report: r}, {File: "b.json", Report: r}}, "test")
+	})
 }
