@@ -20,7 +20,6 @@
 package compare
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -459,6 +458,3 @@ func verdict(ch report.Change, o Options) string {
 	}
 	return report.Regression
 }
-
-// ErrRegression is returned by callers that fail on a regression.
-var ErrRegression = errors.New("regression against the baseline")
