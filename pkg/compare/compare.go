@@ -338,11 +338,13 @@ func uTest(bv, nv []float64, o Options) (p float64, note string, ok bool) {
 	th := &benchmath.Thresholds{CompareAlpha: o.Alpha}
 	cmp := benchmath.AssumeNothing.Compare(benchmath.NewSample(bv, th), benchmath.NewSample(nv, th))
 	if len(cmp.Warnings) > 0 {
+		// benchmath says "need >= 4 samples to detect a difference at
+		// alpha level 0.05"; in this tool's words:
 		msgs := make([]string, len(cmp.Warnings))
 		for i, w := range cmp.Warnings {
-			msgs[i] = w.Error()
+			msgs[i] = strings.Replace(w.Error(), " samples to detect a difference at alpha level ", " a side at alpha ", 1)
 		}
-		return 0, "too few runs for significance: " + strings.Join(msgs, "; "), false
+		return 0, "too few runs: " + strings.Join(msgs, "; "), false
 	}
 	return cmp.P, "", true
 }

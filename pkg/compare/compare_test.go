@@ -237,7 +237,7 @@ func TestVerdicts(t *testing.T) {
 
 func TestTooFewRunsSaid(t *testing.T) {
 	ch := verdicts(compare(t, "two-base.json", "two-new.json"))["throughput"]
-	if !strings.Contains(ch.Note, "too few runs for significance") {
+	if !strings.Contains(ch.Note, "too few runs: need >= 4 a side at alpha 0.05") {
 		t.Errorf("note %q: want it to say there are too few runs", ch.Note)
 	}
 	cmp := compare(t, "single-base.json", "single-tail.json")
