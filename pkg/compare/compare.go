@@ -155,11 +155,11 @@ func runs(s report.Scenario) []report.Run {
 func scenario(bs, ns report.Scenario, o Options) (report.ScenarioChange, error) {
 	br, nr := runs(bs), runs(ns)
 	sc := report.ScenarioChange{Name: ns.Name, BaseRuns: len(br), NewRuns: len(nr)}
-	bh, err := histogram(bs)
+	bh, err := histograms(bs)
 	if err != nil {
 		return sc, fmt.Errorf("baseline %s: %w", bs.Name, err)
 	}
-	nh, err := histogram(ns)
+	nh, err := histograms(ns)
 	if err != nil {
 		return sc, fmt.Errorf("new %s: %w", ns.Name, err)
 	}
@@ -199,11 +199,42 @@ func opsOf(rs []report.Run) string {
 	return b.String()
 }
 
-func histogram(s report.Scenario) (*latency.Recorder, error) {
-	if s.Histogram == "" {
+// sideHists are one side's latency histograms: all its operations, and
+// each run's when every run has one.
+type sideHists struct {
+	all  *latency.Recorder
+	runs []*latency.Recorder
+}
+
+// histograms decodes a scenario's histograms; nil when it has none to
+// resample.
+func histograms(s report.Scenario) (*sideHists, error) {
+	all, err := decode(s.Histogram)
+	if err != nil || all == nil {
+		return nil, err
+	}
+	h := &sideHists{all: all}
+	if s.Repeat == nil || len(s.Repeat.Runs) < 2 {
+		return h, nil
+	}
+	for _, r := range s.Repeat.Runs {
+		rh, err := decode(r.Histogram)
+		if err != nil {
+			return nil, err
+		}
+		if rh == nil {
+			return h, nil // runs without histograms: resample operations only
+		}
+		h.runs = append(h.runs, rh)
+	}
+	return h, nil
+}
+
+func decode(enc string) (*latency.Recorder, error) {
+	if enc == "" {
 		return nil, nil
 	}
-	h, err := latency.Decode(s.Histogram)
+	h, err := latency.Decode(enc)
 	if err != nil || h.Count() == 0 {
 		return nil, err // an empty histogram has no percentile to resample
 	}
@@ -361,12 +392,15 @@ func equal(a, b []float64) bool {
 // bootstrap decides a tail percentile: point values from the histograms
 // (all runs' operations), a bootstrap interval of the relative change, and
 // with enough runs the U test over the runs' values too.
-func bootstrap(ch *report.Change, bh, nh *latency.Recorder, p float64, bv, nv []float64, o Options) {
-	ch.Base, ch.New = float64(bh.Percentile(p)), float64(nh.Percentile(p))
+func bootstrap(ch *report.Change, bh, nh *sideHists, p float64, bv, nv []float64, o Options) {
+	ch.Base, ch.New = float64(bh.all.Percentile(p)), float64(nh.all.Percentile(p))
 	ch.ChangePct = change(ch.Base, ch.New)
 	ch.Test = report.TestBootstrap
 	lo, hi := interval(bh, nh, p, o)
 	ch.CILowPct, ch.CIHighPct = report.Float(lo), report.Float(hi)
+	if (len(bv) > 1 || len(nv) > 1) && (len(bh.runs) == 0 || len(nh.runs) == 0) {
+		ch.Note = "no per-run histograms: operations resampled, not runs"
+	}
 	if len(bv) >= 2 && len(nv) >= 2 {
 		if p, _, ok := uTest(bv, nv, o); ok {
 			ch.P = report.Float(p)
@@ -377,46 +411,100 @@ func bootstrap(ch *report.Change, bh, nh *latency.Recorder, p float64, bv, nv []
 // interval is the bootstrap (1 - alpha) interval of (new - base) / base, in
 // percent, of percentile p.
 //
-// A bootstrap replicate of a percentile is the rank-k value of n values
-// drawn with replacement from the sample. Drawing through the inverse CDF,
-// that is the sample's value at the k-th smallest of n uniforms, which is
-// Beta(k, n-k+1) distributed: one Beta draw gives the replicate exactly, so
-// millions of operations resample in microseconds.
-func interval(bh, nh *latency.Recorder, p float64, o Options) (lo, hi float64) {
+// A replicate of one side resamples its runs (with replacement, when each
+// run has its histogram: run-to-run spread counts), then the operations of
+// the runs drawn, and takes percentile p of them all. The second stage is
+// drawn exactly, not by resampling millions of values: the rank-k value of
+// n values drawn with replacement is, through the inverse CDF, the sample's
+// value at the k-th smallest of n uniforms, which is Beta(k, n-k+1)
+// distributed. One Beta draw and a search of the drawn runs' CDFs give the
+// replicate, so millions of operations resample in microseconds.
+func interval(bh, nh *sideHists, p float64, o Options) (lo, hi float64) {
 	rng := rand.New(rand.NewPCG(o.Seed, 0x9e3779b97f4a7c15))
-	b, n := newResampler(bh, p, rng), newResampler(nh, p, rng)
+	b, n := newResampler(bh, rng), newResampler(nh, rng)
 	reps := make([]float64, o.Resamples)
 	for i := range reps {
-		bv := b.draw()
-		reps[i] = (n.draw() - bv) / bv * 100
+		bv := b.draw(p)
+		reps[i] = (n.draw(p) - bv) / bv * 100
 	}
 	sort.Float64s(reps)
 	return quantile(reps, o.Alpha/2), quantile(reps, 1-o.Alpha/2)
 }
 
+// resampler draws bootstrap replicates of a percentile of one side.
 type resampler struct {
-	values, cum []int64
-	beta        distuv.Beta
+	runs []step // each run's CDF (one entry: the side's operations only)
+	// values are every step value of every run, sorted: the percentile of
+	// runs together is one of them.
+	values []int64
+	picked []int
+	rng    *rand.Rand
 }
 
-func newResampler(r *latency.Recorder, p float64, rng *rand.Rand) *resampler {
-	values, cum := r.Steps()
-	n := cum[len(cum)-1]
+// step is an empirical CDF: cum[i] values are <= values[i].
+type step struct{ values, cum []int64 }
+
+func (s step) n() int64 { return s.cum[len(s.cum)-1] }
+
+// at is how many values are <= v.
+func (s step) at(v int64) int64 {
+	i := sort.Search(len(s.values), func(i int) bool { return s.values[i] > v })
+	if i == 0 {
+		return 0
+	}
+	return s.cum[i-1]
+}
+
+func newResampler(h *sideHists, rng *rand.Rand) *resampler {
+	hs := h.runs
+	if len(hs) == 0 {
+		hs = []*latency.Recorder{h.all}
+	}
+	r := &resampler{rng: rng, picked: make([]int, len(hs))}
+	seen := map[int64]bool{}
+	for _, rh := range hs {
+		values, cum := rh.Steps()
+		r.runs = append(r.runs, step{values, cum})
+		for _, v := range values {
+			if !seen[v] {
+				seen[v] = true
+				r.values = append(r.values, v)
+			}
+		}
+	}
+	sort.Slice(r.values, func(i, j int) bool { return r.values[i] < r.values[j] })
+	return r
+}
+
+// draw is one replicate of percentile p.
+func (r *resampler) draw(p float64) float64 {
+	var n int64
+	for i := range r.picked {
+		r.picked[i] = i
+		if len(r.runs) > 1 {
+			r.picked[i] = r.rng.IntN(len(r.runs))
+		}
+		n += r.runs[r.picked[i]].n()
+	}
 	k := rank(p, n)
-	return &resampler{values: values, cum: cum, beta: distuv.Beta{Alpha: float64(k), Beta: float64(n - k + 1), Src: rng}}
+	u := distuv.Beta{Alpha: float64(k), Beta: float64(n - k + 1), Src: r.rng}.Rand()
+	j := min(max(int64(math.Ceil(u*float64(n))), 1), n)
+	// The smallest value with at least j of the drawn runs' values at or
+	// below it.
+	i := sort.Search(len(r.values), func(i int) bool {
+		var c int64
+		for _, run := range r.picked {
+			c += r.runs[run].at(r.values[i])
+		}
+		return c >= j
+	})
+	return float64(r.values[min(i, len(r.values)-1)])
 }
 
 // rank is the rank HdrHistogram reports as percentile p of n values.
 func rank(p float64, n int64) int64 {
 	k := int64(p/100*float64(n) + 0.5)
 	return min(max(k, 1), n)
-}
-
-func (r *resampler) draw() float64 {
-	n := r.cum[len(r.cum)-1]
-	j := min(max(int64(math.Ceil(r.beta.Rand()*float64(n))), 1), n)
-	i := sort.Search(len(r.cum), func(i int) bool { return r.cum[i] >= j })
-	return float64(r.values[i])
 }
 
 // quantile of sorted values, by the nearest rank.

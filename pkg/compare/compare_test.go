@@ -55,8 +55,12 @@ func synthetic(tps []float64, shape func(z, ns float64) float64) *report.Report 
 	for j, tp := range tps {
 		d := int64(float64(perRun) / tp * 1e9)
 		dur += d
+		renc, err := recs[j].Encode()
+		if err != nil {
+			panic(err)
+		}
 		rr[j] = report.Run{Ops: perRun, DurationNS: d, ThroughputOpsPerSec: tp, Latency: report.LatencyOf(recs[j].Summary()),
-			Counters: map[string]int64{"hits": perRun, "misses": 0}, Metrics: map[string]float64{"hit_rate": 1}}
+			Histogram: renc, Counters: map[string]int64{"hits": perRun, "misses": 0}, Metrics: map[string]float64{"hit_rate": 1}}
 	}
 	s.DurationNS = dur
 	s.ThroughputOpsPerSec = float64(n) / (float64(dur) / 1e9)
@@ -255,11 +259,45 @@ func TestBootstrapCovers(t *testing.T) {
 		a.Record(time.Duration(i) * time.Microsecond)
 		b.Record(time.Duration(i) * 1300 * time.Nanosecond)
 	}
-	if lo, hi := interval(a, a, 99, Defaults); !(lo < 0 && hi > 0) {
+	sa, sb := &sideHists{all: a}, &sideHists{all: b}
+	if lo, hi := interval(sa, sa, 99, Defaults); !(lo < 0 && hi > 0) {
 		t.Errorf("same histogram: interval %.2f%%..%.2f%%, want it around 0", lo, hi)
 	}
-	if lo, hi := interval(a, b, 99, Defaults); !(lo < 30 && hi > 30 && lo > 25 && hi < 35) {
+	if lo, hi := interval(sa, sb, 99, Defaults); !(lo < 30 && hi > 30 && lo > 25 && hi < 35) {
 		t.Errorf("30%% slower: interval %.2f%%..%.2f%%, want it around +30%%", lo, hi)
+	}
+}
+
+// TestBootstrapResamplesRuns: when the runs of a side disagree, resampling
+// runs widens the interval to cover the spread, where resampling only
+// operations would call a difference. Base: two runs, one 40% slower than
+// the other; new: two runs between them.
+func TestBootstrapResamplesRuns(t *testing.T) {
+	run := func(scale float64) *latency.Recorder {
+		r := latency.NewRecorder()
+		for i := 1; i <= 20000; i++ {
+			r.Record(time.Duration(float64(i) * scale * float64(time.Microsecond) / 100))
+		}
+		return r
+	}
+	side := func(scales ...float64) *sideHists {
+		h := &sideHists{all: latency.NewRecorder()}
+		for _, s := range scales {
+			r := run(s)
+			h.all.Merge(r)
+			h.runs = append(h.runs, r)
+		}
+		return h
+	}
+	base, nw := side(1, 1.4), side(1.25, 1.25)
+	lo, hi := interval(base, nw, 99, Defaults)
+	if !(lo < 0 && hi > 0) {
+		t.Errorf("runs resampled: interval %.2f%%..%.2f%%; want it to cover 0, the runs' spread", lo, hi)
+	}
+	plo, phi := interval(&sideHists{all: base.all}, &sideHists{all: nw.all}, 99, Defaults)
+	t.Logf("p99 change: runs resampled %.2f%%..%.2f%%, operations only %.2f%%..%.2f%%", lo, hi, plo, phi)
+	if plo < 0 && phi > 0 || phi-plo >= hi-lo {
+		t.Errorf("operations only: interval %.2f%%..%.2f%%; want a narrower one that misses 0 (runs: %.2f%%..%.2f%%)", plo, phi, lo, hi)
 	}
 }
 

@@ -153,13 +153,17 @@ type Stat struct {
 
 // Run is one run of a repeated scenario.
 type Run struct {
-	Ops                 int64              `json:"ops"`
-	Errors              int64              `json:"errors"`
-	DurationNS          int64              `json:"duration_ns"`
-	ThroughputOpsPerSec float64            `json:"throughput_ops_per_sec"`
-	Latency             Latency            `json:"latency_ns"`
-	Counters            map[string]int64   `json:"counters"`
-	Metrics             map[string]float64 `json:"metrics"`
+	Ops                 int64   `json:"ops"`
+	Errors              int64   `json:"errors"`
+	DurationNS          int64   `json:"duration_ns"`
+	ThroughputOpsPerSec float64 `json:"throughput_ops_per_sec"`
+	Latency             Latency `json:"latency_ns"`
+	// Histogram is the run's own latency histogram, encoded as the
+	// scenario's is, so a comparison can resample runs as well as
+	// operations.
+	Histogram string             `json:"histogram,omitempty"`
+	Counters  map[string]int64   `json:"counters"`
+	Metrics   map[string]float64 `json:"metrics"`
 }
 
 // Tier is one cache tier's figures over a scenario's measured phase.

@@ -97,6 +97,11 @@ func repeatOf(outs []*scenarios.Outcome, how string) *report.Repeat {
 			Ops: o.Ops, Errors: o.Errors, DurationNS: int64(o.Duration), ThroughputOpsPerSec: o.Throughput(),
 			Latency: l, Counters: o.Counters, Metrics: o.Metrics,
 		}
+		if l.Count > 0 {
+			if enc, err := o.Latency.Encode(); err == nil {
+				run.Histogram = enc
+			}
+		}
 		r.Runs = append(r.Runs, run)
 		for k, v := range map[string]float64{
 			"throughput": o.Throughput(), "mean": l.Mean, "p50": float64(l.P50), "p90": float64(l.P90),
