@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	goldenfile "github.com/rustci/rustci-perf/internal/golden"
 	"github.com/rustci/rustci-perf/pkg/latency"
 	"github.com/rustci/rustci-perf/pkg/report"
 	"gonum.org/v1/gonum/stat/distuv"
@@ -156,19 +157,7 @@ func verdicts(c *report.Comparison) map[string]report.Change {
 
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (go test ./pkg/compare -update to accept):\n%s", name, got)
-	}
+	goldenfile.Check(t, *update, name, got)
 }
 
 func TestGolden(t *testing.T) {

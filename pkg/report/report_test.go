@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	goldenfile "github.com/rustci/rustci-perf/internal/golden"
 	"github.com/rustci/rustci-perf/pkg/latency"
 	"github.com/rustci/rustci-perf/schema"
 	"golang.org/x/perf/benchfmt"
@@ -70,21 +71,7 @@ func fixture() *Report {
 
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		_ = os.WriteFile(path+".got", got, 0o644)
-		t.Errorf("%s differs from the golden file; see %s.got (go test -update accepts it)", name, path)
-	}
+	goldenfile.Check(t, *update, name, got)
 }
 
 func TestTextGolden(t *testing.T) {

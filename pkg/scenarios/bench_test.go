@@ -28,15 +28,7 @@ func BenchmarkHarnessOverhead(b *testing.B) {
 	val := make([]byte, 128)
 	cfg := cache.DefaultL1Config
 	b.Run("impl=ristretto", func(b *testing.B) {
-		c, err := ristretto.NewCache(&ristretto.Config[string, []byte]{NumCounters: cfg.NumCounters, MaxCost: cfg.MaxCostBytes, BufferItems: 64, Metrics: true})
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer c.Close()
-		for _, k := range keys {
-			c.Set(k, val, int64(len(val)))
-		}
-		c.Wait()
+		c := filledRistretto(b, keys, val)
 		// Each goroutine walks the keys from its own offset, as the
 		// harness's workers do below, so that both touch memory alike.
 		var id atomic.Int64
@@ -51,15 +43,7 @@ func BenchmarkHarnessOverhead(b *testing.B) {
 		})
 	})
 	b.Run("impl=harness-raw", func(b *testing.B) {
-		c, err := ristretto.NewCache(&ristretto.Config[string, []byte]{NumCounters: cfg.NumCounters, MaxCost: cfg.MaxCostBytes, BufferItems: 64, Metrics: true})
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer c.Close()
-		for _, k := range keys {
-			c.Set(k, val, int64(len(val)))
-		}
-		c.Wait()
+		c := filledRistretto(b, keys, val)
 		workers := testingProcs()
 		b.ResetTimer()
 		res, err := harness.Run(context.Background(), harness.Config{Workers: workers, Ops: b.N}, func(w int) harness.Op {
@@ -98,6 +82,22 @@ func BenchmarkHarnessOverhead(b *testing.B) {
 			b.Fatalf("ran %d ops, %v", res.Ops, err)
 		}
 	})
+}
+
+// filledRistretto is a raw ristretto cache, configured as L1 is, holding
+// val under every key; it is closed when b ends.
+func filledRistretto(b *testing.B, keys []string, val []byte) *ristretto.Cache[string, []byte] {
+	cfg := cache.DefaultL1Config
+	c, err := ristretto.NewCache(&ristretto.Config[string, []byte]{NumCounters: cfg.NumCounters, MaxCost: cfg.MaxCostBytes, BufferItems: 64, Metrics: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(c.Close)
+	for _, k := range keys {
+		c.Set(k, val, int64(len(val)))
+	}
+	c.Wait()
+	return c
 }
 
 func testingProcs() int { return runtime.GOMAXPROCS(0) }
