@@ -12,7 +12,7 @@ import (
 func BenchmarkLoop(b *testing.B) {
 	b.ReportAllocs()
 	res, err := Run(context.Background(), Config{Workers: 1, Ops: b.N}, func(int) Op {
-		return func(int) error { return nil }
+		return func(int) (Kind, error) { return 0, nil }
 	})
 	if err != nil {
 		b.Fatal(err)
@@ -30,7 +30,7 @@ func BenchmarkLoop(b *testing.B) {
 func BenchmarkOpenLoop(b *testing.B) {
 	const rate = 1e6
 	res, err := Run(context.Background(), Config{Workers: runtime.GOMAXPROCS(0), Ops: b.N * 1_000_000, Rate: rate}, func(int) Op {
-		return func(int) error { return nil }
+		return func(int) (Kind, error) { return 0, nil }
 	})
 	if err != nil {
 		b.Fatal(err)

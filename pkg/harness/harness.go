@@ -1,23 +1,29 @@
 // Package harness drives an operation from many workers, in a closed loop or
 // on an open-loop schedule, for a count or a duration, after an unrecorded
-// warmup, and records every latency.
+// warmup, and records every latency: per operation kind (a read, a write),
+// and per interval of the measured phase.
 //
-// The model: each worker owns an Op and latency.Recorders. Workers wait on a
-// start barrier, then loop. Closed loop: call the Op, read the monotonic
-// clock once, record the time since the previous read (the end of one
-// operation is the start of the next). Open loop: wait until the worker's
-// next operation is due on a fixed schedule (constant rate or ramping
-// stages), call the Op, and record from when it was due (and, apart, from
-// when it started). Workers stop at their share of the count, at the
-// deadline, or at the schedule's end. Nothing on that path locks,
-// allocates or writes memory another worker reads; the shared words are a
-// stop flag written once, on cancellation, and each worker's progress
-// words, written every 256 operations (or, open loop, after a sleep) on a
-// cache line of its own and read by Tick. When Tick is set, a worker also
-// hands its latency recorder over at those points, in exchange for an empty
-// one, so that Tick can be told the p99 so far without reading a histogram
-// that is being written. After every worker is done the recorders are
-// merged into one Result.
+// The model: each worker owns an Op and a chunk of latency.Recorders, one
+// per kind. Workers wait on a start barrier, then loop. Closed loop: call
+// the Op, read the monotonic clock once, record the time since the previous
+// read (the end of one operation is the start of the next) under the kind
+// the Op returned. Open loop: wait until the worker's next operation is due
+// on a fixed schedule (constant rate or ramping stages), call the Op, and
+// record from when it was due (and, apart, from when it started). Workers
+// stop at their share of the count, at the deadline, or at the schedule's
+// end.
+//
+// The measured phase is cut into intervals (Interval long, from the phase's
+// start). When an operation ends past the current interval, its worker
+// hands its filled chunk to the collector goroutine in exchange for an
+// empty one (two atomic pointers, one token passing back and forth) before
+// recording it, so a chunk holds the operations that ended in one interval.
+// The collector merges chunks into per-interval histograms and running
+// totals, encodes each interval once every worker has moved past it, and
+// calls Tick; it never reads a histogram a worker is writing. Nothing on a
+// worker's path locks, allocates or writes memory another worker reads; the
+// shared words are a stop flag written once, on cancellation, and each
+// worker's hand-over words, on a cache line of their own.
 package harness
 
 import (
@@ -31,10 +37,17 @@ import (
 	"github.com/rustci/rustci-perf/pkg/latency"
 )
 
-// Op performs one operation. i counts the worker's calls from 0, through the
-// warmup and then the measured phase, so a workload can map it to a key.
-// An Op is called by one goroutine only.
-type Op func(i int) error
+// Kind says which kind of operation an Op performed (a read, a write), as
+// an index into Config.Kinds; 0 when the run has one kind.
+type Kind uint8
+
+// MaxKinds is how many kinds of operation one run can tell apart.
+const MaxKinds = 4
+
+// Op performs one operation and says which kind it was. i counts the
+// worker's calls from 0, through the warmup and then the measured phase,
+// so a workload can map it to a key. An Op is called by one goroutine only.
+type Op func(i int) (Kind, error)
 
 // Config says how much load to apply and how.
 type Config struct {
@@ -59,6 +72,13 @@ type Config struct {
 	// measured one; it is excluded from every figure of the Result.
 	WarmupOps      int
 	WarmupDuration time.Duration
+	// Kinds names the kinds of operation the Ops return ("read", "write"),
+	// at most MaxKinds; each gets its own latency histogram. Empty: one
+	// kind, not broken out.
+	Kinds []string
+	// Interval is the length of the intervals the measured phase is cut
+	// into; zero chooses one (see IntervalFor).
+	Interval time.Duration
 	// Tick, when set, is called every TickEvery while the measured phase
 	// runs, with its Progress.
 	Tick func(Progress)
@@ -70,8 +90,8 @@ type Config struct {
 }
 
 // Progress is what Tick is told while the measured phase runs. Workers
-// publish every 256 operations (in the open loop also after a sleep), so
-// it lags the workers a little.
+// hand over what they did at each interval's end, so it lags them by up to
+// an interval.
 type Progress struct {
 	// Elapsed is the time since the measured phase began.
 	Elapsed time.Duration
@@ -101,8 +121,28 @@ func (c Config) Validate() error {
 		return errors.New("rate and stages: give one")
 	case len(c.Stages) > 0 && c.Stages.Count() < 1:
 		return errors.New("stages schedule no operation")
+	case len(c.Kinds) > MaxKinds:
+		return fmt.Errorf("%d kinds of operation: at most %d", len(c.Kinds), MaxKinds)
+	case c.Interval < 0:
+		return fmt.Errorf("interval %s: want a positive duration", c.Interval)
 	}
 	return nil
+}
+
+// MinInterval is the shortest interval IntervalFor chooses; MaxIntervals
+// how many it aims for at most in a run of known length.
+const (
+	MinInterval  = 100 * time.Millisecond
+	MaxIntervals = 100
+)
+
+// IntervalFor returns the interval length for a measured phase of length
+// d (0 when unknown, as in a count-bound run): MinInterval, or d /
+// MaxIntervals rounded up to a millisecond when that is longer, so a long
+// run keeps about MaxIntervals of them.
+func IntervalFor(d time.Duration) time.Duration {
+	i := (d/MaxIntervals + time.Millisecond - 1).Truncate(time.Millisecond)
+	return max(MinInterval, i)
 }
 
 // Result is what one measured phase did.
@@ -124,8 +164,20 @@ type Result struct {
 	// some instant inside it, the first and last such instants are at
 	// least Inner and at most Duration apart.
 	Inner time.Duration
-	// Latency holds every successful measured operation's latency.
+	// Latency holds every successful measured operation's latency, all
+	// kinds together.
 	Latency *latency.Recorder
+	// Kinds, when Config.Kinds named several, holds each kind's figures,
+	// in the order named.
+	Kinds []KindResult
+	// Intervals is the measured phase cut into intervals of IntervalLength,
+	// in order: the run's time series.
+	Intervals      []Interval
+	IntervalLength time.Duration
+	// LateHandOvers counts the times a worker crossed an interval's end
+	// before the collector had taken its previous chunk: that chunk's
+	// operations then count in the earlier interval.
+	LateHandOvers int
 	// AllPaused bounds how long every worker can have been between
 	// operations at once: twice the smallest, over workers that ran, of a
 	// worker's slowest operation (a worker's gap between two consecutive
@@ -144,6 +196,34 @@ type Result struct {
 	Rate float64
 	// Interrupted is true when the context ended the run early.
 	Interrupted bool
+}
+
+// KindResult is one kind of operation's share of a Result.
+type KindResult struct {
+	Name        string
+	Ops, Errors int64
+	Latency     *latency.Recorder
+}
+
+// Interval is one interval of the measured phase: the operations that ended
+// in it.
+type Interval struct {
+	// Start is its start, from the phase's start; Length its length (the
+	// last one ends with the phase).
+	Start, Length time.Duration
+	Ops, Errors   int64
+	// Latency holds its successful operations' latencies, all kinds, in
+	// compact form (a run may have many intervals).
+	Latency *latency.Compact
+	// Kinds, when the run has several, are per kind as in Result.Kinds.
+	Kinds []KindInterval
+}
+
+// KindInterval is one kind of operation's share of an Interval.
+type KindInterval struct {
+	Name        string
+	Ops, Errors int64
+	Latency     *latency.Compact
 }
 
 // Throughput is successful operations per second of measured wall time.
@@ -172,59 +252,6 @@ func Share(total, workers, w int) int {
 	return n
 }
 
-// worker is one goroutine's state. Its fields are written only by that
-// goroutine until the WaitGroup says it is done.
-type worker struct {
-	op       Op
-	unc      *latency.Recorder // open loop only
-	next     int               // index of the next call to op
-	rec      *latency.Recorder
-	errRec   *latency.Recorder
-	ok, errs int64
-	firstErr error
-	// first and last bound the worker's measured operations, as offsets from
-	// the phase's base time; firstEnd is the end of its first operation and
-	// lastStart the start of its last; ran is false when it ran none.
-	first, last         time.Duration
-	firstEnd, lastStart time.Duration
-	ran                 bool
-	// cut is set when the stop flag ended the worker's phase early.
-	cut bool
-	// handOver says whether the worker hands its recorder to Tick's
-	// goroutine (only when there is a Tick).
-	handOver bool
-	// seenMax is the largest latency in the recorders handed over, kept
-	// by the ticker's goroutine.
-	seenMax time.Duration
-
-	// pub publishes the measured operations done, for Tick. give and take
-	// hand the latency recorder over, one token passing back and forth:
-	// the ticker puts an empty recorder in give; at its next publication
-	// the worker takes it, starts recording into it and puts the one it
-	// filled in take; the ticker merges that, empties it and puts it back
-	// in give. They sit between paddings so that no other worker's memory
-	// shares their cache line: one writer and one occasional reader each.
-	_    [64]byte
-	pub  atomic.Int64
-	give atomic.Pointer[latency.Recorder]
-	take atomic.Pointer[latency.Recorder]
-	_    [40]byte
-}
-
-// publish makes done visible to the ticker and, when asked to, swaps rec
-// for the empty recorder the ticker left, returning the one to record into.
-func (w *worker) publish(done int64, rec *latency.Recorder) *latency.Recorder {
-	w.pub.Store(done)
-	if w.handOver {
-		if empty := w.give.Load(); empty != nil {
-			w.give.Store(nil)
-			w.take.Store(rec)
-			return empty
-		}
-	}
-	return rec
-}
-
 // Run applies the load described by c, calling newOp once per worker (before
 // any clock starts) to get that worker's Op. It returns an error only when c
 // is invalid; operation errors are counted in the Result.
@@ -235,9 +262,18 @@ func Run(ctx context.Context, c Config, newOp func(worker int) Op) (*Result, err
 	if newOp == nil {
 		return nil, errors.New("harness: no operation")
 	}
+	kinds := max(1, len(c.Kinds))
+	every := c.Interval
+	if every == 0 {
+		planned := c.Duration
+		if len(c.Stages) > 0 {
+			planned = c.Stages.Total()
+		}
+		every = IntervalFor(planned)
+	}
 	ws := make([]*worker, c.Workers)
 	for i := range ws {
-		ws[i] = &worker{op: newOp(i), rec: latency.NewRecorder(), errRec: latency.NewRecorder()}
+		ws[i] = &worker{op: newOp(i), errRec: latency.NewRecorder(), every: every, cur: newChunk(kinds)}
 		if c.Rate > 0 || len(c.Stages) > 0 {
 			ws[i].unc = latency.NewRecorder()
 		}
@@ -259,7 +295,7 @@ func Run(ctx context.Context, c Config, newOp func(worker int) Op) (*Result, err
 		}
 	}()
 
-	res := &Result{}
+	res := &Result{IntervalLength: every}
 	if c.WarmupOps > 0 || c.WarmupDuration > 0 {
 		phase(ws, c.WarmupOps, c.WarmupDuration, nil, stop, false)
 		for _, w := range ws {
@@ -275,10 +311,7 @@ func Run(ctx context.Context, c Config, newOp func(worker int) Op) (*Result, err
 	if c.BeforeMeasure != nil {
 		c.BeforeMeasure()
 	}
-	stopTick := func() *latency.Recorder { return nil }
-	if c.Tick != nil {
-		stopTick = ticker(ws, c.Tick)
-	}
+	col := startCollector(ws, kinds, every, c.Tick)
 	sched := c.schedule()
 	ops, dur := c.Ops, c.Duration
 	if len(c.Stages) > 0 {
@@ -288,33 +321,28 @@ func Run(ctx context.Context, c Config, newOp func(worker int) Op) (*Result, err
 	if c.AfterMeasure != nil {
 		c.AfterMeasure()
 	}
-	handed := stopTick()
+	col.finish(res, c.Kinds)
 
 	res.Interrupted = cut(ws)
-	// Each worker's slowest operation, read before the merge below folds
-	// the recorders together.
+	// Each worker's slowest operation, as the collector saw its chunks.
 	res.AllPaused = -1
 	for _, w := range ws {
 		if w.ran && w.ok+w.errs > 0 {
-			m := 2 * max(w.rec.Max(), w.errRec.Max(), w.seenMax)
+			m := 2 * max(w.errRec.Max(), w.seenMax)
 			if res.AllPaused < 0 || m < res.AllPaused {
 				res.AllPaused = m
 			}
 		}
 	}
 	res.AllPaused = max(res.AllPaused, 0)
-	res.Latency, res.ErrorLatency, res.Uncorrected, res.Rate = ws[0].rec, ws[0].errRec, ws[0].unc, c.Rate
+	res.ErrorLatency, res.Uncorrected, res.Rate = ws[0].errRec, ws[0].unc, c.Rate
 	if len(c.Stages) > 0 {
 		res.Rate = c.Stages.Count() / c.Stages.Total().Seconds()
-	}
-	if handed != nil {
-		res.Latency.Merge(handed)
 	}
 	var first, last, firstEnd, lastStart time.Duration
 	var any bool
 	for i, w := range ws {
 		if i > 0 {
-			res.Latency.Merge(w.rec)
 			res.ErrorLatency.Merge(w.errRec)
 			if w.unc != nil {
 				res.Uncorrected.Merge(w.unc)
@@ -344,6 +372,11 @@ func Run(ctx context.Context, c Config, newOp func(worker int) Op) (*Result, err
 	}
 	res.Duration = last - first
 	res.Inner = max(0, lastStart-firstEnd)
+	if n := len(res.Intervals); n > 0 {
+		// The last interval ends with the phase.
+		iv := &res.Intervals[n-1]
+		iv.Length = max(0, min(iv.Length, last-iv.Start))
+	}
 	return res, nil
 }
 
@@ -371,74 +404,14 @@ func phase(ws []*worker, ops int, dur time.Duration, sched schedule, stop *atomi
 			} else {
 				w.loop(base, n, dur, stop, record)
 			}
+			if record {
+				w.final.Store(w.cur)
+			}
 		}()
 	}
 	base = time.Now()
 	close(start)
 	wg.Wait()
-}
-
-// loop is the hot path. n < 0 means run until dur has passed since base.
-//
-// Subtleness ahead: every clock reading is an offset from one base on the
-// monotonic clock, shared by all workers, so the first and last offsets of
-// different workers can be compared to get the phase's wall time. Each
-// latency is the difference of two consecutive readings, so one clock read
-// per operation suffices (time.Since reads only the monotonic clock: about
-// 35ns on the VMs this was measured on). The loop overhead between one Op
-// returning and the next starting (a compare, a flag load, the record)
-// falls inside the next operation's latency: tens of nanoseconds, stated in
-// the README.
-func (w *worker) loop(base time.Time, n int, dur time.Duration, stop *atomic.Bool, record bool) {
-	if n == 0 {
-		return
-	}
-	// The counters live in locals (registers) while the loop runs and are
-	// stored into w once at the end: worker structs are small heap objects
-	// that may share a cache line, and writing them per operation would
-	// make workers contend for it.
-	next, ok, errs := w.next, w.ok, w.errs
-	rec, errRec := w.rec, w.errRec
-	prev := time.Since(base)
-	lastStart := prev
-	if record {
-		w.first, w.ran = prev, true
-	}
-	for k := 0; n < 0 || k < n; k++ {
-		if stop.Load() {
-			w.cut = true
-			break
-		}
-		err := w.op(next)
-		next++
-		now := time.Since(base)
-		if record {
-			if k == 0 {
-				w.firstEnd = now
-			}
-			lastStart = prev
-			lat := now - prev
-			if err != nil {
-				errs++
-				errRec.Record(lat)
-				if w.firstErr == nil {
-					w.firstErr = err
-				}
-			} else {
-				ok++
-				rec.Record(lat)
-			}
-		}
-		prev = now
-		if record && k&255 == 255 {
-			rec = w.publish(int64(k+1), rec)
-		}
-		if dur > 0 && now >= dur {
-			break
-		}
-	}
-	w.next, w.ok, w.errs, w.rec = next, ok, errs, rec
-	w.last, w.lastStart = prev, lastStart
 }
 
 func cut(ws []*worker) bool {
@@ -448,124 +421,6 @@ func cut(ws []*worker) bool {
 		}
 	}
 	return false
-}
-
-// paced is the open-loop hot path of worker idx of workers: its k-th
-// operation is the schedule's (idx + k*workers)-th. It waits for
-// that time when early and starts at once when late; the latency recorded
-// is from when the operation was due (corrected), and, apart, from when it
-// started (uncorrected). n < 0 means until an operation would be due after
-// dur. Two clock reads per operation: the start is needed for the
-// uncorrected view and to know when the phase began.
-func (w *worker) paced(base time.Time, idx, workers int, sched schedule, n int, dur time.Duration, stop *atomic.Bool) {
-	if n == 0 {
-		return
-	}
-	next, ok, errs := w.next, w.ok, w.errs
-	rec, errRec, unc := w.rec, w.errRec, w.unc
-	var start, end time.Duration
-	for k := 0; n < 0 || k < n; k++ {
-		if stop.Load() {
-			w.cut = true
-			break
-		}
-		due, more := sched(int64(idx) + int64(k)*int64(workers))
-		if !more || (dur > 0 && due >= dur) {
-			break
-		}
-		var slept bool
-		start, slept = waitUntil(base, due, stop)
-		if stop.Load() {
-			w.cut = true
-			break
-		}
-		err := w.op(next)
-		next++
-		end = time.Since(base)
-		if k == 0 {
-			w.first, w.firstEnd, w.ran = start, end, true
-		}
-		if err != nil {
-			errs++
-			errRec.Record(end - due)
-			if w.firstErr == nil {
-				w.firstErr = err
-			}
-		} else {
-			ok++
-			rec.Record(end - due)
-			unc.Record(end - start)
-		}
-		// After a sleep the worker has time to spare: publishing then
-		// keeps Tick current at low rates.
-		if k&255 == 255 || slept {
-			rec = w.publish(int64(k+1), rec)
-		}
-	}
-	w.next, w.ok, w.errs, w.rec = next, ok, errs, rec
-	w.last, w.lastStart = end, start
-}
-
-// TickEvery is how often Config.Tick is called.
-const TickEvery = 200 * time.Millisecond
-
-// ticker calls tick every TickEvery with the workers' published counts and
-// the p99 of the latencies they handed over, until the returned function is
-// called; that function returns every latency handed over, to be merged
-// into the Result. Merging and computing the percentile happen here, on the
-// ticker's goroutine, never on a worker's.
-func ticker(ws []*worker, tick func(Progress)) func() *latency.Recorder {
-	seen := latency.NewRecorder()
-	for _, w := range ws {
-		w.handOver = true
-		w.give.Store(latency.NewRecorder())
-	}
-	collect := func(w *worker, reuse bool) {
-		full := w.take.Swap(nil)
-		if full == nil {
-			return
-		}
-		w.seenMax = max(w.seenMax, full.Max())
-		seen.Merge(full)
-		if reuse {
-			full.Reset()
-			w.give.Store(full)
-		}
-	}
-	start := time.Now()
-	done := make(chan struct{})
-	stopped := make(chan struct{})
-	go func() {
-		defer close(stopped)
-		t := time.NewTicker(TickEvery)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-				p := Progress{Elapsed: time.Since(start)}
-				for _, w := range ws {
-					p.Ops += w.pub.Load()
-					collect(w, true)
-				}
-				if seen.Count() > 0 {
-					p.P99 = seen.Percentile(99)
-				}
-				tick(p)
-			}
-		}
-	}()
-	return func() *latency.Recorder {
-		close(done)
-		<-stopped
-		// The workers are done: what they handed over since the last tick
-		// is still in take.
-		for _, w := range ws {
-			collect(w, false)
-		}
-		return seen
-	}
 }
 
 // schedule returns when operation j of an open-loop run is due, and false

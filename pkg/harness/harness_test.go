@@ -46,12 +46,12 @@ func TestRunCounts(t *testing.T) {
 		BeforeMeasure: func() { before.Add(1) },
 		AfterMeasure:  func() { after.Add(1) },
 	}, func(w int) Op {
-		return func(i int) error {
+		return func(i int) (Kind, error) {
 			calls[w] = append(calls[w], i)
 			if i%100 == 99 {
-				return errors.New("boom")
+				return 0, errors.New("boom")
 			}
-			return nil
+			return 0, nil
 		}
 	})
 	if err != nil {
@@ -97,7 +97,7 @@ func TestRunCounts(t *testing.T) {
 func TestRunDuration(t *testing.T) {
 	var n atomic.Int64
 	res, err := Run(context.Background(), Config{Workers: 2, Duration: 20 * time.Millisecond}, func(int) Op {
-		return func(int) error { n.Add(1); return nil }
+		return func(int) (Kind, error) { n.Add(1); return 0, nil }
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -117,11 +117,11 @@ func TestRunCancel(t *testing.T) {
 	done := make(chan *Result)
 	go func() {
 		res, _ := Run(ctx, Config{Workers: 2, Duration: time.Hour}, func(int) Op {
-			return func(int) error {
+			return func(int) (Kind, error) {
 				if once.CompareAndSwap(false, true) {
 					close(started)
 				}
-				return nil
+				return 0, nil
 			}
 		})
 		done <- res
@@ -147,7 +147,7 @@ func TestValidate(t *testing.T) {
 		{Workers: 1, Ops: 1, WarmupDuration: -1},
 	}
 	for _, c := range bad {
-		if _, err := Run(context.Background(), c, func(int) Op { return func(int) error { return nil } }); err == nil {
+		if _, err := Run(context.Background(), c, func(int) Op { return func(int) (Kind, error) { return 0, nil } }); err == nil {
 			t.Errorf("Run(%+v) = nil error; want one", c)
 		}
 	}
@@ -162,7 +162,7 @@ func TestHotPathDoesNotAllocate(t *testing.T) {
 		Workers: 2, Ops: 200_000,
 		BeforeMeasure: func() { runtime.ReadMemStats(&before) },
 		AfterMeasure:  func() { runtime.ReadMemStats(&after) },
-	}, func(int) Op { return func(int) error { return nil } })
+	}, func(int) Op { return func(int) (Kind, error) { return 0, nil } })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +184,7 @@ func TestMemoryFlatInOps(t *testing.T) {
 			Workers: 2, Ops: ops,
 			BeforeMeasure: func() { runtime.ReadMemStats(&before) },
 			AfterMeasure:  func() { runtime.ReadMemStats(&after) },
-		}, func(int) Op { return func(int) error { return nil } })
+		}, func(int) Op { return func(int) (Kind, error) { return 0, nil } })
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -205,7 +205,7 @@ func TestTick(t *testing.T) {
 			ticks.Add(1)
 			last.Store(p.Ops)
 		},
-	}, func(int) Op { return func(int) error { return nil } })
+	}, func(int) Op { return func(int) (Kind, error) { return 0, nil } })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -228,11 +228,11 @@ func TestTickHandOver(t *testing.T) {
 		var p99 atomic.Int64
 		c.Tick = func(p Progress) { p99.Store(int64(p.P99)) }
 		res, err := Run(context.Background(), c, func(w int) Op {
-			return func(i int) error {
+			return func(i int) (Kind, error) {
 				if w == 0 && i == 1 {
 					time.Sleep(slow)
 				}
-				return nil
+				return 0, nil
 			}
 		})
 		if err != nil {
@@ -254,6 +254,101 @@ func TestTickHandOver(t *testing.T) {
 		}
 		if p99.Load() <= 0 {
 			t.Errorf("rate %g: no tick saw a p99", c.Rate)
+		}
+	}
+}
+
+// TestKinds checks that each kind of operation gets its own histogram and
+// counts, and that together they are the whole.
+func TestKinds(t *testing.T) {
+	res, err := Run(context.Background(), Config{Workers: 3, Ops: 3000, Kinds: []string{"read", "write"}}, func(int) Op {
+		return func(i int) (Kind, error) {
+			switch {
+			case i%10 == 9:
+				return 1, errors.New("write failed") // every 10th: a failed write
+			case i%5 == 4:
+				return 1, nil // a write
+			}
+			return 0, nil
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Kinds) != 2 || res.Kinds[0].Name != "read" || res.Kinds[1].Name != "write" {
+		t.Fatalf("kinds = %+v; want read, write", res.Kinds)
+	}
+	r, w := res.Kinds[0], res.Kinds[1]
+	// Per worker 1000 calls: 800 reads, 100 writes, 100 failed writes.
+	if r.Ops != 2400 || r.Errors != 0 || w.Ops != 300 || w.Errors != 300 {
+		t.Errorf("read %d ok %d failed, write %d ok %d failed; want 2400/0, 300/300", r.Ops, r.Errors, w.Ops, w.Errors)
+	}
+	if r.Latency.Count() != r.Ops || w.Latency.Count() != w.Ops || res.Latency.Count() != res.Ops || res.Ops != 2700 {
+		t.Errorf("histogram counts read %d, write %d, all %d of %d ops", r.Latency.Count(), w.Latency.Count(), res.Latency.Count(), res.Ops)
+	}
+}
+
+// TestIntervals checks that the intervals cover the phase without gaps,
+// hold every operation once, and put an operation in the interval it ended
+// in.
+func TestIntervals(t *testing.T) {
+	const every = 20 * time.Millisecond
+	for _, c := range []Config{
+		{Workers: 2, Duration: 5 * every, Interval: every},
+		{Workers: 2, Duration: 5 * every, Interval: every, Rate: 20000},
+		{Workers: 2, Ops: 4000, Interval: every, Kinds: []string{"a", "b"}},
+	} {
+		res, err := Run(context.Background(), c, func(w int) Op {
+			return func(i int) (Kind, error) {
+				if w == 0 && i == 50 {
+					time.Sleep(3 * every) // one slow operation
+				}
+				if i%7 == 6 {
+					return Kind(i % max(1, len(c.Kinds))), errors.New("failed")
+				}
+				return Kind(i % max(1, len(c.Kinds))), nil
+			}
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ops, errs, hist int64
+		slowest, at := time.Duration(0), -1
+		for i, iv := range res.Intervals {
+			if iv.Start != time.Duration(i)*every {
+				t.Fatalf("%+v: interval %d starts at %s; want %s", c, i, iv.Start, time.Duration(i)*every)
+			}
+			ops, errs, hist = ops+iv.Ops, errs+iv.Errors, hist+iv.Latency.Count()
+			if m := iv.Latency.Recorder().Max(); m > slowest {
+				slowest, at = m, i
+			}
+			if len(iv.Kinds) != len(c.Kinds) && len(c.Kinds) > 1 {
+				t.Errorf("%+v: interval %d has %d kinds", c, i, len(iv.Kinds))
+			}
+		}
+		if ops != res.Ops || errs != res.Errors || hist != res.Ops {
+			t.Errorf("%+v: intervals hold %d ops (%d in histograms), %d errors; the run %d, %d", c, ops, hist, errs, res.Ops, res.Errors)
+		}
+		// The slow operation ended at least 3 intervals in.
+		if slowest < 3*every || at < 3 {
+			t.Errorf("%+v: slowest %s in interval %d; want >= %s in interval >= 3", c, slowest, at, 3*every)
+		}
+		if n := len(res.Intervals); n < 4 || res.Intervals[n-1].Length <= 0 || res.Intervals[n-1].Length > every {
+			t.Errorf("%+v: %d intervals, last %+v", c, n, res.Intervals[n-1])
+		}
+	}
+}
+
+func TestIntervalFor(t *testing.T) {
+	tests := []struct{ d, want time.Duration }{
+		{0, MinInterval},                                         // count-bound: unknown length
+		{time.Second, MinInterval},                               // 10 intervals
+		{time.Minute, 600 * time.Millisecond},                    // 100 of them
+		{time.Hour + time.Millisecond, 36001 * time.Millisecond}, // rounded up to a ms
+	}
+	for _, tt := range tests {
+		if got := IntervalFor(tt.d); got != tt.want {
+			t.Errorf("IntervalFor(%s) = %s; want %s", tt.d, got, tt.want)
 		}
 	}
 }

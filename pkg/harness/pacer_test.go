@@ -30,7 +30,7 @@ func TestDue(t *testing.T) {
 
 func TestOpenLoopCountsAndRate(t *testing.T) {
 	res, err := Run(context.Background(), Config{Workers: 2, Ops: 200, Rate: 2000}, func(int) Op {
-		return func(int) error { return nil }
+		return func(int) (Kind, error) { return 0, nil }
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -57,11 +57,11 @@ func TestOpenLoopCountsAndRate(t *testing.T) {
 func TestOpenLoopShowsAStall(t *testing.T) {
 	const stall = 200 * time.Millisecond
 	res, err := Run(context.Background(), Config{Workers: 1, Ops: 600, Rate: 1000}, func(int) Op {
-		return func(i int) error {
+		return func(i int) (Kind, error) {
 			if i == 100 {
 				time.Sleep(stall) // the component under test hangs once
 			}
-			return nil
+			return 0, nil
 		}
 	})
 	if err != nil {
@@ -96,7 +96,7 @@ func TestOpenLoopStopsWhileWaiting(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan *Result)
 	go func() {
-		res, _ := Run(ctx, Config{Workers: 1, Ops: 10, Rate: 0.1}, func(int) Op { return func(int) error { return nil } })
+		res, _ := Run(ctx, Config{Workers: 1, Ops: 10, Rate: 0.1}, func(int) Op { return func(int) (Kind, error) { return 0, nil } })
 		done <- res
 	}()
 	cancel()

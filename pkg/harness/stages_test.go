@@ -80,7 +80,7 @@ func FuzzParseStages(f *testing.F) {
 func TestRunStages(t *testing.T) {
 	// 0 -> 2000/s over 200ms: 200 operations, average 1000/s.
 	res, err := Run(context.Background(), Config{Workers: 2, Stages: Stages{{200 * time.Millisecond, 2000}}}, func(int) Op {
-		return func(int) error { return nil }
+		return func(int) (Kind, error) { return 0, nil }
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -167,3 +167,47 @@ func (r *Recorder) WriteHgrm(w io.Writer) error {
 	}
 	return nil
 }
+
+// Compact is a Recorder's distribution held in little memory: only the
+// buckets that hold values. A run keeps one per interval; a Recorder is
+// rebuilt from it when its figures are needed.
+type Compact struct {
+	idx     []int32
+	counts  []int64
+	clamped int64
+}
+
+// Compact returns r's distribution in compact form.
+func (r *Recorder) Compact() *Compact {
+	s := r.h.Export()
+	c := &Compact{clamped: r.clamped}
+	for i, n := range s.Counts {
+		if n != 0 {
+			c.idx = append(c.idx, int32(i))
+			c.counts = append(c.counts, n)
+		}
+	}
+	return c
+}
+
+// Count is the number of values c holds.
+func (c *Compact) Count() int64 {
+	var n int64
+	for _, v := range c.counts {
+		n += v
+	}
+	return n
+}
+
+// Recorder rebuilds the Recorder c was made from.
+func (c *Compact) Recorder() *Recorder {
+	s := *geometry
+	s.Counts = make([]int64, len(geometry.Counts))
+	for i, at := range c.idx {
+		s.Counts[at] = c.counts[i]
+	}
+	return &Recorder{h: hdrhistogram.Import(&s), clamped: c.clamped}
+}
+
+// geometry is an empty Recorder's snapshot: the shape Compact rebuilds.
+var geometry = NewRecorder().h.Export()

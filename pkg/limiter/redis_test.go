@@ -42,10 +42,10 @@ func hammer(t *testing.T, ls []limiter.Limiter, policy, key string, workers int,
 	var n atomic.Int64
 	res, err := harness.Run(context.Background(), harness.Config{Workers: workers, Duration: d}, func(w int) harness.Op {
 		l := ls[w%len(ls)]
-		return func(int) error {
+		return func(int) (harness.Kind, error) {
 			r, err := l.AllowN(context.Background(), policy, key, 1)
 			n.Add(int64(r.Allowed))
-			return err
+			return 0, err
 		}
 	})
 	if err != nil {

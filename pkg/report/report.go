@@ -114,6 +114,15 @@ type Scenario struct {
 	// likewise for the open-loop uncorrected view.
 	Histogram            string `json:"histogram,omitempty"`
 	HistogramUncorrected string `json:"histogram_uncorrected,omitempty"`
+	// Operations, in a scenario that mixes kinds of operation (reads and
+	// writes), are each kind's own figures.
+	Operations []Operation `json:"operations,omitempty"`
+	// IntervalNS is the length of the Intervals the measured phase was cut
+	// into: the run's time series. Precision is what they say of how
+	// precise the figures are.
+	IntervalNS int64      `json:"interval_ns,omitempty"`
+	Intervals  []Interval `json:"intervals,omitempty"`
+	Precision  *Precision `json:"precision,omitempty"`
 	// Counters are counts over the measured phase; Metrics are derived.
 	Counters   map[string]int64   `json:"counters"`
 	Metrics    map[string]float64 `json:"metrics"`

@@ -48,9 +48,9 @@ func BenchmarkHarnessOverhead(b *testing.B) {
 		b.ResetTimer()
 		res, err := harness.Run(context.Background(), harness.Config{Workers: workers, Ops: b.N}, func(w int) harness.Op {
 			start := w * n / workers
-			return func(i int) error {
+			return func(i int) (harness.Kind, error) {
 				c.Get(keys[(start+i)&(n-1)])
-				return nil
+				return 0, nil
 			}
 		})
 		if err != nil || res.Ops != int64(b.N) {
@@ -73,9 +73,9 @@ func BenchmarkHarnessOverhead(b *testing.B) {
 		b.ResetTimer()
 		res, err := harness.Run(ctx, harness.Config{Workers: workers, Ops: b.N}, func(w int) harness.Op {
 			start := w * n / workers
-			return func(i int) error {
+			return func(i int) (harness.Kind, error) {
 				_, _, err := m.Get(ctx, keys[(start+i)&(n-1)])
-				return err
+				return 0, err
 			}
 		})
 		if err != nil || res.Ops != int64(b.N) {

@@ -223,8 +223,8 @@ func runCacheWrite(ctx context.Context, s config.Settings) (*Outcome, error) {
 func (r *rig) writer(ctx context.Context, wkeys [][]string, vals [][]byte) func(w int) harness.Op {
 	return func(w int) harness.Op {
 		ks := wkeys[w]
-		return func(i int) error {
-			return r.m.Set(ctx, ks[i%len(ks)], vals[i%len(vals)], r.ttl)
+		return func(i int) (harness.Kind, error) {
+			return 0, r.m.Set(ctx, ks[i%len(ks)], vals[i%len(vals)], r.ttl)
 		}
 	}
 }
@@ -294,10 +294,10 @@ func (r *rig) readAll(ctx context.Context, s config.Settings) (*Outcome, error) 
 	if err := r.fill(ctx, ks, values(s, s.Seed, valuePool(s))); err != nil {
 		return nil, fmt.Errorf("fill: %w", err)
 	}
-	out, err := r.measure(ctx, s, func(w int, t *tally) harness.Op {
+	out, err := r.measure(ctx, s, nil, func(w int, t *tally) harness.Op {
 		next := pick(w)
-		return func(int) error {
-			return r.get(ctx, ks[next.Next()], t)
+		return func(int) (harness.Kind, error) {
+			return 0, r.get(ctx, ks[next.Next()], t)
 		}
 	})
 	if err != nil {
@@ -310,9 +310,10 @@ func (r *rig) readAll(ctx context.Context, s config.Settings) (*Outcome, error) 
 // measure runs the measured workload of a scenario that reads: newOp gets
 // its worker's tally, zeroed when measuring starts, and the outcome gets the
 // hits and misses summed over workers.
-func (r *rig) measure(ctx context.Context, s config.Settings, newOp func(w int, t *tally) harness.Op) (*Outcome, error) {
+func (r *rig) measure(ctx context.Context, s config.Settings, kinds []string, newOp func(w int, t *tally) harness.Op) (*Outcome, error) {
 	tallies := make([]tally, s.Concurrency)
 	hc := plan(s)
+	hc.Kinds = kinds
 	hc.BeforeMeasure = func() {
 		clear(tallies)
 		r.mark()
@@ -391,6 +392,7 @@ var concurrent = &Scenario{
 	Group:   "concurrent",
 	Summary: "mixed writes and reads (read_ratio 0.8); every value read must be the one written",
 	Metrics: cacheMetrics("reads", "writes", "hits", "misses", "hit_rate", "l1_hit_rate", "integrity_violations"),
+	Kinds:   mixedKinds,
 	run:     runConcurrent,
 }
 
@@ -416,11 +418,11 @@ func runConcurrent(ctx context.Context, s config.Settings) (*Outcome, error) {
 		wkeys[w] = keys(fmt.Sprintf("c%d", w), n)
 		wvals[w] = values(s, s.Seed+int64(w)+1, n)
 	}
-	out, err := r.measure(ctx, s, func(w int, t *tally) harness.Op {
+	out, err := r.measure(ctx, s, mixedKinds, func(w int, t *tally) harness.Op {
 		ks, vs := wkeys[w], wvals[w]
 		rng := rand.New(rand.NewPCG(uint64(s.Seed), uint64(w)))
 		written, nw := 0, 0
-		return func(int) error {
+		return func(int) (harness.Kind, error) {
 			// A worker's first operation writes, so that reads have a
 			// key of its own to read.
 			if written == 0 || rng.Float64() >= s.ReadRatio {
@@ -428,14 +430,14 @@ func runConcurrent(ctx context.Context, s config.Settings) (*Outcome, error) {
 				nw++
 				written = max(written, j+1)
 				t.writes++
-				return r.m.Set(ctx, ks[j], vs[j], r.ttl)
+				return kindWrite, r.m.Set(ctx, ks[j], vs[j], r.ttl)
 			}
 			j := rng.IntN(written)
 			t.reads++
 			v, ok, err := r.m.Get(ctx, ks[j])
 			switch {
 			case err != nil:
-				return err
+				return kindRead, err
 			case !ok:
 				t.misses++
 			case !bytes.Equal(v, vs[j]):
@@ -444,7 +446,7 @@ func runConcurrent(ctx context.Context, s config.Settings) (*Outcome, error) {
 			default:
 				t.hits++
 			}
-			return nil
+			return kindRead, nil
 		}
 	})
 	if err != nil {
@@ -532,6 +534,7 @@ var latencyScenario = &Scenario{
 	Group:   "latency",
 	Summary: "latency distribution of a Get/Set mix (read_ratio 0.9) on keys written before",
 	Metrics: cacheMetrics("hits", "misses", "hit_rate", "l1_hit_rate"),
+	Kinds:   mixedKinds,
 	run:     runLatency,
 }
 
@@ -549,15 +552,15 @@ func runLatency(ctx context.Context, s config.Settings) (*Outcome, error) {
 	if err := r.fill(ctx, ks, vals); err != nil {
 		return nil, fmt.Errorf("fill: %w", err)
 	}
-	return r.measure(ctx, s, func(w int, t *tally) harness.Op {
+	return r.measure(ctx, s, mixedKinds, func(w int, t *tally) harness.Op {
 		rng := rand.New(rand.NewPCG(uint64(s.Seed), uint64(w)))
 		next := pick(w)
-		return func(int) error {
+		return func(int) (harness.Kind, error) {
 			k := ks[next.Next()]
 			if rng.Float64() >= s.ReadRatio {
-				return r.m.Set(ctx, k, vals[rng.IntN(len(vals))], r.ttl)
+				return kindWrite, r.m.Set(ctx, k, vals[rng.IntN(len(vals))], r.ttl)
 			}
-			return r.get(ctx, k, t)
+			return kindRead, r.get(ctx, k, t)
 		}
 	})
 }

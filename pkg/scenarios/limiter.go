@@ -155,11 +155,11 @@ func runLimiter(ctx context.Context, s config.Settings, where string) (*Outcome,
 	}
 	res, err := harness.Run(ctx, hc, func(w int) harness.Op {
 		t := &tallies[w]
-		return func(i int) error {
+		return func(i int) (harness.Kind, error) {
 			k := (w + i*s.Concurrency) % nkeys
 			r, err := b.lim.AllowN(ctx, limiterPolicy, cur[k], 1)
 			if err != nil {
-				return err
+				return 0, err
 			}
 			if counts[w] != nil {
 				counts[w][k]++
@@ -169,7 +169,7 @@ func runLimiter(ctx context.Context, s config.Settings, where string) (*Outcome,
 			} else {
 				t.denied++
 			}
-			return nil
+			return 0, nil
 		}
 	})
 	if err != nil {

@@ -30,6 +30,9 @@ type Scenario struct {
 	// Metrics names the figures it reports beyond the Common ones; a
 	// threshold may name any of both.
 	Metrics []string
+	// Kinds names the kinds of operation it mixes (read, write), each
+	// reported apart as well as together; nil for one kind.
+	Kinds []string
 	// Unmet, when set, says why the scenario cannot run with some settings
 	// ("" when it can): it is then skipped, never passed.
 	Unmet func(config.Settings) string
@@ -55,6 +58,9 @@ var Common = []string{"ops", "errors", "throughput", "duration", "min", "mean", 
 func (sc *Scenario) HasMetric(name string) bool {
 	return contains(Common, name) || contains(sc.Metrics, name)
 }
+
+// HasKind reports whether sc mixes the kind of operation named.
+func (sc *Scenario) HasKind(kind string) bool { return contains(sc.Kinds, kind) }
 
 // Outcome is what one run of a scenario measured.
 type Outcome struct {
@@ -177,6 +183,16 @@ func plan(s config.Settings) harness.Config {
 		Tick:           s.Tick,
 	}
 }
+
+// The kinds of operation the mixed scenarios (concurrent, latency) tell
+// apart; their latencies are reported per kind as well as together.
+const (
+	kindRead harness.Kind = iota
+	kindWrite
+)
+
+// mixedKinds names kindRead and kindWrite.
+var mixedKinds = []string{"read", "write"}
 
 // keySpaceTimed is the number of distinct keys a time-bound run cycles
 // through, since its operation count is not known in advance.

@@ -10,6 +10,7 @@ import (
 	"github.com/rustci/rustci-perf/pkg/cache"
 	"github.com/rustci/rustci-perf/pkg/config"
 	"github.com/rustci/rustci-perf/pkg/harness"
+	"github.com/rustci/rustci-perf/pkg/latency"
 	"github.com/rustci/rustci-perf/pkg/report"
 	"github.com/rustci/rustci-perf/pkg/scenarios"
 	"github.com/rustci/rustci-perf/pkg/threshold"
@@ -188,6 +189,7 @@ func merge(outs []*scenarios.Outcome) *scenarios.Outcome {
 		}
 	}
 	m.Duration = dur
+	m.Kinds = mergeKinds(outs)
 	for k, vals := range metric {
 		m.Metrics[k] = median(vals)
 	}
@@ -208,4 +210,21 @@ func addTier(a, b cache.TierStats) cache.TierStats {
 	a.Promotions += b.Promotions
 	a.Degraded = a.Degraded || b.Degraded
 	return a
+}
+
+// mergeKinds merges each kind of operation's figures over the runs, into
+// recorders of its own (the runs' are left as they are).
+func mergeKinds(outs []*scenarios.Outcome) []harness.KindResult {
+	var ks []harness.KindResult
+	for _, o := range outs {
+		for i, k := range o.Kinds {
+			if i == len(ks) {
+				ks = append(ks, harness.KindResult{Name: k.Name, Latency: latency.NewRecorder()})
+			}
+			ks[i].Ops += k.Ops
+			ks[i].Errors += k.Errors
+			ks[i].Latency.Merge(k.Latency)
+		}
+	}
+	return ks
 }

@@ -159,6 +159,16 @@ func (p *Plan) addThreshold(expr string) error {
 // checkMetrics reports a metric of t that sc does not report.
 func checkMetrics(t threshold.Threshold, sc *scenarios.Scenario) error {
 	for _, m := range t.Metrics() {
+		if m.Kind != "" && !sc.HasKind(m.Kind) {
+			kinds := "it has one kind of operation"
+			if len(sc.Kinds) > 0 {
+				kinds = "its kinds: " + strings.Join(sc.Kinds, ", ")
+			}
+			return fmt.Errorf("threshold %q: scenario %s has no kind of operation %q (%s)", t.Expr, sc.Name, m.Kind, kinds)
+		}
+		if m.Kind != "" {
+			continue // every kind has the latency figures, ops, errors and throughput
+		}
 		if m.Percentile == 0 && !sc.HasMetric(m.Name) {
 			known := append(append([]string(nil), scenarios.Common...), sc.Metrics...)
 			return fmt.Errorf("threshold %q: scenario %s has no metric %q (metrics: %s, and percentiles such as p99 or p(99.9))",
@@ -272,6 +282,9 @@ func (p *Plan) runOne(ctx context.Context, it item) report.Scenario {
 	s.DurationNS = int64(out.Duration)
 	s.ThroughputOpsPerSec = out.Throughput()
 	s.Latency = latencyOf(out)
+	s.Operations = operationsOf(out)
+	s.IntervalNS, s.Intervals = int64(outs[0].IntervalLength), intervalsOf(outs)
+	s.Precision = precisionOf(outs)
 	if enc, err := out.Latency.Encode(); err == nil {
 		s.Histogram = enc
 	} else {
@@ -295,6 +308,9 @@ func (p *Plan) runOne(ctx context.Context, it item) report.Scenario {
 		s.Metrics[k] = v
 	}
 	s.Notes = out.Notes
+	if n := precisionNote(s.Precision, outs[0].IntervalLength); n != "" {
+		s.Notes = append(s.Notes, n)
+	}
 	for _, t := range out.Tiers {
 		s.Tiers = append(s.Tiers, tierOf(t))
 	}
@@ -358,6 +374,7 @@ func source(out *scenarios.Outcome) threshold.Source {
 		Latencies:  out.Latency.Count() > 0,
 		Percentile: func(p float64) float64 { return float64(out.Latency.Percentile(p)) },
 		Metrics:    metrics, Counters: out.Counters,
+		Kinds: kindFigures(out),
 	}.Source()
 }
 

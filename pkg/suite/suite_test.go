@@ -133,7 +133,7 @@ func TestRunRecordsComponentErrorsAndGoesOn(t *testing.T) {
 		return nil, errors.New("l1: no memory")
 	})
 	ok := scenarios.New("ok", "test", "works", nil, func(ctx context.Context, s config.Settings) (*scenarios.Outcome, error) {
-		res, err := harness.Run(ctx, harness.Config{Workers: 1, Ops: 10}, func(int) harness.Op { return func(int) error { return nil } })
+		res, err := harness.Run(ctx, harness.Config{Workers: 1, Ops: 10}, func(int) harness.Op { return func(int) (harness.Kind, error) { return 0, nil } })
 		return &scenarios.Outcome{Result: res, Counters: map[string]int64{}, Metrics: map[string]float64{}}, err
 	})
 	s := config.Settings{Ops: 10, Concurrency: 1}
@@ -154,11 +154,11 @@ func TestRunInterrupted(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	first := scenarios.New("first", "test", "", nil, func(ctx context.Context, s config.Settings) (*scenarios.Outcome, error) {
 		res, err := harness.Run(ctx, harness.Config{Workers: 1, Ops: 1 << 40}, func(int) harness.Op {
-			return func(i int) error {
+			return func(i int) (harness.Kind, error) {
 				if i == 100 {
 					cancel()
 				}
-				return nil
+				return 0, nil
 			}
 		})
 		return &scenarios.Outcome{Result: res, Counters: map[string]int64{}, Metrics: map[string]float64{}}, err

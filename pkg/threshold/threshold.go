@@ -35,12 +35,23 @@ var ops = []Op{LE, GE, EQ, NE, LT, GT}
 
 // Metric names one figure of a scenario.
 type Metric struct {
-	// Name is canonical: "p99.9" for p999 and p(99.9) alike.
+	// Name is canonical: "p99.9" for p999 and p(99.9) alike;
+	// "read.p99.9" for one kind of operation's.
 	Name string
 	// Percentile is in (0, 100] for a percentile (99.9 for p99.9), 0
 	// otherwise.
 	Percentile float64
+	// Kind, when set, names the kind of operation (read, write) whose
+	// figure this is, in a scenario that mixes several: "read.p99".
+	Kind string
 }
+
+// Base is the metric's name without its kind: "p99" for "read.p99".
+func (m Metric) Base() string { return strings.TrimPrefix(m.Name, m.Kind+".") }
+
+// kindMetrics are the figures each kind of operation has, besides its
+// percentiles.
+var kindMetrics = map[string]bool{"min": true, "mean": true, "stdev": true, "max": true, "ops": true, "errors": true, "throughput": true}
 
 // The metrics other than percentiles whose values are durations in
 // nanoseconds, so that their limits need a unit; duration is the measured
@@ -48,7 +59,7 @@ type Metric struct {
 var latencyNames = map[string]bool{"min": true, "mean": true, "stdev": true, "max": true, "duration": true}
 
 // IsLatency reports whether m's value is a duration.
-func (m Metric) IsLatency() bool { return m.Percentile > 0 || latencyNames[m.Name] }
+func (m Metric) IsLatency() bool { return m.Percentile > 0 || latencyNames[m.Base()] }
 
 // Threshold is one parsed expression.
 type Threshold struct {
@@ -208,9 +219,43 @@ func (p *parser) space() {
 	}
 }
 
-// metric reads a name, pNN or p(X).
+// metric reads a name, pNN or p(X), each perhaps after a kind of
+// operation and a dot (read.p99).
 func (p *parser) metric() (Metric, error) {
 	p.space()
+	at := p.pos
+	if kind := p.kind(); kind != "" {
+		m, err := p.plainMetric()
+		if err != nil {
+			return m, err
+		}
+		if m.Percentile == 0 && !kindMetrics[m.Name] {
+			return m, p.fail(at, fmt.Sprintf("%s.%s: a kind of operation has percentiles, min, mean, stdev, max, ops, errors and throughput", kind, m.Name))
+		}
+		m.Kind, m.Name = kind, kind+"."+m.Name
+		return m, nil
+	}
+	return p.plainMetric()
+}
+
+// kind reads "read." (a lower-case name and a dot that do not start a
+// percentile such as p99.9) and returns the name, or reads nothing and
+// returns "".
+func (p *parser) kind() string {
+	end := p.pos
+	for end < len(p.s) && p.s[end] != '.' && isMetricByte(p.s[end]) {
+		end++
+	}
+	name := p.s[p.pos:end]
+	if end >= len(p.s) || p.s[end] != '.' || !isName(name) || (name[0] == 'p' && allDigits(name[1:])) {
+		return ""
+	}
+	p.pos = end + 1
+	return name
+}
+
+// plainMetric reads a name, pNN or p(X).
+func (p *parser) plainMetric() (Metric, error) {
 	at := p.pos
 	if strings.HasPrefix(p.s[p.pos:], "p(") {
 		end := strings.IndexByte(p.s[p.pos:], ')')
@@ -395,11 +440,21 @@ type Figures struct {
 	Percentile func(p float64) float64
 	Metrics    map[string]float64
 	Counters   map[string]int64
+	// Kinds are the figures of each kind of operation, in a scenario that
+	// mixes several ("read.p99").
+	Kinds map[string]Figures
 }
 
 // Source returns the Source of f.
 func (f Figures) Source() Source {
 	return func(m Metric) (float64, bool) {
+		if m.Kind != "" {
+			k, ok := f.Kinds[m.Kind]
+			if !ok {
+				return 0, false
+			}
+			return k.Source()(Metric{Name: m.Base(), Percentile: m.Percentile})
+		}
 		if m.Percentile > 0 {
 			if !f.Latencies {
 				return 0, false

@@ -43,6 +43,12 @@ func TestParse(t *testing.T) {
 		{"admission_error!=-1", "", "admission_error", 0, "", NE, -1},
 		{"throughput>=1e4", "", "throughput", 0, "", GE, 1e4},
 		{"duration<2s", "", "duration", 0, "", LT, 2e9},
+		// one kind of operation's figures, in a mixed scenario
+		{"latency:read.p99/read.p50<20", "latency", "read.p99", 99, "read.p50", LT, 20},
+		{"write.p(99.9)<5ms", "", "write.p99.9", 99.9, "", LT, 5 * ms},
+		{"write.p999<5ms", "", "write.p99.9", 99.9, "", LT, 5 * ms},
+		{"read.mean<1ms", "", "read.mean", 0, "", LT, ms},
+		{"write.throughput>100", "", "write.throughput", 0, "", GT, 100},
 	}
 	for _, tt := range tests {
 		got, err := Parse(tt.expr)
@@ -89,6 +95,9 @@ func TestParseErrors(t *testing.T) {
 		{"p99<NaN ms", "want a number", 5},
 		{"throughput>1e999", "is not a number", 12},
 		{"p99/<1", "want a metric name", 5},
+		{"read.hit_rate>0.9", "a kind of operation has percentiles", 1},
+		{"read.p99<10", "give the limit a unit", 12},
+		{"read.<1ms", "want a metric name", 6},
 	}
 	for _, tt := range tests {
 		_, err := Parse(tt.expr)
@@ -102,6 +111,40 @@ func TestParseErrors(t *testing.T) {
 		}
 		if !strings.Contains(err.Error(), "\""+tt.expr+"\"") && !strings.Contains(err.Error(), `""`) {
 			t.Errorf("Parse(%q) error %q does not quote the expression", tt.expr, err)
+		}
+	}
+}
+
+// TestEvalKinds checks that a kind's figure is read from that kind's
+// figures, and that a kind the run does not have fails as not computable.
+func TestEvalKinds(t *testing.T) {
+	f := Figures{
+		Latencies: true, Percentile: func(float64) float64 { return 100 },
+		Kinds: map[string]Figures{
+			"read":  {Latencies: true, Ops: 90, Percentile: func(p float64) float64 { return p }},
+			"write": {Ops: 10},
+		},
+	}
+	tests := []struct {
+		expr   string
+		actual float64 // NaN: not computable
+		pass   bool
+	}{
+		{"read.p99/read.p50<20", 99.0 / 50, true},
+		{"read.ops==90", 90, true},
+		{"write.p99<1ms", math.NaN(), false}, // no successful write: no latency
+		{"delete.ops>0", math.NaN(), false},  // no such kind
+		{"p99<1ms", 100, true},               // the whole is apart
+	}
+	for _, tt := range tests {
+		th, err := Parse(tt.expr)
+		if err != nil {
+			t.Fatalf("Parse(%q): %v", tt.expr, err)
+		}
+		o := Eval(th, f.Source())
+		same := o.Actual == tt.actual || (math.IsNaN(o.Actual) && math.IsNaN(tt.actual))
+		if !same || o.Pass != tt.pass {
+			t.Errorf("Eval(%q) = (%g, %t); want (%g, %t)", tt.expr, o.Actual, o.Pass, tt.actual, tt.pass)
 		}
 	}
 }
