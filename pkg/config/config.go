@@ -63,10 +63,16 @@ type Params struct {
 	Trace *workload.Trace `yaml:"-"`
 }
 
-// overlay sets in p every field that o sets.
+// overlay sets in p every field that o sets. ops and duration are two ways
+// of sizing the measured phase: a layer that gives one alone overrides
+// whichever of the two the layers under it gave, so "ops: 1000" in a
+// scenario's block beats a duration in the defaults, and --ops beats both.
 func (p *Params) overlay(o Params) {
 	if o.Ops != nil {
 		p.Ops = o.Ops
+		if o.Duration == nil {
+			p.Duration = nil
+		}
 	}
 	if o.Concurrency != nil {
 		p.Concurrency = o.Concurrency
