@@ -120,16 +120,6 @@ var ComparisonFormats = map[string]func(io.Writer, *Comparison) error{
 	"json":     ComparisonJSON,
 }
 
-// WriteComparison writes c to path with write, atomically (see
-// writeAtomic).
-func WriteComparison(path string, c *Comparison, write func(io.Writer, *Comparison) error) error {
-	var buf bytes.Buffer
-	if err := write(&buf, c); err != nil {
-		return err
-	}
-	return writeAtomic(path, buf.Bytes())
-}
-
 // ComparisonJSON writes c alone as indented JSON, under CompareSchema.
 func ComparisonJSON(w io.Writer, c *Comparison) error {
 	cc := *c

@@ -191,6 +191,78 @@ func TestWriteFileIsAtomic(t *testing.T) {
 	}
 }
 
+// TestSaveAppend: Append keeps what the file held and adds the report on a
+// line of its own; a missing file is created; a failing formatter leaves the
+// file as it was.
+func TestSaveAppend(t *testing.T) {
+	dir := t.TempDir()
+	md := func(w io.Writer) error { return Markdown(w, fixture()) }
+	var want bytes.Buffer
+	if err := md(&want); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name, before, after string
+	}{
+		// no file yet: created, holding the report alone
+		{"new.md", "", ""},
+		// a summary another step wrote, ending its line: a blank line between
+		{"ended.md", "### tests passed\n", "### tests passed\n\n"},
+		// a line not ended: the report still starts a line
+		{"open.md", "build ok", "build ok\n"},
+	} {
+		path := filepath.Join(dir, tt.name)
+		if tt.before != "" {
+			if err := os.WriteFile(path, []byte(tt.before), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := Save(path, Append, md); err != nil {
+			t.Fatalf("Save(%s, Append) = %v", tt.name, err)
+		}
+		got, _ := os.ReadFile(path)
+		if string(got) != tt.after+want.String() {
+			t.Errorf("Save(%s, Append) after %q: file holds %q...; want %q then the report", tt.name, tt.before, got[:min(len(got), 40)], tt.after)
+		}
+		if err := Save(path, Append, func(io.Writer) error { return os.ErrInvalid }); err == nil {
+			t.Errorf("Save(%s, Append) with a failing formatter: nil error", tt.name)
+		}
+		if again, _ := os.ReadFile(path); !bytes.Equal(again, got) {
+			t.Errorf("Save(%s, Append) with a failing formatter changed the file", tt.name)
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 3 {
+		t.Errorf("directory holds %d entries; want the 3 files, no temporary one", len(entries))
+	}
+}
+
+func TestFormatForPath(t *testing.T) {
+	for _, tt := range []struct {
+		path, want string
+		ok         bool
+	}{
+		{"report.json", "json", true},
+		{"out/junit.xml", "junit", true},
+		{"summary.md", "markdown", true},
+		{"report.html", "html", true},
+		{"REPORT.HTM", "html", true}, // any case
+		{"report.txt", "text", true},
+		{"merged.yaml", "", false},
+		{"report", "", false},
+		{"report.json.bak", "", false}, // the last extension decides
+	} {
+		got, ok := FormatForPath(tt.path)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("FormatForPath(%q) = (%q, %t); want (%q, %t)", tt.path, got, ok, tt.want, tt.ok)
+		}
+		if ok {
+			if _, err := Lookup(got); err != nil {
+				t.Errorf("FormatForPath(%q) = %q, which is not a format: %v", tt.path, got, err)
+			}
+		}
+	}
+}
+
 func TestCheckWritable(t *testing.T) {
 	dir := t.TempDir()
 	for _, bad := range []string{"", dir, filepath.Join(dir, "missing", "r.json")} {
