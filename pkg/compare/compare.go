@@ -116,6 +116,9 @@ func Reports(base, nw Side, o Options) (*report.Comparison, error) {
 		return nil, fmt.Errorf("compare %s with %s: no scenario ran in both (baseline: %s; new: %s)",
 			base.Name, nw.Name, names(base.Report), names(nw.Report))
 	}
+	if err := checkFinite(c); err != nil {
+		return nil, fmt.Errorf("compare %s with %s: %w", base.Name, nw.Name, err)
+	}
 	return c, nil
 }
 
@@ -223,7 +226,10 @@ func histograms(s report.Scenario) (*sideHists, error) {
 			return nil, err
 		}
 		if rh == nil {
-			return h, nil // runs without histograms: resample operations only
+			// A run without a histogram, or with an empty one: resample
+			// operations only, not the runs that happen to have one.
+			h.runs = nil
+			return h, nil
 		}
 		h.runs = append(h.runs, rh)
 	}
@@ -377,7 +383,9 @@ func uTest(bv, nv []float64, o Options) (p float64, note string, ok bool) {
 		}
 		return 0, "too few runs: " + strings.Join(msgs, "; "), false
 	}
-	return cmp.P, "", true
+	// The U test's normal approximation can land a rounding error above 1
+	// (1.0000000000000002): a p-value is a probability.
+	return min(max(cmp.P, 0), 1), "", true
 }
 
 func equal(a, b []float64) bool {
@@ -424,7 +432,9 @@ func interval(bh, nh *sideHists, p float64, o Options) (lo, hi float64) {
 	b, n := newResampler(bh, rng), newResampler(nh, rng)
 	reps := make([]float64, o.Resamples)
 	for i := range reps {
-		bv := b.draw(p)
+		// 1ns, the histograms' lowest discernible value, keeps a base of
+		// 0 (recorded by another tool) from dividing by zero.
+		bv := max(b.draw(p), 1)
 		reps[i] = (n.draw(p) - bv) / bv * 100
 	}
 	sort.Float64s(reps)
@@ -513,11 +523,33 @@ func quantile(sorted []float64, q float64) float64 {
 	return sorted[min(max(i, 0), len(sorted)-1)]
 }
 
+// change is (nw - base) / |base| in percent; nil when base is 0 (or the
+// quotient overflows): no relative change exists.
 func change(base, nw float64) *float64 {
 	if base == 0 {
 		return nil
 	}
-	return report.Float((nw - base) / math.Abs(base) * 100)
+	c := (nw - base) / math.Abs(base) * 100
+	if math.IsInf(c, 0) || math.IsNaN(c) {
+		return nil
+	}
+	return report.Float(c)
+}
+
+// checkFinite reports the first figure of c that is not a finite number:
+// JSON has none, and no format should print one. Figures read from reports
+// are finite; only absurd ones (1e308) could overflow on the way.
+func checkFinite(c *report.Comparison) error {
+	for _, s := range c.Scenarios {
+		for _, ch := range s.Changes {
+			for _, v := range []*float64{&ch.Base, &ch.New, ch.ChangePct, ch.P, ch.CILowPct, ch.CIHighPct} {
+				if v != nil && (math.IsInf(*v, 0) || math.IsNaN(*v)) {
+					return fmt.Errorf("%s %s: a figure out of range (%g), from base %g and new %g", s.Name, ch.Metric, *v, ch.Base, ch.New)
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // verdict judges ch: significant (by its test), at least the minimum

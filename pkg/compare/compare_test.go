@@ -13,6 +13,7 @@ import (
 	goldenfile "github.com/rustci/rustci-perf/internal/golden"
 	"github.com/rustci/rustci-perf/pkg/latency"
 	"github.com/rustci/rustci-perf/pkg/report"
+	"github.com/rustci/rustci-perf/schema"
 	"gonum.org/v1/gonum/stat/distuv"
 )
 
@@ -290,6 +291,93 @@ func TestBootstrapResamplesRuns(t *testing.T) {
 	}
 }
 
+// writesFinite checks that c writes in every comparison format, with no
+// NaN or infinity, and that its JSON is valid against the schema.
+func writesFinite(t *testing.T, c *report.Comparison) {
+	t.Helper()
+	for format, write := range report.ComparisonFormats {
+		var b bytes.Buffer
+		if err := write(&b, c); err != nil {
+			t.Fatalf("%s: %v", format, err)
+		}
+		if format != "json" {
+			if strings.Contains(b.String(), "NaN") || strings.Contains(b.String(), "Inf") {
+				t.Fatalf("%s output has NaN or Inf:\n%s", format, b.String())
+			}
+			continue
+		}
+		if err := schema.ValidateComparison(b.Bytes()); err != nil {
+			t.Fatalf("json does not match the schema's comparison: %v\n%s", err, b.String())
+		}
+	}
+}
+
+// TestFiniteOrError: figures that could make a NaN or an infinity (zeros,
+// empty histograms, absurd magnitudes) give a comparison that writes in
+// every format, or an input error; never NaN in the output.
+func TestFiniteOrError(t *testing.T) {
+	empty, err := latency.NewRecorder().Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// each edits cache-read of a copy of a fixture
+	edit := func(file string, f func(s *report.Scenario)) Side {
+		side := load(t, file)
+		r := *side.Report
+		r.Scenarios = append([]report.Scenario(nil), r.Scenarios...)
+		s := &r.Scenarios[0]
+		if s.Repeat != nil {
+			rp := *s.Repeat
+			rp.Runs = append([]report.Run(nil), rp.Runs...)
+			s.Repeat = &rp
+		}
+		f(s)
+		side.Report = &r
+		return side
+	}
+	eachRun := func(s *report.Scenario, f func(r *report.Run)) {
+		for i := range s.Repeat.Runs {
+			f(&s.Repeat.Runs[i])
+		}
+	}
+	for _, c := range []struct {
+		name      string
+		base, new Side
+	}{
+		// throughput 0 in the baseline: no relative change (null)
+		{"zero throughput", edit("base.json", func(s *report.Scenario) {
+			s.ThroughputOpsPerSec = 0
+			eachRun(s, func(r *report.Run) { r.ThroughputOpsPerSec = 0 })
+		}), load(t, "regression.json")},
+		// one run's histogram empty: the others are not resampled as if all
+		{"an empty run histogram", load(t, "base.json"), edit("regression.json", func(s *report.Scenario) { s.Repeat.Runs[2].Histogram = empty })},
+		// every histogram empty though latencies are counted
+		{"empty histograms", edit("base.json", func(s *report.Scenario) {
+			s.Histogram = empty
+			eachRun(s, func(r *report.Run) { r.Histogram = empty })
+		}), load(t, "regression.json")},
+		// percentiles of 0 and no histogram
+		{"zero latencies", edit("single-base.json", func(s *report.Scenario) {
+			s.Histogram, s.Latency.P50, s.Latency.P99, s.Latency.P999 = "", 0, 0, 0
+		}), load(t, "single-tail.json")},
+		// magnitudes whose change or median overflows
+		{"absurd throughput", edit("base.json", func(s *report.Scenario) {
+			eachRun(s, func(r *report.Run) { r.ThroughputOpsPerSec = 1e-300 })
+		}), edit("regression.json", func(s *report.Scenario) {
+			eachRun(s, func(r *report.Run) { r.ThroughputOpsPerSec = math.MaxFloat64 })
+		})},
+	} {
+		cmp, err := Reports(c.base, c.new, Defaults)
+		if err != nil {
+			if !strings.Contains(err.Error(), "out of range") {
+				t.Errorf("%s: %v; want a comparison, or an error saying a figure is out of range", c.name, err)
+			}
+			continue
+		}
+		t.Run(c.name, func(t *testing.T) { writesFinite(t, cmp) })
+	}
+}
+
 func TestErrors(t *testing.T) {
 	base := load(t, "base.json")
 	other := load(t, "base.json")
@@ -308,8 +396,8 @@ func TestErrors(t *testing.T) {
 }
 
 // FuzzCompare: whatever a report file holds, reading it and comparing it
-// with a baseline (either way round) gives a result or an error, never a
-// panic.
+// with a baseline (either way round) gives an error, or a result that writes
+// in every format, finite and valid against the schema; never a panic.
 func FuzzCompare(f *testing.F) {
 	for _, name := range []string{"base.json", "regression.json", "single-tail.json"} {
 		b, err := os.ReadFile(filepath.Join("testdata", name))
@@ -327,7 +415,10 @@ func FuzzCompare(f *testing.F) {
 		}
 		o := Defaults
 		o.Resamples = 100
-		_, _ = Reports(Side{Name: "base", Report: base}, Side{Name: "fuzz", Report: r}, o)
-		_, _ = Reports(Side{Name: "fuzz", Report: r}, Side{Name: "base", Report: base}, o)
+		for _, sides := range [][2]Side{{{Name: "base", Report: base}, {Name: "fuzz", Report: r}}, {{Name: "fuzz", Report: r}, {Name: "base", Report: base}}} {
+			if c, err := Reports(sides[0], sides[1], o); err == nil {
+				writesFinite(t, c)
+			}
+		}
 	})
 }
