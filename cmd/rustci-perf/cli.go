@@ -647,8 +647,11 @@ for significance); p99 and p99.9 by a bootstrap confidence interval from the
 encoded histograms. With single runs, the minimum effect alone decides
 the figures other than tail percentiles, and the output says so.
 
+A scenario measured in BASE that NEW did not measure (no successful
+operation, could not run, skipped) is a regression, and its row says why.
+
 Exit 1 when a regression is found, 0 otherwise, 2 on bad input (an
-unreadable file, another schema, no scenario in both).`,
+unreadable file, another schema, no scenario measured in both).`,
 		Example: `  rustci-perf compare baseline.json report.json
   rustci-perf compare baseline.json report.json --min-effect 10% --output "$GITHUB_STEP_SUMMARY"`,
 		Args: cobra.ExactArgs(2),

@@ -430,6 +430,28 @@ func TestCompare(t *testing.T) {
 		t.Errorf("cmp.json does not match the schema: %v\n%s", err, b)
 	}
 
+	// A scenario measured in the baseline and not in the new report is a
+	// regression (exit 1) with the reason on its row; one measured in
+	// neither leaves nothing to compare (exit 2), and is not called absent.
+	for _, c := range []struct {
+		base, new string
+		code      int
+		want      []string
+	}{
+		{"l2-base.json", "l2-failed.json", 1, []string{"cache-l2  ops     20000  0    -100.0%  no successful operation: all 20000 failed  regression", "REGRESSION: 1 regression"}},
+		{"l2-base.json", "l2-error.json", 1, []string{"could not run: scenario cache-l2: l2: dial tcp", "REGRESSION: 1 regression"}},
+		{"l2-base.json", "l2-skipped.json", 1, []string{"skipped: no Redis URL", "REGRESSION: 1 regression"}},
+		{"lost-base.json", "lost-new.json", 1, []string{"REGRESSION: 2 regressions, 0 improvements in 3 scenarios", "limiter was measured in neither report"}},
+		{"l2-skipped.json", "l2-skipped.json", 2, []string{"no scenario measured in both: cache-l2 was measured in neither report (baseline skipped, new skipped)"}},
+	} {
+		r := rustciPerf(t, dir, "compare", fx(c.base), fx(c.new))
+		for _, want := range c.want {
+			if r.code != c.code || !strings.Contains(r.stdout+r.stderr, want) || strings.Contains(r.stderr, "in both (baseline") {
+				t.Errorf("compare %s %s: exit %d; want %d and %q in:\n%s%s", c.base, c.new, r.code, c.code, want, r.stdout, r.stderr)
+			}
+		}
+	}
+
 	// Formats by extension unless --format names one; $GITHUB_STEP_SUMMARY,
 	// which has no extension, is Markdown and appended to.
 	summary := filepath.Join(dir, "step_summary_1")
@@ -533,6 +555,31 @@ func TestBaseline(t *testing.T) {
 	}
 	if r := rustciPerf(t, dir, "run", "limiter", "-q", "--ops", "100", "--config", noTiming(t), "--baseline", "own.json"); r.code != 2 || !strings.Contains(r.stderr, "none of the scenarios") {
 		t.Errorf("--baseline without the scenario: exit %d, %q; want 2", r.code, r.stderr)
+	}
+}
+
+// TestBaselineLost: run --baseline judges as compare does: cache-l2,
+// measured in the baseline and skipped now (no Redis URL), is a regression
+// (exit 1), said in the text and in the JUnit failure.
+func TestBaselineLost(t *testing.T) {
+	dir := t.TempDir()
+	base, err := filepath.Abs("../../pkg/compare/testdata/l2-base.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rustciPerf(t, dir, "run", "cache-l2", "-q", "--baseline", base, "--output", "junit.xml", "--output", "r.json")
+	if r.code != 1 || !strings.Contains(r.stdout, "skipped: no Redis URL") || !strings.Contains(r.stdout, "REGRESSION: 1 regression") {
+		t.Errorf("exit %d; want 1 and cache-l2's regression:\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	junit, _ := os.ReadFile(filepath.Join(dir, "junit.xml"))
+	if !regexp.MustCompile(`<failure message="1 regression against the baseline: ops -100.0% \(20000 to 0\): skipped: no Redis URL[^"]*" type="regression">`).Match(junit) {
+		t.Errorf("junit.xml: want cache-l2's one failure naming the regression and why:\n%s", junit)
+	}
+	if err := schema.ValidateJUnit(junit); err != nil && !(errors.Is(err, schema.ErrNoXmllint) && os.Getenv("RUSTCI_PERF_REQUIRE_TOOLS") != "1") {
+		t.Errorf("junit.xml: %v", err)
+	}
+	if rep := readReportFile(t, filepath.Join(dir, "r.json")); rep.Comparison == nil || rep.Comparison.Regressions != 1 {
+		t.Errorf("r.json: comparison %+v; want 1 regression", rep.Comparison)
 	}
 }
 

@@ -3,6 +3,7 @@ package compare
 import (
 	"bytes"
 	"flag"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -98,6 +99,60 @@ func scale(tps []float64, f float64) []float64 {
 
 var baseTPS = []float64{100000, 101000, 99000, 100500, 99500}
 
+// named is the one scenario of a synthetic report under another name.
+func named(r *report.Report, name, group string) report.Scenario {
+	s := r.Scenarios[0]
+	s.Name, s.Group = name, group
+	return s
+}
+
+// failedAll is a scenario whose every operation failed, as a run writes
+// it: no ops, the errors counted, an empty histogram, a threshold missed.
+func failedAll(name, group string, errors int64) report.Scenario {
+	empty, err := latency.NewRecorder().Encode()
+	if err != nil {
+		panic(err)
+	}
+	return report.Scenario{
+		Name: name, Group: group, Status: report.StatusFailed, Mode: "closed-loop", Concurrency: 2,
+		Errors: errors, DurationNS: 500_000_000, Histogram: empty,
+		Counters: map[string]int64{"hits": 0, "misses": 0, "l2_errors": errors},
+		Metrics:  map[string]float64{"hit_rate": 0},
+		Thresholds: []report.Threshold{{Expr: "errors==0", Metric: "errors", Op: "==", Limit: 0, Actual: report.Float(float64(errors))},
+			{Expr: "hit_rate>0.99", Metric: "hit_rate", Op: ">", Limit: 0.99, Actual: nil}},
+		Notes: []string{fmt.Sprintf("%d operations failed and are not in ops, throughput or latency; the first: connection refused", errors)},
+	}
+}
+
+// notRun is a scenario that did not run: status error (why is the error)
+// or skipped (why is the reason).
+func notRun(name, group, status, why string) report.Scenario {
+	s := report.Scenario{Name: name, Group: group, Status: status, Mode: "closed-loop", Concurrency: 4,
+		Counters: map[string]int64{}, Metrics: map[string]float64{}, Thresholds: []report.Threshold{}}
+	if status == report.StatusError {
+		s.Error = why
+	} else {
+		s.Reason = why
+	}
+	return s
+}
+
+// withScenarios is r with these scenarios instead of its own.
+func withScenarios(r *report.Report, ss ...report.Scenario) *report.Report {
+	out := *r
+	out.Scenarios = ss
+	out.Passed = true
+	for _, s := range ss {
+		out.Passed = out.Passed && (s.Passed || s.Status == report.StatusSkipped)
+	}
+	return &out
+}
+
+const (
+	noRedis      = "no Redis URL (--redis-url or $RUSTCI_PERF_REDIS_URL)"
+	redisRefused = "scenario cache-l2: l2: dial tcp 127.0.0.1:6379: connect: connection refused"
+)
+
 // fixtures are the report files the tests (and the binary's tests) read.
 var fixtures = map[string]*report.Report{
 	"base.json":        synthetic(baseTPS, same),
@@ -108,6 +163,24 @@ var fixtures = map[string]*report.Report{
 	"single-tail.json": synthetic([]float64{100400}, tail),
 	"two-base.json":    synthetic([]float64{100000, 101000}, same),
 	"two-new.json":     synthetic([]float64{90000, 91000}, same),
+	// cache-l2 measured, then every operation failed, then could not run,
+	// then skipped (no Redis).
+	"l2-base.json":    withScenarios(synthetic([]float64{100000}, same), named(synthetic([]float64{100000}, same), "cache-l2", "cache")),
+	"l2-failed.json":  withScenarios(synthetic([]float64{100000}, same), failedAll("cache-l2", "cache", perRun)),
+	"l2-error.json":   withScenarios(synthetic([]float64{100000}, same), notRun("cache-l2", "cache", report.StatusError, redisRefused)),
+	"l2-skipped.json": withScenarios(synthetic([]float64{100000}, same), notRun("cache-l2", "cache", report.StatusSkipped, noRedis)),
+	// Four scenarios: cache-read unchanged, cache-l2's operations all
+	// failed, cache-l3 could not run, limiter skipped on both sides.
+	"lost-base.json": withScenarios(synthetic(baseTPS, same),
+		named(synthetic(baseTPS, same), "cache-read", "cache"),
+		named(synthetic([]float64{100000}, same), "cache-l2", "cache"),
+		named(synthetic([]float64{100000}, same), "cache-l3", "cache"),
+		notRun("limiter", "limiter", report.StatusSkipped, "limiter: "+noRedis)),
+	"lost-new.json": withScenarios(synthetic(baseTPS, same),
+		named(synthetic([]float64{100200, 99800, 100700, 99300, 100100}, same), "cache-read", "cache"),
+		failedAll("cache-l2", "cache", perRun),
+		notRun("cache-l3", "cache", report.StatusError, "scenario cache-l3: l3: open: permission denied"),
+		notRun("limiter", "limiter", report.StatusSkipped, "limiter: "+noRedis)),
 }
 
 func TestMain(m *testing.M) {
@@ -291,6 +364,88 @@ func TestBootstrapResamplesRuns(t *testing.T) {
 	}
 }
 
+// TestLost: a scenario measured in the baseline and not in the new report
+// (no successful operation, could not run, skipped) is a regression, with
+// the reason on its row; one measured in neither is not compared, and when
+// nothing else is, the error says why instead of calling it absent.
+func TestLost(t *testing.T) {
+	for _, c := range []struct {
+		base, new string
+		note      string // of cache-l2's row, a regression
+		err       string // or the error
+	}{
+		{"l2-base.json", "l2-failed.json", "no successful operation: all 20000 failed", ""},
+		{"l2-base.json", "l2-error.json", "could not run: " + redisRefused, ""},
+		{"l2-base.json", "l2-skipped.json", "skipped: " + noRedis, ""},
+		// never measured: nothing to compare, said so
+		{"l2-skipped.json", "l2-skipped.json", "", "no scenario measured in both: cache-l2 was measured in neither report (baseline skipped, new skipped)"},
+		{"l2-failed.json", "l2-failed.json", "", "cache-l2 was measured in neither report (baseline failed, new failed)"},
+		// measured now, not before: not a regression, nothing to compare
+		{"l2-skipped.json", "l2-base.json", "", "cache-l2 has no measured operation in the baseline (skipped)"},
+	} {
+		cmp, err := Reports(load(t, c.base), load(t, c.new), Defaults)
+		if c.err != "" {
+			if err == nil || !strings.Contains(err.Error(), c.err) || strings.Contains(err.Error(), "in both (baseline") {
+				t.Errorf("%s vs %s: err %v; want one containing %q", c.base, c.new, err, c.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s vs %s: %v", c.base, c.new, err)
+			continue
+		}
+		ch := verdicts(cmp)["ops"]
+		if cmp.Regressions != 1 || ch.Verdict != report.Regression || ch.Test != report.TestLost || ch.Note != c.note ||
+			ch.Base != perRun || ch.New != 0 || ch.ChangePct == nil || *ch.ChangePct != -100 {
+			t.Errorf("%s vs %s: %d regressions, ops %+v; want 1, ops 20000 to 0 (-100%%) a regression noting %q", c.base, c.new, cmp.Regressions, ch, c.note)
+		}
+	}
+	// Interrupted in the new report: not compared; the run's own exit code
+	// (130) says it stopped.
+	nw := load(t, "l2-base.json")
+	r := *nw.Report
+	r.Scenarios = append([]report.Scenario(nil), r.Scenarios...)
+	r.Scenarios[0].Status = report.StatusInterrupted
+	nw.Report = &r
+	if _, err := Reports(load(t, "l2-base.json"), nw, Defaults); err == nil || !strings.Contains(err.Error(), "cache-l2 was interrupted in the new report") {
+		t.Errorf("interrupted: err %v; want it not compared, and said so", err)
+	}
+	// A large min effect does not hide a scenario that stopped working.
+	o := Defaults
+	o.MinEffect = 50
+	if cmp, err := Reports(load(t, "l2-base.json"), load(t, "l2-failed.json"), o); err != nil || cmp.Regressions != 1 {
+		t.Errorf("min effect 5000%%: %v, %+v; want the lost scenario a regression still", err, cmp)
+	}
+}
+
+// TestLostGolden: the four-scenario comparison (one unchanged, one whose
+// operations all failed, one that could not run, one skipped on both
+// sides) in each format: no NaN or infinity anywhere, the JSON valid
+// against the schema's comparison.
+func TestLostGolden(t *testing.T) {
+	cmp := compare(t, "lost-base.json", "lost-new.json")
+	if cmp.Regressions != 2 {
+		t.Errorf("%d regressions; want 2 (cache-l2, cache-l3)", cmp.Regressions)
+	}
+	for format, name := range map[string]string{"text": "lost.txt", "markdown": "lost.md", "json": "lost.out.json"} {
+		var b bytes.Buffer
+		if err := report.ComparisonFormats[format](&b, cmp); err != nil {
+			t.Fatalf("%s: %v", format, err)
+		}
+		golden(t, name, b.Bytes())
+		for _, bad := range []string{"NaN", "Inf", "∞"} {
+			if strings.Contains(b.String(), bad) {
+				t.Errorf("%s output has %q:\n%s", format, bad, b.String())
+			}
+		}
+		if format == "json" {
+			if err := schema.ValidateComparison(b.Bytes()); err != nil {
+				t.Errorf("json does not match the schema's comparison: %v", err)
+			}
+		}
+	}
+}
+
 // writesFinite checks that c writes in every comparison format, with no
 // NaN or infinity, and that its JSON is valid against the schema.
 func writesFinite(t *testing.T, c *report.Comparison) {
@@ -385,7 +540,7 @@ func TestErrors(t *testing.T) {
 	r.Scenarios = []report.Scenario{r.Scenarios[0]}
 	r.Scenarios[0].Name = "limiter"
 	other.Report = &r
-	if _, err := Reports(base, other, Defaults); err == nil || !strings.Contains(err.Error(), "no scenario ran in both") {
+	if _, err := Reports(base, other, Defaults); err == nil || !strings.Contains(err.Error(), "no scenario is in both (baseline: cache-read; new: limiter)") {
 		t.Errorf("no common scenario: err %v", err)
 	}
 	for _, o := range []Options{{Alpha: 0, MinEffect: 0.05, Resamples: 2000}, {Alpha: 0.05, MinEffect: -1, Resamples: 2000}, {Alpha: 1.5, Resamples: 2000}} {

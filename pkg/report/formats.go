@@ -212,7 +212,11 @@ func junitFailure(s Scenario, c *Comparison) *junitProblem {
 	}
 	var regressed, lines []string
 	for _, ch := range c.regressions(s.Name) {
-		regressed = append(regressed, fmt.Sprintf("%s %s (%s to %s)", ch.Metric, changePct(ch), value(ch, ch.Base), value(ch, ch.New)))
+		what := fmt.Sprintf("%s %s (%s to %s)", ch.Metric, changePct(ch), value(ch, ch.Base), value(ch, ch.New))
+		if ch.Test == TestLost {
+			what += ": " + ch.Note
+		}
+		regressed = append(regressed, what)
 		lines = append(lines, fmt.Sprintf("%s: base %s, new %s, change %s, %s", ch.Metric, value(ch, ch.Base), value(ch, ch.New), changePct(ch), testWords(ch)))
 	}
 	if len(regressed) > 0 {
