@@ -1,5 +1,7 @@
 // Package report holds the report of a run, the one registry of formats it
-// is written in (text for people, JSON for archives), and atomic file output.
+// is written in (text for people, JSON for archives, and which a file's
+// extension calls for), and file output: atomic replacement, or appending
+// for a file others append to as well.
 //
 // A Report is data: it is filled by the run, then handed once to a Formatter.
 // Every JSON field carries its unit in its name (duration_ns, p99 under
