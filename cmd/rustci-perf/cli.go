@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -156,7 +157,7 @@ and exit 1 if any threshold is missed.
 	f.StringVar(&o.dist, "distribution", "", "how reads pick keys: uniform, sequential, zipfian or zipfian:THETA")
 	f.StringArrayVar(&o.thresholds, "threshold", nil, "add a threshold, as 'p99<10ms' or 'cache-read:hit_rate>0.95' (repeatable)")
 	f.StringVar(&o.format, "format", "text", "report format: "+strings.Join(report.Formats(), ", "))
-	f.StringArrayVar(&o.outputs, "output", nil, "write the report to a file (atomically), in --format or as FORMAT=PATH (json=r.json, junit=junit.xml, markdown=summary.md); repeatable; stdout then gets the text report")
+	f.StringArrayVar(&o.outputs, "output", nil, "write the report to a file (atomically; $GITHUB_STEP_SUMMARY appended to), as FORMAT=PATH (json=r.json, junit=junit.xml, markdown=summary.md) or in --format, else by extension (.json, .xml junit, .md, .html, .txt; others text); repeatable; stdout then gets the text report")
 	f.StringVar(&o.hgrm, "hgrm", "", "write each scenario's percentile distribution as DIR/<scenario>.hgrm (HdrHistogram's format, µs)")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "no progress on stderr")
 	f.BoolVar(&o.live, "progress", false, "live progress bars on stderr even when it is not a terminal or CI is set (default: bars on a terminal outside CI, plain lines otherwise)")
@@ -324,7 +325,7 @@ func runRun(cmd *cobra.Command, o *runOptions, args []string, stdout, stderr io.
 	if err != nil {
 		return fmt.Errorf("--format: %w", err)
 	}
-	outs, err := parseOutputs(o.outputs, o.format)
+	outs, err := parseOutputs(o.outputs, o.format, cmd.Flags().Changed("format"), reportFormat)
 	if err != nil {
 		return err
 	}
@@ -400,9 +401,9 @@ func runRun(cmd *cobra.Command, o *runOptions, args []string, stdout, stderr io.
 
 // emit writes rep to every output file, then to stdout (in format, or as
 // text when files were written), and returns the exit code rep calls for.
-func emit(rep *report.Report, outs []output, format report.Formatter, stdout, stderr io.Writer) error {
+func emit(rep *report.Report, outs []output[report.Formatter], format report.Formatter, stdout, stderr io.Writer) error {
 	for _, out := range outs {
-		if err := report.WriteFile(out.path, rep, out.format); err != nil {
+		if err := report.Save(out.path, out.mode, func(w io.Writer) error { return out.format(w, rep) }); err != nil {
 			fmt.Fprintf(stderr, "rustci-perf: %s\n", err)
 			return &exitError{exitComponent}
 		}
@@ -420,31 +421,87 @@ func emit(rep *report.Report, outs []output, format report.Formatter, stdout, st
 	return nil
 }
 
-// output is one --output: a path and the format to write there.
-type output struct {
+// output is one --output: a path, the format to write there (a report's or
+// a comparison's), and how: appended or replaced.
+type output[F any] struct {
 	path   string
-	format report.Formatter
+	format F
+	mode   report.Mode
 }
 
-// parseOutputs reads the --output values: FORMAT=PATH, or PATH in the
-// --format, each path checked writable before anything runs.
-func parseOutputs(values []string, format string) ([]output, error) {
-	var outs []output
+// stepSummaryEnv names the file GitHub Actions shows as a job's summary.
+// Steps append to it, as GitHub documents: it is never replaced.
+const stepSummaryEnv = "GITHUB_STEP_SUMMARY"
+
+// parseOutputs reads the --output values, FORMAT=PATH or PATH, before
+// anything runs: each format looked up, each path checked writable. A bare
+// PATH is written in the first of: --format when the user gave it
+// (formatSet); markdown when PATH is $GITHUB_STEP_SUMMARY; the format its
+// extension calls for (report.FormatForPath; lookup is told, byExt); text.
+// $GITHUB_STEP_SUMMARY is appended to, every other file replaced
+// atomically.
+func parseOutputs[F any](values []string, format string, formatSet bool, lookup func(name string, byExt bool) (F, error)) ([]output[F], error) {
+	summary := os.Getenv(stepSummaryEnv)
+	isSummary := func(path string) bool { return summary != "" && samePath(path, summary) }
+	var outs []output[F]
 	for _, v := range values {
-		name, path, ok := strings.Cut(v, "=")
-		if !ok {
+		name, path, named := strings.Cut(v, "=")
+		byExt := false
+		switch {
+		case named:
+		case formatSet:
 			name, path = format, v
+		case isSummary(v):
+			name, path = "markdown", v
+		default:
+			path = v
+			if name, byExt = report.FormatForPath(v); !byExt {
+				name = "text"
+			}
 		}
-		f, err := report.Lookup(name)
+		f, err := lookup(name, byExt)
 		if err != nil {
 			return nil, fmt.Errorf("--output %q: %w", v, err)
 		}
 		if err := report.CheckWritable(path); err != nil {
 			return nil, fmt.Errorf("--output: %w", err)
 		}
-		outs = append(outs, output{path: path, format: f})
+		o := output[F]{path: path, format: f, mode: report.Replace}
+		if isSummary(path) {
+			o.mode = report.Append
+		}
+		outs = append(outs, o)
 	}
 	return outs, nil
+}
+
+// reportFormat looks up a report format for parseOutputs.
+func reportFormat(name string, _ bool) (report.Formatter, error) { return report.Lookup(name) }
+
+// comparisonFormat looks up a comparison format for parseOutputs: text,
+// json or markdown. An extension that calls for another (.xml, .html) is a
+// usage error rather than text in a file named for something else.
+func comparisonFormat(name string, byExt bool) (func(io.Writer, *report.Comparison) error, error) {
+	if f, ok := report.ComparisonFormats[name]; ok {
+		return f, nil
+	}
+	if byExt {
+		return nil, fmt.Errorf("its extension calls for %s, and compare writes text, json or markdown: name one (markdown=FILE) or give --format", name)
+	}
+	return nil, fmt.Errorf("unknown comparison format %q: want text, json or markdown", name)
+}
+
+// samePath reports whether a and b name one file: the same absolute path,
+// or, when both exist, the same file (through a link).
+func samePath(a, b string) bool {
+	aa, err1 := filepath.Abs(a)
+	bb, err2 := filepath.Abs(b)
+	if err1 == nil && err2 == nil && aa == bb {
+		return true
+	}
+	ai, err1 := os.Stat(a)
+	bi, err2 := os.Stat(b)
+	return err1 == nil && err2 == nil && os.SameFile(ai, bi)
 }
 
 // isTerminal reports whether w is a terminal.
@@ -486,12 +543,12 @@ time, are refused (exit 2).
 ` + exitCodesHelp,
 		Example: `  rustci-perf merge runner-*.json --output json=all.json --output junit=junit.xml`,
 		Args:    cobra.MinimumNArgs(2),
-		RunE: func(_ *cobra.Command, files []string) error {
+		RunE: func(cmd *cobra.Command, files []string) error {
 			f, err := report.Lookup(format)
 			if err != nil {
 				return fmt.Errorf("--format: %w", err)
 			}
-			outs, err := parseOutputs(outputs, format)
+			outs, err := parseOutputs(outputs, format, cmd.Flags().Changed("format"), reportFormat)
 			if err != nil {
 				return err
 			}
@@ -511,7 +568,7 @@ time, are refused (exit 2).
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "text", "report format: "+strings.Join(report.Formats(), ", "))
-	cmd.Flags().StringArrayVar(&outputs, "output", nil, "write the merged report to a file, in --format or as FORMAT=PATH; repeatable")
+	cmd.Flags().StringArrayVar(&outputs, "output", nil, "write the merged report to a file (atomically; $GITHUB_STEP_SUMMARY appended to), as FORMAT=PATH or in --format, else by extension (.json, .xml junit, .md, .html, .txt; others text); repeatable")
 	return cmd
 }
 
@@ -573,7 +630,8 @@ func (c *compareFlags) options() (compare.Options, error) {
 
 func newCompareCmd(stdout, stderr io.Writer) *cobra.Command {
 	var cf compareFlags
-	var format, output string
+	var format string
+	var outputs []string
 	cmd := &cobra.Command{
 		Use:   "compare BASE.json NEW.json",
 		Short: "Say whether NEW is a regression against BASE, tail latency included",
@@ -589,12 +647,15 @@ for significance); p99 and p99.9 by a bootstrap confidence interval from the
 encoded histograms. With single runs, the minimum effect alone decides
 the figures other than tail percentiles, and the output says so.
 
+A scenario measured in BASE that NEW did not measure (no successful
+operation, could not run, skipped) is a regression, and its row says why.
+
 Exit 1 when a regression is found, 0 otherwise, 2 on bad input (an
-unreadable file, another schema, no scenario in both).`,
+unreadable file, another schema, no scenario measured in both).`,
 		Example: `  rustci-perf compare baseline.json report.json
-  rustci-perf compare baseline.json report.json --min-effect 10% --format markdown >> "$GITHUB_STEP_SUMMARY"`,
+  rustci-perf compare baseline.json report.json --min-effect 10% --output "$GITHUB_STEP_SUMMARY"`,
 		Args: cobra.ExactArgs(2),
-		RunE: func(_ *cobra.Command, files []string) error {
+		RunE: func(cmd *cobra.Command, files []string) error {
 			write, ok := report.ComparisonFormats[format]
 			if !ok {
 				return fmt.Errorf("--format %q: want text, json or markdown", format)
@@ -603,10 +664,9 @@ unreadable file, another schema, no scenario in both).`,
 			if err != nil {
 				return err
 			}
-			if output != "" {
-				if err := report.CheckWritable(output); err != nil {
-					return fmt.Errorf("--output: %w", err)
-				}
+			outs, err := parseOutputs(outputs, format, cmd.Flags().Changed("format"), comparisonFormat)
+			if err != nil {
+				return err
 			}
 			var sides [2]compare.Side
 			for i, file := range files {
@@ -620,14 +680,17 @@ unreadable file, another schema, no scenario in both).`,
 			if err != nil {
 				return err
 			}
-			if output != "" {
-				if err := report.WriteComparison(output, c, write); err != nil {
+			for _, out := range outs {
+				if err := report.Save(out.path, out.mode, func(w io.Writer) error { return out.format(w, c) }); err != nil {
 					fmt.Fprintf(stderr, "rustci-perf: %s\n", err)
 					return &exitError{exitComponent}
 				}
-			} else if err := write(stdout, c); err != nil {
-				fmt.Fprintf(stderr, "rustci-perf: write comparison: %s\n", err)
-				return &exitError{exitComponent}
+			}
+			if len(outs) == 0 { // otherwise the files hold it, and stdout stays empty
+				if err := write(stdout, c); err != nil {
+					fmt.Fprintf(stderr, "rustci-perf: write comparison: %s\n", err)
+					return &exitError{exitComponent}
+				}
 			}
 			if c.Regressions > 0 {
 				return &exitError{exitThreshold}
@@ -637,7 +700,7 @@ unreadable file, another schema, no scenario in both).`,
 	}
 	cf.register(cmd)
 	cmd.Flags().StringVar(&format, "format", "text", "comparison format: text, json, markdown")
-	cmd.Flags().StringVar(&output, "output", "", "write the comparison to this file instead of stdout")
+	cmd.Flags().StringArrayVar(&outputs, "output", nil, "write the comparison to a file instead of stdout (atomically; $GITHUB_STEP_SUMMARY appended to), as FORMAT=PATH or in --format, else by extension (.json, .md, .txt; others text; .xml and .html are errors); repeatable")
 	return cmd
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"os"
@@ -39,12 +40,13 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// cleanEnv is this process's environment without RUSTCI_PERF_REDIS_URL, so
-// that a developer's setting does not change what the tests run.
+// cleanEnv is this process's environment without RUSTCI_PERF_REDIS_URL or
+// GITHUB_STEP_SUMMARY, so that a developer's setting or the CI's does not
+// change what the tests run or where they write.
 func cleanEnv() []string {
 	var env []string
 	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "RUSTCI_PERF_REDIS_URL=") {
+		if !strings.HasPrefix(kv, "RUSTCI_PERF_REDIS_URL=") && !strings.HasPrefix(kv, stepSummaryEnv+"=") {
 			env = append(env, kv)
 		}
 	}
@@ -59,9 +61,16 @@ type result struct {
 // rustciPerf runs the built binary in dir with args.
 func rustciPerf(t *testing.T, dir string, args ...string) result {
 	t.Helper()
+	return rustciPerfEnv(t, dir, nil, args...)
+}
+
+// rustciPerfEnv runs the built binary in dir with args, and env (KEY=VALUE)
+// added to the clean environment.
+func rustciPerfEnv(t *testing.T, dir string, env []string, args ...string) result {
+	t.Helper()
 	cmd := exec.Command(binary, args...)
 	cmd.Dir = dir
-	cmd.Env = cleanEnv()
+	cmd.Env = append(cleanEnv(), env...)
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
 	err := cmd.Run()
@@ -301,15 +310,28 @@ func TestTraceReplay(t *testing.T) {
 	}
 }
 
-// TestSeveralOutputs: one run, a file per format, the text on stdout.
+// TestSeveralOutputs: one run, a file per format, named or taken from the
+// extension, the text on stdout; $GITHUB_STEP_SUMMARY appended to, the
+// other files replaced.
 func TestSeveralOutputs(t *testing.T) {
 	dir := t.TempDir()
-	r := rustciPerf(t, dir, "run", "cache-read", "-q", "--ops", "300", "--config", noTiming(t),
-		"--output", "json=r.json", "--output", "junit=junit.xml", "--output", "markdown=summary.md", "--output", "gobench=r.bench", "--output", "html=r.html")
+	summary := filepath.Join(dir, "summary.md")
+	const earlier = "### an earlier step's summary\n"
+	for name, content := range map[string]string{"summary.md": earlier, "r.json": "old"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := rustciPerfEnv(t, dir, []string{stepSummaryEnv + "=" + summary}, "run", "cache-read", "-q", "--ops", "300", "--config", noTiming(t),
+		"--output", "r.json", "--output", "junit.xml", "--output", "markdown=summary.md", "--output", "gobench=r.bench", "--output", "r.html",
+		"--output", "notes.md", "--output", "r.log")
 	if r.code != 0 || !strings.Contains(r.stdout, "PASS: ") {
 		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	readReportFile(t, filepath.Join(dir, "r.json"))
+	if b, _ := os.ReadFile(summary); !strings.HasPrefix(string(b), earlier+"\n### rustci-perf ") {
+		t.Errorf("$GITHUB_STEP_SUMMARY: want the earlier summary kept and the report appended after a blank line:\n%s", b)
+	}
 	junit, err := os.ReadFile(filepath.Join(dir, "junit.xml"))
 	if err != nil {
 		t.Fatal(err)
@@ -317,7 +339,8 @@ func TestSeveralOutputs(t *testing.T) {
 	if err := schema.ValidateJUnit(junit); err != nil && !(errors.Is(err, schema.ErrNoXmllint) && os.Getenv("RUSTCI_PERF_REQUIRE_TOOLS") != "1") {
 		t.Errorf("junit.xml: %v", err)
 	}
-	for name, want := range map[string]string{"junit.xml": "<testsuite name=\"rustci-perf\"", "summary.md": "| ✅ | cache-read |", "r.bench": "BenchmarkCacheRead-", "r.html": `<svg class="plot" data-scenario="cache-read"`} {
+	for name, want := range map[string]string{"junit.xml": "<testsuite name=\"rustci-perf\"", "summary.md": "| ✅ | cache-read |", "r.bench": "BenchmarkCacheRead-",
+		"r.html": `<svg class="plot" data-scenario="cache-read"`, "notes.md": "| ✅ | cache-read |", "r.log": "\nPASS: "} {
 		b, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil || !strings.Contains(string(b), want) {
 			t.Errorf("%s: %v; want it to contain %q:\n%s", name, err, want, b)
@@ -344,7 +367,7 @@ func TestMerge(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	r := rustciPerf(t, dir, "merge", "a.json", "b.json", "--output", "json=all.json")
+	r := rustciPerf(t, dir, "merge", "a.json", "b.json", "--output", "all.json") // JSON by its extension
 	if r.code != 0 {
 		// Two processes started together may still not overlap on a
 		// loaded machine; then merge must say so, with exit 2.
@@ -406,6 +429,58 @@ func TestCompare(t *testing.T) {
 	if err := schema.ValidateComparison(b); err != nil {
 		t.Errorf("cmp.json does not match the schema: %v\n%s", err, b)
 	}
+
+	// A scenario measured in the baseline and not in the new report is a
+	// regression (exit 1) with the reason on its row; one measured in
+	// neither leaves nothing to compare (exit 2), and is not called absent.
+	for _, c := range []struct {
+		base, new string
+		code      int
+		want      []string
+	}{
+		{"l2-base.json", "l2-failed.json", 1, []string{"cache-l2  ops     20000  0    -100.0%  no successful operation: all 20000 failed  regression", "REGRESSION: 1 regression"}},
+		{"l2-base.json", "l2-error.json", 1, []string{"could not run: scenario cache-l2: l2: dial tcp", "REGRESSION: 1 regression"}},
+		{"l2-base.json", "l2-skipped.json", 1, []string{"skipped: no Redis URL", "REGRESSION: 1 regression"}},
+		{"lost-base.json", "lost-new.json", 1, []string{"REGRESSION: 2 regressions, 0 improvements in 3 scenarios", "limiter was measured in neither report"}},
+		{"l2-skipped.json", "l2-skipped.json", 2, []string{"no scenario measured in both: cache-l2 was measured in neither report (baseline skipped, new skipped)"}},
+	} {
+		r := rustciPerf(t, dir, "compare", fx(c.base), fx(c.new))
+		for _, want := range c.want {
+			if r.code != c.code || !strings.Contains(r.stdout+r.stderr, want) || strings.Contains(r.stderr, "in both (baseline") {
+				t.Errorf("compare %s %s: exit %d; want %d and %q in:\n%s%s", c.base, c.new, r.code, c.code, want, r.stdout, r.stderr)
+			}
+		}
+	}
+
+	// Formats by extension unless --format names one; $GITHUB_STEP_SUMMARY,
+	// which has no extension, is Markdown and appended to.
+	summary := filepath.Join(dir, "step_summary_1")
+	if err := os.WriteFile(summary, []byte("### tests passed\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = rustciPerfEnv(t, dir, []string{stepSummaryEnv + "=" + summary}, "compare", fx("base.json"), fx("regression.json"),
+		"--output", "ext.json", "--output", "ext.md", "--output", "ext.out", "--output", summary)
+	if r.code != 1 || r.stdout != "" {
+		t.Errorf("compare with outputs by extension: exit %d, stdout %q; want 1 and nothing on stdout\n%s", r.code, r.stdout, r.stderr)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "ext.json")); err != nil || schema.ValidateComparison(b) != nil {
+		t.Errorf("ext.json: %v; want a comparison valid against the schema:\n%s", err, b)
+	}
+	for name, prefix := range map[string]string{"ext.md": "### rustci-perf compared", "ext.out": "baseline ",
+		"step_summary_1": "### tests passed\n\n### rustci-perf compared"} {
+		if b, _ := os.ReadFile(filepath.Join(dir, name)); !strings.HasPrefix(string(b), prefix) {
+			t.Errorf("%s: want it to start with %q:\n%s", name, prefix, b)
+		}
+	}
+	r = rustciPerf(t, dir, "compare", fx("base.json"), fx("regression.json"), "--format", "text", "--output", "text.json")
+	if b, _ := os.ReadFile(filepath.Join(dir, "text.json")); r.code != 1 || !strings.HasPrefix(string(b), "baseline ") {
+		t.Errorf("--format text --output text.json: exit %d, file %.40q; want the text, --format winning", r.code, b)
+	}
+	r = rustciPerf(t, dir, "compare", fx("base.json"), fx("regression.json"), "--output", "cmp.xml")
+	if r.code != 2 || !strings.Contains(r.stderr, `--output "cmp.xml": its extension calls for junit, and compare writes text, json or markdown`) {
+		t.Errorf("--output cmp.xml: exit %d, stderr %q; want 2 saying compare writes no JUnit", r.code, r.stderr)
+	}
+
 	if err := os.WriteFile(filepath.Join(dir, "bad.json"), []byte(`{"schema": "rustci-perf/report/v0"}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -416,6 +491,8 @@ func TestCompare(t *testing.T) {
 		{"compare", fx("base.json"), fx("regression.json"), "--alpha", "2"},
 		{"compare", fx("base.json"), fx("regression.json"), "--min-effect", "lots"},
 		{"compare", fx("base.json"), fx("regression.json"), "--format", "html"},
+		{"compare", fx("base.json"), fx("regression.json"), "--output", "page.html"},
+		{"compare", fx("base.json"), fx("regression.json"), "--output", "junit=cmp.xml"},
 	} {
 		if r := rustciPerf(t, dir, args...); r.code != 2 || r.stdout != "" || strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 {
 			t.Errorf("%q: exit %d, stdout %q, stderr %q; want 2 with one line on stderr", args[1:], r.code, r.stdout, r.stderr)
@@ -478,6 +555,31 @@ func TestBaseline(t *testing.T) {
 	}
 	if r := rustciPerf(t, dir, "run", "limiter", "-q", "--ops", "100", "--config", noTiming(t), "--baseline", "own.json"); r.code != 2 || !strings.Contains(r.stderr, "none of the scenarios") {
 		t.Errorf("--baseline without the scenario: exit %d, %q; want 2", r.code, r.stderr)
+	}
+}
+
+// TestBaselineLost: run --baseline judges as compare does: cache-l2,
+// measured in the baseline and skipped now (no Redis URL), is a regression
+// (exit 1), said in the text and in the JUnit failure.
+func TestBaselineLost(t *testing.T) {
+	dir := t.TempDir()
+	base, err := filepath.Abs("../../pkg/compare/testdata/l2-base.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rustciPerf(t, dir, "run", "cache-l2", "-q", "--baseline", base, "--output", "junit.xml", "--output", "r.json")
+	if r.code != 1 || !strings.Contains(r.stdout, "skipped: no Redis URL") || !strings.Contains(r.stdout, "REGRESSION: 1 regression") {
+		t.Errorf("exit %d; want 1 and cache-l2's regression:\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	junit, _ := os.ReadFile(filepath.Join(dir, "junit.xml"))
+	if !regexp.MustCompile(`<failure message="1 regression against the baseline: ops -100.0% \(20000 to 0\): skipped: no Redis URL[^"]*" type="regression">`).Match(junit) {
+		t.Errorf("junit.xml: want cache-l2's one failure naming the regression and why:\n%s", junit)
+	}
+	if err := schema.ValidateJUnit(junit); err != nil && !(errors.Is(err, schema.ErrNoXmllint) && os.Getenv("RUSTCI_PERF_REQUIRE_TOOLS") != "1") {
+		t.Errorf("junit.xml: %v", err)
+	}
+	if rep := readReportFile(t, filepath.Join(dir, "r.json")); rep.Comparison == nil || rep.Comparison.Regressions != 1 {
+		t.Errorf("r.json: comparison %+v; want 1 regression", rep.Comparison)
 	}
 }
 
@@ -546,6 +648,49 @@ func TestInterrupt(t *testing.T) {
 	rep := readReportFile(t, filepath.Join(dir, "r.json"))
 	if !rep.Interrupted || rep.Passed || len(rep.Scenarios) != 1 || rep.Scenarios[0].Status != report.StatusInterrupted {
 		t.Errorf("report: interrupted %t, passed %t, scenarios %d; want true, false, 1 interrupted", rep.Interrupted, rep.Passed, len(rep.Scenarios))
+	}
+}
+
+// TestParseOutputs: which format each --output gets, and which file is
+// appended to.
+func TestParseOutputs(t *testing.T) {
+	dir := t.TempDir()
+	at := func(name string) string { return filepath.Join(dir, name) }
+	summary := at("step_summary_1") // as GitHub names it: no extension
+	t.Setenv(stepSummaryEnv, summary)
+	for _, tt := range []struct {
+		value, format string // --output, and --format when the user gave one
+		want          string
+		mode          report.Mode
+	}{
+		{at("r.json"), "", "json", report.Replace},
+		{at("junit.xml"), "", "junit", report.Replace},
+		{at("summary.md"), "", "markdown", report.Replace},
+		{at("r.htm"), "", "html", report.Replace},
+		{at("r.txt"), "", "text", report.Replace},
+		// an unknown extension, or none, keeps text
+		{at("merged.yaml"), "", "text", report.Replace},
+		{at("report"), "", "text", report.Replace},
+		// --format beats the extension for a bare path...
+		{at("r.xml"), "json", "json", report.Replace},
+		// ...and FORMAT= beats --format
+		{"junit=" + at("r.json"), "json", "junit", report.Replace},
+		// $GITHUB_STEP_SUMMARY is Markdown, appended to, however named
+		{summary, "", "markdown", report.Append},
+		{filepath.Join(dir, ".", "step_summary_1"), "", "markdown", report.Append},
+		{summary, "json", "json", report.Append},
+		{"text=" + summary, "", "text", report.Append},
+	} {
+		name := func(name string, _ bool) (string, error) { return name, nil }
+		outs, err := parseOutputs([]string{tt.value}, cmp.Or(tt.format, "text"), tt.format != "", name)
+		if err != nil || len(outs) != 1 || outs[0].format != tt.want || outs[0].mode != tt.mode {
+			t.Errorf("--output %s (--format %q) = %+v, %v; want format %s, mode %d", tt.value, tt.format, outs, err, tt.want, tt.mode)
+		}
+	}
+	for _, bad := range []string{"yaml=" + at("r.yaml"), at("missing/r.json"), ""} {
+		if _, err := parseOutputs([]string{bad}, "text", false, reportFormat); err == nil {
+			t.Errorf("--output %q: no error", bad)
+		}
 	}
 }
 

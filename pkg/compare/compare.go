@@ -17,6 +17,12 @@
 // A significant change counts only when it is at least the minimum effect;
 // then it is a regression or an improvement by the figure's better
 // direction.
+//
+// A scenario measured in the baseline that the new report did not measure
+// (no successful operation, status error, skipped) has no figure to
+// compare; it is a regression all the same, of one change, ops, whose note
+// says why (test "lost"). A scenario measured in neither, measured only in
+// the new report, or interrupted in it, is not compared, and a note says so.
 package compare
 
 import (
@@ -67,8 +73,11 @@ type Side struct {
 	Report *report.Report
 }
 
-// Reports compares nw against base. Its errors are the inputs' faults: no
-// scenario that ran in both, a histogram that does not decode.
+// Reports compares nw against base. A scenario measured in the baseline
+// and not in nw (no successful operation, status error or skipped) is a
+// regression; one measured in neither, or interrupted in nw, is not
+// compared, and said so. Its errors are the inputs' faults: no scenario in
+// both, none measured in both, a histogram that does not decode.
 func Reports(base, nw Side, o Options) (*report.Comparison, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
@@ -79,18 +88,31 @@ func Reports(base, nw Side, o Options) (*report.Comparison, error) {
 		byName[s.Name] = s
 	}
 	seen := map[string]bool{}
+	var unmeasured []string // in both, compared in neither way
 	for _, ns := range nw.Report.Scenarios {
 		seen[ns.Name] = true
 		bs, ok := byName[ns.Name]
+		var why string
 		switch {
 		case !ok:
 			c.Notes = append(c.Notes, fmt.Sprintf("%s is not in the baseline: not compared", ns.Name))
 			continue
+		case !measured(bs) && !measured(ns):
+			why = fmt.Sprintf("%s was measured in neither report (baseline %s, new %s)", ns.Name, bs.Status, ns.Status)
 		case !measured(bs):
-			c.Notes = append(c.Notes, fmt.Sprintf("%s: not compared, it has no measured operation in the baseline (%s)", ns.Name, bs.Status))
-			continue
+			why = fmt.Sprintf("%s has no measured operation in the baseline (%s)", ns.Name, bs.Status)
+		case ns.Status == report.StatusInterrupted:
+			why = fmt.Sprintf("%s was interrupted in the new report", ns.Name)
 		case !measured(ns):
-			c.Notes = append(c.Notes, fmt.Sprintf("%s: not compared, it has no measured operation in the new report (%s)", ns.Name, ns.Status))
+			// Measured before, not now: the worst regression there is,
+			// and one no figure can show.
+			c.Scenarios = append(c.Scenarios, lost(bs, ns))
+			c.Regressions++
+			continue
+		}
+		if why != "" {
+			c.Notes = append(c.Notes, why+": not compared")
+			unmeasured = append(unmeasured, why)
 			continue
 		}
 		sc, err := scenario(bs, ns, o)
@@ -112,11 +134,40 @@ func Reports(base, nw Side, o Options) (*report.Comparison, error) {
 			c.Notes = append(c.Notes, fmt.Sprintf("%s is in the baseline only: not compared", bs.Name))
 		}
 	}
-	if len(c.Scenarios) == 0 {
-		return nil, fmt.Errorf("compare %s with %s: no scenario ran in both (baseline: %s; new: %s)",
-			base.Name, nw.Name, names(base.Report), names(nw.Report))
+	switch {
+	case len(c.Scenarios) > 0:
+		if err := checkFinite(c); err != nil {
+			return nil, fmt.Errorf("compare %s with %s: %w", base.Name, nw.Name, err)
+		}
+		return c, nil
+	case len(unmeasured) > 0:
+		return nil, fmt.Errorf("compare %s with %s: no scenario measured in both: %s", base.Name, nw.Name, strings.Join(unmeasured, "; "))
 	}
-	return c, nil
+	return nil, fmt.Errorf("compare %s with %s: no scenario is in both (baseline: %s; new: %s)",
+		base.Name, nw.Name, names(base.Report), names(nw.Report))
+}
+
+// lost is the comparison of a scenario measured in the baseline (bs) with
+// the new report's, which has no successful operation, could not run or was
+// skipped: one change, ops, a regression, and why.
+func lost(bs, ns report.Scenario) report.ScenarioChange {
+	var why string
+	switch {
+	case ns.Status == report.StatusError:
+		why = "could not run: " + ns.Error
+	case ns.Status == report.StatusSkipped:
+		why = "skipped: " + ns.Reason
+	case ns.Ops == 0 && ns.Errors > 0:
+		why = fmt.Sprintf("no successful operation: all %d failed", ns.Errors)
+	case ns.Ops == 0:
+		why = "no measured operation"
+	default:
+		why = fmt.Sprintf("not measured (status %s)", ns.Status)
+	}
+	ch := report.Change{Metric: "ops", Better: "higher", Base: float64(bs.Ops), New: float64(ns.Ops),
+		Test: report.TestLost, Verdict: report.Regression, Note: why}
+	ch.ChangePct = change(ch.Base, ch.New)
+	return report.ScenarioChange{Name: ns.Name, BaseRuns: len(runs(bs)), NewRuns: len(runs(ns)), Changes: []report.Change{ch}}
 }
 
 func measured(s report.Scenario) bool {
@@ -223,7 +274,10 @@ func histograms(s report.Scenario) (*sideHists, error) {
 			return nil, err
 		}
 		if rh == nil {
-			return h, nil // runs without histograms: resample operations only
+			// A run without a histogram, or with an empty one: resample
+			// operations only, not the runs that happen to have one.
+			h.runs = nil
+			return h, nil
 		}
 		h.runs = append(h.runs, rh)
 	}
@@ -377,7 +431,9 @@ func uTest(bv, nv []float64, o Options) (p float64, note string, ok bool) {
 		}
 		return 0, "too few runs: " + strings.Join(msgs, "; "), false
 	}
-	return cmp.P, "", true
+	// The U test's normal approximation can land a rounding error above 1
+	// (1.0000000000000002): a p-value is a probability.
+	return min(max(cmp.P, 0), 1), "", true
 }
 
 func equal(a, b []float64) bool {
@@ -424,7 +480,9 @@ func interval(bh, nh *sideHists, p float64, o Options) (lo, hi float64) {
 	b, n := newResampler(bh, rng), newResampler(nh, rng)
 	reps := make([]float64, o.Resamples)
 	for i := range reps {
-		bv := b.draw(p)
+		// 1ns, the histograms' lowest discernible value, keeps a base of
+		// 0 (recorded by another tool) from dividing by zero.
+		bv := max(b.draw(p), 1)
 		reps[i] = (n.draw(p) - bv) / bv * 100
 	}
 	sort.Float64s(reps)
@@ -513,11 +571,33 @@ func quantile(sorted []float64, q float64) float64 {
 	return sorted[min(max(i, 0), len(sorted)-1)]
 }
 
+// change is (nw - base) / |base| in percent; nil when base is 0 (or the
+// quotient overflows): no relative change exists.
 func change(base, nw float64) *float64 {
 	if base == 0 {
 		return nil
 	}
-	return report.Float((nw - base) / math.Abs(base) * 100)
+	c := (nw - base) / math.Abs(base) * 100
+	if math.IsInf(c, 0) || math.IsNaN(c) {
+		return nil
+	}
+	return report.Float(c)
+}
+
+// checkFinite reports the first figure of c that is not a finite number:
+// JSON has none, and no format should print one. Figures read from reports
+// are finite; only absurd ones (1e308) could overflow on the way.
+func checkFinite(c *report.Comparison) error {
+	for _, s := range c.Scenarios {
+		for _, ch := range s.Changes {
+			for _, v := range []*float64{&ch.Base, &ch.New, ch.ChangePct, ch.P, ch.CILowPct, ch.CIHighPct} {
+				if v != nil && (math.IsInf(*v, 0) || math.IsNaN(*v)) {
+					return fmt.Errorf("%s %s: a figure out of range (%g), from base %g and new %g", s.Name, ch.Metric, *v, ch.Base, ch.New)
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // verdict judges ch: significant (by its test), at least the minimum

@@ -3,6 +3,7 @@ package compare
 import (
 	"bytes"
 	"flag"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	goldenfile "github.com/rustci/rustci-perf/internal/golden"
 	"github.com/rustci/rustci-perf/pkg/latency"
 	"github.com/rustci/rustci-perf/pkg/report"
+	"github.com/rustci/rustci-perf/schema"
 	"gonum.org/v1/gonum/stat/distuv"
 )
 
@@ -97,6 +99,60 @@ func scale(tps []float64, f float64) []float64 {
 
 var baseTPS = []float64{100000, 101000, 99000, 100500, 99500}
 
+// named is the one scenario of a synthetic report under another name.
+func named(r *report.Report, name, group string) report.Scenario {
+	s := r.Scenarios[0]
+	s.Name, s.Group = name, group
+	return s
+}
+
+// failedAll is a scenario whose every operation failed, as a run writes
+// it: no ops, the errors counted, an empty histogram, a threshold missed.
+func failedAll(name, group string, errors int64) report.Scenario {
+	empty, err := latency.NewRecorder().Encode()
+	if err != nil {
+		panic(err)
+	}
+	return report.Scenario{
+		Name: name, Group: group, Status: report.StatusFailed, Mode: "closed-loop", Concurrency: 2,
+		Errors: errors, DurationNS: 500_000_000, Histogram: empty,
+		Counters: map[string]int64{"hits": 0, "misses": 0, "l2_errors": errors},
+		Metrics:  map[string]float64{"hit_rate": 0},
+		Thresholds: []report.Threshold{{Expr: "errors==0", Metric: "errors", Op: "==", Limit: 0, Actual: report.Float(float64(errors))},
+			{Expr: "hit_rate>0.99", Metric: "hit_rate", Op: ">", Limit: 0.99, Actual: nil}},
+		Notes: []string{fmt.Sprintf("%d operations failed and are not in ops, throughput or latency; the first: connection refused", errors)},
+	}
+}
+
+// notRun is a scenario that did not run: status error (why is the error)
+// or skipped (why is the reason).
+func notRun(name, group, status, why string) report.Scenario {
+	s := report.Scenario{Name: name, Group: group, Status: status, Mode: "closed-loop", Concurrency: 4,
+		Counters: map[string]int64{}, Metrics: map[string]float64{}, Thresholds: []report.Threshold{}}
+	if status == report.StatusError {
+		s.Error = why
+	} else {
+		s.Reason = why
+	}
+	return s
+}
+
+// withScenarios is r with these scenarios instead of its own.
+func withScenarios(r *report.Report, ss ...report.Scenario) *report.Report {
+	out := *r
+	out.Scenarios = ss
+	out.Passed = true
+	for _, s := range ss {
+		out.Passed = out.Passed && (s.Passed || s.Status == report.StatusSkipped)
+	}
+	return &out
+}
+
+const (
+	noRedis      = "no Redis URL (--redis-url or $RUSTCI_PERF_REDIS_URL)"
+	redisRefused = "scenario cache-l2: l2: dial tcp 127.0.0.1:6379: connect: connection refused"
+)
+
 // fixtures are the report files the tests (and the binary's tests) read.
 var fixtures = map[string]*report.Report{
 	"base.json":        synthetic(baseTPS, same),
@@ -107,6 +163,24 @@ var fixtures = map[string]*report.Report{
 	"single-tail.json": synthetic([]float64{100400}, tail),
 	"two-base.json":    synthetic([]float64{100000, 101000}, same),
 	"two-new.json":     synthetic([]float64{90000, 91000}, same),
+	// cache-l2 measured, then every operation failed, then could not run,
+	// then skipped (no Redis).
+	"l2-base.json":    withScenarios(synthetic([]float64{100000}, same), named(synthetic([]float64{100000}, same), "cache-l2", "cache")),
+	"l2-failed.json":  withScenarios(synthetic([]float64{100000}, same), failedAll("cache-l2", "cache", perRun)),
+	"l2-error.json":   withScenarios(synthetic([]float64{100000}, same), notRun("cache-l2", "cache", report.StatusError, redisRefused)),
+	"l2-skipped.json": withScenarios(synthetic([]float64{100000}, same), notRun("cache-l2", "cache", report.StatusSkipped, noRedis)),
+	// Four scenarios: cache-read unchanged, cache-l2's operations all
+	// failed, cache-l3 could not run, limiter skipped on both sides.
+	"lost-base.json": withScenarios(synthetic(baseTPS, same),
+		named(synthetic(baseTPS, same), "cache-read", "cache"),
+		named(synthetic([]float64{100000}, same), "cache-l2", "cache"),
+		named(synthetic([]float64{100000}, same), "cache-l3", "cache"),
+		notRun("limiter", "limiter", report.StatusSkipped, "limiter: "+noRedis)),
+	"lost-new.json": withScenarios(synthetic(baseTPS, same),
+		named(synthetic([]float64{100200, 99800, 100700, 99300, 100100}, same), "cache-read", "cache"),
+		failedAll("cache-l2", "cache", perRun),
+		notRun("cache-l3", "cache", report.StatusError, "scenario cache-l3: l3: open: permission denied"),
+		notRun("limiter", "limiter", report.StatusSkipped, "limiter: "+noRedis)),
 }
 
 func TestMain(m *testing.M) {
@@ -290,6 +364,175 @@ func TestBootstrapResamplesRuns(t *testing.T) {
 	}
 }
 
+// TestLost: a scenario measured in the baseline and not in the new report
+// (no successful operation, could not run, skipped) is a regression, with
+// the reason on its row; one measured in neither is not compared, and when
+// nothing else is, the error says why instead of calling it absent.
+func TestLost(t *testing.T) {
+	for _, c := range []struct {
+		base, new string
+		note      string // of cache-l2's row, a regression
+		err       string // or the error
+	}{
+		{"l2-base.json", "l2-failed.json", "no successful operation: all 20000 failed", ""},
+		{"l2-base.json", "l2-error.json", "could not run: " + redisRefused, ""},
+		{"l2-base.json", "l2-skipped.json", "skipped: " + noRedis, ""},
+		// never measured: nothing to compare, said so
+		{"l2-skipped.json", "l2-skipped.json", "", "no scenario measured in both: cache-l2 was measured in neither report (baseline skipped, new skipped)"},
+		{"l2-failed.json", "l2-failed.json", "", "cache-l2 was measured in neither report (baseline failed, new failed)"},
+		// measured now, not before: not a regression, nothing to compare
+		{"l2-skipped.json", "l2-base.json", "", "cache-l2 has no measured operation in the baseline (skipped)"},
+	} {
+		cmp, err := Reports(load(t, c.base), load(t, c.new), Defaults)
+		if c.err != "" {
+			if err == nil || !strings.Contains(err.Error(), c.err) || strings.Contains(err.Error(), "in both (baseline") {
+				t.Errorf("%s vs %s: err %v; want one containing %q", c.base, c.new, err, c.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s vs %s: %v", c.base, c.new, err)
+			continue
+		}
+		ch := verdicts(cmp)["ops"]
+		if cmp.Regressions != 1 || ch.Verdict != report.Regression || ch.Test != report.TestLost || ch.Note != c.note ||
+			ch.Base != perRun || ch.New != 0 || ch.ChangePct == nil || *ch.ChangePct != -100 {
+			t.Errorf("%s vs %s: %d regressions, ops %+v; want 1, ops 20000 to 0 (-100%%) a regression noting %q", c.base, c.new, cmp.Regressions, ch, c.note)
+		}
+	}
+	// Interrupted in the new report: not compared; the run's own exit code
+	// (130) says it stopped.
+	nw := load(t, "l2-base.json")
+	r := *nw.Report
+	r.Scenarios = append([]report.Scenario(nil), r.Scenarios...)
+	r.Scenarios[0].Status = report.StatusInterrupted
+	nw.Report = &r
+	if _, err := Reports(load(t, "l2-base.json"), nw, Defaults); err == nil || !strings.Contains(err.Error(), "cache-l2 was interrupted in the new report") {
+		t.Errorf("interrupted: err %v; want it not compared, and said so", err)
+	}
+	// A large min effect does not hide a scenario that stopped working.
+	o := Defaults
+	o.MinEffect = 50
+	if cmp, err := Reports(load(t, "l2-base.json"), load(t, "l2-failed.json"), o); err != nil || cmp.Regressions != 1 {
+		t.Errorf("min effect 5000%%: %v, %+v; want the lost scenario a regression still", err, cmp)
+	}
+}
+
+// TestLostGolden: the four-scenario comparison (one unchanged, one whose
+// operations all failed, one that could not run, one skipped on both
+// sides) in each format: no NaN or infinity anywhere, the JSON valid
+// against the schema's comparison.
+func TestLostGolden(t *testing.T) {
+	cmp := compare(t, "lost-base.json", "lost-new.json")
+	if cmp.Regressions != 2 {
+		t.Errorf("%d regressions; want 2 (cache-l2, cache-l3)", cmp.Regressions)
+	}
+	for format, name := range map[string]string{"text": "lost.txt", "markdown": "lost.md", "json": "lost.out.json"} {
+		var b bytes.Buffer
+		if err := report.ComparisonFormats[format](&b, cmp); err != nil {
+			t.Fatalf("%s: %v", format, err)
+		}
+		golden(t, name, b.Bytes())
+		for _, bad := range []string{"NaN", "Inf", "∞"} {
+			if strings.Contains(b.String(), bad) {
+				t.Errorf("%s output has %q:\n%s", format, bad, b.String())
+			}
+		}
+		if format == "json" {
+			if err := schema.ValidateComparison(b.Bytes()); err != nil {
+				t.Errorf("json does not match the schema's comparison: %v", err)
+			}
+		}
+	}
+}
+
+// writesFinite checks that c writes in every comparison format, with no
+// NaN or infinity, and that its JSON is valid against the schema.
+func writesFinite(t *testing.T, c *report.Comparison) {
+	t.Helper()
+	for format, write := range report.ComparisonFormats {
+		var b bytes.Buffer
+		if err := write(&b, c); err != nil {
+			t.Fatalf("%s: %v", format, err)
+		}
+		if format != "json" {
+			if strings.Contains(b.String(), "NaN") || strings.Contains(b.String(), "Inf") {
+				t.Fatalf("%s output has NaN or Inf:\n%s", format, b.String())
+			}
+			continue
+		}
+		if err := schema.ValidateComparison(b.Bytes()); err != nil {
+			t.Fatalf("json does not match the schema's comparison: %v\n%s", err, b.String())
+		}
+	}
+}
+
+// TestFiniteOrError: figures that could make a NaN or an infinity (zeros,
+// empty histograms, absurd magnitudes) give a comparison that writes in
+// every format, or an input error; never NaN in the output.
+func TestFiniteOrError(t *testing.T) {
+	empty, err := latency.NewRecorder().Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// each edits cache-read of a copy of a fixture
+	edit := func(file string, f func(s *report.Scenario)) Side {
+		side := load(t, file)
+		r := *side.Report
+		r.Scenarios = append([]report.Scenario(nil), r.Scenarios...)
+		s := &r.Scenarios[0]
+		if s.Repeat != nil {
+			rp := *s.Repeat
+			rp.Runs = append([]report.Run(nil), rp.Runs...)
+			s.Repeat = &rp
+		}
+		f(s)
+		side.Report = &r
+		return side
+	}
+	eachRun := func(s *report.Scenario, f func(r *report.Run)) {
+		for i := range s.Repeat.Runs {
+			f(&s.Repeat.Runs[i])
+		}
+	}
+	for _, c := range []struct {
+		name      string
+		base, new Side
+	}{
+		// throughput 0 in the baseline: no relative change (null)
+		{"zero throughput", edit("base.json", func(s *report.Scenario) {
+			s.ThroughputOpsPerSec = 0
+			eachRun(s, func(r *report.Run) { r.ThroughputOpsPerSec = 0 })
+		}), load(t, "regression.json")},
+		// one run's histogram empty: the others are not resampled as if all
+		{"an empty run histogram", load(t, "base.json"), edit("regression.json", func(s *report.Scenario) { s.Repeat.Runs[2].Histogram = empty })},
+		// every histogram empty though latencies are counted
+		{"empty histograms", edit("base.json", func(s *report.Scenario) {
+			s.Histogram = empty
+			eachRun(s, func(r *report.Run) { r.Histogram = empty })
+		}), load(t, "regression.json")},
+		// percentiles of 0 and no histogram
+		{"zero latencies", edit("single-base.json", func(s *report.Scenario) {
+			s.Histogram, s.Latency.P50, s.Latency.P99, s.Latency.P999 = "", 0, 0, 0
+		}), load(t, "single-tail.json")},
+		// magnitudes whose change or median overflows
+		{"absurd throughput", edit("base.json", func(s *report.Scenario) {
+			eachRun(s, func(r *report.Run) { r.ThroughputOpsPerSec = 1e-300 })
+		}), edit("regression.json", func(s *report.Scenario) {
+			eachRun(s, func(r *report.Run) { r.ThroughputOpsPerSec = math.MaxFloat64 })
+		})},
+	} {
+		cmp, err := Reports(c.base, c.new, Defaults)
+		if err != nil {
+			if !strings.Contains(err.Error(), "out of range") {
+				t.Errorf("%s: %v; want a comparison, or an error saying a figure is out of range", c.name, err)
+			}
+			continue
+		}
+		t.Run(c.name, func(t *testing.T) { writesFinite(t, cmp) })
+	}
+}
+
 func TestErrors(t *testing.T) {
 	base := load(t, "base.json")
 	other := load(t, "base.json")
@@ -297,7 +540,7 @@ func TestErrors(t *testing.T) {
 	r.Scenarios = []report.Scenario{r.Scenarios[0]}
 	r.Scenarios[0].Name = "limiter"
 	other.Report = &r
-	if _, err := Reports(base, other, Defaults); err == nil || !strings.Contains(err.Error(), "no scenario ran in both") {
+	if _, err := Reports(base, other, Defaults); err == nil || !strings.Contains(err.Error(), "no scenario is in both (baseline: cache-read; new: limiter)") {
 		t.Errorf("no common scenario: err %v", err)
 	}
 	for _, o := range []Options{{Alpha: 0, MinEffect: 0.05, Resamples: 2000}, {Alpha: 0.05, MinEffect: -1, Resamples: 2000}, {Alpha: 1.5, Resamples: 2000}} {
@@ -308,8 +551,8 @@ func TestErrors(t *testing.T) {
 }
 
 // FuzzCompare: whatever a report file holds, reading it and comparing it
-// with a baseline (either way round) gives a result or an error, never a
-// panic.
+// with a baseline (either way round) gives an error, or a result that writes
+// in every format, finite and valid against the schema; never a panic.
 func FuzzCompare(f *testing.F) {
 	for _, name := range []string{"base.json", "regression.json", "single-tail.json"} {
 		b, err := os.ReadFile(filepath.Join("testdata", name))
@@ -327,7 +570,10 @@ func FuzzCompare(f *testing.F) {
 		}
 		o := Defaults
 		o.Resamples = 100
-		_, _ = Reports(Side{Name: "base", Report: base}, Side{Name: "fuzz", Report: r}, o)
-		_, _ = Reports(Side{Name: "fuzz", Report: r}, Side{Name: "base", Report: base}, o)
+		for _, sides := range [][2]Side{{{Name: "base", Report: base}, {Name: "fuzz", Report: r}}, {{Name: "fuzz", Report: r}, {Name: "base", Report: base}}} {
+			if c, err := Reports(sides[0], sides[1], o); err == nil {
+				writesFinite(t, c)
+			}
+		}
 	})
 }

@@ -34,6 +34,11 @@ const (
 	// TestTolerance is the minimum effect alone: single runs, or too few
 	// runs for the U test to ever be significant.
 	TestTolerance = "tolerance"
+	// TestLost is no test: the scenario was measured in the baseline and
+	// is not in the new report (no successful operation, could not run,
+	// skipped). Its one change, ops, is a regression whatever the minimum
+	// effect, and its note says why.
+	TestLost = "lost"
 )
 
 // Comparison is a new report set against a baseline, scenario by scenario
@@ -81,7 +86,7 @@ type Change struct {
 	New  float64 `json:"new"`
 	// ChangePct is (New - Base) / Base in percent; null when Base is 0.
 	ChangePct *float64 `json:"change_pct"`
-	// Test is what decided: mann-whitney, bootstrap or tolerance.
+	// Test is what decided: mann-whitney, bootstrap, tolerance or lost.
 	Test string `json:"test"`
 	// P is the U test's p-value.
 	P *float64 `json:"p,omitempty"`
@@ -118,16 +123,6 @@ var ComparisonFormats = map[string]func(io.Writer, *Comparison) error{
 	"text":     ComparisonText,
 	"markdown": ComparisonMarkdown,
 	"json":     ComparisonJSON,
-}
-
-// WriteComparison writes c to path with write, atomically (see
-// writeAtomic).
-func WriteComparison(path string, c *Comparison, write func(io.Writer, *Comparison) error) error {
-	var buf bytes.Buffer
-	if err := write(&buf, c); err != nil {
-		return err
-	}
-	return writeAtomic(path, buf.Bytes())
 }
 
 // ComparisonJSON writes c alone as indented JSON, under CompareSchema.
@@ -259,6 +254,8 @@ func testWords(ch Change) string {
 	switch {
 	case ch.Test == TestMannWhitney && ch.P != nil:
 		s = fmt.Sprintf("p=%.3f", *ch.P)
+	case ch.Test == TestLost:
+		return ch.Note // the reason is the whole story
 	case ch.Test == TestBootstrap && ch.CILowPct != nil && ch.CIHighPct != nil:
 		s = fmt.Sprintf("CI %s..%s", pct(*ch.CILowPct), pct(*ch.CIHighPct))
 		if ch.P != nil {

@@ -110,26 +110,24 @@ func camel(name string) string {
 }
 
 // JUnit writes r as JUnit XML, as GitLab and Jenkins read it: one
-// testsuite for the run, one testcase per scenario, one failure per missed
-// threshold giving the limit and the actual value; a scenario that could not
-// run is an error, a skipped one is skipped.
+// testsuite for the run, one testcase per scenario; a scenario that could
+// not run is an error, a skipped one is skipped. A scenario that missed
+// thresholds or regressed against the baseline has one failure: CI JUnit
+// readers show a testcase's first failure only, so its message lists every
+// missed threshold (with the actual value) and every regression, and its
+// text gives each in full.
 func JUnit(w io.Writer, r *Report) error {
-	type failure struct {
-		Message string `xml:"message,attr"`
-		Type    string `xml:"type,attr"`
-		Text    string `xml:",chardata"`
-	}
 	type skipped struct {
 		Message string `xml:"message,attr"`
 	}
 	type testcase struct {
-		Name      string    `xml:"name,attr"`
-		Classname string    `xml:"classname,attr"`
-		Time      string    `xml:"time,attr"`
-		Failures  []failure `xml:"failure"`
-		Errors    []failure `xml:"error"`
-		Skipped   *skipped  `xml:"skipped"`
-		SystemOut string    `xml:"system-out,omitempty"`
+		Name      string         `xml:"name,attr"`
+		Classname string         `xml:"classname,attr"`
+		Time      string         `xml:"time,attr"`
+		Failure   *junitProblem  `xml:"failure"`
+		Errors    []junitProblem `xml:"error"`
+		Skipped   *skipped       `xml:"skipped"`
+		SystemOut string         `xml:"system-out,omitempty"`
 	}
 	type testsuite struct {
 		XMLName   xml.Name   `xml:"testsuite"`
@@ -152,19 +150,8 @@ func JUnit(w io.Writer, r *Report) error {
 	}
 	for _, s := range r.Scenarios {
 		tc := testcase{Name: s.Name, Classname: "rustci-perf." + s.Group, Time: fmt.Sprintf("%.3f", float64(s.DurationNS)/1e9)}
-		for _, t := range s.Thresholds {
-			if t.Pass {
-				continue
-			}
-			limit := Number(t.Limit)
-			if t.Unit == "ns" {
-				limit = Duration(t.Limit)
-			}
-			tc.Failures = append(tc.Failures, failure{
-				Message: fmt.Sprintf("%s: actual %s", t.Expr, actual(t)),
-				Type:    "threshold",
-				Text:    fmt.Sprintf("threshold %s\nexpected %s %s %s\nactual   %s", t.Expr, t.Metric, t.Op, limit, actual(t)),
-			})
+		if tc.Failure = junitFailure(s, r.Comparison); tc.Failure != nil {
+			ts.Failures++
 		}
 		switch s.Status {
 		case StatusError, StatusInterrupted:
@@ -172,22 +159,11 @@ func JUnit(w io.Writer, r *Report) error {
 			if msg == "" {
 				msg = "interrupted"
 			}
-			tc.Errors = append(tc.Errors, failure{Message: msg, Type: s.Status})
+			tc.Errors = append(tc.Errors, junitProblem{Message: msg, Type: s.Status})
 			ts.Errors++
 		case StatusSkipped:
 			tc.Skipped = &skipped{Message: s.Reason}
 			ts.Skipped++
-		}
-		for _, ch := range r.Comparison.regressions(s.Name) {
-			tc.Failures = append(tc.Failures, failure{
-				Message: fmt.Sprintf("regression: %s %s (%s to %s)", ch.Metric, changePct(ch), value(ch, ch.Base), value(ch, ch.New)),
-				Type:    "regression",
-				Text: fmt.Sprintf("regression against the baseline %s\n%s: base %s, new %s, change %s, %s",
-					r.Comparison.Base, ch.Metric, value(ch, ch.Base), value(ch, ch.New), changePct(ch), testWords(ch)),
-			})
-		}
-		if len(tc.Failures) > 0 {
-			ts.Failures++
 		}
 		if s.Latency.Count > 0 {
 			tc.SystemOut = fmt.Sprintf("ops %d, throughput %s, p50 %s, p99 %s, max %s", s.Ops, Throughput(s.ThroughputOpsPerSec),
@@ -205,4 +181,51 @@ func JUnit(w io.Writer, r *Report) error {
 	}
 	_, err := io.WriteString(w, "\n")
 	return err
+}
+
+// junitProblem is a testcase's failure or error.
+type junitProblem struct {
+	Message string `xml:"message,attr"`
+	Type    string `xml:"type,attr"`
+	Text    string `xml:",chardata"`
+}
+
+// junitFailure gathers a scenario's missed thresholds and its regressions
+// against the baseline c (nil: none) into one failure; nil when there are
+// none.
+func junitFailure(s Scenario, c *Comparison) *junitProblem {
+	var parts, kinds, texts, missed []string
+	for _, t := range s.Thresholds {
+		if t.Pass {
+			continue
+		}
+		limit := Number(t.Limit)
+		if t.Unit == "ns" {
+			limit = Duration(t.Limit)
+		}
+		missed = append(missed, fmt.Sprintf("%s (actual %s)", t.Expr, actual(t)))
+		texts = append(texts, fmt.Sprintf("threshold %s\nexpected %s %s %s\nactual   %s", t.Expr, t.Metric, t.Op, limit, actual(t)))
+	}
+	if len(missed) > 0 {
+		parts = append(parts, fmt.Sprintf("%d of %s missed: %s", len(missed), plural(len(s.Thresholds), "threshold"), strings.Join(missed, ", ")))
+		kinds = append(kinds, "threshold")
+	}
+	var regressed, lines []string
+	for _, ch := range c.regressions(s.Name) {
+		what := fmt.Sprintf("%s %s (%s to %s)", ch.Metric, changePct(ch), value(ch, ch.Base), value(ch, ch.New))
+		if ch.Test == TestLost {
+			what += ": " + ch.Note
+		}
+		regressed = append(regressed, what)
+		lines = append(lines, fmt.Sprintf("%s: base %s, new %s, change %s, %s", ch.Metric, value(ch, ch.Base), value(ch, ch.New), changePct(ch), testWords(ch)))
+	}
+	if len(regressed) > 0 {
+		parts = append(parts, fmt.Sprintf("%s against the baseline: %s", plural(len(regressed), "regression"), strings.Join(regressed, ", ")))
+		kinds = append(kinds, "regression")
+		texts = append(texts, fmt.Sprintf("%s against the baseline %s\n%s", plural(len(regressed), "regression"), c.Base, strings.Join(lines, "\n")))
+	}
+	if len(parts) == 0 {
+		return nil
+	}
+	return &junitProblem{Message: strings.Join(parts, "; "), Type: strings.Join(kinds, ","), Text: strings.Join(texts, "\n\n")}
 }

@@ -1,5 +1,7 @@
 // Package report holds the report of a run, the one registry of formats it
-// is written in (text for people, JSON for archives), and atomic file output.
+// is written in (text for people, JSON for archives, and which a file's
+// extension calls for), and file output: atomic replacement, or appending
+// for a file others append to as well.
 //
 // A Report is data: it is filled by the run, then handed once to a Formatter.
 // Every JSON field carries its unit in its name (duration_ns, p99 under
@@ -259,6 +261,25 @@ func Lookup(name string) (Formatter, error) {
 	return f, nil
 }
 
+// extensions are the formats a file's extension calls for, when --output
+// names no format.
+var extensions = map[string]string{
+	".json": "json",
+	".xml":  "junit",
+	".md":   "markdown",
+	".html": "html",
+	".htm":  "html",
+	".txt":  "text",
+}
+
+// FormatForPath returns the format path's extension calls for, in any case:
+// .json json, .xml junit, .md markdown, .html and .htm html, .txt text. ok
+// is false for any other extension, or none.
+func FormatForPath(path string) (name string, ok bool) {
+	name, ok = extensions[strings.ToLower(filepath.Ext(path))]
+	return name, ok
+}
+
 // Formats returns the format names, sorted.
 func Formats() []string {
 	var out []string
@@ -294,13 +315,60 @@ func ReadJSON(rd io.Reader) (*Report, error) {
 }
 
 // WriteFile writes r to path in format f without ever leaving a partial
-// file (see writeAtomic).
+// file (Save in Replace mode).
 func WriteFile(path string, r *Report, f Formatter) error {
+	return Save(path, Replace, func(w io.Writer) error { return f(w, r) })
+}
+
+// Mode is how Save writes a file.
+type Mode int
+
+const (
+	// Replace writes a temporary file in the same directory, synced, and
+	// renames it over the path: a reader sees the old file or the whole new
+	// one, never a part.
+	Replace Mode = iota
+	// Append adds to the end of the file (created if missing) in one
+	// write, starting a line of its own: for a file others write to as
+	// well, which must not be replaced, such as GitHub Actions'
+	// $GITHUB_STEP_SUMMARY.
+	Append
+)
+
+// Save writes what write produces to path, in mode. write runs first, into
+// memory: when it fails, the file is not touched.
+func Save(path string, mode Mode, write func(io.Writer) error) error {
 	var buf bytes.Buffer
-	if err := f(&buf, r); err != nil {
+	if err := write(&buf); err != nil {
 		return err
 	}
+	if mode == Append {
+		return appendTo(path, buf.Bytes())
+	}
 	return writeAtomic(path, buf.Bytes())
+}
+
+// appendTo appends data to path in one write (O_APPEND, so writers that
+// append at the same time do not overwrite each other).
+func appendTo(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return fmt.Errorf("append to %s: %w", path, err)
+	}
+	if fi, err := f.Stat(); err == nil && fi.Size() > 0 {
+		// What came before may not end its line; after one that does,
+		// this makes a blank line, so a Markdown heading or table starts
+		// a block of its own.
+		data = append([]byte("\n"), data...)
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return fmt.Errorf("append to %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("append to %s: %w", path, err)
+	}
+	return nil
 }
 
 // writeAtomic writes data to path through a temporary file in the same

@@ -191,6 +191,78 @@ func TestWriteFileIsAtomic(t *testing.T) {
 	}
 }
 
+// TestSaveAppend: Append keeps what the file held and adds the report on a
+// line of its own; a missing file is created; a failing formatter leaves the
+// file as it was.
+func TestSaveAppend(t *testing.T) {
+	dir := t.TempDir()
+	md := func(w io.Writer) error { return Markdown(w, fixture()) }
+	var want bytes.Buffer
+	if err := md(&want); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name, before, after string
+	}{
+		// no file yet: created, holding the report alone
+		{"new.md", "", ""},
+		// a summary another step wrote, ending its line: a blank line between
+		{"ended.md", "### tests passed\n", "### tests passed\n\n"},
+		// a line not ended: the report still starts a line
+		{"open.md", "build ok", "build ok\n"},
+	} {
+		path := filepath.Join(dir, tt.name)
+		if tt.before != "" {
+			if err := os.WriteFile(path, []byte(tt.before), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := Save(path, Append, md); err != nil {
+			t.Fatalf("Save(%s, Append) = %v", tt.name, err)
+		}
+		got, _ := os.ReadFile(path)
+		if string(got) != tt.after+want.String() {
+			t.Errorf("Save(%s, Append) after %q: file holds %q...; want %q then the report", tt.name, tt.before, got[:min(len(got), 40)], tt.after)
+		}
+		if err := Save(path, Append, func(io.Writer) error { return os.ErrInvalid }); err == nil {
+			t.Errorf("Save(%s, Append) with a failing formatter: nil error", tt.name)
+		}
+		if again, _ := os.ReadFile(path); !bytes.Equal(again, got) {
+			t.Errorf("Save(%s, Append) with a failing formatter changed the file", tt.name)
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 3 {
+		t.Errorf("directory holds %d entries; want the 3 files, no temporary one", len(entries))
+	}
+}
+
+func TestFormatForPath(t *testing.T) {
+	for _, tt := range []struct {
+		path, want string
+		ok         bool
+	}{
+		{"report.json", "json", true},
+		{"out/junit.xml", "junit", true},
+		{"summary.md", "markdown", true},
+		{"report.html", "html", true},
+		{"REPORT.HTM", "html", true}, // any case
+		{"report.txt", "text", true},
+		{"merged.yaml", "", false},
+		{"report", "", false},
+		{"report.json.bak", "", false}, // the last extension decides
+	} {
+		got, ok := FormatForPath(tt.path)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("FormatForPath(%q) = (%q, %t); want (%q, %t)", tt.path, got, ok, tt.want, tt.ok)
+		}
+		if ok {
+			if _, err := Lookup(got); err != nil {
+				t.Errorf("FormatForPath(%q) = %q, which is not a format: %v", tt.path, got, err)
+			}
+		}
+	}
+}
+
 func TestCheckWritable(t *testing.T) {
 	dir := t.TempDir()
 	for _, bad := range []string{"", dir, filepath.Join(dir, "missing", "r.json")} {
@@ -274,6 +346,11 @@ func TestFormatGoldens(t *testing.T) {
 		}
 		golden(t, "report."+name+".golden", b.Bytes())
 	}
+	var b bytes.Buffer
+	if err := JUnit(&b, withRegressions()); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "regressions.junit.golden", b.Bytes())
 }
 
 // TestGoBenchReadsAsBenchmarks: benchstat's own reader takes the gobench
@@ -301,29 +378,83 @@ func TestGoBenchReadsAsBenchmarks(t *testing.T) {
 	}
 }
 
+// junitSuite is what TestJUnitParses reads back of the JUnit XML.
+type junitSuite struct {
+	Tests    int `xml:"tests,attr"`
+	Failures int `xml:"failures,attr"`
+	Errors   int `xml:"errors,attr"`
+	Cases    []struct {
+		Name     string `xml:"name,attr"`
+		Failures []struct {
+			Message string `xml:"message,attr"`
+			Type    string `xml:"type,attr"`
+			Text    string `xml:",chardata"`
+		} `xml:"failure"`
+	} `xml:"testcase"`
+}
+
+// TestJUnitParses: a testcase has at most one failure, since CI JUnit
+// readers show only the first, and its message names every missed
+// threshold and every regression.
 func TestJUnitParses(t *testing.T) {
-	var b bytes.Buffer
-	if err := JUnit(&b, fixture()); err != nil {
-		t.Fatal(err)
+	for _, tt := range []struct {
+		name     string
+		r        *Report
+		typ      string
+		messages []string
+	}{
+		// latency misses two thresholds; memory could not run.
+		{"thresholds", fixture(), "threshold", []string{"2 of 3 thresholds missed: p99/p50<2 (actual 5.136), p99/min<2 (actual n/a)"}},
+		// and regressed twice against a baseline
+		{"thresholds and regressions", withRegressions(), "threshold,regression", []string{
+			"2 of 3 thresholds missed: p99/p50<2 (actual 5.136), p99/min<2 (actual n/a); ",
+			"2 regressions against the baseline: throughput -10.5% (3000000 ops/s to 2685484 ops/s), p99 +23.0% (2.00µs to 2.46µs)"}},
+	} {
+		var b bytes.Buffer
+		if err := JUnit(&b, tt.r); err != nil {
+			t.Fatal(err)
+		}
+		var ts junitSuite
+		if err := xml.Unmarshal(b.Bytes(), &ts); err != nil {
+			t.Fatal(err)
+		}
+		if ts.Tests != 3 || ts.Failures != 1 || ts.Errors != 1 || len(ts.Cases[1].Failures) != 1 {
+			t.Fatalf("%s: junit %+v; want 3 tests, 1 failing with one failure, 1 error", tt.name, ts)
+		}
+		f := ts.Cases[1].Failures[0]
+		if f.Type != tt.typ {
+			t.Errorf("%s: failure type %q; want %q", tt.name, f.Type, tt.typ)
+		}
+		for _, m := range tt.messages {
+			if !strings.Contains(f.Message, m) {
+				t.Errorf("%s: failure message %q; want it to contain %q", tt.name, f.Message, m)
+			}
+		}
+		for _, detail := range []string{"threshold p99/p50<2\n", "threshold p99/min<2\n"} {
+			if !strings.Contains(f.Text, detail) {
+				t.Errorf("%s: failure text lacks %q:\n%s", tt.name, detail, f.Text)
+			}
+		}
 	}
-	var ts struct {
-		Tests    int `xml:"tests,attr"`
-		Failures int `xml:"failures,attr"`
-		Errors   int `xml:"errors,attr"`
-		Cases    []struct {
-			Name     string `xml:"name,attr"`
-			Failures []struct {
-				Message string `xml:"message,attr"`
-			} `xml:"failure"`
-		} `xml:"testcase"`
+}
+
+// withRegressions is fixture() compared with a baseline against which
+// latency, which also misses two thresholds, regressed in throughput and
+// p99.
+func withRegressions() *Report {
+	r := fixture()
+	p := func(v float64) *float64 { return &v }
+	r.Comparison = &Comparison{
+		Base: "baseline.json", New: "this run", Alpha: 0.05, MinEffect: 0.05, Regressions: 2,
+		Scenarios: []ScenarioChange{{Name: "latency", BaseRuns: 1, NewRuns: 1,
+			Changes: []Change{
+				{Metric: "throughput", Unit: "ops/s", Better: "higher", Base: 3000000, New: 2685483.9, ChangePct: p(-10.48), Test: TestTolerance, Verdict: Regression},
+				{Metric: "p50", Unit: "ns", Better: "lower", Base: 470, New: 479, ChangePct: p(1.9), Test: TestTolerance, Verdict: NoChange},
+				{Metric: "p99", Unit: "ns", Better: "lower", Base: 2000, New: 2460, ChangePct: p(23), Test: TestBootstrap, CILowPct: p(20.1), CIHighPct: p(25.2), Verdict: Regression},
+			}}},
+		BaseReport: fixture(),
 	}
-	if err := xml.Unmarshal(b.Bytes(), &ts); err != nil {
-		t.Fatal(err)
-	}
-	// latency misses two thresholds; memory could not run.
-	if ts.Tests != 3 || ts.Failures != 1 || ts.Errors != 1 || len(ts.Cases[1].Failures) != 2 {
-		t.Errorf("junit: %+v", ts)
-	}
+	return r
 }
 
 // withBaseline is fixture() with histograms and a comparison against a
@@ -396,7 +527,7 @@ func TestHTMLSelfContained(t *testing.T) {
 // regressions, validates against schema/junit.xsd with xmllint. Without
 // xmllint it skips, unless RUSTCI_PERF_REQUIRE_TOOLS=1 (set by CI).
 func TestJUnitValidates(t *testing.T) {
-	for name, r := range map[string]*Report{"fixture": fixture(), "with a baseline": withBaseline(t)} {
+	for name, r := range map[string]*Report{"fixture": fixture(), "with a baseline": withBaseline(t), "with regressions": withRegressions()} {
 		var b bytes.Buffer
 		if err := JUnit(&b, r); err != nil {
 			t.Fatal(err)
