@@ -57,7 +57,7 @@ func Output(t testing.TB, format string, data []byte) *report.Report {
 	switch format {
 	case "json":
 		if err := schema.ValidateReport(data); err != nil {
-			t.Errorf("json does not match schema/report-v1.schema.json: %v\n%s", err, data)
+			t.Errorf("json does not match schema/report-v1.schema.json: %#v\n%s", err, data)
 		}
 		r, err := report.ReadJSON(bytes.NewReader(data))
 		if err != nil {

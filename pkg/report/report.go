@@ -91,8 +91,8 @@ type Scenario struct {
 	// operation when its previous one ends) or "open-loop" (operations due
 	// at fixed times, TargetRate per second; latency from when due).
 	Mode string `json:"mode"`
-	// TargetRateOpsPerSec is the open-loop target; AchievedRateRatio is
-	// (ops + errors) / duration over it, in metrics.
+	// TargetRateOpsPerSec is the open-loop target; achieved_rate_ratio, in
+	// metrics, is the rate achieved over it (metric.AchievedRateRatio).
 	TargetRateOpsPerSec float64 `json:"target_rate_ops_per_sec,omitempty"`
 	Concurrency         int     `json:"concurrency"`
 	// Ops counts successful measured operations, Errors failed ones;
