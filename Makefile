@@ -31,6 +31,7 @@ fuzz: ## run each fuzz target for FUZZTIME
 	go test ./pkg/threshold -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
 	go test ./pkg/config -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
 	go test ./pkg/report -run '^$$' -fuzz FuzzReadJSON -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
+	go test ./pkg/metric -run '^$$' -fuzz FuzzValuesJSON -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
 	go test ./pkg/compare -run '^$$' -fuzz FuzzCompare -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
 	go test ./pkg/merge -run '^$$' -fuzz FuzzMerge -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
 

@@ -33,6 +33,7 @@ import (
 	"strings"
 
 	"github.com/rustci/rustci-perf/pkg/latency"
+	"github.com/rustci/rustci-perf/pkg/metric"
 	"github.com/rustci/rustci-perf/pkg/report"
 	"golang.org/x/perf/benchmath"
 	"gonum.org/v1/gonum/stat/distuv"
@@ -229,6 +230,10 @@ func scenario(bs, ns report.Scenario, o Options) (report.ScenarioChange, error) 
 		if len(bv) == 0 || len(nv) == 0 {
 			continue
 		}
+		if side := notComputed(bv, nv); side != "" {
+			sc.Notes = append(sc.Notes, fmt.Sprintf("%s not compared: n/a in %s", f.name, side))
+			continue
+		}
 		ch := report.Change{Metric: f.name, Unit: f.unit, Better: better(f.name)}
 		if f.percentile > 0 && bh != nil && nh != nil {
 			bootstrap(&ch, bh, nh, f.percentile, bv, nv, o)
@@ -374,10 +379,35 @@ func series(rs []report.Run, f figure) []float64 {
 	return out
 }
 
+// notComputed names the side (or sides) on which a run's value is n/a,
+// "" when every value is a number.
+func notComputed(bv, nv []float64) string {
+	na := func(vals []float64) bool {
+		for _, v := range vals {
+			if !metric.Valid(v) {
+				return true
+			}
+		}
+		return false
+	}
+	switch b, n := na(bv), na(nv); {
+	case b && n:
+		return "both reports"
+	case b:
+		return "the baseline"
+	case n:
+		return "the new report"
+	}
+	return ""
+}
+
 // better says which way a figure improves: "higher", "lower", or "" when
-// its name does not say.
+// neither the metric catalogue nor its name says.
 func better(name string) string {
 	name = strings.TrimSuffix(name, "/op")
+	if d, ok := metric.Lookup(name); ok {
+		return d.Better
+	}
 	switch {
 	case name == "throughput", strings.HasSuffix(name, "hit_rate"), name == "achieved_rate_ratio":
 		return "higher"

@@ -5,9 +5,13 @@
 // Histograms merge exactly from their encodings, so every percentile of the
 // merged report is the one of all operations together; operations, errors,
 // workers and counters are summed; throughput is the sum of each source's
-// (they ran at the same time, over windows that must overlap); hit rates are
-// recomputed from the summed counts, and other derived metrics, which sums
-// cannot give back, are left out and named in a note.
+// (they ran at the same time, over windows that must overlap); the metrics
+// package's catalogue says which derived metrics the summed counts give
+// back (hit rates, fallback_rate, heap_bytes_per_item), which are derived
+// again, n/a when the sums give nothing to divide by; achieved_rate_ratio
+// is the sum of what each source achieved over the sum of the targets;
+// other derived metrics, which sums cannot give back, are left out and
+// named in a note.
 package merge
 
 import (
@@ -18,6 +22,7 @@ import (
 	"time"
 
 	"github.com/rustci/rustci-perf/pkg/latency"
+	"github.com/rustci/rustci-perf/pkg/metric"
 	"github.com/rustci/rustci-perf/pkg/report"
 	"github.com/rustci/rustci-perf/pkg/threshold"
 )
@@ -132,8 +137,12 @@ func scenario(parts []report.Scenario, ins []Input) (report.Scenario, error) {
 			m.Counters[k] += v
 		}
 		for k := range p.Metrics {
-			if !recomputable(k) && !contains(dropped, k) {
-				dropped = append(dropped, k)
+			if _, ok := m.Metrics[k]; !ok && !contains(dropped, k) {
+				if recomputable(k) {
+					m.Metrics[k] = metric.NA // derived below, from the sums
+				} else {
+					dropped = append(dropped, k)
+				}
 			}
 		}
 	}
@@ -147,10 +156,7 @@ func scenario(parts []report.Scenario, ins []Input) (report.Scenario, error) {
 	for _, p := range parts {
 		m.Latency.Clamped += p.Latency.Clamped
 	}
-	recompute(m.Counters, m.Metrics)
-	if m.TargetRateOpsPerSec > 0 {
-		m.Metrics["achieved_rate_ratio"] = m.ThroughputOpsPerSec / m.TargetRateOpsPerSec
-	}
+	m.Notes = append(m.Notes, recompute(parts, m.Counters, m.Metrics)...)
 	sort.Strings(dropped)
 	m.Notes = append(m.Notes, fmt.Sprintf("merged from %d reports: histograms merged exactly, operations, workers and counters summed, throughput the sum of each source's over its own window", len(parts)))
 	if len(dropped) > 0 {
@@ -174,7 +180,7 @@ func scenario(parts []report.Scenario, ins []Input) (report.Scenario, error) {
 				continue
 			}
 			o := threshold.Eval(t, source(m, hist))
-			m.Thresholds = append(m.Thresholds, report.Threshold{Expr: rt.Expr, Metric: rt.Metric, Op: rt.Op, Limit: t.Limit, Actual: report.Float(o.Actual), Unit: rt.Unit, Pass: o.Pass})
+			m.Thresholds = append(m.Thresholds, report.Threshold{Expr: rt.Expr, Metric: rt.Metric, Op: string(t.Op), Limit: t.Limit, Actual: report.Float(o.Actual), Unit: rt.Unit, Pass: o.Pass})
 			m.Passed = m.Passed && o.Pass
 		}
 	}
@@ -195,25 +201,49 @@ func droppedMetric(t threshold.Threshold, dropped []string) string {
 	return ""
 }
 
-// recomputable are the metrics merge derives again from summed counts.
+// recomputable are the metrics merge derives again: those the catalogue
+// derives from counters (metric.Def.Derive), and achieved_rate_ratio, from
+// the sources' own.
 func recomputable(name string) bool {
-	return name == "hit_rate" || name == "l1_hit_rate" || name == "achieved_rate_ratio" || name == "fallback_rate"
+	d, ok := metric.Lookup(name)
+	return ok && (d.Derivable() || d.Name == metric.AchievedRate.Name)
 }
 
-// recompute derives the rates that sums give back.
-func recompute(counters map[string]int64, metrics map[string]float64) {
-	reads := counters["hits"] + counters["misses"]
-	if _, ok := counters["hits"]; ok && reads > 0 {
-		metrics["hit_rate"] = float64(counters["hits"]) / float64(reads)
-		if l1, ok := counters["l1_hits"]; ok {
-			metrics["l1_hit_rate"] = float64(l1) / float64(reads)
+// recompute derives again each metric metrics names, from the summed
+// counters or, for achieved_rate_ratio, from the sources' ratios and
+// targets; it returns notes for those that come out n/a.
+func recompute(parts []report.Scenario, counters map[string]int64, metrics map[string]float64) []string {
+	var notes []string
+	for _, k := range sortedKeys(metrics) {
+		var why string
+		if k == metric.AchievedRate.Name {
+			rates := make([]metric.RatePart, len(parts))
+			for i, p := range parts {
+				v, ok := p.Metrics[k]
+				if !ok {
+					v = metric.NA
+				}
+				rates[i] = metric.RatePart{Target: p.TargetRateOpsPerSec, Ratio: v}
+			}
+			metrics[k], why = metric.MergeRateRatios(rates)
+		} else {
+			d, _ := metric.Lookup(k)
+			metrics[k], why = d.Derive(counters)
+		}
+		if why != "" {
+			notes = append(notes, why)
 		}
 	}
-	if fb, ok := counters["fallback"]; ok {
-		if n := counters["allowed"] + counters["denied"]; n > 0 {
-			metrics["fallback_rate"] = float64(fb) / float64(n)
-		}
+	return notes
+}
+
+func sortedKeys(m map[string]float64) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
 	}
+	sort.Strings(out)
+	return out
 }
 
 // source gives thresholds the merged figures.

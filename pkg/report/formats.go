@@ -59,7 +59,9 @@ func Markdown(w io.Writer, r *Report) error {
 // GoBench writes r in Go's benchmark format, one line per scenario with
 // its operations, ns/op (the mean latency), ops/s and percentiles, so that
 // benchstat reads rustci-perf results beside go test -bench ones. Names
-// are Benchmark plus the scenario's name in CamelCase.
+// are Benchmark plus the scenario's name in CamelCase. A scenario or run
+// with no successful operation has no line; a figure that cannot be
+// computed is left out of its line.
 func GoBench(w io.Writer, r *Report) error {
 	ew := &errWriter{w: w}
 	e := r.Environment
@@ -77,18 +79,23 @@ func GoBench(w io.Writer, r *Report) error {
 		}
 		for _, run := range runs {
 			l := run.Latency
-			ew.printf("Benchmark%s-%d\t%d\t%s ns/op\t%s ops/s\t%d p50-ns\t%d p99-ns\t%d p999-ns\n",
-				camel(s.Name), e.GOMAXPROCS, run.Ops, strconvF(l.Mean), strconvF(run.ThroughputOpsPerSec), l.P50, l.P99, l.P999)
+			if l.Count == 0 {
+				continue // a run with no successful operation has no figure to give
+			}
+			ew.printf("Benchmark%s-%d\t%d%s%s\t%d p50-ns\t%d p99-ns\t%d p999-ns\n",
+				camel(s.Name), e.GOMAXPROCS, run.Ops, benchValue(l.Mean, "ns/op"), benchValue(run.ThroughputOpsPerSec, "ops/s"), l.P50, l.P99, l.P999)
 		}
 	}
 	return ew.err
 }
 
-func strconvF(v float64) string {
+// benchValue is a tab, v and its unit; nothing when v is not a number, as
+// benchstat reads a line with a value left out but not one that is "n/a".
+func benchValue(v float64, unit string) string {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return "0"
+		return ""
 	}
-	return fmt.Sprintf("%.2f", v)
+	return fmt.Sprintf("\t%.2f %s", v, unit)
 }
 
 // camel turns "cache-read" into "CacheRead".

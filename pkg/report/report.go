@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/rustci/rustci-perf/pkg/latency"
+	"github.com/rustci/rustci-perf/pkg/metric"
 )
 
 // Schema identifies the JSON report's version.
@@ -92,8 +93,8 @@ type Scenario struct {
 	// operation when its previous one ends) or "open-loop" (operations due
 	// at fixed times, TargetRate per second; latency from when due).
 	Mode string `json:"mode"`
-	// TargetRateOpsPerSec is the open-loop target; AchievedRateRatio is
-	// (ops + errors) / duration over it, in metrics.
+	// TargetRateOpsPerSec is the open-loop target; achieved_rate_ratio, in
+	// metrics, is the rate achieved over it (metric.AchievedRateRatio).
 	TargetRateOpsPerSec float64 `json:"target_rate_ops_per_sec,omitempty"`
 	Concurrency         int     `json:"concurrency"`
 	// Ops counts successful measured operations, Errors failed ones;
@@ -125,10 +126,11 @@ type Scenario struct {
 	IntervalNS int64      `json:"interval_ns,omitempty"`
 	Intervals  []Interval `json:"intervals,omitempty"`
 	Precision  *Precision `json:"precision,omitempty"`
-	// Counters are counts over the measured phase; Metrics are derived.
-	Counters   map[string]int64   `json:"counters"`
-	Metrics    map[string]float64 `json:"metrics"`
-	Thresholds []Threshold        `json:"thresholds"`
+	// Counters are counts over the measured phase; Metrics are derived,
+	// n/a (null in JSON) when they cannot be computed.
+	Counters   map[string]int64 `json:"counters"`
+	Metrics    metric.Values    `json:"metrics"`
+	Thresholds []Threshold      `json:"thresholds"`
 	// Notes say what a reader needs to trust the figures.
 	Notes []string `json:"notes,omitempty"`
 	// Tiers are the cache tiers' figures over the measured phase, top
@@ -154,12 +156,46 @@ type Repeat struct {
 	Runs  []Run           `json:"runs"`
 }
 
-// Stat is one figure's spread over runs.
+// Stat is one figure's spread over runs. A field that cannot be computed
+// (the figure is n/a in a run; the CV of values whose mean is 0) is NaN,
+// null in JSON.
 type Stat struct {
 	Median float64 `json:"median"`
 	Min    float64 `json:"min"`
 	Max    float64 `json:"max"`
 	CV     float64 `json:"cv"`
+}
+
+// statJSON is Stat as written: null for what cannot be computed.
+type statJSON struct {
+	Median *float64 `json:"median"`
+	Min    *float64 `json:"min"`
+	Max    *float64 `json:"max"`
+	CV     *float64 `json:"cv"`
+}
+
+// MarshalJSON writes st, null for each field that is not a number.
+func (st Stat) MarshalJSON() ([]byte, error) {
+	return json.Marshal(statJSON{Float(st.Median), Float(st.Min), Float(st.Max), Float(st.CV)})
+}
+
+// UnmarshalJSON reads a Stat, null as NaN, refusing unknown fields as
+// ReadJSON does.
+func (st *Stat) UnmarshalJSON(data []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var j statJSON
+	if err := dec.Decode(&j); err != nil {
+		return err
+	}
+	val := func(p *float64) float64 {
+		if p == nil {
+			return metric.NA
+		}
+		return *p
+	}
+	*st = Stat{Median: val(j.Median), Min: val(j.Min), Max: val(j.Max), CV: val(j.CV)}
+	return nil
 }
 
 // Run is one run of a repeated scenario.
@@ -172,9 +208,9 @@ type Run struct {
 	// Histogram is the run's own latency histogram, encoded as the
 	// scenario's is, so a comparison can resample runs as well as
 	// operations.
-	Histogram string             `json:"histogram,omitempty"`
-	Counters  map[string]int64   `json:"counters"`
-	Metrics   map[string]float64 `json:"metrics"`
+	Histogram string           `json:"histogram,omitempty"`
+	Counters  map[string]int64 `json:"counters"`
+	Metrics   metric.Values    `json:"metrics"`
 }
 
 // Tier is one cache tier's figures over a scenario's measured phase.

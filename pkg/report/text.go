@@ -10,6 +10,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/rustci/rustci-perf/pkg/metric"
 )
 
 // Text writes r for a person: a header line, one table of scenarios, one of
@@ -64,7 +66,7 @@ func Text(w io.Writer, r *Report) error {
 		if s.TargetRateOpsPerSec > 0 {
 			mode = fmt.Sprintf("open-loop at %s", Throughput(s.TargetRateOpsPerSec))
 			if r, ok := s.Metrics["achieved_rate_ratio"]; ok {
-				mode += fmt.Sprintf(" (achieved %.1f%%)", 100*r)
+				mode += fmt.Sprintf(" (achieved %s)", percent(r))
 			}
 		}
 		ew.printf("  concurrency %d, %s, %d warmup ops excluded, %d latencies recorded over %s",
@@ -76,20 +78,24 @@ func Text(w io.Writer, r *Report) error {
 		if s.LatencyUncorrected != nil {
 			label = "latency from when due"
 		}
-		ew.printf("\n  %s: min %s, mean %s, stdev %s, p90 %s, p99.9 %s\n", label,
-			Duration(float64(s.Latency.Min)), Duration(s.Latency.Mean), Duration(s.Latency.Stdev),
-			Duration(float64(s.Latency.P90)), Duration(float64(s.Latency.P999)))
-		if u := s.LatencyUncorrected; u != nil {
+		if s.Latency.Count == 0 {
+			ew.printf("\n  %s: n/a, no operation succeeded\n", label)
+		} else {
+			ew.printf("\n  %s: min %s, mean %s, stdev %s, p90 %s, p99.9 %s\n", label,
+				Duration(float64(s.Latency.Min)), Duration(s.Latency.Mean), Duration(s.Latency.Stdev),
+				Duration(float64(s.Latency.P90)), Duration(float64(s.Latency.P999)))
+		}
+		if u := s.LatencyUncorrected; u != nil && u.Count > 0 {
 			ew.printf("  latency from start (uncorrected, hides queueing): p50 %s, p99 %s, p99.9 %s, max %s\n",
 				Duration(float64(u.P50)), Duration(float64(u.P99)), Duration(float64(u.P999)), Duration(float64(u.Max)))
 		}
 		if r := s.Repeat; r != nil {
 			ew.printf("  %d runs, thresholds judged on %s", r.Count, judgeWord(r.Judge))
 			if t, ok := r.Stats["throughput"]; ok {
-				ew.printf("; throughput median %s (min %s, max %s, CV %.1f%%)", Throughput(t.Median), Throughput(t.Min), Throughput(t.Max), 100*t.CV)
+				ew.printf("; throughput median %s (min %s, max %s, CV %s)", Throughput(t.Median), Throughput(t.Min), Throughput(t.Max), percent(t.CV))
 			}
 			if p, ok := r.Stats["p99"]; ok {
-				ew.printf("; p99 median %s (CV %.1f%%)", Duration(p.Median), 100*p.CV)
+				ew.printf("; p99 median %s (CV %s)", Duration(p.Median), percent(p.CV))
 			}
 			ew.printf("\n")
 		}
@@ -241,9 +247,17 @@ func figures(s Scenario) string {
 	return strings.Join(parts, " ")
 }
 
+// NA is how every format but JSON writes a figure that cannot be computed
+// (JSON writes null).
+const NA = "n/a"
+
 // Duration writes nanoseconds in the report's one duration format: three
-// significant digits at most, in ns, µs, ms or s.
+// significant digits at most, in ns, µs, ms or s; NA when ns is not a
+// number.
 func Duration(ns float64) string {
+	if !metric.Valid(ns) {
+		return NA
+	}
 	switch a := math.Abs(ns); {
 	case a < 1e3 && ns == math.Trunc(ns):
 		return strconv.FormatFloat(ns, 'f', 0, 64) + "ns"
@@ -268,14 +282,24 @@ func sig(v float64) string {
 	return strconv.FormatFloat(v, 'f', 2, 64)
 }
 
-// Throughput writes operations per second, whole.
+// Throughput writes operations per second, whole (three significant
+// digits under 100); NA when v is not a number.
 func Throughput(v float64) string {
+	if !metric.Valid(v) {
+		return NA
+	}
+	if v < 100 && v != math.Trunc(v) {
+		return sig(v) + " ops/s"
+	}
 	return strconv.FormatFloat(v, 'f', 0, 64) + " ops/s"
 }
 
 // Number writes a plain figure: whole numbers as such, others with four
-// significant digits.
+// significant digits; NA when v is not a number.
 func Number(v float64) string {
+	if !metric.Valid(v) {
+		return NA
+	}
 	if v == math.Trunc(v) && math.Abs(v) < 1e15 {
 		return strconv.FormatFloat(v, 'f', 0, 64)
 	}
@@ -283,6 +307,15 @@ func Number(v float64) string {
 		return strconv.FormatFloat(v, 'f', 1, 64)
 	}
 	return strconv.FormatFloat(v, 'g', 4, 64)
+}
+
+// percent writes a fraction as a percentage with one decimal; NA when it
+// is not a number.
+func percent(v float64) string {
+	if !metric.Valid(v) {
+		return NA
+	}
+	return strconv.FormatFloat(100*v, 'f', 1, 64) + "%"
 }
 
 // errWriter keeps the first write error, so a failed write is reported, not

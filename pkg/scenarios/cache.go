@@ -15,6 +15,7 @@ import (
 	"github.com/rustci/rustci-perf/pkg/cache"
 	"github.com/rustci/rustci-perf/pkg/config"
 	"github.com/rustci/rustci-perf/pkg/harness"
+	"github.com/rustci/rustci-perf/pkg/metric"
 	"github.com/rustci/rustci-perf/pkg/workload"
 )
 
@@ -326,7 +327,7 @@ func (r *rig) measure(ctx context.Context, s config.Settings, kinds []string, ne
 	total := sum(tallies)
 	out.Counters["hits"] = total.hits
 	out.Counters["misses"] = total.misses
-	out.Metrics["hit_rate"] = ratio(total.hits, total.hits+total.misses)
+	derive(out, metric.HitRate) // n/a when no read succeeded
 	if total.reads+total.writes > 0 {
 		out.Counters["reads"] = total.reads
 		out.Counters["writes"] = total.writes
@@ -337,8 +338,8 @@ func (r *rig) measure(ctx context.Context, s config.Settings, kinds []string, ne
 	}
 	// The share of reads L1 answered: with a key space larger than L1, the
 	// rest come from the tiers below.
-	if l1, ok := out.Counters["l1_hits"]; ok {
-		out.Metrics["l1_hit_rate"] = ratio(l1, total.hits+total.misses)
+	if _, ok := out.Counters["l1_hits"]; ok {
+		derive(out, metric.L1HitRate)
 	}
 	return out, nil
 }
@@ -523,10 +524,31 @@ func runMemory(ctx context.Context, s config.Settings) (*Outcome, error) {
 	heap := int64(after.HeapAlloc) - int64(before.HeapAlloc)
 	out.Counters["items_stored"] = stored
 	out.Counters["heap_bytes"] = heap
-	out.Metrics["heap_bytes_per_item"] = ratio(heap, stored)
+	derive(out, metric.HeapBytesPerItem) // n/a when no item was stored
 	out.Metrics["allocs_per_op"] = ratio(int64(after.Mallocs-before.Mallocs), res.Ops+res.Errors)
-	out.Notes = append(out.Notes, fmt.Sprintf("heap_bytes_per_item is the live heap growth after GC over %d stored items; values (%s) were allocated before and are referenced, not copied", stored, sizes(s)))
+	if stored > 0 {
+		out.Notes = append(out.Notes, fmt.Sprintf("heap_bytes_per_item is the live heap growth after GC over %d stored items; values (%s) were allocated before and are referenced, not copied", stored, sizes(s)))
+	} else {
+		out.Notes = append(out.Notes, notStored(out, s))
+	}
 	return out, nil
+}
+
+// notStored says why the memory scenario's measured Sets stored no new
+// item, so that heap_bytes_per_item has nothing to divide by.
+func notStored(out *Outcome, s config.Settings) string {
+	_, hasL1 := out.Counters["l1_added"]
+	space := int64(keySpace(s))
+	switch {
+	case !hasL1:
+		return "no item stored: items are counted in L1, which is not in the stack"
+	case out.WarmupOps >= space:
+		return fmt.Sprintf("no item stored: the warmup's %d Sets had already written each of the %d distinct keys the writes cycle over, so the measured Sets overwrote stored items; a warmup by count (--warmup 1000) gives every operation a key of its own",
+			out.WarmupOps, space)
+	case out.Counters["l1_evictions"] > 0:
+		return fmt.Sprintf("no item stored: L1 evicted %d items while adding %d (it is full)", out.Counters["l1_evictions"], out.Counters["l1_added"])
+	}
+	return fmt.Sprintf("no item stored: L1 added %d items and evicted %d (ristretto dropped or rejected the rest of the Sets)", out.Counters["l1_added"], out.Counters["l1_evictions"])
 }
 
 var latencyScenario = &Scenario{

@@ -19,6 +19,7 @@ import (
 	"github.com/rustci/rustci-perf/pkg/cache"
 	"github.com/rustci/rustci-perf/pkg/config"
 	"github.com/rustci/rustci-perf/pkg/harness"
+	"github.com/rustci/rustci-perf/pkg/metric"
 )
 
 // Scenario is one named workload.
@@ -69,7 +70,8 @@ type Outcome struct {
 	Component string
 	// Counters are counts over the measured phase (hits, misses, ...).
 	Counters map[string]int64
-	// Metrics are figures derived from counts (hit_rate, ...).
+	// Metrics are figures derived from counts (hit_rate, ...); one that
+	// cannot be computed is n/a (NaN, see package metric), with a note.
 	Metrics map[string]float64
 	// Notes say what a reader needs to trust the figures.
 	Notes []string
@@ -294,10 +296,15 @@ func sum(ts []tally) tally {
 	return t
 }
 
-// ratio is a/b, or 0 when b is 0.
-func ratio(a, b int64) float64 {
-	if b == 0 {
-		return 0
+// ratio is a/b, or n/a (NaN) when b is 0 or negative: see metric.Ratio.
+func ratio(a, b int64) float64 { return metric.Ratio(a, b) }
+
+// derive sets out's figure d from out's counters (metric.Def.Derive) and,
+// when it cannot be computed, notes why.
+func derive(out *Outcome, d metric.Def) {
+	v, why := d.Derive(out.Counters)
+	out.Metrics[d.Name] = v
+	if why != "" {
+		out.Notes = append(out.Notes, why)
 	}
-	return float64(a) / float64(b)
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/rustci/rustci-perf/pkg/config"
 	"github.com/rustci/rustci-perf/pkg/harness"
 	"github.com/rustci/rustci-perf/pkg/latency"
+	"github.com/rustci/rustci-perf/pkg/metric"
 	"github.com/rustci/rustci-perf/pkg/report"
 	"github.com/rustci/rustci-perf/pkg/scenarios"
 	"github.com/rustci/rustci-perf/pkg/threshold"
@@ -31,6 +32,7 @@ func (p *Plan) runs(ctx context.Context, it item) ([]*scenarios.Outcome, error) 
 		if err != nil {
 			return nil, err
 		}
+		openLoop(out, it.settings)
 		outs = append(outs, out)
 		if out.Interrupted {
 			break
@@ -123,10 +125,16 @@ func repeatOf(outs []*scenarios.Outcome, how string) *report.Repeat {
 	return r
 }
 
+// statOf is the spread of a figure's values over runs. When a run's value
+// is n/a, so is every field (written null). The CV of values whose mean is
+// 0 is 0 when they are all equal, else n/a: no relative spread exists.
 func statOf(vals []float64) report.Stat {
 	st := report.Stat{Median: median(vals), Min: math.Inf(1), Max: math.Inf(-1)}
 	var sum, sq float64
 	for _, v := range vals {
+		if !metric.Valid(v) {
+			return report.Stat{Median: metric.NA, Min: metric.NA, Max: metric.NA, CV: metric.NA}
+		}
 		st.Min, st.Max = math.Min(st.Min, v), math.Max(st.Max, v)
 		sum += v
 	}
@@ -134,8 +142,11 @@ func statOf(vals []float64) report.Stat {
 	for _, v := range vals {
 		sq += (v - mean) * (v - mean)
 	}
-	if mean != 0 {
-		st.CV = math.Sqrt(sq/float64(len(vals))) / math.Abs(mean)
+	switch sd := math.Sqrt(sq / float64(len(vals))); {
+	case mean != 0:
+		st.CV = sd / math.Abs(mean)
+	case sd != 0:
+		st.CV = metric.NA
 	}
 	return st
 }

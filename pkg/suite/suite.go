@@ -13,11 +13,13 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"sort"
 	"strings"
 	"time"
 
 	"github.com/rustci/rustci-perf/pkg/cache"
 	"github.com/rustci/rustci-perf/pkg/config"
+	"github.com/rustci/rustci-perf/pkg/metric"
 	"github.com/rustci/rustci-perf/pkg/report"
 	"github.com/rustci/rustci-perf/pkg/scenarios"
 	"github.com/rustci/rustci-perf/pkg/threshold"
@@ -297,9 +299,6 @@ func (p *Plan) runOne(ctx context.Context, it item) report.Scenario {
 		s.Mode, s.TargetRateOpsPerSec = "open-loop", out.Rate
 		u := report.LatencyOf(out.Uncorrected.Summary())
 		s.LatencyUncorrected = &u
-		if out.Duration > 0 {
-			s.Metrics["achieved_rate_ratio"] = float64(out.Ops+out.Errors) / out.Duration.Seconds() / out.Rate
-		}
 	}
 	for k, v := range out.Counters {
 		s.Counters[k] = v
@@ -307,7 +306,7 @@ func (p *Plan) runOne(ctx context.Context, it item) report.Scenario {
 	for k, v := range out.Metrics {
 		s.Metrics[k] = v
 	}
-	s.Notes = out.Notes
+	s.Notes = append(append([]string(nil), out.Notes...), naNotes(s.Metrics, out.Notes)...)
 	if n := precisionNote(s.Precision, outs[0].IntervalLength); n != "" {
 		s.Notes = append(s.Notes, n)
 	}
@@ -358,24 +357,82 @@ func tierOf(t cache.TierStats) report.Tier {
 func latencyOf(out *scenarios.Outcome) report.Latency { return report.LatencyOf(out.Latency.Summary()) }
 
 // source gives thresholds the figures of one outcome. Latency figures do
-// not exist when no operation succeeded.
+// not exist when no operation succeeded; a metric that is n/a fails.
 func source(out *scenarios.Outcome) threshold.Source {
 	l := out.Latency.Summary()
-	metrics := out.Metrics
-	if out.Rate > 0 && out.Duration > 0 {
-		metrics = map[string]float64{"achieved_rate_ratio": float64(out.Ops+out.Errors) / out.Duration.Seconds() / out.Rate}
-		for k, v := range out.Metrics {
-			metrics[k] = v
-		}
-	}
 	return threshold.Figures{
 		Ops: float64(out.Ops), Errors: float64(out.Errors), Throughput: out.Throughput(), Duration: float64(out.Duration),
 		Min: float64(l.Min), Mean: l.Mean, Stdev: l.Stdev, Max: float64(l.Max),
 		Latencies:  out.Latency.Count() > 0,
 		Percentile: func(p float64) float64 { return float64(out.Latency.Percentile(p)) },
-		Metrics:    metrics, Counters: out.Counters,
+		Metrics:    out.Metrics, Counters: out.Counters,
 		Kinds: kindFigures(out),
 	}.Source()
+}
+
+// scheduled is how long an open-loop run's measured phase is scheduled to
+// last: its stages, its duration, or its operations at the rate (the j-th
+// is due at j/rate, and each has an interval: ops/rate in all).
+func scheduled(s config.Settings) time.Duration {
+	switch {
+	case len(s.Stages) > 0:
+		return s.Stages.Total()
+	case s.Duration > 0:
+		return s.Duration
+	case s.Rate > 0:
+		return time.Duration(float64(s.Ops) / s.Rate * float64(time.Second))
+	}
+	return 0
+}
+
+// openLoop adds an open-loop outcome's achieved_rate_ratio to its metrics
+// (metric.AchievedRateRatio: over the scheduled window, n/a for a run too
+// short to tell), with a note when it is n/a; it does nothing in closed
+// loop. Each run of a repeated scenario gets its own, so the scenario's is
+// the median of the runs', as for every metric.
+func openLoop(out *scenarios.Outcome, s config.Settings) {
+	if out.Rate <= 0 {
+		return
+	}
+	if out.Metrics == nil {
+		out.Metrics = map[string]float64{}
+	}
+	v, why := metric.AchievedRateRatio(out.Ops+out.Errors, scheduled(s), out.Duration, out.Rate)
+	if out.Interrupted {
+		v, why = metric.NA, "achieved_rate_ratio is n/a: the run was interrupted before its schedule's end"
+	}
+	out.Metrics[metric.AchievedRate.Name] = v
+	if why != "" {
+		out.Notes = append(out.Notes, why)
+	}
+}
+
+// naNotes are notes for the metrics that are n/a and that no note names,
+// so that every n/a in a report says it is one.
+func naNotes(metrics map[string]float64, notes []string) []string {
+	var out []string
+	for _, k := range sortedKeys(metrics) {
+		if metric.Valid(metrics[k]) {
+			continue
+		}
+		named := false
+		for _, n := range notes {
+			named = named || strings.Contains(n, k+" is n/a")
+		}
+		if !named {
+			out = append(out, k+" is n/a: it could not be computed; a threshold on it fails")
+		}
+	}
+	return out
+}
+
+func sortedKeys(m map[string]float64) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // Environment describes this machine.

@@ -363,27 +363,32 @@ type Outcome struct {
 	Pass   bool
 }
 
-// Eval judges t against src. A value that cannot be computed fails.
+// Eval judges t against src. A value that cannot be computed (a metric
+// missing, one the source gives as NaN, a ratio over zero) fails, whatever
+// the comparison: "hit_rate!=0" does not hold for a hit rate of nothing.
 func Eval(t Threshold, src Source) Outcome {
 	o := Outcome{Threshold: t, Actual: math.NaN()}
 	l, ok := src(t.Left)
-	if !ok {
+	if !ok || !finite(l) {
 		return o
 	}
 	if t.Right != nil {
 		r, ok := src(*t.Right)
-		if !ok || r == 0 {
+		if !ok || r == 0 || !finite(r) {
 			return o
 		}
 		l /= r
 	}
 	o.Actual = l
-	o.Pass = compare(l, t.Op, t.Limit)
+	o.Pass = t.Holds(l)
 	return o
 }
 
-// Holds reports whether value v meets t (a NaN never does).
-func (t Threshold) Holds(v float64) bool { return compare(v, t.Op, t.Limit) }
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+// Holds reports whether value v meets t (a NaN, a value that could not be
+// computed, never does, not even for !=).
+func (t Threshold) Holds(v float64) bool { return !math.IsNaN(v) && compare(v, t.Op, t.Limit) }
 
 // Worst returns, of values, the one that meets t worst: the largest for <
 // and <=, the smallest for > and >=, and for == and != a failing one if

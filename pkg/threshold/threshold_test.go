@@ -160,6 +160,10 @@ func TestEval(t *testing.T) {
 			return 0, true
 		case "hit_rate":
 			return 0.95, true
+		case "na":
+			return math.NaN(), true // present, but not computable
+		case "inf":
+			return math.Inf(1), true
 		}
 		return 0, false
 	}
@@ -178,6 +182,12 @@ func TestEval(t *testing.T) {
 		{"hit_rate!=0.95", 0.95, false},
 		{"missing>1", math.NaN(), false},  // no such metric: fails
 		{"p99/zero<1", math.NaN(), false}, // division by zero: fails
+		{"na<1024", math.NaN(), false},    // n/a: fails
+		{"na!=0", math.NaN(), false},      // n/a: fails even !=, which NaN would meet
+		{"p99/na<1", math.NaN(), false},   // a ratio over n/a: fails
+		{"na/p99<1", math.NaN(), false},
+		{"inf>0", math.NaN(), false},     // not a figure: fails
+		{"p99/inf<1", math.NaN(), false}, // 0 by IEEE, but not a figure
 	}
 	for _, tt := range tests {
 		th, err := Parse(tt.expr)
