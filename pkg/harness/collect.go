@@ -34,21 +34,22 @@ type collector struct {
 	late   int
 
 	done, stopped chan struct{}
+	halted        bool
 }
 
-// startCollector gives every worker an empty chunk to swap for and starts
-// the collector's goroutine.
-func startCollector(ws []*worker, kinds int, every time.Duration, tick func(Progress)) *collector {
+// newCollector gives every worker an empty chunk to swap for and makes
+// the accumulators of the first intervals; go c.run() starts it.
+func newCollector(ws []*worker, kinds int, every time.Duration, tick func(Progress)) *collector {
 	c := &collector{
 		ws: ws, kinds: kinds, every: every, tick: tick,
 		upTo: make([]int, len(ws)), open: map[int]*chunk{},
 		totals: newChunk(kinds),
+		spare:  []*chunk{newChunk(kinds), newChunk(kinds)},
 		done:   make(chan struct{}), stopped: make(chan struct{}),
 	}
 	for _, w := range ws {
 		w.give.Store(newChunk(kinds))
 	}
-	go c.run()
 	return c
 }
 
@@ -195,12 +196,21 @@ func (c *collector) progress(elapsed time.Duration) {
 	c.tick(p)
 }
 
+// stop stops the collector's goroutine and waits for it; it may be called
+// more than once.
+func (c *collector) stop() {
+	if !c.halted {
+		c.halted = true
+		close(c.done)
+	}
+	<-c.stopped
+}
+
 // finish stops the collector once the workers are done, takes what they
 // still hold, closes every interval, and fills res's latencies, kinds and
 // intervals.
 func (c *collector) finish(res *Result, names []string) {
-	close(c.done)
-	<-c.stopped
+	c.stop()
 	last := 0
 	for i, w := range c.ws {
 		if full := w.take.Swap(nil); full != nil {

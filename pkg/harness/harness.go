@@ -308,16 +308,24 @@ func Run(ctx context.Context, c Config, newOp func(worker int) Op) (*Result, err
 		return res, nil
 	}
 
+	// The collector allocates what it needs, and starts, before
+	// BeforeMeasure, so that
+	// a scenario reading the heap there and after the phase sees only its
+	// component's growth.
+	col := newCollector(ws, kinds, every, c.Tick)
+	go col.run()
 	if c.BeforeMeasure != nil {
 		c.BeforeMeasure()
 	}
-	col := startCollector(ws, kinds, every, c.Tick)
 	sched := c.schedule()
 	ops, dur := c.Ops, c.Duration
 	if len(c.Stages) > 0 {
 		ops, dur = 0, c.Stages.Total()
 	}
 	phase(ws, ops, dur, sched, stop, true)
+	// The collector stops before AfterMeasure and finishes after it, so
+	// that it allocates nothing while a scenario reads the heap.
+	col.stop()
 	if c.AfterMeasure != nil {
 		c.AfterMeasure()
 	}
