@@ -16,8 +16,9 @@ build: ## build bin/rustci-perf
 run: build ## run every scenario with the default thresholds
 	./$(BIN) run all
 
-test: vet fmt-check ## go vet, gofmt check, and every test under the race detector
+test: vet fmt-check ## go vet, gofmt check, every test under the race detector, and compare's statistics without it
 	go test -race ./...
+	go test -run Process ./pkg/compare
 
 vet:
 	go vet ./...

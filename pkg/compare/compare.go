@@ -1,18 +1,27 @@
 // Package compare sets a new report against a baseline and says, figure by
 // figure, whether it changed significantly and by enough to count.
 //
+// Figures are those of all a scenario's operations and, in a scenario that
+// mixes kinds of operation, of each kind both reports have (read.p99,
+// write.throughput): the same tests judge both.
+//
 // What decides each figure:
-//   - p99 and p99.9, when both reports carry histograms: a bootstrap
-//     confidence interval (1 - alpha) of the relative change, resampling
-//     every operation of each side from its encoded histogram; with enough
-//     runs on both sides the runs' values must also differ by the
-//     Mann-Whitney U test, so run-to-run noise a histogram cannot show is
-//     not taken for a change.
-//   - Other figures, with repeated runs (--count) on both sides: the
-//     Mann-Whitney U test of the runs' values at alpha, as benchstat does
-//     (golang.org/x/perf/benchmath); with too few runs for the test ever
-//     to be significant, or a single run, the minimum effect alone, and
-//     the output says so.
+//   - Repeated runs (--count) on both sides, enough for the Mann-Whitney U
+//     test to reach alpha: the U test of the runs' values, as benchstat
+//     does (golang.org/x/perf/benchmath); for p99 and p99.9 a bootstrap
+//     confidence interval (1 - alpha) of the relative change as well,
+//     resampling runs, then each run's intervals (or, in a report without
+//     intervals, its operations).
+//   - Otherwise, when both reports have intervals, throughput and the
+//     percentiles: a block bootstrap confidence interval of the relative
+//     change that resamples whole intervals (runs first, when a side has
+//     several), widened for few blocks (the expanded percentile interval).
+//     It sees how a run varies from one interval to the next, not from one
+//     run to the next.
+//   - Reports without intervals, as before them: p99 and p99.9 by a
+//     bootstrap over operations, which takes them as independent and is
+//     over-confident, said in a note.
+//   - Anything else: the minimum effect alone, and the output says so.
 //
 // A significant change counts only when it is at least the minimum effect;
 // then it is a regression or an improvement by the figure's better
@@ -28,15 +37,12 @@ package compare
 import (
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"sort"
 	"strings"
 
-	"github.com/rustci/rustci-perf/pkg/latency"
 	"github.com/rustci/rustci-perf/pkg/metric"
 	"github.com/rustci/rustci-perf/pkg/report"
 	"golang.org/x/perf/benchmath"
-	"gonum.org/v1/gonum/stat/distuv"
 )
 
 // Options tune the comparison.
@@ -186,14 +192,21 @@ func names(r *report.Report) string {
 	return strings.Join(out, ", ")
 }
 
-// figure is one compared figure: its name, unit, and how to read it from
-// a run.
+// figure is one compared figure: its name, unit, better direction, and
+// how to read it from a run.
 type figure struct {
-	name, unit string
-	// percentile is set for latency percentiles judged by bootstrap.
-	percentile float64
-	get        func(r report.Run) (float64, bool)
+	name, unit, better string
+	// pct is set for latency percentiles (50 for p50), rate for
+	// throughput: the figures a block bootstrap over intervals can judge.
+	pct  float64
+	rate bool
+	get  func(r report.Run) (float64, bool)
 }
+
+// tail is true for the tail percentiles, p99 and p99.9: judged by
+// bootstrap also when the runs are compared by the U test, as a tail moves
+// within runs before the runs' values tell.
+func (f figure) tail() bool { return f.pct >= 99 }
 
 // runs returns a scenario's runs: each of a repeated one, else itself.
 func runs(s report.Scenario) []report.Run {
@@ -205,45 +218,145 @@ func runs(s report.Scenario) []report.Run {
 }
 
 func scenario(bs, ns report.Scenario, o Options) (report.ScenarioChange, error) {
-	br, nr := runs(bs), runs(ns)
-	sc := report.ScenarioChange{Name: ns.Name, BaseRuns: len(br), NewRuns: len(nr)}
-	bh, err := histograms(bs)
+	bvs, err := views(bs)
 	if err != nil {
-		return sc, fmt.Errorf("baseline %s: %w", bs.Name, err)
+		return report.ScenarioChange{}, fmt.Errorf("baseline %s: %w", bs.Name, err)
 	}
-	nh, err := histograms(ns)
+	nvs, err := views(ns)
 	if err != nil {
-		return sc, fmt.Errorf("new %s: %w", ns.Name, err)
+		return report.ScenarioChange{}, fmt.Errorf("new %s: %w", ns.Name, err)
 	}
-	if len(br) == 1 || len(nr) == 1 {
-		sc.Notes = append(sc.Notes, "a single run on one side: no significance test over runs; the minimum effect alone decides figures other than tail percentiles")
+	b, n := bvs[0], nvs[0]
+	sc := report.ScenarioChange{Name: ns.Name, BaseRuns: len(b.runs), NewRuns: len(n.runs)}
+	blocks := b.blocks != nil && n.blocks != nil
+	if len(b.runs) == 1 || len(n.runs) == 1 {
+		if blocks {
+			sc.Notes = append(sc.Notes, fmt.Sprintf("a single run on one side: throughput and latency percentiles judged by a block bootstrap over the intervals (%d and %d), "+
+				"which sees how a run varies from one interval to the next, not from one run to the next (--count on both sides does); other figures by the minimum effect alone",
+				b.blocks.lat.Len(), n.blocks.lat.Len()))
+		} else {
+			sc.Notes = append(sc.Notes, "a single run on one side: no significance test over runs; the minimum effect alone decides figures other than tail percentiles")
+		}
 	}
-	if bh == nil || nh == nil {
+	if !blocks && b.hists != nil && n.hists != nil && (len(b.runs) == 1 || len(n.runs) == 1) {
+		sc.Notes = append(sc.Notes, fmt.Sprintf("fewer than %d intervals with operations on one side (a report from before intervals?): "+
+			"tail percentiles judged by resampling operations as if independent, which they are not: over-confident", report.MinIntervals))
+	}
+	if b.hists == nil || n.hists == nil {
 		sc.Notes = append(sc.Notes, "no histogram on one side: tail percentiles judged like the other figures")
 	}
-	sameOps := opsOf(br) == opsOf(nr)
+	sameOps := opsOf(b.runs) == opsOf(n.runs)
 	if !sameOps {
 		sc.Notes = append(sc.Notes, "the runs did different numbers of operations: counters compared per operation (/op)")
 	}
 	for _, f := range figures(bs, ns, sameOps) {
-		bv, nv := series(br, f), series(nr, f)
-		if len(bv) == 0 || len(nv) == 0 {
+		judge(&sc, f, b, n, o)
+	}
+	for _, bk := range bvs[1:] {
+		nk, ok := kindOf(nvs, bk.kind)
+		if !ok {
+			sc.Notes = append(sc.Notes, fmt.Sprintf("%s operations are in the baseline only: not compared", bk.kind))
 			continue
 		}
-		if side := notComputed(bv, nv); side != "" {
-			sc.Notes = append(sc.Notes, fmt.Sprintf("%s not compared: n/a in %s", f.name, side))
-			continue
+		for _, note := range []string{bk.note, nk.note} {
+			if note != "" {
+				sc.Notes = append(sc.Notes, bk.kind+": "+note)
+			}
 		}
-		ch := report.Change{Metric: f.name, Unit: f.unit, Better: better(f.name)}
-		if f.percentile > 0 && bh != nil && nh != nil {
-			bootstrap(&ch, bh, nh, f.percentile, bv, nv, o)
-		} else {
-			overRuns(&ch, bv, nv, o)
+		for _, f := range kindFigures(bk.kind) {
+			judge(&sc, f, bk, nk, o)
 		}
-		ch.Verdict = verdict(ch, o)
-		sc.Changes = append(sc.Changes, ch)
+	}
+	for _, nk := range nvs[1:] {
+		if _, ok := kindOf(bvs, nk.kind); !ok {
+			sc.Notes = append(sc.Notes, fmt.Sprintf("%s operations are in the new report only: not compared", nk.kind))
+		}
 	}
 	return sc, nil
+}
+
+// kindOf finds the view of a kind of operation.
+func kindOf(vs []view, kind string) (view, bool) {
+	for _, v := range vs[1:] {
+		if v.kind == kind {
+			return v, true
+		}
+	}
+	return view{}, false
+}
+
+// judge compares figure f of views b and n, and adds the change to sc (or
+// a note when f is n/a on a side).
+//
+// The test, in order of preference:
+//   - several runs a side, enough for the U test: the U test of the runs'
+//     values; for tail percentiles, with a bootstrap interval of the change
+//     as well (runs, then each run's intervals or, without intervals, its
+//     operations);
+//   - intervals on both sides (a throughput or a percentile): a block
+//     bootstrap interval of the change (runs, when several, then
+//     intervals);
+//   - tail percentiles with histograms: a bootstrap over operations (runs,
+//     when each has its histogram, then operations), over-confident as it
+//     takes operations as independent;
+//   - else the minimum effect alone.
+func judge(sc *report.ScenarioChange, f figure, b, n view, o Options) {
+	bv, nv := series(b.runs, f), series(n.runs, f)
+	if len(bv) == 0 || len(nv) == 0 {
+		return
+	}
+	if side := notComputed(bv, nv); side != "" {
+		sc.Notes = append(sc.Notes, fmt.Sprintf("%s not compared: n/a in %s", f.name, side))
+		return
+	}
+	ch := report.Change{Metric: f.name, Unit: f.unit, Better: f.better}
+	var p float64
+	var uNote string
+	uOK := false
+	if len(bv) >= 2 && len(nv) >= 2 {
+		p, uNote, uOK = uTest(bv, nv, o)
+	}
+	hists := b.hists != nil && n.hists != nil
+	switch {
+	case uOK && f.tail() && hists:
+		tailBootstrap(&ch, b, n, f, o)
+		ch.P = report.Float(p)
+	case uOK:
+		overRuns(&ch, bv, nv, o)
+	case blockBootstrap(&ch, b, n, f, o):
+		ch.Note = uNote
+	case f.tail() && hists:
+		tailBootstrap(&ch, b, n, f, o)
+	default:
+		overRuns(&ch, bv, nv, o)
+	}
+	ch.Verdict = verdict(ch, o)
+	sc.Changes = append(sc.Changes, ch)
+}
+
+// blockBootstrap decides ch by a block bootstrap over both sides'
+// intervals when it can (both have them, f is a throughput or a
+// percentile, and the base's is not 0): the point figures over all runs,
+// the interval of the change from blockInterval. It reports whether it
+// did.
+func blockBootstrap(ch *report.Change, b, n view, f figure, o Options) bool {
+	if b.blocks == nil || n.blocks == nil || !(f.rate || f.pct > 0) {
+		return false
+	}
+	bv, _ := f.get(b.pooled)
+	nv, _ := f.get(n.pooled)
+	if !(bv > 0) {
+		return false
+	}
+	lo, hi, ok := blockInterval(b.blocks, n.blocks, f, true, o)
+	if !ok {
+		return false
+	}
+	ch.Base, ch.New = bv, nv
+	ch.ChangePct = change(bv, nv)
+	ch.Test = report.TestBootstrap
+	ch.CILowPct, ch.CIHighPct = report.Float(lo), report.Float(hi)
+	return true
 }
 
 // opsOf is the operations of each run, as a comparable key.
@@ -255,72 +368,18 @@ func opsOf(rs []report.Run) string {
 	return b.String()
 }
 
-// sideHists are one side's latency histograms: all its operations, and
-// each run's when every run has one.
-type sideHists struct {
-	all  *latency.Recorder
-	runs []*latency.Recorder
-}
-
-// histograms decodes a scenario's histograms; nil when it has none to
-// resample.
-func histograms(s report.Scenario) (*sideHists, error) {
-	all, err := decode(s.Histogram)
-	if err != nil || all == nil {
-		return nil, err
-	}
-	h := &sideHists{all: all}
-	if s.Repeat == nil || len(s.Repeat.Runs) < 2 {
-		return h, nil
-	}
-	for _, r := range s.Repeat.Runs {
-		rh, err := decode(r.Histogram)
-		if err != nil {
-			return nil, err
-		}
-		if rh == nil {
-			// A run without a histogram, or with an empty one: resample
-			// operations only, not the runs that happen to have one.
-			h.runs = nil
-			return h, nil
-		}
-		h.runs = append(h.runs, rh)
-	}
-	return h, nil
-}
-
-func decode(enc string) (*latency.Recorder, error) {
-	if enc == "" {
-		return nil, nil
-	}
-	h, err := latency.Decode(enc)
-	if err != nil || h.Count() == 0 {
-		return nil, err // an empty histogram has no percentile to resample
-	}
-	return h, nil
-}
-
 // figures lists what to compare: throughput, the latency percentiles,
 // errors, the derived metrics both sides have, and the counters that say
 // something went wrong or that a threshold names, when either side has
 // any.
 func figures(bs, ns report.Scenario, sameOps bool) []figure {
-	lat := func(name string, p float64, pick func(l report.Latency) int64) figure {
-		return figure{name: name, unit: "ns", percentile: p, get: func(r report.Run) (float64, bool) { return float64(pick(r.Latency)), true }}
-	}
-	fs := []figure{
-		{name: "throughput", unit: "ops/s", get: func(r report.Run) (float64, bool) { return r.ThroughputOpsPerSec, true }},
-		lat("p50", 0, func(l report.Latency) int64 { return l.P50 }),
-		lat("p95", 0, func(l report.Latency) int64 { return l.P95 }),
-		lat("p99", 99, func(l report.Latency) int64 { return l.P99 }),
-		lat("p99.9", 99.9, func(l report.Latency) int64 { return l.P999 }),
-	}
+	fs := speedFigures()
 	if bs.Errors+ns.Errors > 0 {
 		fs = append(fs, perOp("errors", sameOps, func(r report.Run) (float64, bool) { return float64(r.Errors), true }))
 	}
 	for _, k := range sortedKeys(bs.Metrics) {
 		if _, ok := ns.Metrics[k]; ok {
-			fs = append(fs, figure{name: k, get: func(r report.Run) (float64, bool) { v, ok := r.Metrics[k]; return v, ok }})
+			fs = append(fs, figure{name: k, better: better(k), get: func(r report.Run) (float64, bool) { v, ok := r.Metrics[k]; return v, ok }})
 		}
 	}
 	named := map[string]bool{}
@@ -342,13 +401,37 @@ func figures(bs, ns report.Scenario, sameOps bool) []figure {
 	return fs
 }
 
+// speedFigures are throughput and the latency percentiles.
+func speedFigures() []figure {
+	lat := func(name string, p float64, pick func(l report.Latency) int64) figure {
+		return figure{name: name, unit: "ns", better: better(name), pct: p, get: func(r report.Run) (float64, bool) { return float64(pick(r.Latency)), true }}
+	}
+	return []figure{
+		{name: "throughput", unit: "ops/s", better: better("throughput"), rate: true, get: func(r report.Run) (float64, bool) { return r.ThroughputOpsPerSec, true }},
+		lat("p50", 50, func(l report.Latency) int64 { return l.P50 }),
+		lat("p95", 95, func(l report.Latency) int64 { return l.P95 }),
+		lat("p99", 99, func(l report.Latency) int64 { return l.P99 }),
+		lat("p99.9", 99.9, func(l report.Latency) int64 { return l.P999 }),
+	}
+}
+
+// kindFigures are the figures of one kind of operation: its throughput and
+// percentiles, named as thresholds name them (read.p99).
+func kindFigures(kind string) []figure {
+	fs := speedFigures()
+	for i := range fs {
+		fs[i].name = kind + "." + fs[i].name
+	}
+	return fs
+}
+
 // perOp is a count, or, when the sides ran different numbers of
 // operations, the count per operation.
 func perOp(name string, sameOps bool, get func(report.Run) (float64, bool)) figure {
 	if sameOps {
-		return figure{name: name, get: get}
+		return figure{name: name, better: better(name), get: get}
 	}
-	return figure{name: name + "/op", get: func(r report.Run) (float64, bool) {
+	return figure{name: name + "/op", better: better(name), get: func(r report.Run) (float64, bool) {
 		v, ok := get(r)
 		if n := r.Ops + r.Errors; ok && n > 0 {
 			return v / float64(n), true
@@ -473,132 +556,6 @@ func equal(a, b []float64) bool {
 		}
 	}
 	return true
-}
-
-// bootstrap decides a tail percentile: point values from the histograms
-// (all runs' operations), a bootstrap interval of the relative change, and
-// with enough runs the U test over the runs' values too.
-func bootstrap(ch *report.Change, bh, nh *sideHists, p float64, bv, nv []float64, o Options) {
-	ch.Base, ch.New = float64(bh.all.Percentile(p)), float64(nh.all.Percentile(p))
-	ch.ChangePct = change(ch.Base, ch.New)
-	ch.Test = report.TestBootstrap
-	lo, hi := interval(bh, nh, p, o)
-	ch.CILowPct, ch.CIHighPct = report.Float(lo), report.Float(hi)
-	if (len(bv) > 1 || len(nv) > 1) && (len(bh.runs) == 0 || len(nh.runs) == 0) {
-		ch.Note = "no per-run histograms: operations resampled, not runs"
-	}
-	if len(bv) >= 2 && len(nv) >= 2 {
-		if p, _, ok := uTest(bv, nv, o); ok {
-			ch.P = report.Float(p)
-		}
-	}
-}
-
-// interval is the bootstrap (1 - alpha) interval of (new - base) / base, in
-// percent, of percentile p.
-//
-// A replicate of one side resamples its runs (with replacement, when each
-// run has its histogram: run-to-run spread counts), then the operations of
-// the runs drawn, and takes percentile p of them all. The second stage is
-// drawn exactly, not by resampling millions of values: the rank-k value of
-// n values drawn with replacement is, through the inverse CDF, the sample's
-// value at the k-th smallest of n uniforms, which is Beta(k, n-k+1)
-// distributed. One Beta draw and a search of the drawn runs' CDFs give the
-// replicate, so millions of operations resample in microseconds.
-func interval(bh, nh *sideHists, p float64, o Options) (lo, hi float64) {
-	rng := rand.New(rand.NewPCG(o.Seed, 0x9e3779b97f4a7c15))
-	b, n := newResampler(bh, rng), newResampler(nh, rng)
-	reps := make([]float64, o.Resamples)
-	for i := range reps {
-		// 1ns, the histograms' lowest discernible value, keeps a base of
-		// 0 (recorded by another tool) from dividing by zero.
-		bv := max(b.draw(p), 1)
-		reps[i] = (n.draw(p) - bv) / bv * 100
-	}
-	sort.Float64s(reps)
-	return quantile(reps, o.Alpha/2), quantile(reps, 1-o.Alpha/2)
-}
-
-// resampler draws bootstrap replicates of a percentile of one side.
-type resampler struct {
-	runs []step // each run's CDF (one entry: the side's operations only)
-	// values are every step value of every run, sorted: the percentile of
-	// runs together is one of them.
-	values []int64
-	picked []int
-	rng    *rand.Rand
-}
-
-// step is an empirical CDF: cum[i] values are <= values[i].
-type step struct{ values, cum []int64 }
-
-func (s step) n() int64 { return s.cum[len(s.cum)-1] }
-
-// at is how many values are <= v.
-func (s step) at(v int64) int64 {
-	i := sort.Search(len(s.values), func(i int) bool { return s.values[i] > v })
-	if i == 0 {
-		return 0
-	}
-	return s.cum[i-1]
-}
-
-func newResampler(h *sideHists, rng *rand.Rand) *resampler {
-	hs := h.runs
-	if len(hs) == 0 {
-		hs = []*latency.Recorder{h.all}
-	}
-	r := &resampler{rng: rng, picked: make([]int, len(hs))}
-	seen := map[int64]bool{}
-	for _, rh := range hs {
-		values, cum := rh.Steps()
-		r.runs = append(r.runs, step{values, cum})
-		for _, v := range values {
-			if !seen[v] {
-				seen[v] = true
-				r.values = append(r.values, v)
-			}
-		}
-	}
-	sort.Slice(r.values, func(i, j int) bool { return r.values[i] < r.values[j] })
-	return r
-}
-
-// draw is one replicate of percentile p.
-func (r *resampler) draw(p float64) float64 {
-	var n int64
-	for i := range r.picked {
-		r.picked[i] = i
-		if len(r.runs) > 1 {
-			r.picked[i] = r.rng.IntN(len(r.runs))
-		}
-		n += r.runs[r.picked[i]].n()
-	}
-	k := rank(p, n)
-	u := distuv.Beta{Alpha: float64(k), Beta: float64(n - k + 1), Src: r.rng}.Rand()
-	j := min(max(int64(math.Ceil(u*float64(n))), 1), n)
-	// The smallest value with at least j of the drawn runs' values at or
-	// below it.
-	i := sort.Search(len(r.values), func(i int) bool {
-		var c int64
-		for _, run := range r.picked {
-			c += r.runs[run].at(r.values[i])
-		}
-		return c >= j
-	})
-	return float64(r.values[min(i, len(r.values)-1)])
-}
-
-// rank is the rank HdrHistogram reports as percentile p of n values.
-func rank(p float64, n int64) int64 {
-	k := int64(p/100*float64(n) + 0.5)
-	return min(max(k, 1), n)
-}
-
-// quantile of sorted values, by the nearest rank.
-func quantile(sorted []float64, q float64) float64 {
-	i := int(math.Ceil(q*float64(len(sorted)))) - 1
-	return sorted[min(max(i, 0), len(sorted)-1)]
 }
 
 // change is (nw - base) / |base| in percent; nil when base is 0 (or the

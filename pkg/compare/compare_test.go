@@ -176,6 +176,11 @@ var fixtures = map[string]*report.Report{
 		named(synthetic([]float64{100000}, same), "cache-l2", "cache"),
 		named(synthetic([]float64{100000}, same), "cache-l3", "cache"),
 		notRun("limiter", "limiter", report.StatusSkipped, "limiter: "+noRedis)),
+	// A mixed scenario (reads and writes), single runs of ten intervals on
+	// a quiet machine: the same, and writes' slowest 2% 30% slower.
+	"mixed-base.json": quiet.draw(1),
+	"mixed-same.json": quiet.draw(2),
+	"mixed-slow.json": func() *report.Report { p := quiet; p.slow = slowWrites; return p.draw(3) }(),
 	"lost-new.json": withScenarios(synthetic(baseTPS, same),
 		named(synthetic([]float64{100200, 99800, 100700, 99300, 100100}, same), "cache-read", "cache"),
 		failedAll("cache-l2", "cache", perRun),
@@ -245,10 +250,18 @@ func TestGolden(t *testing.T) {
 		{"regression.json", "regression.out.json", "json", 3},
 		{"improvement.json", "improvement.txt", "text", 0},
 		{"nochange.json", "nochange.txt", "text", 0},
+		{"mixed-base.json", "mixed-same.txt", "text", 0},
+		{"mixed-base.json", "mixed-slow.txt", "text", 3},
+		{"mixed-base.json", "mixed-slow.md", "markdown", 3},
+		{"mixed-base.json", "mixed-slow.out.json", "json", 3},
 	} {
-		cmp := compare(t, "base.json", c.new)
+		base, nw := "base.json", c.new
+		if strings.HasPrefix(c.golden, "mixed-") {
+			base, nw = c.new, strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(c.golden, ".txt"), ".md"), ".out.json")+".json"
+		}
+		cmp := compare(t, base, nw)
 		if cmp.Regressions != c.regressions {
-			t.Errorf("%s: %d regressions, want %d", c.new, cmp.Regressions, c.regressions)
+			t.Errorf("%s vs %s: %d regressions, want %d", base, nw, cmp.Regressions, c.regressions)
 		}
 		var b bytes.Buffer
 		if err := report.ComparisonFormats[c.format](&b, cmp); err != nil {
@@ -361,6 +374,24 @@ func TestBootstrapResamplesRuns(t *testing.T) {
 	t.Logf("p99 change: runs resampled %.2f%%..%.2f%%, operations only %.2f%%..%.2f%%", lo, hi, plo, phi)
 	if plo < 0 && phi > 0 || phi-plo >= hi-lo {
 		t.Errorf("operations only: interval %.2f%%..%.2f%%; want a narrower one that misses 0 (runs: %.2f%%..%.2f%%)", plo, phi, lo, hi)
+	}
+}
+
+// TestFewRunsBlocks: two runs a side can never reach p < 0.05 by the U
+// test; with intervals, a block bootstrap over runs and their intervals
+// decides throughput and the percentiles, and the row says why.
+func TestFewRunsBlocks(t *testing.T) {
+	p := quiet
+	p.runs = 2
+	c, err := Reports(Side{"base", p.draw(1)}, Side{"new", p.draw(2)}, Defaults)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []string{"throughput", "p50", "p99", "read.p50", "write.throughput"} {
+		ch := verdicts(c)[m]
+		if ch.Test != report.TestBootstrap || ch.CILowPct == nil || !strings.Contains(ch.Note, "too few runs") {
+			t.Errorf("2 runs a side, %s: %+v; want a bootstrap interval, noting too few runs for the U test", m, ch)
+		}
 	}
 }
 
@@ -554,7 +585,7 @@ func TestErrors(t *testing.T) {
 // with a baseline (either way round) gives an error, or a result that writes
 // in every format, finite and valid against the schema; never a panic.
 func FuzzCompare(f *testing.F) {
-	for _, name := range []string{"base.json", "regression.json", "single-tail.json"} {
+	for _, name := range []string{"base.json", "regression.json", "single-tail.json", "mixed-slow.json"} {
 		b, err := os.ReadFile(filepath.Join("testdata", name))
 		if err != nil {
 			f.Fatal(err)

@@ -29,7 +29,9 @@ const (
 	// TestMannWhitney is the Mann-Whitney U test over the runs' values.
 	TestMannWhitney = "mann-whitney"
 	// TestBootstrap is a bootstrap confidence interval of the relative
-	// change of a percentile, resampling the encoded histograms.
+	// change of a throughput or a percentile, resampling the reports'
+	// intervals (runs first, when there are several), or, in reports
+	// without intervals, the operations of the encoded histograms.
 	TestBootstrap = "bootstrap"
 	// TestTolerance is the minimum effect alone: single runs, or too few
 	// runs for the U test to ever be significant.
@@ -80,8 +82,8 @@ type Change struct {
 	// Better is "higher", "lower", or "" when neither is (not judged).
 	Better string `json:"better"`
 	// Base and New are the medians of the runs' values (one run: its
-	// value); for percentiles judged by bootstrap, the percentile of all
-	// runs' operations together.
+	// value); for figures judged by bootstrap, the figure of all runs'
+	// operations together.
 	Base float64 `json:"base"`
 	New  float64 `json:"new"`
 	// ChangePct is (New - Base) / Base in percent; null when Base is 0.
