@@ -144,35 +144,6 @@ func TestLimiterAdmissionHolds(t *testing.T) {
 	}
 }
 
-func TestAdmissionBounds(t *testing.T) {
-	p := limiter.Policy{Name: "p", Rate: 1000, Burst: 100, Period: time.Second} // 1ms interval
-	ms := time.Millisecond
-	tests := []struct {
-		inner, outer, stall time.Duration
-		checks              int64
-		lo, hi              int64
-	}{
-		// 10ms of checks: burst + 10, one either way.
-		{10 * ms, 10 * ms, 0, 1e6, 109, 111},
-		// the window is known to within 0.5ms each side
-		{9500 * time.Microsecond, 10500 * time.Microsecond, 0, 1e6, 108, 111},
-		// fewer checks than the burst: all are admitted, no more
-		{10 * ms, 10 * ms, 0, 50, 50, 50},
-		// an instant: the burst alone
-		{0, 0, 0, 1e6, 99, 101},
-		// pauses up to 98ms are absorbed by the burst of 100 ...
-		{1000 * ms, 1000 * ms, 98 * ms, 1e6, 1099, 1101},
-		// ... longer ones may lose admissions: only the burst is sure
-		{1000 * ms, 1000 * ms, 99 * ms, 1e6, 100, 1101},
-	}
-	for _, tt := range tests {
-		lo, hi := admissionBounds(p, tt.inner, tt.outer, tt.stall, tt.checks)
-		if lo != tt.lo || hi != tt.hi {
-			t.Errorf("admissionBounds(%s, %s, %s, %d) = %d, %d; want %d, %d", tt.inner, tt.outer, tt.stall, tt.checks, lo, hi, tt.lo, tt.hi)
-		}
-	}
-}
-
 func TestSelect(t *testing.T) {
 	tests := []struct {
 		names []string
@@ -300,5 +271,28 @@ func TestLimiterManyKeys(t *testing.T) {
 	c := out.Counters
 	if c["admission_expected_min"] < 20000 || out.Metrics["admission_error"] != 0 {
 		t.Errorf("1000 keys x 50 checks, burst 20: allowed %d in [%d, %d]; want at least every key's burst", c["allowed"], c["admission_expected_min"], c["admission_expected_max"])
+	}
+}
+
+// TestLimiterCatchesOverAdmission: the scenario, measuring a limiter that
+// admits one burst too many, fails its admission check. The policy's burst
+// is two seconds of rate, so the extra burst shows whatever the machine's
+// pauses.
+func TestLimiterCatchesOverAdmission(t *testing.T) {
+	s := small(t, "limiter", 50000)
+	pol := limiter.Policy{Name: limiterPolicy, Rate: 1000, Burst: 2000, Period: time.Second}
+	over := pol
+	over.Burst *= 2
+	m, err := limiter.NewMemory(nil, over)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := measureLimiter(context.Background(), s, pol, &backend{lim: m, desc: "over-admitting", close: func() {}}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := out.Metrics["admission_error"]; e < 1 {
+		t.Errorf("admission_error %g: allowed %d in [%d, %d]; want the extra burst caught", e,
+			out.Counters["allowed"], out.Counters["admission_expected_min"], out.Counters["admission_expected_max"])
 	}
 }
