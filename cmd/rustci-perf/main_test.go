@@ -644,3 +644,32 @@ func TestCacheL2SkippedWithoutRedis(t *testing.T) {
 		t.Errorf("--require: exit %d, stderr %q; want 2 and the reason", r.code, r.stderr)
 	}
 }
+
+// byScenario indexes a report's scenarios by name.
+func byScenario(rep *report.Report) map[string]report.Scenario {
+	m := map[string]report.Scenario{}
+	for _, s := range rep.Scenarios {
+		m[s.Name] = s
+	}
+	return m
+}
+
+// TestLimiterFallbackFailOpen: with on_failure fail-open, limiter-fallback
+// measures the failure mode and passes; the admission check does not apply
+// (fail-open admits everything) and the report says so instead of failing
+// on a NaN.
+func TestLimiterFallbackFailOpen(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "c.yaml")
+	if err := os.WriteFile(cfg, []byte("limiter: {policy: {on_failure: fail-open}}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := rustciPerf(t, dir, "run", "limiter-fallback", "--ops", "20000", "--config", cfg, "--format", "json", "--output", "r.json", "-q")
+	if r.code != 0 {
+		t.Fatalf("exit %d; want 0\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	fb := byScenario(readReportFile(t, filepath.Join(dir, "r.json")))["limiter-fallback"]
+	if fb.Counters["allowed"] != 20000 || !strings.Contains(strings.Join(fb.Notes, "\n"), "admission not checked: every decision was fail-open") {
+		t.Errorf("limiter-fallback: counters %v, notes %q; want all allowed and the admission check said not to apply", fb.Counters, fb.Notes)
+	}
+}

@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"context"
+	"encoding/json"
 	"math"
 	"sort"
 	"strings"
@@ -324,5 +325,47 @@ func TestDenialsSpans(t *testing.T) {
 	want := []denialSpan{{0, 1 * ms, 50 * ms, 51 * ms}, {150 * ms, 151 * ms, 150 * ms, 151 * ms}}
 	if len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
 		t.Errorf("spans %v; want %v", got, want)
+	}
+}
+
+// TestAdmissionNotApplicable: where the admission check does not apply, no
+// admission figure is reported (no NaN, which JSON cannot carry) and a note
+// says why.
+func TestAdmissionNotApplicable(t *testing.T) {
+	open, closed := milliPolicy, milliPolicy
+	open.OnFailure, closed.OnFailure = limiter.FailOpen, limiter.FailClosed
+	tests := []struct {
+		name     string
+		pol      limiter.Policy
+		total    tally
+		fallback int64
+		note     string
+	}{
+		{"no decision", milliPolicy, tally{}, 0, "no decision was made"},
+		{"Redis then fallback", milliPolicy, tally{allowed: 500, denied: 9500}, 4000, "4000 of 10000 decisions were the failure mode's (fallback)"},
+		{"fail-open", open, tally{allowed: 10000}, 10000, "every decision was fail-open, which allows every check"},
+		{"fail-closed", closed, tally{denied: 10000}, 10000, "every decision was fail-closed, which denies every check"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out := outcome(&harness.Result{Duration: 10 * time.Millisecond})
+			admission(out, config.Settings{}, tt.pol, out.Result, []int64{tt.total.allowed + tt.total.denied}, nil, tt.total, tt.fallback, false)
+			for _, k := range []string{"admission_error"} {
+				if v, ok := out.Metrics[k]; ok {
+					t.Errorf("%s = %g; want it not reported", k, v)
+				}
+			}
+			for _, k := range []string{"admission_expected_min", "admission_expected_max"} {
+				if v, ok := out.Counters[k]; ok {
+					t.Errorf("%s = %d; want it not reported", k, v)
+				}
+			}
+			if !strings.Contains(strings.Join(out.Notes, "\n"), tt.note) {
+				t.Errorf("notes %q; want one saying %q", out.Notes, tt.note)
+			}
+			if _, err := json.Marshal(out.Metrics); err != nil {
+				t.Error(err)
+			}
+		})
 	}
 }

@@ -264,20 +264,23 @@ func redisDrift(allowed int64, e, outer time.Duration) int64 {
 // policy over the measured window (see admission.go), from the checks per
 // key and, with one key, the spans of timed denials. With Redis, the
 // decisions must all come from one side: the policy in Redis, or the
-// fallback's share of it.
+// fallback's share of it. When the check does not apply, the admission
+// figures are not reported (a threshold on them fails as not computable)
+// and a note says why.
 func admission(out *Outcome, s config.Settings, pol limiter.Policy, res *harness.Result, perKey []int64, spans []denialSpan, total tally, fallback int64, inRedis bool) {
 	decisions := total.allowed + total.denied
-	if fallback > 0 && fallback < decisions {
-		out.Metrics["admission_error"] = math.NaN()
-		out.Notes = append(out.Notes, fmt.Sprintf("admission not checked: %d of %d decisions were the fallback's, the rest Redis's, two limits", fallback, decisions))
+	switch {
+	case decisions == 0:
+		out.Notes = append(out.Notes, "admission not checked: no decision was made")
 		return
-	}
-	if fallback > 0 && pol.OnFailure != "" && pol.OnFailure != limiter.Fallback {
-		out.Metrics["admission_error"] = math.NaN()
-		out.Notes = append(out.Notes, fmt.Sprintf("admission not checked: every decision was %s", pol.OnFailure))
+	case fallback > 0 && fallback < decisions:
+		out.Notes = append(out.Notes, fmt.Sprintf("admission not checked: %d of %d decisions were the failure mode's (%s), the rest Redis's: two limits, neither measured alone", fallback, decisions, failureMode(pol)))
 		return
-	}
-	if fallback > 0 {
+	case fallback > 0 && failureMode(pol) != limiter.Fallback:
+		out.Notes = append(out.Notes, fmt.Sprintf("admission not checked: every decision was %s, which %s every check: there is no limit to check",
+			pol.OnFailure, map[string]string{limiter.FailOpen: "allows", limiter.FailClosed: "denies"}[pol.OnFailure]))
+		return
+	case fallback > 0:
 		pol = shareOf(pol, s.Limiter.FallbackShare)
 	}
 	e := pol.Emission()
@@ -312,6 +315,14 @@ func admission(out *Outcome, s config.Settings, pol limiter.Policy, res *harness
 	out.Notes = append(out.Notes, fmt.Sprintf(
 		"GCRA admits at most burst + rate x elapsed per key (%d keys): %d + %s / %s + 1; expected %d to %d; allowed %d",
 		len(perKey), pol.Burst, res.Duration.Round(time.Microsecond), e, lo, hi, total.allowed))
+}
+
+// failureMode is p's failure mode, the default spelled out.
+func failureMode(p limiter.Policy) string {
+	if p.OnFailure == "" {
+		return limiter.Fallback
+	}
+	return p.OnFailure
 }
 
 // whyShort says what the stretches of denials mean for the lower bound.

@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"context"
+	"math"
 	"sort"
 	"strings"
 	"testing"
@@ -294,5 +295,31 @@ func TestLimiterCatchesOverAdmission(t *testing.T) {
 	if e := out.Metrics["admission_error"]; e < 1 {
 		t.Errorf("admission_error %g: allowed %d in [%d, %d]; want the extra burst caught", e,
 			out.Counters["allowed"], out.Counters["admission_expected_min"], out.Counters["admission_expected_max"])
+	}
+}
+
+// TestLimiterFallbackFailOpen: with fail-open, limiter-fallback still
+// measures the failure mode, and says that the admission check does not
+// apply rather than reporting a figure that cannot be computed.
+func TestLimiterFallbackFailOpen(t *testing.T) {
+	s := small(t, "limiter-fallback", 5000)
+	s.Limiter.Policy.OnFailure = limiter.FailOpen
+	out, err := limiterFallback.Run(context.Background(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := out.Counters; c["allowed"] != 5000 || c["fallback"] != 5000 {
+		t.Errorf("counters %v; want all 5000 allowed by the failure mode", c)
+	}
+	if _, ok := out.Metrics["admission_error"]; ok {
+		t.Errorf("admission_error %g reported; want none", out.Metrics["admission_error"])
+	}
+	if !strings.Contains(strings.Join(out.Notes, "\n"), "admission not checked: every decision was fail-open") {
+		t.Errorf("notes %q; want the admission check said not to apply", out.Notes)
+	}
+	for k, v := range out.Metrics {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			t.Errorf("%s = %g", k, v)
+		}
 	}
 }
