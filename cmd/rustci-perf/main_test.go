@@ -14,7 +14,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/rustci/rustci-perf/internal/redistest"
+	"github.com/rustci/rustci-perf/internal/wait"
 	"github.com/rustci/rustci-perf/pkg/latency"
 	"github.com/rustci/rustci-perf/pkg/report"
 	"github.com/rustci/rustci-perf/schema"
@@ -652,6 +655,85 @@ func byScenario(rep *report.Report) map[string]report.Scenario {
 		m[s.Name] = s
 	}
 	return m
+}
+
+// TestLimiterUnusableRedis: `run limiter` against a Redis that refuses
+// connections, never answers, or refuses the password exits 3, with the
+// limiter scenario an error that says so (password masked), and
+// limiter-fallback measured as ever. It used to pass, with the in-memory
+// fallback's figures labelled "redis GCRA".
+func TestLimiterUnusableRedis(t *testing.T) {
+	srv := redistest.Start(t, "--requirepass", "pa55word")
+	tests := []struct{ name, url, why string }{
+		{"refused", "redis://:pa55word@" + redistest.Refused(t), "connection refused"},
+		{"silent", "redis://" + redistest.Silent(t), "timeout"},
+		{"wrong password", "redis://:not-the-pa55word@" + srv.Addr, "WRONGPASS"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			r := rustciPerf(t, dir, "run", "limiter", "--ops", "20000", "--redis-url", tt.url, "--config", noTiming(t),
+				"--format", "json", "--output", "r.json")
+			if r.code != 3 {
+				t.Errorf("exit %d; want 3\n%s%s", r.code, r.stdout, r.stderr)
+			}
+			raw, _ := os.ReadFile(filepath.Join(dir, "r.json"))
+			if strings.Contains(r.stdout+r.stderr+string(raw), "pa55word") {
+				t.Fatal("the Redis password appears in the output or the report")
+			}
+			sc := byScenario(readReportFile(t, filepath.Join(dir, "r.json")))
+			lim, fb := sc["limiter"], sc["limiter-fallback"]
+			if lim.Status != report.StatusError || !strings.Contains(lim.Error, "unreachable") || !strings.Contains(lim.Error, tt.why) {
+				t.Errorf("limiter: status %s, error %q; want an error saying Redis is unreachable: %s", lim.Status, lim.Error, tt.why)
+			}
+			if fb.Status != report.StatusPassed || fb.Metrics["fallback_rate"] != 1 {
+				t.Errorf("limiter-fallback: status %s, fallback_rate %g; want it measured as ever", fb.Status, fb.Metrics["fallback_rate"])
+			}
+		})
+	}
+}
+
+// TestLimiterRedisDiesMidRun: Redis is killed while the limiter scenario
+// measures on it. The run says so and fails (exit 1): the admission check
+// does not apply to two limits, and fallback==0 is missed; the JSON report
+// is written (it used to fail on a NaN admission_error).
+func TestLimiterRedisDiesMidRun(t *testing.T) {
+	srv := redistest.Start(t)
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "c.yaml")
+	// Calls may take 2s: this machine may be running every package's
+	// tests at once. A killed Redis refuses at once all the same.
+	if err := os.WriteFile(cfg, []byte("limiter:\n  timeout: 2s\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(binary, "run", "limiter", "--redis-url", srv.URL(), "--concurrency", "16", "--duration", "2s",
+		"--config", cfg, "--format", "json", "--output", "r.json", "-q")
+	cmd.Dir, cmd.Env = dir, cleanEnv()
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// The measured phase checks keys "...:m:<k>": once one is in Redis,
+	// measuring has begun.
+	c := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	defer c.Close()
+	wait.Until(t, 30*time.Second, "the measured phase's keys in Redis", func() bool {
+		ks, _ := c.Keys(context.Background(), "*:m:0").Result()
+		return len(ks) > 0
+	})
+	srv.Stop()
+	err := cmd.Wait()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+		t.Fatalf("exit: %v; want code 1\n%s", err, out.String())
+	}
+	lim := byScenario(readReportFile(t, filepath.Join(dir, "r.json")))["limiter"]
+	if lim.Status != report.StatusFailed || lim.Counters["fallback"] == 0 || lim.Counters["redis_ok"] == 0 {
+		t.Errorf("limiter: status %s, counters %v; want failed, with decisions from Redis and from the fallback", lim.Status, lim.Counters)
+	}
+	if _, ok := lim.Metrics["admission_error"]; ok || !strings.Contains(strings.Join(lim.Notes, "\n"), "admission not checked") {
+		t.Errorf("limiter: metrics %v, notes %q; want the admission check said not to apply", lim.Metrics, lim.Notes)
+	}
 }
 
 // TestLimiterFallbackFailOpen: with on_failure fail-open, limiter-fallback

@@ -14,7 +14,7 @@ import (
 )
 
 // limiterMetrics are what both limiter scenarios report.
-var limiterMetrics = []string{"allowed", "denied", "fallback", "fallback_rate", "redis_errors", "timeouts", "switches",
+var limiterMetrics = []string{"allowed", "denied", "fallback", "fallback_rate", "redis_ok", "redis_errors", "timeouts", "switches",
 	"admission_expected_min", "admission_expected_max", "admission_error"}
 
 var limiterScenario = &Scenario{
@@ -56,6 +56,9 @@ type backend struct {
 	redis *limiter.Redis // nil for memory
 	desc  string
 	close func()
+	// ping, for Redis, checks that the server answers on a connection
+	// set up as the checks' are (AUTH, SELECT included).
+	ping func(context.Context) error
 }
 
 // newBackend builds the in-memory limiter, or the Redis one: against the
@@ -97,6 +100,12 @@ func newBackend(s config.Settings, pol limiter.Policy, where string) (*backend, 
 	}
 	return &backend{
 		lim: r, redis: r,
+		ping: func(ctx context.Context) error {
+			if err := c.Ping(ctx).Err(); err != nil {
+				return fmt.Errorf("redis at %s unreachable: %s", desc, redisconn.RedactError(err, url))
+			}
+			return nil
+		},
 		desc: fmt.Sprintf("limiter: redis GCRA (redis_rate) at %s%s, timeout %s, fallback share %g, on failure %s",
 			desc, what, time.Duration(s.Limiter.Timeout), s.Limiter.FallbackShare, pol.OnFailure),
 		close: func() { c.Close(); closeTarget() },
@@ -128,6 +137,14 @@ func runLimiter(ctx context.Context, s config.Settings, where string) (*Outcome,
 		return nil, err
 	}
 	defer b.close()
+	if where == onRedis {
+		// A Redis that cannot be reached or refuses the credentials
+		// would leave every check to the failure mode: figures of the
+		// fallback under the name of Redis. Say so instead of measuring.
+		if err := b.ping(ctx); err != nil {
+			return nil, err
+		}
+	}
 	return measureLimiter(ctx, s, pol, b, where != onMemory)
 }
 
@@ -217,9 +234,20 @@ func measureLimiter(ctx context.Context, s config.Settings, pol limiter.Policy, 
 	out.Counters["redis_errors"] = int64(st.RedisErrors)
 	out.Counters["timeouts"] = int64(st.Timeouts)
 	out.Counters["switches"] = 0
+	out.Counters["redis_ok"] = 0
 	out.Metrics["fallback_rate"] = ratio(int64(st.Fallback), decisions)
+	if viaRedis {
+		out.Counters["redis_ok"] = max(0, decisions-int64(st.Fallback))
+	}
 	if b.redis != nil {
 		out.Counters["switches"] = int64(b.redis.Switches() - switches)
+		// Failures before measuring (the warmup's) are not in the
+		// counters, but they may have opened the breaker: say so, or
+		// a measured phase all in fallback would look like a choice.
+		if was.RedisErrors > 0 || switches > 0 {
+			out.Notes = append(out.Notes, fmt.Sprintf("before measuring (warmup): %s from Redis, and the breaker sent checks to the failure mode %s",
+				plural(int(was.RedisErrors), "error", "errors"), plural(int(switches), "time", "times")))
+		}
 	}
 	perKey := make([]int64, nkeys)
 	for _, c := range counts {

@@ -298,6 +298,45 @@ func TestLimiterCatchesOverAdmission(t *testing.T) {
 	}
 }
 
+// TestLimiterUnusableRedis: the limiter scenario pointed at a Redis that
+// refuses connections, never answers, or refuses the password is an
+// error that names the Redis (password masked), not a run of the fallback
+// labelled Redis.
+func TestLimiterUnusableRedis(t *testing.T) {
+	srv := redistest.Start(t, "--requirepass", "right-pa55")
+	tests := []struct{ name, url, why string }{
+		{"refused", "redis://" + redistest.Refused(t), "connection refused"},
+		{"silent", "redis://" + redistest.Silent(t), "timeout"},
+		{"wrong password", "redis://:wrong-pa55@" + srv.Addr, "WRONGPASS"},
+		{"no password", srv.URL(), "NOAUTH"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := small(t, "limiter", 2000)
+			s.Cache.L2.URL = tt.url
+			out, err := limiterScenario.Run(context.Background(), s)
+			if err == nil {
+				t.Fatalf("no error; counters %v, notes %q", out.Counters, out.Notes)
+			}
+			msg := err.Error()
+			if !strings.Contains(msg, "unreachable") || !strings.Contains(msg, tt.why) || strings.Contains(msg, "pa55") {
+				t.Errorf("error %q; want it to say the Redis at the masked URL is unreachable: %s", msg, tt.why)
+			}
+		})
+	}
+	// The right password: measured in Redis.
+	s := small(t, "limiter", 2000)
+	s.Cache.L2.URL = "redis://:right-pa55@" + srv.Addr
+	s.Limiter.Timeout = config.Duration(2 * time.Second) // a loaded test machine
+	out, err := limiterScenario.Run(context.Background(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := out.Counters; c["redis_ok"] != 2000 || c["fallback"] != 0 {
+		t.Errorf("counters %v; want every decision from Redis", c)
+	}
+}
+
 // TestLimiterFallbackFailOpen: with fail-open, limiter-fallback still
 // measures the failure mode, and says that the admission check does not
 // apply rather than reporting a figure that cannot be computed.
