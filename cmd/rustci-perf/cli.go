@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -307,16 +308,38 @@ func parseSizeRange(s string) (lo, hi int, err error) {
 	return lo, hi, nil
 }
 
-// loadConfig reads the embedded defaults and, if named, the user's file.
-func loadConfig(file string) (*config.Config, error) {
+// loadConfig reads the embedded defaults and, if named, the user's file;
+// l2 says the cache stack has L2, whose embedded defaults then apply.
+func loadConfig(file string, l2 bool) (*config.Config, error) {
 	if file == "" {
-		return config.Load(nil, "", scenarios.Names())
+		return config.LoadStack(nil, "", scenarios.Names(), l2)
 	}
 	data, err := os.ReadFile(file)
 	if err != nil {
 		return nil, fmt.Errorf("config %s: %w", file, errors.Unwrap(err))
 	}
-	return config.Load(data, file, scenarios.Names())
+	return config.LoadStack(data, file, scenarios.Names(), l2)
+}
+
+// loadStackConfig loads the configuration with the cache flags laid over
+// it, choosing the embedded defaults for the stack that results: whether
+// L2 is in it depends on the file, the flags and $RUSTCI_PERF_REDIS_URL
+// together, so the file is read once to know, and again with the L2
+// defaults under it when L2 is.
+func loadStackConfig(cmd *cobra.Command, o *runOptions) (*config.Config, error) {
+	cfg, err := loadConfig(o.configFile, false)
+	if err != nil {
+		return nil, err
+	}
+	applyCacheFlags(cmd, o, &cfg.Cache)
+	if !slices.Contains(cfg.Cache.StackTiers(), "l2") {
+		return cfg, nil
+	}
+	if cfg, err = loadConfig(o.configFile, true); err != nil {
+		return nil, err
+	}
+	applyCacheFlags(cmd, o, &cfg.Cache)
+	return cfg, nil
 }
 
 func runRun(cmd *cobra.Command, o *runOptions, args []string, stdout, stderr io.Writer) error {
@@ -338,11 +361,10 @@ func runRun(cmd *cobra.Command, o *runOptions, args []string, stdout, stderr io.
 	if err != nil {
 		return err
 	}
-	cfg, err := loadConfig(o.configFile)
+	cfg, err := loadStackConfig(cmd, o)
 	if err != nil {
 		return err
 	}
-	applyCacheFlags(cmd, o, &cfg.Cache)
 	copts, err := o.compareFlags.options()
 	if err != nil {
 		return err
@@ -711,7 +733,7 @@ func newListCmd(stdout io.Writer) *cobra.Command {
 		Short: "List scenarios, groups, what each measures, and their thresholds",
 		Args:  cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			cfg, err := loadConfig(configFile)
+			cfg, err := loadConfig(configFile, false)
 			if err != nil {
 				return err
 			}
