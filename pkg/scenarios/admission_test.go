@@ -111,8 +111,8 @@ func fakeMemory(t *testing.T, p limiter.Policy) (*limiter.Memory, *time.Duration
 // TestAdmissionPause is the false alarm of issue 10, on a fake clock: two
 // workers check ten times faster than milliPolicy admits for 200ms; then
 // worker 0 is done, and worker 1 pauses 50ms (shorter than the 99ms the
-// burst absorbs, and only one worker: the harness's AllPaused, twice the
-// smaller of the workers' slowest operations, is 0.2ms) before its last
+// burst absorbs, and only one worker: twice the smaller of the workers'
+// slowest operations, the pause bound the old check used, is 0.2ms) before its last
 // check. A correct GCRA admits the burst of 100 and one per millisecond
 // after the first check up to 199.9ms (199), and the last check once more:
 // 300. The 50 admissions the pause made possible found only one check to
