@@ -11,9 +11,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"runtime"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -437,7 +438,7 @@ func openLoop(out *scenarios.Outcome, s config.Settings) {
 // so that every n/a in a report says it is one.
 func naNotes(metrics map[string]float64, notes []string) []string {
 	var out []string
-	for _, k := range sortedKeys(metrics) {
+	for _, k := range slices.Sorted(maps.Keys(metrics)) {
 		if metric.Valid(metrics[k]) {
 			continue
 		}
@@ -449,15 +450,6 @@ func naNotes(metrics map[string]float64, notes []string) []string {
 			out = append(out, k+" is n/a: it could not be computed; a threshold on it fails")
 		}
 	}
-	return out
-}
-
-func sortedKeys(m map[string]float64) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
 	return out
 }
 
