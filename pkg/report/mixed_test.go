@@ -138,7 +138,9 @@ func TestMixedInEveryFormat(t *testing.T) {
 			"time series: 8 intervals of 100ms in 2 runs (6 full): ", "(highest in run 2 at 200ms)"},
 		"markdown": {"| | ↳ read | 5950 |", "| | ↳ write | 658 |", "±4.50%", "±3.20%"},
 		"junit":    {"read: 5950 ops", "write: 658 ops", "precision: throughput ±6.25%", "time series: 8 intervals"},
-		"gobench":  {"BenchmarkLatency/op=read-2\t", "BenchmarkLatency/op=write-2\t"},
+		"html": {`<svg class="timeseries" data-scenario="latency" data-runs="2"`, `class="curve kind k0"`, `class="curve kind k1"`,
+			`<td class="l">read</td><td>5950</td>`, "precision: throughput ±6.25%", `class="line p99 overlay" data-run="1"`},
+		"gobench": {"BenchmarkLatency/op=read-2\t", "BenchmarkLatency/op=write-2\t"},
 	} {
 		for _, want := range wants {
 			if !strings.Contains(string(out[format]), want) {
@@ -146,6 +148,15 @@ func TestMixedInEveryFormat(t *testing.T) {
 			}
 		}
 	}
+	// Every run draws its four lines, and a single run tells each
+	// interval on hover.
+	if n := strings.Count(string(out["html"]), `<path class="line `); n != 8 {
+		t.Errorf("html draws %d time series lines; want 4 per run of 2", n)
+	}
+	if strings.Contains(string(out["html"]), `class="hover"`) {
+		t.Error("html has hover areas for overlaid runs: they would name one run's figures only")
+	}
+
 	// hgrm: one file for the whole, one per kind.
 	dir := t.TempDir()
 	if err := report.WriteHgrm(dir, r); err != nil {

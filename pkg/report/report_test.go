@@ -526,6 +526,8 @@ func withBaseline(t testing.TB) *Report {
 	}
 	r.Scenarios[0].Histogram = hist(1)
 	r.Scenarios[1].Histogram = hist(2)
+	r.Scenarios[1].Operations[0].Histogram = hist(1.8)
+	r.Scenarios[1].Operations[1].Histogram = hist(3.5)
 	base := fixture()
 	base.Scenarios[0].Histogram = hist(1.3)
 	p := func(v float64) *float64 { return &v }
@@ -568,6 +570,12 @@ func TestHTMLSelfContained(t *testing.T) {
 	}
 	if n := strings.Count(b.String(), `class="curve base"`); n != 1 {
 		t.Errorf("%d baseline curves; want 1 (cache-read)", n)
+	}
+	if n := strings.Count(b.String(), `class="curve kind `); n != 2 {
+		t.Errorf("%d curves of kinds of operation; want 2 (latency's read and write)", n)
+	}
+	if n := strings.Count(b.String(), `<svg class="timeseries"`); n != 2 {
+		t.Errorf("%d time series plots; want one per scenario with intervals (2)", n)
 	}
 }
 
