@@ -59,7 +59,10 @@ func HTML(w io.Writer, r *Report) error {
 		page.Summary = r.Comparison.Summary()
 	}
 	for _, s := range r.Scenarios {
-		sec := section{Scenario: s, PrecisionLine: precisionLine(s), SeriesLine: seriesLine(s), Kinds: kindRows(s)}
+		sec := section{Scenario: s, SeriesLine: seriesLine(s), Kinds: kindRows(s)}
+		if !noteSaysPrecision(s) {
+			sec.PrecisionLine = precisionLine(s)
+		}
 		page.Precise = page.Precise || s.Precision != nil
 		var curves []curve
 		label := "this run"

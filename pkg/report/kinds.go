@@ -67,6 +67,18 @@ func precisionLine(s Scenario) string {
 	return fmt.Sprintf("%s (95%% CI from %s)", strings.Join(parts, ", "), from)
 }
 
+// noteSaysPrecision reports whether one of s's notes already says that
+// its precision could not be estimated (NotePrecision): the formats that
+// print notes then leave out the precision line.
+func noteSaysPrecision(s Scenario) bool {
+	for _, n := range s.Notes {
+		if strings.HasPrefix(n, NotePrecision) {
+			return true
+		}
+	}
+	return false
+}
+
 // estimated is plusMinus, or "not estimated".
 func estimated(pct *float64) string {
 	if pct == nil || !metric.Valid(*pct) {

@@ -50,6 +50,7 @@ func fixture() *Report {
 					{Expr: "throughput>5000", Metric: "throughput", Op: ">", Limit: 5000, Actual: p(2325581.4), Pass: true},
 					{Expr: "hit_rate>0.95", Metric: "hit_rate", Op: ">", Limit: 0.95, Actual: p(1), Pass: true},
 				},
+				Notes: []string{NotePrecision + ": 0 full intervals of 100ms, fewer than 5 (run longer: --duration)"},
 			},
 			{
 				Name: "latency", Group: "latency", Status: StatusFailed,
@@ -123,6 +124,21 @@ func TestTextGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden(t, "report.txt.golden", b.Bytes())
+}
+
+// TestPrecisionSaidOnce: a precision that could not be estimated is said
+// by the scenario's note where notes are printed (text, HTML), and by the
+// precision line where they are not (JUnit), never twice.
+func TestPrecisionSaidOnce(t *testing.T) {
+	for name, f := range map[string]Formatter{"text": Text, "html": HTML, "junit": JUnit} {
+		var b bytes.Buffer
+		if err := f(&b, fixture()); err != nil {
+			t.Fatal(err)
+		}
+		if n := strings.Count(b.String(), "not estimated"); n != 1 {
+			t.Errorf("%s says %d times that cache-read's precision was not estimated; want once:\n%s", name, n, b.String())
+		}
+	}
 }
 
 func TestJSONGolden(t *testing.T) {

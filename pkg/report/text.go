@@ -92,7 +92,7 @@ func Text(w io.Writer, r *Report) error {
 		for _, o := range s.Operations {
 			ew.printf("  %s\n", kindLine(o))
 		}
-		if line := precisionLine(s); line != "" {
+		if line := precisionLine(s); line != "" && !noteSaysPrecision(s) {
 			ew.printf("  precision: %s\n", line)
 		}
 		if line := seriesLine(s); line != "" {
