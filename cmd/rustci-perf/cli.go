@@ -22,6 +22,7 @@ import (
 	"github.com/rustci/rustci-perf/pkg/report"
 	"github.com/rustci/rustci-perf/pkg/scenarios"
 	"github.com/rustci/rustci-perf/pkg/suite"
+	"github.com/rustci/rustci-perf/pkg/threshold"
 	"github.com/rustci/rustci-perf/pkg/workload"
 	"github.com/spf13/cobra"
 )
@@ -746,13 +747,17 @@ func newListCmd(stdout io.Writer) *cobra.Command {
 
 func list(w io.Writer, cfg *config.Config) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "SCENARIO\tGROUP\tMEASURES\tTHRESHOLDS")
+	fmt.Fprintln(tw, "SCENARIO\tGROUP\tKINDS\tMEASURES\tTHRESHOLDS")
 	for _, sc := range scenarios.All() {
 		s, err := cfg.Settings(sc.Name, config.Params{})
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", sc.Name, sc.Group, sc.Summary, strings.Join(s.Thresholds, ", "))
+		kinds := "-"
+		if len(sc.Kinds) > 0 {
+			kinds = strings.Join(sc.Kinds, ", ")
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", sc.Name, sc.Group, kinds, sc.Summary, strings.Join(s.Thresholds, ", "))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -768,6 +773,16 @@ func list(w io.Writer, cfg *config.Config) error {
 	}
 	fmt.Fprintln(w, "\nMETRICS a threshold can name")
 	fmt.Fprintf(w, "  every scenario: %s, and percentiles (p50, p99, p999, p(99.95))\n", strings.Join(scenarios.Common, ", "))
+	var mixed []string
+	for _, sc := range scenarios.All() {
+		if len(sc.Kinds) > 0 {
+			mixed = append(mixed, fmt.Sprintf("%s (%s)", sc.Name, strings.Join(sc.Kinds, ", ")))
+		}
+	}
+	if len(mixed) > 0 {
+		fmt.Fprintf(w, "  each kind of operation of %s, as KIND.METRIC (read.p99<1ms, write.ops, read.p99/read.p50<20): %s, and percentiles\n",
+			strings.Join(mixed, " and "), strings.Join(threshold.KindMetrics(), ", "))
+	}
 	for _, sc := range scenarios.All() {
 		fmt.Fprintf(w, "  %s: %s\n", sc.Name, strings.Join(sc.Metrics, ", "))
 	}

@@ -127,7 +127,11 @@ func TestList(t *testing.T) {
 		t.Fatalf("list: exit %d, stderr %q", r.code, r.stderr)
 	}
 	for _, want := range []string{"cache-write", "cache-read", "limiter", "concurrent", "memory", "latency",
-		"hit_rate>0.95", "read.p99/read.p50<20", "integrity_violations==0", "all         cache-write, cache-read, cache-l2, cache-l3, limiter, limiter-fallback"} {
+		"hit_rate>0.95", "read.p99/read.p50<20", "integrity_violations==0", "all         cache-write, cache-read, cache-l2, cache-l3, limiter, limiter-fallback",
+		// the mixed scenarios' kinds of operation, and thresholds on them
+		"concurrent        concurrent  read, write  ", "latency           latency     read, write  ",
+		"each kind of operation of concurrent (read, write) and latency (read, write), as KIND.METRIC",
+		": ops, errors, throughput, min, mean, stdev, max, and percentiles"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("list output lacks %q:\n%s", want, r.stdout)
 		}
@@ -278,11 +282,12 @@ func TestOpenLoop(t *testing.T) {
 }
 
 // TestHistograms: the JSON report carries each scenario's whole histogram,
-// which decodes to the counts the report summarises, and --hgrm writes the
-// distribution of each for HdrHistogram's plotter.
+// and each kind of operation's in a mixed one, which decode to the counts
+// the report summarises, and --hgrm writes the distribution of each for
+// HdrHistogram's plotter.
 func TestHistograms(t *testing.T) {
 	dir := t.TempDir()
-	r := rustciPerf(t, dir, "run", "cache-read", "limiter", "-q", "--ops", "500", "--config", noTiming(t),
+	r := rustciPerf(t, dir, "run", "cache-read", "limiter", "concurrent", "-q", "--ops", "500", "--config", noTiming(t),
 		"--format", "json", "--output", "r.json", "--hgrm", ".")
 	if r.code != 0 {
 		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
@@ -298,6 +303,22 @@ func TestHistograms(t *testing.T) {
 		b, err := os.ReadFile(filepath.Join(dir, s.Name+".hgrm"))
 		if err != nil || !strings.HasPrefix(string(b), " Value\tPercentile\tTotalCount") {
 			t.Errorf("%s.hgrm: %v\n%.200s", s.Name, err, b)
+		}
+		for _, o := range s.Operations {
+			h, err := latency.Decode(o.Histogram)
+			if err != nil {
+				t.Fatalf("%s %s: %v", s.Name, o.Name, err)
+			}
+			if h.Count() != o.Ops || int64(h.Percentile(99)) != o.Latency.P99 {
+				t.Errorf("%s %s: decoded count %d p99 %s; report says %d, %dns", s.Name, o.Name, h.Count(), h.Percentile(99), o.Ops, o.Latency.P99)
+			}
+			b, err := os.ReadFile(filepath.Join(dir, s.Name+"-"+o.Name+".hgrm"))
+			if err != nil || !strings.HasPrefix(string(b), " Value\tPercentile\tTotalCount") {
+				t.Errorf("%s-%s.hgrm: %v\n%.200s", s.Name, o.Name, err, b)
+			}
+		}
+		if s.Name == "concurrent" && len(s.Operations) != 2 {
+			t.Errorf("concurrent has %d kinds of operation in the report; want read and write", len(s.Operations))
 		}
 	}
 }
