@@ -192,6 +192,12 @@ func TestVerdict(t *testing.T) {
 	if got := Verdict(r); got != "PASS: 2 of 2 thresholds held in 1 scenarios" {
 		t.Errorf("Verdict = %q", got)
 	}
+	// A regression against the baseline fails the run: no PASS above it.
+	r.Comparison = &Comparison{Regressions: 2}
+	if got := Verdict(r); got != "FAIL: 2 of 2 thresholds held in 1 scenarios, but 2 regressions against the baseline" {
+		t.Errorf("Verdict with regressions = %q", got)
+	}
+	r.Comparison = nil
 	r.Interrupted = true
 	if got := Verdict(r); !strings.HasPrefix(got, "INTERRUPTED") {
 		t.Errorf("Verdict = %q", got)

@@ -248,6 +248,11 @@ func Verdict(r *Report) string {
 		}
 	}
 	n := len(r.Scenarios)
+	// With a baseline, a regression fails the run as a missed threshold
+	// does: the verdict must not read PASS above a REGRESSION.
+	if c := r.Comparison; c != nil && c.Regressions > 0 && r.Passed && !r.Interrupted && errs == 0 {
+		return fmt.Sprintf("FAIL: %d of %d thresholds held in %d scenarios, but %d regressions against the baseline", held, total, n-skipped, c.Regressions)
+	}
 	switch {
 	case r.Interrupted:
 		return fmt.Sprintf("INTERRUPTED: %d of %d thresholds held in the %d scenarios that ran", held, total, n)
