@@ -6,7 +6,7 @@ BIN     := bin/rustci-perf
 # Benchmark repetitions: benchstat needs several to give a confidence interval.
 COUNT   ?= 6
 
-.PHONY: all build run test vet fmt-check fuzz bench bench-l2 bench-limiter lint clean help
+.PHONY: all build run test vet fmt-check fuzz bench bench-l2 bench-limiter gate-check lint clean help
 
 all: build
 
@@ -50,6 +50,9 @@ bench-l2: ## an L2 Get through the Manager beside redis-benchmark -t get on one 
 
 bench-limiter: ## Redis limiter checks beside redis-benchmark EVALSHA of the GCRA script
 	bash bench/limiter.sh
+
+gate-check: build ## how often the default verdict is wrong here: run all 30x, beside busy loops, with Redis, A/A
+	bash bench/gate-check.sh
 
 lint: vet fmt-check ## vet and gofmt (the checks CI runs)
 

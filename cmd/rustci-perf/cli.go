@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -21,6 +22,7 @@ import (
 	"github.com/rustci/rustci-perf/pkg/report"
 	"github.com/rustci/rustci-perf/pkg/scenarios"
 	"github.com/rustci/rustci-perf/pkg/suite"
+	"github.com/rustci/rustci-perf/pkg/threshold"
 	"github.com/rustci/rustci-perf/pkg/workload"
 	"github.com/spf13/cobra"
 )
@@ -307,16 +309,38 @@ func parseSizeRange(s string) (lo, hi int, err error) {
 	return lo, hi, nil
 }
 
-// loadConfig reads the embedded defaults and, if named, the user's file.
-func loadConfig(file string) (*config.Config, error) {
+// loadConfig reads the embedded defaults and, if named, the user's file;
+// l2 says the cache stack has L2, whose embedded defaults then apply.
+func loadConfig(file string, l2 bool) (*config.Config, error) {
 	if file == "" {
-		return config.Load(nil, "", scenarios.Names())
+		return config.LoadStack(nil, "", scenarios.Names(), l2)
 	}
 	data, err := os.ReadFile(file)
 	if err != nil {
 		return nil, fmt.Errorf("config %s: %w", file, errors.Unwrap(err))
 	}
-	return config.Load(data, file, scenarios.Names())
+	return config.LoadStack(data, file, scenarios.Names(), l2)
+}
+
+// loadStackConfig loads the configuration with the cache flags laid over
+// it, choosing the embedded defaults for the stack that results: whether
+// L2 is in it depends on the file, the flags and $RUSTCI_PERF_REDIS_URL
+// together, so the file is read once to know, and again with the L2
+// defaults under it when L2 is.
+func loadStackConfig(cmd *cobra.Command, o *runOptions) (*config.Config, error) {
+	cfg, err := loadConfig(o.configFile, false)
+	if err != nil {
+		return nil, err
+	}
+	applyCacheFlags(cmd, o, &cfg.Cache)
+	if !slices.Contains(cfg.Cache.StackTiers(), "l2") {
+		return cfg, nil
+	}
+	if cfg, err = loadConfig(o.configFile, true); err != nil {
+		return nil, err
+	}
+	applyCacheFlags(cmd, o, &cfg.Cache)
+	return cfg, nil
 }
 
 func runRun(cmd *cobra.Command, o *runOptions, args []string, stdout, stderr io.Writer) error {
@@ -338,11 +362,10 @@ func runRun(cmd *cobra.Command, o *runOptions, args []string, stdout, stderr io.
 	if err != nil {
 		return err
 	}
-	cfg, err := loadConfig(o.configFile)
+	cfg, err := loadStackConfig(cmd, o)
 	if err != nil {
 		return err
 	}
-	applyCacheFlags(cmd, o, &cfg.Cache)
 	copts, err := o.compareFlags.options()
 	if err != nil {
 		return err
@@ -711,7 +734,7 @@ func newListCmd(stdout io.Writer) *cobra.Command {
 		Short: "List scenarios, groups, what each measures, and their thresholds",
 		Args:  cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			cfg, err := loadConfig(configFile)
+			cfg, err := loadConfig(configFile, false)
 			if err != nil {
 				return err
 			}
@@ -724,13 +747,17 @@ func newListCmd(stdout io.Writer) *cobra.Command {
 
 func list(w io.Writer, cfg *config.Config) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "SCENARIO\tGROUP\tMEASURES\tTHRESHOLDS")
+	fmt.Fprintln(tw, "SCENARIO\tGROUP\tKINDS\tMEASURES\tTHRESHOLDS")
 	for _, sc := range scenarios.All() {
 		s, err := cfg.Settings(sc.Name, config.Params{})
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", sc.Name, sc.Group, sc.Summary, strings.Join(s.Thresholds, ", "))
+		kinds := "-"
+		if len(sc.Kinds) > 0 {
+			kinds = strings.Join(sc.Kinds, ", ")
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", sc.Name, sc.Group, kinds, sc.Summary, strings.Join(s.Thresholds, ", "))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -746,6 +773,16 @@ func list(w io.Writer, cfg *config.Config) error {
 	}
 	fmt.Fprintln(w, "\nMETRICS a threshold can name")
 	fmt.Fprintf(w, "  every scenario: %s, and percentiles (p50, p99, p999, p(99.95))\n", strings.Join(scenarios.Common, ", "))
+	var mixed []string
+	for _, sc := range scenarios.All() {
+		if len(sc.Kinds) > 0 {
+			mixed = append(mixed, fmt.Sprintf("%s (%s)", sc.Name, strings.Join(sc.Kinds, ", ")))
+		}
+	}
+	if len(mixed) > 0 {
+		fmt.Fprintf(w, "  each kind of operation of %s, as KIND.METRIC (read.p99<1ms, write.ops, read.p99/read.p50<20): %s, and percentiles\n",
+			strings.Join(mixed, " and "), strings.Join(threshold.KindMetrics(), ", "))
+	}
 	for _, sc := range scenarios.All() {
 		fmt.Fprintf(w, "  %s: %s\n", sc.Name, strings.Join(sc.Metrics, ", "))
 	}

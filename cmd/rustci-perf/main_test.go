@@ -15,7 +15,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/rustci/rustci-perf/internal/redistest"
+	"github.com/rustci/rustci-perf/internal/wait"
 	"github.com/rustci/rustci-perf/pkg/latency"
 	"github.com/rustci/rustci-perf/pkg/report"
 	"github.com/rustci/rustci-perf/schema"
@@ -124,7 +127,11 @@ func TestList(t *testing.T) {
 		t.Fatalf("list: exit %d, stderr %q", r.code, r.stderr)
 	}
 	for _, want := range []string{"cache-write", "cache-read", "limiter", "concurrent", "memory", "latency",
-		"hit_rate>0.95", "p99/p50<20", "integrity_violations==0", "all         cache-write, cache-read, cache-l2, cache-l3, limiter, limiter-fallback"} {
+		"hit_rate>0.95", "read.p99/read.p50<20", "integrity_violations==0", "all         cache-write, cache-read, cache-l2, cache-l3, limiter, limiter-fallback",
+		// the mixed scenarios' kinds of operation, and thresholds on them
+		"concurrent        concurrent  read, write  ", "latency           latency     read, write  ",
+		"each kind of operation of concurrent (read, write) and latency (read, write), as KIND.METRIC",
+		": ops, errors, throughput, min, mean, stdev, max, and percentiles"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("list output lacks %q:\n%s", want, r.stdout)
 		}
@@ -275,11 +282,12 @@ func TestOpenLoop(t *testing.T) {
 }
 
 // TestHistograms: the JSON report carries each scenario's whole histogram,
-// which decodes to the counts the report summarises, and --hgrm writes the
-// distribution of each for HdrHistogram's plotter.
+// and each kind of operation's in a mixed one, which decode to the counts
+// the report summarises, and --hgrm writes the distribution of each for
+// HdrHistogram's plotter.
 func TestHistograms(t *testing.T) {
 	dir := t.TempDir()
-	r := rustciPerf(t, dir, "run", "cache-read", "limiter", "-q", "--ops", "500", "--config", noTiming(t),
+	r := rustciPerf(t, dir, "run", "cache-read", "limiter", "concurrent", "-q", "--ops", "500", "--config", noTiming(t),
 		"--format", "json", "--output", "r.json", "--hgrm", ".")
 	if r.code != 0 {
 		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
@@ -295,6 +303,22 @@ func TestHistograms(t *testing.T) {
 		b, err := os.ReadFile(filepath.Join(dir, s.Name+".hgrm"))
 		if err != nil || !strings.HasPrefix(string(b), " Value\tPercentile\tTotalCount") {
 			t.Errorf("%s.hgrm: %v\n%.200s", s.Name, err, b)
+		}
+		for _, o := range s.Operations {
+			h, err := latency.Decode(o.Histogram)
+			if err != nil {
+				t.Fatalf("%s %s: %v", s.Name, o.Name, err)
+			}
+			if h.Count() != o.Ops || int64(h.Percentile(99)) != o.Latency.P99 {
+				t.Errorf("%s %s: decoded count %d p99 %s; report says %d, %dns", s.Name, o.Name, h.Count(), h.Percentile(99), o.Ops, o.Latency.P99)
+			}
+			b, err := os.ReadFile(filepath.Join(dir, s.Name+"-"+o.Name+".hgrm"))
+			if err != nil || !strings.HasPrefix(string(b), " Value\tPercentile\tTotalCount") {
+				t.Errorf("%s-%s.hgrm: %v\n%.200s", s.Name, o.Name, err, b)
+			}
+		}
+		if s.Name == "concurrent" && len(s.Operations) != 2 {
+			t.Errorf("concurrent has %d kinds of operation in the report; want read and write", len(s.Operations))
 		}
 	}
 }
@@ -712,20 +736,17 @@ func TestExitCode(t *testing.T) {
 }
 
 // TestRedisStack runs the binary against a real redis-server that wants a
-// password: the full stack passes with configs/redis.yaml, cache-l2 runs,
-// and the password never appears in the output or the report.
+// password: the full stack passes with the defaults for a stack with L2
+// (configs/stack-l2.yaml, laid under the user's file by itself), cache-l2
+// runs, and the password never appears in the output or the report.
 func TestRedisStack(t *testing.T) {
 	srv := redistest.Start(t, "--requirepass", "pa55word")
 	url := "redis://:pa55word@" + srv.Addr + "/0"
-	// configs/redis.yaml, with calls allowed 2s instead of 50ms: this
-	// machine may be running every package's tests at once.
-	shipped, err := os.ReadFile("../../configs/redis.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
+	// Calls allowed 2s instead of 50ms: this machine may be running every
+	// package's tests at once. The file sets no threshold.
 	dir := t.TempDir()
-	cfg := filepath.Join(dir, "redis.yaml")
-	if err := os.WriteFile(cfg, append(shipped, "\ncache:\n  l2:\n    timeout: 2s\n"...), 0o644); err != nil {
+	cfg := filepath.Join(dir, "slow.yaml")
+	if err := os.WriteFile(cfg, []byte("cache:\n  l2:\n    timeout: 2s\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	r := rustciPerf(t, dir, "run", "cache", "--ops", "300", "--redis-url", url, "--require", "--config", cfg,
@@ -754,6 +775,14 @@ func TestRedisStack(t *testing.T) {
 	}
 	if !strings.Contains(byName["cache-read"].Component, "redis://:xxxxx@") {
 		t.Errorf("component %q; want the URL with its password masked", byName["cache-read"].Component)
+	}
+	// The stack's own defaults apply: the user's file set no threshold.
+	var exprs []string
+	for _, th := range byName["cache-write"].Thresholds {
+		exprs = append(exprs, th.Expr)
+	}
+	if got := strings.Join(exprs, ","); got != "throughput>1000,l2_errors==0" {
+		t.Errorf("cache-write thresholds %s; want the stack-l2 defaults", got)
 	}
 
 	// The limiter group on the same Redis: limiter decides in Redis,
@@ -787,5 +816,113 @@ func TestCacheL2SkippedWithoutRedis(t *testing.T) {
 	r := rustciPerf(t, dir, "run", "cache-l2", "--require")
 	if r.code != 2 || !strings.Contains(r.stderr, "cache-l2 cannot run: no Redis URL") {
 		t.Errorf("--require: exit %d, stderr %q; want 2 and the reason", r.code, r.stderr)
+	}
+}
+
+// byScenario indexes a report's scenarios by name.
+func byScenario(rep *report.Report) map[string]report.Scenario {
+	m := map[string]report.Scenario{}
+	for _, s := range rep.Scenarios {
+		m[s.Name] = s
+	}
+	return m
+}
+
+// TestLimiterUnusableRedis: `run limiter` against a Redis that refuses
+// connections, never answers, or refuses the password exits 3, with the
+// limiter scenario an error that says so (password masked), and
+// limiter-fallback measured as ever. It used to pass, with the in-memory
+// fallback's figures labelled "redis GCRA".
+func TestLimiterUnusableRedis(t *testing.T) {
+	srv := redistest.Start(t, "--requirepass", "pa55word")
+	tests := []struct{ name, url, why string }{
+		{"refused", "redis://:pa55word@" + redistest.Refused(t), "connection refused"},
+		{"silent", "redis://" + redistest.Silent(t), "timeout"},
+		{"wrong password", "redis://:not-the-pa55word@" + srv.Addr, "WRONGPASS"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			r := rustciPerf(t, dir, "run", "limiter", "--ops", "20000", "--redis-url", tt.url, "--config", noTiming(t),
+				"--format", "json", "--output", "r.json")
+			if r.code != 3 {
+				t.Errorf("exit %d; want 3\n%s%s", r.code, r.stdout, r.stderr)
+			}
+			raw, _ := os.ReadFile(filepath.Join(dir, "r.json"))
+			if strings.Contains(r.stdout+r.stderr+string(raw), "pa55word") {
+				t.Fatal("the Redis password appears in the output or the report")
+			}
+			sc := byScenario(readReportFile(t, filepath.Join(dir, "r.json")))
+			lim, fb := sc["limiter"], sc["limiter-fallback"]
+			if lim.Status != report.StatusError || !strings.Contains(lim.Error, "unreachable") || !strings.Contains(lim.Error, tt.why) {
+				t.Errorf("limiter: status %s, error %q; want an error saying Redis is unreachable: %s", lim.Status, lim.Error, tt.why)
+			}
+			if fb.Status != report.StatusPassed || fb.Metrics["fallback_rate"] != 1 {
+				t.Errorf("limiter-fallback: status %s, fallback_rate %g; want it measured as ever", fb.Status, fb.Metrics["fallback_rate"])
+			}
+		})
+	}
+}
+
+// TestLimiterRedisDiesMidRun: Redis is killed while the limiter scenario
+// measures on it. The run says so and fails (exit 1): the admission check
+// does not apply to two limits, and fallback==0 is missed; the JSON report
+// is written (it used to fail on a NaN admission_error).
+func TestLimiterRedisDiesMidRun(t *testing.T) {
+	srv := redistest.Start(t)
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "c.yaml")
+	// Calls may take 2s: this machine may be running every package's
+	// tests at once. A killed Redis refuses at once all the same.
+	if err := os.WriteFile(cfg, []byte("limiter:\n  timeout: 2s\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(binary, "run", "limiter", "--redis-url", srv.URL(), "--concurrency", "16", "--duration", "2s",
+		"--config", cfg, "--format", "json", "--output", "r.json", "-q")
+	cmd.Dir, cmd.Env = dir, cleanEnv()
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// The measured phase checks keys "...:m:<k>": once one is in Redis,
+	// measuring has begun.
+	c := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	defer c.Close()
+	wait.Until(t, 30*time.Second, "the measured phase's keys in Redis", func() bool {
+		ks, _ := c.Keys(context.Background(), "*:m:0").Result()
+		return len(ks) > 0
+	})
+	srv.Stop()
+	err := cmd.Wait()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+		t.Fatalf("exit: %v; want code 1\n%s", err, out.String())
+	}
+	lim := byScenario(readReportFile(t, filepath.Join(dir, "r.json")))["limiter"]
+	if lim.Status != report.StatusFailed || lim.Counters["fallback"] == 0 || lim.Counters["redis_ok"] == 0 {
+		t.Errorf("limiter: status %s, counters %v; want failed, with decisions from Redis and from the fallback", lim.Status, lim.Counters)
+	}
+	if _, ok := lim.Metrics["admission_error"]; ok || !strings.Contains(strings.Join(lim.Notes, "\n"), "admission not checked") {
+		t.Errorf("limiter: metrics %v, notes %q; want the admission check said not to apply", lim.Metrics, lim.Notes)
+	}
+}
+
+// TestLimiterFallbackFailOpen: with on_failure fail-open, limiter-fallback
+// measures the failure mode and passes; the admission check does not apply
+// (fail-open admits everything) and the report says so instead of failing
+// on a NaN.
+func TestLimiterFallbackFailOpen(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "c.yaml")
+	if err := os.WriteFile(cfg, []byte("limiter: {policy: {on_failure: fail-open}}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := rustciPerf(t, dir, "run", "limiter-fallback", "--ops", "20000", "--config", cfg, "--format", "json", "--output", "r.json", "-q")
+	if r.code != 0 {
+		t.Fatalf("exit %d; want 0\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	fb := byScenario(readReportFile(t, filepath.Join(dir, "r.json")))["limiter-fallback"]
+	if fb.Counters["allowed"] != 20000 || !strings.Contains(strings.Join(fb.Notes, "\n"), "admission not checked: every decision was fail-open") {
+		t.Errorf("limiter-fallback: counters %v, notes %q; want all allowed and the admission check said not to apply", fb.Counters, fb.Notes)
 	}
 }

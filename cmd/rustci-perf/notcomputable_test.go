@@ -86,7 +86,7 @@ func TestMemoryStoredNothing(t *testing.T) {
 		t.Errorf("heap_bytes_per_item<1024: pass %t, actual %v; want failed, n/a", th.Pass, th.Actual)
 	}
 	notes := strings.Join(s.Notes, "\n")
-	for _, want := range []string{"heap_bytes_per_item is n/a: items_stored is 0", "the warmup's", "had already written each of the 65536 distinct keys"} {
+	for _, want := range []string{"heap_bytes_per_item is n/a: items_stored is 0", "the warmup's", "had already written each of the 16384 distinct keys"} {
 		if !strings.Contains(notes, want) {
 			t.Errorf("notes lack %q:\n%s", want, notes)
 		}

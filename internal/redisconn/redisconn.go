@@ -129,3 +129,7 @@ func redactErr(err error, raw string) string {
 	}
 	return msg
 }
+
+// RedactError returns err's message with the password of the URL raw, if
+// any, masked: go-redis may quote what it was given.
+func RedactError(err error, raw string) string { return redactErr(err, raw) }

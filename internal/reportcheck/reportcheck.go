@@ -3,7 +3,7 @@
 // figure that cannot be computed is null in JSON and n/a elsewhere), the
 // JSON validates against the published schema and reads back through
 // report.ReadJSON, the JUnit validates against its XSD, and the .hgrm
-// files are written.
+// files are written, one per histogram (each kind of operation's too).
 package reportcheck
 
 import (
@@ -83,14 +83,26 @@ func Output(t testing.TB, format string, data []byte) *report.Report {
 	return nil
 }
 
-// Hgrm writes r's .hgrm files into a temporary directory and checks them
-// for NaN and infinities.
+// Hgrm writes r's .hgrm files into a temporary directory, checks that
+// every histogram of a scenario and of each of its kinds of operation has
+// its file, and checks them for NaN and infinities.
 func Hgrm(t testing.TB, r *report.Report) {
 	t.Helper()
 	dir := t.TempDir()
 	if err := report.WriteHgrm(dir, r); err != nil {
 		t.Errorf("hgrm: %v", err)
 		return
+	}
+	for _, s := range r.Scenarios {
+		want := map[string]string{s.Name: s.Histogram}
+		for _, o := range s.Operations {
+			want[s.Name+"-"+o.Name] = o.Histogram
+		}
+		for name, enc := range want {
+			if _, err := os.Stat(filepath.Join(dir, name+".hgrm")); enc != "" && err != nil {
+				t.Errorf("hgrm: %s has a histogram and no file: %v", name, err)
+			}
+		}
 	}
 	Dir(t, dir)
 }

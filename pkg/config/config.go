@@ -122,6 +122,8 @@ func (p *Params) overlay(o Params) {
 type Scenario struct {
 	Params     `yaml:",inline"`
 	Thresholds []string `yaml:"thresholds"`
+	// UserThresholds says Thresholds come from a user's file.
+	UserThresholds bool `yaml:"-"`
 }
 
 // Cache configures the cache under test.
@@ -299,9 +301,24 @@ func Default(known []string) (*Config, error) {
 // Load returns the embedded defaults with the user's file data, read from
 // name, laid over them. known lists the scenario names a file may use.
 func Load(data []byte, name string, known []string) (*Config, error) {
+	return LoadStack(data, name, known, false)
+}
+
+// LoadStack is Load for a cache stack that has L2 (Redis) when l2 is true:
+// the embedded configs/stack-l2.yaml is then laid over the defaults, under
+// the user's file, so that thresholds fit a stack with a network round trip
+// in its write path unless the user wrote their own.
+func LoadStack(data []byte, name string, known []string, l2 bool) (*Config, error) {
 	base, err := Default(known)
 	if err != nil {
 		return nil, err
+	}
+	if l2 {
+		stack, err := decode(configs.StackL2, "embedded stack-l2", known)
+		if err != nil {
+			return nil, fmt.Errorf("embedded configuration: %w", err)
+		}
+		base.overlay(stack, configs.StackL2)
 	}
 	if data == nil {
 		return base, nil
@@ -311,6 +328,11 @@ func Load(data []byte, name string, known []string) (*Config, error) {
 		return nil, err
 	}
 	base.overlay(user, data)
+	for n, sc := range user.Scenarios {
+		if sc.Thresholds != nil {
+			base.Scenarios[n].UserThresholds = true
+		}
+	}
 	return base, nil
 }
 

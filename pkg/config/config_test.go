@@ -23,8 +23,19 @@ func TestDefaultsResolve(t *testing.T) {
 		}
 	}
 	s, _ := c.Settings("concurrent", Params{})
-	if s.Concurrency != 10 || s.Ops != 2000 {
-		t.Errorf("concurrent = %d workers x %d ops; want the issue's 10 x 200", s.Concurrency, s.Ops)
+	if s.Concurrency != 10 || s.Duration != time.Second {
+		t.Errorf("concurrent = %d workers for %s; want 10 for 1s", s.Concurrency, s.Duration)
+	}
+	// Every measured phase lasts a second by default, but memory's, which
+	// stores a count of items.
+	for _, name := range known {
+		s, _ := c.Settings(name, Params{})
+		if want := time.Second; name != "memory" && s.Duration != want {
+			t.Errorf("%s runs for %s by default; want %s", name, s.Duration, want)
+		}
+		if name == "memory" && (s.Duration != 0 || s.Ops != 1000) {
+			t.Errorf("memory runs %d ops for %s by default; want 1000 ops", s.Ops, s.Duration)
+		}
 	}
 }
 
@@ -65,7 +76,9 @@ scenarios:
 		{"limiter", Params{}, func(s Settings) bool {
 			return s.Limiter.Policy.Burst == 7 && s.Limiter.Policy.Rate == 100000 && time.Duration(s.Limiter.Policy.Period) == time.Second
 		}, "policy keys override one by one"},
-		{"limiter", Params{}, func(s Settings) bool { return s.Ops == 200000 }, "the embedded scenario block beats the user's defaults block"},
+		{"memory", Params{}, func(s Settings) bool { return s.Ops == 1000 }, "the embedded scenario block beats the user's defaults block"},
+		{"cache-read", Params{}, func(s Settings) bool { return s.Duration == 0 }, "ops in a layer overrides the duration of the layers below"},
+		{"cache-read", Params{Duration: new(Duration(time.Second))}, func(s Settings) bool { return s.Duration == time.Second }, "a duration flag beats ops in a file"},
 		{"memory", Params{}, func(s Settings) bool { return s.Warmup.Duration == 2*time.Second && s.Concurrency == 1 }, "warmup as a duration; embedded scenario keys kept"},
 		{"memory", Params{Ops: &ops}, func(s Settings) bool { return s.Ops == 9 }, "flags win"},
 	}
@@ -107,7 +120,7 @@ func TestLoadErrors(t *testing.T) {
 func TestSettingsErrors(t *testing.T) {
 	tests := []struct{ yaml, want string }{
 		{"defaults:\n  ops: 0\n", "cache-write: ops 0: want at least 1"},
-		{"defaults:\n  concurrency: 0\n", "concurrency 0"},
+		{"defaults:\n  concurrency: -1\n", "concurrency -1"},
 		{"defaults:\n  value_size: 0\n", "value_size 0"},
 		{"cache:\n  l1:\n    max_cost_bytes: 0\n", "max_cost_bytes 0"},
 		{"limiter:\n  policy:\n    rate: 0\n", "rate 0"},

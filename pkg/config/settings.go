@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"runtime"
 	"time"
 
 	"github.com/rustci/rustci-perf/pkg/cache"
@@ -44,6 +45,10 @@ type Settings struct {
 	Cache      Cache
 	Limiter    Limiter
 	Thresholds []string
+	// UserThresholds says a user's file wrote the scenario's thresholds;
+	// otherwise they are the embedded defaults, which a run does not judge
+	// where they cannot apply.
+	UserThresholds bool
 }
 
 // validate checks the cache section, which applies to every scenario: its
@@ -115,31 +120,37 @@ const MaxValueSize = 16 << 20
 func (c *Config) Settings(scenario string, flags Params) (Settings, error) {
 	p := c.Defaults
 	var thresholds []string
+	var userThresholds bool
 	if s, ok := c.Scenarios[scenario]; ok {
 		p.overlay(s.Params)
 		thresholds = s.Thresholds
+		userThresholds = s.UserThresholds
 	}
 	p.overlay(flags)
 	s := Settings{
-		Ops:          deref(p.Ops),
-		Concurrency:  deref(p.Concurrency),
-		Duration:     time.Duration(deref(p.Duration)),
-		Warmup:       deref(p.Warmup),
-		Seed:         deref(p.Seed),
-		ValueSize:    deref(p.ValueSize),
-		ValueSizeMax: deref(p.ValueSizeMax),
-		Keys:         deref(p.Keys),
-		Rate:         deref(p.Rate),
-		ReadRatio:    deref(p.ReadRatio),
-		Trace:        p.Trace,
-		Count:        1,
-		Judge:        deref(p.Judge),
-		Cache:        c.Cache,
-		Limiter:      c.Limiter,
-		Thresholds:   append([]string(nil), thresholds...),
+		Ops:            deref(p.Ops),
+		Concurrency:    deref(p.Concurrency),
+		Duration:       time.Duration(deref(p.Duration)),
+		Warmup:         deref(p.Warmup),
+		Seed:           deref(p.Seed),
+		ValueSize:      deref(p.ValueSize),
+		ValueSizeMax:   deref(p.ValueSizeMax),
+		Keys:           deref(p.Keys),
+		Rate:           deref(p.Rate),
+		ReadRatio:      deref(p.ReadRatio),
+		Trace:          p.Trace,
+		Count:          1,
+		Judge:          deref(p.Judge),
+		Cache:          c.Cache,
+		Limiter:        c.Limiter,
+		Thresholds:     append([]string(nil), thresholds...),
+		UserThresholds: userThresholds,
 	}
 	if p.Count != nil {
 		s.Count = *p.Count
+	}
+	if p.Concurrency != nil && *p.Concurrency == 0 {
+		s.Concurrency = runtime.GOMAXPROCS(0)
 	}
 	if s.ValueSizeMax == 0 {
 		s.ValueSizeMax = s.ValueSize

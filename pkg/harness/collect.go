@@ -93,8 +93,6 @@ func (c *collector) run() {
 
 // add merges worker i's chunk into the intervals and the totals.
 func (c *collector) add(i int, ch *chunk) {
-	w := c.ws[i]
-	w.seenMax = max(w.seenMax, ch.max())
 	if ch.to > ch.from+1 && ch.to != math.MaxInt {
 		c.late++
 	}

@@ -178,12 +178,6 @@ type Result struct {
 	// before the collector had taken its previous chunk: that chunk's
 	// operations then count in the earlier interval.
 	LateHandOvers int
-	// AllPaused bounds how long every worker can have been between
-	// operations at once: twice the smallest, over workers that ran, of a
-	// worker's slowest operation (a worker's gap between two consecutive
-	// operation starts is at most twice its slowest). A component that
-	// needs demand without pause can check it against this.
-	AllPaused time.Duration
 	// ErrorLatency holds the latencies of failed operations.
 	ErrorLatency *latency.Recorder
 	// Uncorrected, in open loop, holds the successful operations'
@@ -332,17 +326,6 @@ func Run(ctx context.Context, c Config, newOp func(worker int) Op) (*Result, err
 	col.finish(res, c.Kinds)
 
 	res.Interrupted = cut(ws)
-	// Each worker's slowest operation, as the collector saw its chunks.
-	res.AllPaused = -1
-	for _, w := range ws {
-		if w.ran && w.ok+w.errs > 0 {
-			m := 2 * max(w.errRec.Max(), w.seenMax)
-			if res.AllPaused < 0 || m < res.AllPaused {
-				res.AllPaused = m
-			}
-		}
-	}
-	res.AllPaused = max(res.AllPaused, 0)
 	res.ErrorLatency, res.Uncorrected, res.Rate = ws[0].errRec, ws[0].unc, c.Rate
 	if len(c.Stages) > 0 {
 		res.Rate = c.Stages.Count() / c.Stages.Total().Seconds()

@@ -24,17 +24,6 @@ func newChunk(kinds int) *chunk {
 	return c
 }
 
-// max is the largest latency the chunk holds.
-func (c *chunk) max() time.Duration {
-	var m time.Duration
-	for _, r := range c.recs {
-		if r != nil {
-			m = max(m, r.Max())
-		}
-	}
-	return m
-}
-
 func (c *chunk) reset() {
 	for _, r := range c.recs {
 		if r != nil {
@@ -45,8 +34,7 @@ func (c *chunk) reset() {
 }
 
 // worker is one goroutine's state. Its fields are written only by that
-// goroutine until the WaitGroup says it is done, except seenMax, which only
-// the collector writes.
+// goroutine until the WaitGroup says it is done.
 type worker struct {
 	op     Op
 	unc    *latency.Recorder // open loop only
@@ -65,9 +53,6 @@ type worker struct {
 	ran                 bool
 	// cut is set when the stop flag ended the worker's phase early.
 	cut bool
-	// seenMax is the largest latency in the chunks handed over, kept by the
-	// collector's goroutine.
-	seenMax time.Duration
 
 	// pub publishes the measured operations done, for Tick. give and take
 	// hand chunks over, one token passing back and forth: the collector

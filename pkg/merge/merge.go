@@ -17,6 +17,8 @@ package merge
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -214,7 +216,7 @@ func recomputable(name string) bool {
 // targets; it returns notes for those that come out n/a.
 func recompute(parts []report.Scenario, counters map[string]int64, metrics map[string]float64) []string {
 	var notes []string
-	for _, k := range sortedKeys(metrics) {
+	for _, k := range slices.Sorted(maps.Keys(metrics)) {
 		var why string
 		if k == metric.AchievedRate.Name {
 			rates := make([]metric.RatePart, len(parts))
@@ -235,15 +237,6 @@ func recompute(parts []report.Scenario, counters map[string]int64, metrics map[s
 		}
 	}
 	return notes
-}
-
-func sortedKeys(m map[string]float64) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // source gives thresholds the merged figures.

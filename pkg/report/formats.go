@@ -7,16 +7,33 @@ import (
 	"math"
 	"strings"
 	"unicode"
+
+	"github.com/rustci/rustci-perf/pkg/latency"
 )
 
 // Markdown writes r as a compact table for $GITHUB_STEP_SUMMARY or a pull
 // request comment: one row per scenario with its key figures and a mark,
-// the missed thresholds listed under it, and the verdict.
+// under a scenario that mixes kinds of operation one row per kind, the
+// precision of throughput and p99 beside them (±, the half-width of a 95%
+// confidence interval), the missed thresholds listed under it, and the
+// verdict.
 func Markdown(w io.Writer, r *Report) error {
 	ew := &errWriter{w: w}
 	ew.printf("### rustci-perf %s: %s\n\n", r.ToolVersion, Verdict(r))
 	ew.printf("| | scenario | ops | throughput | p50 | p99 | max | thresholds |\n")
 	ew.printf("|---|---|---:|---:|---:|---:|---:|---|\n")
+	precise, unknown := false, false
+	withPM := func(p *Precision, v string, pct *float64) string {
+		if p == nil {
+			return v
+		}
+		precise = true
+		if pm := plusMinus(pct); pm != NA {
+			return v + " " + pm
+		}
+		unknown = true
+		return v + " ±" + NA
+	}
 	for _, s := range r.Scenarios {
 		held := 0
 		for _, t := range s.Thresholds {
@@ -29,9 +46,29 @@ func Markdown(w io.Writer, r *Report) error {
 			ew.printf("| %s | %s | %d | - | - | - | - | %s |\n", mark, s.Name, s.Ops, s.Status)
 			continue
 		}
-		l := s.Latency
-		ew.printf("| %s | %s | %d | %s | %s | %s | %s | %d/%d |\n", mark, s.Name, s.Ops, Throughput(s.ThroughputOpsPerSec),
-			Duration(float64(l.P50)), Duration(float64(l.P99)), Duration(float64(l.Max)), held, len(s.Thresholds))
+		l, p := s.Latency, s.Precision
+		var tput, p99 *float64
+		if p != nil {
+			tput, p99 = p.ThroughputPct, p.P99Pct
+		}
+		ew.printf("| %s | %s | %d | %s | %s | %s | %s | %d/%d |\n", mark, s.Name, s.Ops, withPM(p, Throughput(s.ThroughputOpsPerSec), tput),
+			Duration(float64(l.P50)), withPM(p, Duration(float64(l.P99)), p99), Duration(float64(l.Max)), held, len(s.Thresholds))
+		for _, o := range s.Operations {
+			if o.Latency.Count == 0 {
+				ew.printf("| | ↳ %s | %d | - | - | - | - | |\n", o.Name, o.Ops)
+				continue
+			}
+			ol := o.Latency
+			ew.printf("| | ↳ %s | %d | %s | %s | %s | %s | |\n", o.Name, o.Ops, Throughput(o.ThroughputOpsPerSec),
+				Duration(float64(ol.P50)), withPM(p, Duration(float64(ol.P99)), kindPrecision(p, o.Name)), Duration(float64(ol.Max)))
+		}
+	}
+	if precise {
+		ew.printf("\n± is the half-width of a 95%% confidence interval, from the spread of the run's intervals")
+		if unknown {
+			ew.printf("; ±%s: too few intervals to tell", NA)
+		}
+		ew.printf(".\n")
 	}
 	var missed []string
 	for _, s := range r.Scenarios {
@@ -59,9 +96,14 @@ func Markdown(w io.Writer, r *Report) error {
 // GoBench writes r in Go's benchmark format, one line per scenario with
 // its operations, ns/op (the mean latency), ops/s and percentiles, so that
 // benchstat reads rustci-perf results beside go test -bench ones. Names
-// are Benchmark plus the scenario's name in CamelCase. A scenario or run
-// with no successful operation has no line; a figure that cannot be
-// computed is left out of its line.
+// are Benchmark plus the scenario's name in CamelCase; in a scenario that
+// mixes kinds of operation, each kind has a line of its own with the same
+// figures, named as a sub-benchmark with the key op (BenchmarkLatency/op=read),
+// so benchstat -col /op sets them side by side. With repeated runs each
+// run has its lines (benchstat's samples); a kind's figures per run are
+// those of the run's intervals. A scenario or run with no successful
+// operation has no line; a figure that cannot be computed is left out of
+// its line.
 func GoBench(w io.Writer, r *Report) error {
 	ew := &errWriter{w: w}
 	e := r.Environment
@@ -69,24 +111,104 @@ func GoBench(w io.Writer, r *Report) error {
 	if e.CPUModel != "" {
 		ew.printf("cpu: %s\n", e.CPUModel)
 	}
+	line := func(name string, ops int64, tput float64, l Latency) {
+		if l.Count == 0 {
+			return // no successful operation: no figure to give
+		}
+		ew.printf("Benchmark%s-%d\t%d%s%s\t%d p50-ns\t%d p99-ns\t%d p999-ns\n",
+			name, e.GOMAXPROCS, ops, benchValue(l.Mean, "ns/op"), benchValue(tput, "ops/s"), l.P50, l.P99, l.P999)
+	}
 	for _, s := range r.Scenarios {
 		if s.Latency.Count == 0 {
 			continue
 		}
+		name := camel(s.Name)
 		runs := []Run{{Ops: s.Ops, ThroughputOpsPerSec: s.ThroughputOpsPerSec, Latency: s.Latency}}
+		kinds := [][]Operation{s.Operations}
 		if s.Repeat != nil {
 			runs = s.Repeat.Runs // one line per run: benchstat's samples
-		}
-		for _, run := range runs {
-			l := run.Latency
-			if l.Count == 0 {
-				continue // a run with no successful operation has no figure to give
+			kinds = kindRuns(s)
+			if kinds == nil {
+				// No per-run figures for the kinds: their lines, over
+				// all runs, come once, after the runs'.
+				kinds = make([][]Operation, len(runs)+1)
+				kinds[len(runs)] = s.Operations
 			}
-			ew.printf("Benchmark%s-%d\t%d%s%s\t%d p50-ns\t%d p99-ns\t%d p999-ns\n",
-				camel(s.Name), e.GOMAXPROCS, run.Ops, benchValue(l.Mean, "ns/op"), benchValue(run.ThroughputOpsPerSec, "ops/s"), l.P50, l.P99, l.P999)
+		}
+		for i, run := range runs {
+			line(name, run.Ops, run.ThroughputOpsPerSec, run.Latency)
+			for _, o := range kinds[i] {
+				line(name+"/op="+o.Name, o.Ops, o.ThroughputOpsPerSec, o.Latency)
+			}
+		}
+		for _, rest := range kinds[len(runs):] {
+			for _, o := range rest {
+				line(name+"/op="+o.Name, o.Ops, o.ThroughputOpsPerSec, o.Latency)
+			}
 		}
 	}
 	return ew.err
+}
+
+// kindRuns returns each run's kinds of operation, from the intervals of
+// the run (which hold every operation of it): their counts summed, their
+// histograms merged, throughput over the run's duration. Nil when the
+// report cannot give them exactly: no intervals, an interval without its
+// histogram, or counts that do not add up to the run's.
+func kindRuns(s Scenario) [][]Operation {
+	if s.Repeat == nil || len(s.Operations) == 0 || len(s.Intervals) == 0 {
+		return nil
+	}
+	type acc struct {
+		ops, errs int64
+		rec       *latency.Recorder
+	}
+	runs := make([]map[string]*acc, len(s.Repeat.Runs))
+	for _, iv := range s.Intervals {
+		if iv.Run < 0 || iv.Run >= len(runs) {
+			return nil
+		}
+		if runs[iv.Run] == nil {
+			runs[iv.Run] = map[string]*acc{}
+		}
+		for _, o := range iv.Operations {
+			a := runs[iv.Run][o.Name]
+			if a == nil {
+				a = &acc{rec: latency.NewRecorder()}
+				runs[iv.Run][o.Name] = a
+			}
+			a.ops += o.Ops
+			a.errs += o.Errors
+			if o.Ops == 0 {
+				continue
+			}
+			h, err := latency.Decode(o.Histogram)
+			if err != nil {
+				return nil
+			}
+			a.rec.Merge(h)
+		}
+	}
+	out := make([][]Operation, len(runs))
+	for i, run := range s.Repeat.Runs {
+		var sum int64
+		for _, k := range s.Operations {
+			a := runs[i][k.Name]
+			if a == nil || a.rec.Count() != a.ops {
+				return nil
+			}
+			sum += a.ops
+			o := Operation{Name: k.Name, Ops: a.ops, Errors: a.errs, Latency: LatencyOf(a.rec.Summary())}
+			if run.DurationNS > 0 {
+				o.ThroughputOpsPerSec = float64(a.ops) / (float64(run.DurationNS) / 1e9)
+			}
+			out[i] = append(out[i], o)
+		}
+		if sum != run.Ops {
+			return nil
+		}
+	}
+	return out
 }
 
 // benchValue is a tab, v and its unit; nothing when v is not a number, as
@@ -122,7 +244,8 @@ func camel(name string) string {
 // thresholds or regressed against the baseline has one failure: CI JUnit
 // readers show a testcase's first failure only, so its message lists every
 // missed threshold (with the actual value) and every regression, and its
-// text gives each in full.
+// text gives each in full. A testcase's system-out holds the scenario's
+// figures, each kind of operation's among them (see junitOut).
 func JUnit(w io.Writer, r *Report) error {
 	type skipped struct {
 		Message string `xml:"message,attr"`
@@ -173,8 +296,7 @@ func JUnit(w io.Writer, r *Report) error {
 			ts.Skipped++
 		}
 		if s.Latency.Count > 0 {
-			tc.SystemOut = fmt.Sprintf("ops %d, throughput %s, p50 %s, p99 %s, max %s", s.Ops, Throughput(s.ThroughputOpsPerSec),
-				Duration(float64(s.Latency.P50)), Duration(float64(s.Latency.P99)), Duration(float64(s.Latency.Max)))
+			tc.SystemOut = junitOut(s)
 		}
 		ts.Cases = append(ts.Cases, tc)
 	}
@@ -188,6 +310,26 @@ func JUnit(w io.Writer, r *Report) error {
 	}
 	_, err := io.WriteString(w, "\n")
 	return err
+}
+
+// junitOut is a scenario's figures in its testcase's system-out, which CI
+// readers show beside the result: its key figures on the first line, then
+// each kind of operation's (thresholds name them "read.p99"), the
+// precision reached and the time series' range, as the text report words
+// them.
+func junitOut(s Scenario) string {
+	lines := []string{fmt.Sprintf("ops %d, throughput %s, p50 %s, p99 %s, max %s", s.Ops, Throughput(s.ThroughputOpsPerSec),
+		Duration(float64(s.Latency.P50)), Duration(float64(s.Latency.P99)), Duration(float64(s.Latency.Max)))}
+	for _, o := range s.Operations {
+		lines = append(lines, kindLine(o))
+	}
+	if line := precisionLine(s); line != "" {
+		lines = append(lines, "precision: "+line)
+	}
+	if line := seriesLine(s); line != "" {
+		lines = append(lines, "time series: "+line)
+	}
+	return strings.Join(lines, "\n")
 }
 
 // junitProblem is a testcase's failure or error.

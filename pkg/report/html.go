@@ -18,39 +18,70 @@ var htmlPage = template.Must(template.New("report").Funcs(template.FuncMap{
 	"duration":   func(ns int64) string { return Duration(float64(ns)) },
 	"throughput": Throughput,
 	"actual":     actual,
-	"value":      value,
-	"change":     changePct,
-	"test":       testWords,
+	"p99pm": func(p *Precision) string {
+		if p == nil {
+			return "-"
+		}
+		return plusMinus(p.P99Pct)
+	},
+	"value":  value,
+	"change": changePct,
+	"test":   testWords,
 }).Parse(htmlTemplate))
 
 // HTML writes r as one self-contained page (no script, style sheet or font
 // from anywhere else): the summary, and per scenario a latency-by-percentile
 // plot drawn as inline SVG, with the percentile axis log-scaled as
 // HdrHistogram's plotter draws it (0%, 90%, 99%, 99.9%, ... equally
-// spaced), the thresholds, and, with a baseline, the baseline's curve on
-// the same plot and the comparison.
+// spaced) and, in a scenario that mixes kinds of operation, each kind's
+// curve beside the whole's; each kind's figures and the precision reached;
+// a time series plot of throughput and latency per interval (every run's,
+// overlaid, with --count); the thresholds; and, with a baseline, the
+// baseline's curve on the percentile plot and the comparison.
 func HTML(w io.Writer, r *Report) error {
 	type section struct {
 		Scenario
-		Plot   template.HTML
-		Change *ScenarioChange
+		Plot          template.HTML
+		Series        template.HTML
+		SeriesLine    string
+		PrecisionLine string
+		Kinds         []kindRow
+		Change        *ScenarioChange
 	}
 	page := struct {
 		*Report
 		Verdict  string
 		Summary  string
+		Precise  bool
 		Sections []section
 	}{Report: r, Verdict: Verdict(r)}
 	if r.Comparison != nil {
 		page.Summary = r.Comparison.Summary()
 	}
 	for _, s := range r.Scenarios {
-		sec := section{Scenario: s}
+		sec := section{Scenario: s, SeriesLine: seriesLine(s), Kinds: kindRows(s)}
+		if !noteSaysPrecision(s) {
+			sec.PrecisionLine = precisionLine(s)
+		}
+		page.Precise = page.Precise || s.Precision != nil
 		var curves []curve
-		if c, err := curveOf("this run", "new", s.Histogram); err != nil {
+		label := "this run"
+		if len(s.Operations) > 0 {
+			label = "all operations"
+		}
+		if c, err := curveOf(label, "new", s.Histogram); err != nil {
 			return fmt.Errorf("html report: %s: %w", s.Name, err)
 		} else if c != nil {
 			curves = append(curves, *c)
+		}
+		for i, o := range s.Operations {
+			c, err := curveOf(o.Name, fmt.Sprintf("kind k%d", i%kindColours), o.Histogram)
+			if err != nil {
+				return fmt.Errorf("html report: %s: %s: %w", s.Name, o.Name, err)
+			}
+			if c != nil {
+				curves = append(curves, *c)
+			}
 		}
 		if r.Comparison != nil {
 			for i := range r.Comparison.Scenarios {
@@ -72,12 +103,52 @@ func HTML(w io.Writer, r *Report) error {
 		if len(curves) > 0 {
 			sec.Plot = plot(s.Name, curves)
 		}
+		sec.Series = seriesPlot(s)
 		page.Sections = append(page.Sections, sec)
 	}
 	if err := htmlPage.Execute(w, page); err != nil {
 		return fmt.Errorf("html report: %w", err)
 	}
 	return nil
+}
+
+// kindColours is the number of colours the page's style sheet has for
+// kinds of operation (classes k0, k1, ...); more kinds reuse them.
+const kindColours = 4
+
+// kindRow is one line of a scenario's table of operations, as shown.
+type kindRow struct {
+	Name, Throughput, P50, P95, P99, P999, Max, PlusMinus string
+	Ops, Errors                                           int64
+	Measured                                              bool
+}
+
+// kindRows is the table of a scenario's kinds of operation, the whole
+// first ("all"); none for a scenario of one kind.
+func kindRows(s Scenario) []kindRow {
+	if len(s.Operations) == 0 {
+		return nil
+	}
+	row := func(name string, ops, errs int64, tput float64, l Latency, pct *float64) kindRow {
+		k := kindRow{Name: name, Ops: ops, Errors: errs, Measured: l.Count > 0, PlusMinus: "-"}
+		if s.Precision != nil {
+			k.PlusMinus = plusMinus(pct)
+		}
+		if k.Measured {
+			k.Throughput, k.P50, k.P95 = Throughput(tput), Duration(float64(l.P50)), Duration(float64(l.P95))
+			k.P99, k.P999, k.Max = Duration(float64(l.P99)), Duration(float64(l.P999)), Duration(float64(l.Max))
+		}
+		return k
+	}
+	var p99 *float64
+	if s.Precision != nil {
+		p99 = s.Precision.P99Pct
+	}
+	rows := []kindRow{row("all", s.Ops, s.Errors, s.ThroughputOpsPerSec, s.Latency, p99)}
+	for _, o := range s.Operations {
+		rows = append(rows, row(o.Name, o.Ops, o.Errors, o.ThroughputOpsPerSec, o.Latency, kindPrecision(s.Precision, o.Name)))
+	}
+	return rows
 }
 
 // curve is one latency-by-percentile line: points (x, ns) with x the

@@ -13,8 +13,9 @@ import (
 )
 
 // TestHTMLInChromium opens the HTML report in a real headless Chromium
-// (Debian's): no console error or exception, and every plot drawn with a
-// size and its curves. Without chromium it skips, unless
+// (Debian's): no console error or exception, every percentile plot drawn
+// with a size and its curves (a mixed scenario's kinds among them), and
+// every time series with its lines. Without chromium it skips, unless
 // RUSTCI_PERF_REQUIRE_TOOLS=1 (set by CI) makes that a failure.
 func TestHTMLInChromium(t *testing.T) {
 	browser, err := exec.LookPath("chromium")
@@ -61,6 +62,20 @@ func TestHTMLInChromium(t *testing.T) {
 	if err != nil {
 		t.Fatalf("chromium: %v", err)
 	}
+	type series struct {
+		Scenario string  `json:"scenario"`
+		Width    float64 `json:"width"`
+		Lines    int     `json:"lines"`
+		Drawn    float64 `json:"drawn"`
+	}
+	timeSeries, err := chromedp.Run(ctx, chromedp.Evaluate[[]series](`[...document.querySelectorAll("svg.timeseries")].map(s => {
+		const lines = [...s.querySelectorAll("path.line")];
+		return {scenario: s.dataset.scenario, width: s.getBoundingClientRect().width, lines: lines.length,
+			drawn: Math.min(...lines.map(l => l.getTotalLength()))};
+	})`))
+	if err != nil {
+		t.Fatalf("chromium: %v", err)
+	}
 	const marker = "rustci-perf-test-end"
 	if _, err := chromedp.Run(ctx, chromedp.Evaluate[any](`console.log("`+marker+`")`)); err != nil {
 		t.Fatalf("chromium: %v", err)
@@ -80,13 +95,25 @@ func TestHTMLInChromium(t *testing.T) {
 	if len(problems) > 0 {
 		t.Errorf("the page logged problems: %s", strings.Join(problems, "; "))
 	}
-	want := map[string]int{"cache-read": 2, "latency": 1}
+	// cache-read: this run and the baseline; latency: all operations,
+	// read and write.
+	want := map[string]int{"cache-read": 2, "latency": 3}
 	if len(plots) != len(want) {
 		t.Fatalf("%d plots rendered (%+v); want %d", len(plots), plots, len(want))
 	}
 	for _, p := range plots {
 		if p.Width < 100 || p.Height < 50 || p.Curves != want[p.Scenario] || !(p.Drawn > 100) {
 			t.Errorf("plot %s: %gx%g px, %d curves, shortest %g px long; want a drawn plot with %d curves", p.Scenario, p.Width, p.Height, p.Curves, p.Drawn, want[p.Scenario])
+		}
+	}
+	// A time series per scenario with intervals: throughput, p50, p99 and
+	// max, each drawn across the plot.
+	if len(timeSeries) != len(want) {
+		t.Fatalf("%d time series rendered (%+v); want %d", len(timeSeries), timeSeries, len(want))
+	}
+	for _, s := range timeSeries {
+		if s.Width < 100 || s.Lines != 4 || !(s.Drawn > 100) {
+			t.Errorf("time series %s: %g px wide, %d lines, shortest %g px long; want 4 lines drawn", s.Scenario, s.Width, s.Lines, s.Drawn)
 		}
 	}
 }

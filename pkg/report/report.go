@@ -478,23 +478,29 @@ func CheckWritable(path string) error {
 
 // WriteHgrm writes, for every scenario of r with a histogram, its
 // percentile distribution in HdrHistogram's .hgrm text format (values in
-// microseconds) to DIR/<scenario>.hgrm, and in open loop the uncorrected
-// view to DIR/<scenario>-uncorrected.hgrm; each file atomically.
+// microseconds) to DIR/<scenario>.hgrm, in open loop the uncorrected view
+// to DIR/<scenario>-uncorrected.hgrm, and in a scenario that mixes kinds
+// of operation each kind's to DIR/<scenario>-<kind>.hgrm; each file
+// atomically.
 func WriteHgrm(dir string, r *Report) error {
 	for _, s := range r.Scenarios {
-		for suffix, enc := range map[string]string{"": s.Histogram, "-uncorrected": s.HistogramUncorrected} {
-			if enc == "" {
+		files := []struct{ suffix, enc string }{{"", s.Histogram}, {"-uncorrected", s.HistogramUncorrected}}
+		for _, o := range s.Operations {
+			files = append(files, struct{ suffix, enc string }{"-" + o.Name, o.Histogram})
+		}
+		for _, f := range files {
+			if f.enc == "" {
 				continue
 			}
-			rec, err := latency.Decode(enc)
+			rec, err := latency.Decode(f.enc)
 			if err != nil {
-				return fmt.Errorf("%s: %w", s.Name, err)
+				return fmt.Errorf("%s%s: %w", s.Name, f.suffix, err)
 			}
 			var buf bytes.Buffer
 			if err := rec.WriteHgrm(&buf); err != nil {
-				return fmt.Errorf("%s: %w", s.Name, err)
+				return fmt.Errorf("%s%s: %w", s.Name, f.suffix, err)
 			}
-			if err := writeAtomic(filepath.Join(dir, s.Name+suffix+".hgrm"), buf.Bytes()); err != nil {
+			if err := writeAtomic(filepath.Join(dir, s.Name+f.suffix+".hgrm"), buf.Bytes()); err != nil {
 				return err
 			}
 		}

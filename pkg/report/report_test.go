@@ -38,13 +38,19 @@ func fixture() *Report {
 				Name: "cache-read", Group: "cache", Status: StatusPassed, Passed: true,
 				Component: "cache: l1 ristretto", Mode: "closed-loop", Concurrency: 4,
 				Ops: 10000, WarmupOps: 1000, DurationNS: 4_300_000, ThroughputOpsPerSec: 2325581.4,
-				Latency:  Latency{Count: 10000, Min: 169, Mean: 435.5, Stdev: 711.2, P50: 284, P90: 501, P95: 2060, P99: 2580, P999: 7960, Max: 26400},
-				Counters: map[string]int64{"hits": 10000, "misses": 0},
-				Metrics:  map[string]float64{"hit_rate": 1},
+				Latency: Latency{Count: 10000, Min: 169, Mean: 435.5, Stdev: 711.2, P50: 284, P90: 501, P95: 2060, P99: 2580, P999: 7960, Max: 26400},
+				// One interval, shorter than the interval length: too few
+				// for a precision.
+				IntervalNS: 100_000_000,
+				Intervals:  []Interval{{DurationNS: 4_300_000, Ops: 10000, ThroughputOpsPerSec: 2325581.4, P50NS: 284, P99NS: 2580, MaxNS: 26400}},
+				Precision:  &Precision{Intervals: 0},
+				Counters:   map[string]int64{"hits": 10000, "misses": 0},
+				Metrics:    map[string]float64{"hit_rate": 1},
 				Thresholds: []Threshold{
 					{Expr: "throughput>5000", Metric: "throughput", Op: ">", Limit: 5000, Actual: p(2325581.4), Pass: true},
 					{Expr: "hit_rate>0.95", Metric: "hit_rate", Op: ">", Limit: 0.95, Actual: p(1), Pass: true},
 				},
+				Notes: []string{NotePrecision + ": 0 full intervals of 100ms, fewer than 5 (run longer: --duration)"},
 			},
 			{
 				Name: "latency", Group: "latency", Status: StatusFailed,
@@ -52,10 +58,22 @@ func fixture() *Report {
 				Ops: 9990, Errors: 10, WarmupOps: 1000, DurationNS: 3_720_000, ThroughputOpsPerSec: 2685483.9,
 				Latency:            Latency{Count: 9990, Clamped: 2, Min: 172, Mean: 1100.25, Stdev: 13500, P50: 479, P90: 807, P95: 972, P99: 2460, P999: 190000, Max: 1_240_000},
 				LatencyUncorrected: &Latency{Count: 9990, Min: 150, Mean: 400.5, Stdev: 300, P50: 300, P90: 500, P95: 600, P99: 900, P999: 4000, Max: 20000},
-				Counters:           map[string]int64{},
-				Metrics:            map[string]float64{"achieved_rate_ratio": 0.9946},
+				// A mix of reads and writes, each kind apart, over 0.5ms
+				// intervals of which the fourth stalled.
+				Operations: []Operation{
+					{Name: "read", Ops: 8991, Errors: 9, ThroughputOpsPerSec: 2416935.5,
+						Latency: Latency{Count: 8991, Clamped: 2, Min: 172, Mean: 1050.2, Stdev: 13000, P50: 450, P90: 760, P95: 905, P99: 2300, P999: 180000, Max: 1_240_000}},
+					{Name: "write", Ops: 999, Errors: 1, ThroughputOpsPerSec: 268548.4,
+						Latency: Latency{Count: 999, Min: 610, Mean: 1550.75, Stdev: 17500, P50: 1210, P90: 1800, P95: 2100, P99: 4350, P999: 240000, Max: 1_100_000}},
+				},
+				IntervalNS: 500_000,
+				Intervals:  latencyIntervals(),
+				Precision:  &Precision{Intervals: 7, ThroughputPct: p(1.93), P99Pct: p(38.5), Operations: map[string]float64{"read": 35.2, "write": 61.04}},
+				Counters:   map[string]int64{},
+				Metrics:    map[string]float64{"achieved_rate_ratio": 0.9946},
 				Thresholds: []Threshold{
 					{Expr: "p99<2ms", Metric: "p99", Op: "<", Limit: 2e6, Actual: p(2460), Unit: "ns", Pass: true},
+					{Expr: "read.p99<2ms", Metric: "read.p99", Op: "<", Limit: 2e6, Actual: p(2300), Unit: "ns", Pass: true},
 					{Expr: "p99/p50<2", Metric: "p99/p50", Op: "<", Limit: 2, Actual: p(5.1356), Pass: false},
 					{Expr: "p99/min<2", Metric: "p99/min", Op: "<", Limit: 2, Actual: nil, Pass: false},
 				},
@@ -69,6 +87,32 @@ func fixture() *Report {
 	}
 }
 
+// latencyIntervals is the fixture's latency time series: seven full
+// intervals of 0.5ms and a last one of 0.22ms, 9990 operations and 10
+// errors in all, a stall in the fourth; reads are nine in ten.
+func latencyIntervals() []Interval {
+	ops := []int64{1340, 1351, 1338, 1290, 1345, 1350, 1366, 610}
+	p99 := []int64{2410, 2390, 2450, 190000, 2470, 2380, 2400, 2420}
+	var ivs []Interval
+	for i, n := range ops {
+		iv := Interval{StartNS: int64(i) * 500_000, DurationNS: 500_000, Ops: n, P50NS: 470 + int64(i)*3, P99NS: p99[i], MaxNS: 4 * p99[i]}
+		if i == 3 {
+			iv.Errors, iv.MaxNS = 10, 1_240_000
+		}
+		if i == len(ops)-1 {
+			iv.DurationNS = 220_000
+		}
+		iv.ThroughputOpsPerSec = float64(n) / (float64(iv.DurationNS) / 1e9)
+		reads := n * 9 / 10
+		iv.Operations = []IntervalOperation{
+			{Name: "read", Ops: reads, Errors: iv.Errors * 9 / 10, P50NS: iv.P50NS - 20, P99NS: iv.P99NS - 100},
+			{Name: "write", Ops: n - reads, Errors: iv.Errors - iv.Errors*9/10, P50NS: iv.P50NS + 700, P99NS: iv.P99NS * 2},
+		}
+		ivs = append(ivs, iv)
+	}
+	return ivs
+}
+
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
 	goldenfile.Check(t, *update, name, got)
@@ -80,6 +124,21 @@ func TestTextGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden(t, "report.txt.golden", b.Bytes())
+}
+
+// TestPrecisionSaidOnce: a precision that could not be estimated is said
+// by the scenario's note where notes are printed (text, HTML), and by the
+// precision line where they are not (JUnit), never twice.
+func TestPrecisionSaidOnce(t *testing.T) {
+	for name, f := range map[string]Formatter{"text": Text, "html": HTML, "junit": JUnit} {
+		var b bytes.Buffer
+		if err := f(&b, fixture()); err != nil {
+			t.Fatal(err)
+		}
+		if n := strings.Count(b.String(), "not estimated"); n != 1 {
+			t.Errorf("%s says %d times that cache-read's precision was not estimated; want once:\n%s", name, n, b.String())
+		}
+	}
 }
 
 func TestJSONGolden(t *testing.T) {
@@ -122,17 +181,23 @@ func TestReadJSONErrors(t *testing.T) {
 
 func TestVerdict(t *testing.T) {
 	r := fixture()
-	if got := Verdict(r); got != "ERROR: 1 of 3 scenarios could not run; 3 of 5 thresholds held" {
+	if got := Verdict(r); got != "ERROR: 1 of 3 scenarios could not run; 4 of 6 thresholds held" {
 		t.Errorf("Verdict = %q", got)
 	}
 	r.Scenarios = r.Scenarios[:2]
-	if got := Verdict(r); got != "FAIL: 2 of 5 thresholds missed in 2 scenarios" {
+	if got := Verdict(r); got != "FAIL: 2 of 6 thresholds missed in 2 scenarios" {
 		t.Errorf("Verdict = %q", got)
 	}
 	r.Scenarios, r.Passed = r.Scenarios[:1], true
 	if got := Verdict(r); got != "PASS: 2 of 2 thresholds held in 1 scenarios" {
 		t.Errorf("Verdict = %q", got)
 	}
+	// A regression against the baseline fails the run: no PASS above it.
+	r.Comparison = &Comparison{Regressions: 2}
+	if got := Verdict(r); got != "FAIL: 2 of 2 thresholds held in 1 scenarios, but 2 regressions against the baseline" {
+		t.Errorf("Verdict with regressions = %q", got)
+	}
+	r.Comparison = nil
 	r.Interrupted = true
 	if got := Verdict(r); !strings.HasPrefix(got, "INTERRUPTED") {
 		t.Errorf("Verdict = %q", got)
@@ -378,8 +443,8 @@ func TestGoBenchReadsAsBenchmarks(t *testing.T) {
 	if err := rd.Err(); err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(names, ",") != "CacheRead-2,Latency-2" {
-		t.Errorf("benchmarks %v; want the two scenarios with latencies", names)
+	if strings.Join(names, ",") != "CacheRead-2,Latency-2,Latency/op=read-2,Latency/op=write-2" {
+		t.Errorf("benchmarks %v; want the two scenarios with latencies, and latency's kinds of operation", names)
 	}
 }
 
@@ -409,10 +474,10 @@ func TestJUnitParses(t *testing.T) {
 		messages []string
 	}{
 		// latency misses two thresholds; memory could not run.
-		{"thresholds", fixture(), "threshold", []string{"2 of 3 thresholds missed: p99/p50<2 (actual 5.136), p99/min<2 (actual n/a)"}},
+		{"thresholds", fixture(), "threshold", []string{"2 of 4 thresholds missed: p99/p50<2 (actual 5.136), p99/min<2 (actual n/a)"}},
 		// and regressed twice against a baseline
 		{"thresholds and regressions", withRegressions(), "threshold,regression", []string{
-			"2 of 3 thresholds missed: p99/p50<2 (actual 5.136), p99/min<2 (actual n/a); ",
+			"2 of 4 thresholds missed: p99/p50<2 (actual 5.136), p99/min<2 (actual n/a); ",
 			"2 regressions against the baseline: throughput -10.5% (3000000 ops/s to 2685484 ops/s), p99 +23.0% (2.00µs to 2.46µs)"}},
 	} {
 		var b bytes.Buffer
@@ -483,6 +548,8 @@ func withBaseline(t testing.TB) *Report {
 	}
 	r.Scenarios[0].Histogram = hist(1)
 	r.Scenarios[1].Histogram = hist(2)
+	r.Scenarios[1].Operations[0].Histogram = hist(1.8)
+	r.Scenarios[1].Operations[1].Histogram = hist(3.5)
 	base := fixture()
 	base.Scenarios[0].Histogram = hist(1.3)
 	p := func(v float64) *float64 { return &v }
@@ -525,6 +592,12 @@ func TestHTMLSelfContained(t *testing.T) {
 	}
 	if n := strings.Count(b.String(), `class="curve base"`); n != 1 {
 		t.Errorf("%d baseline curves; want 1 (cache-read)", n)
+	}
+	if n := strings.Count(b.String(), `class="curve kind `); n != 2 {
+		t.Errorf("%d curves of kinds of operation; want 2 (latency's read and write)", n)
+	}
+	if n := strings.Count(b.String(), `<svg class="timeseries"`); n != 2 {
+		t.Errorf("%d time series plots; want one per scenario with intervals (2)", n)
 	}
 }
 

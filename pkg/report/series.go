@@ -66,3 +66,8 @@ type Precision struct {
 
 // MinIntervals is the fewest intervals a precision is estimated from.
 const MinIntervals = 5
+
+// NotePrecision starts the note of a scenario whose precision could not be
+// estimated, which says what to do about it; the formats that print notes
+// leave the precision to it rather than say it twice.
+const NotePrecision = "precision not estimated"

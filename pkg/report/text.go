@@ -89,6 +89,15 @@ func Text(w io.Writer, r *Report) error {
 			ew.printf("  latency from start (uncorrected, hides queueing): p50 %s, p99 %s, p99.9 %s, max %s\n",
 				Duration(float64(u.P50)), Duration(float64(u.P99)), Duration(float64(u.P999)), Duration(float64(u.Max)))
 		}
+		for _, o := range s.Operations {
+			ew.printf("  %s\n", kindLine(o))
+		}
+		if line := precisionLine(s); line != "" && !noteSaysPrecision(s) {
+			ew.printf("  precision: %s\n", line)
+		}
+		if line := seriesLine(s); line != "" {
+			ew.printf("  time series: %s\n", line)
+		}
 		if r := s.Repeat; r != nil {
 			ew.printf("  %d runs, thresholds judged on %s", r.Count, judgeWord(r.Judge))
 			if t, ok := r.Stats["throughput"]; ok {
@@ -119,38 +128,80 @@ func Text(w io.Writer, r *Report) error {
 	return ew.err
 }
 
-// summaryTable writes one row per scenario, numbers aligned right.
+// summaryTable writes one row per scenario, numbers aligned right; under a
+// scenario that mixes kinds of operation, one indented row per kind. When
+// a scenario has a precision, a ±P99 column gives the half-width of its
+// p99's 95% confidence interval.
 func summaryTable(w io.Writer, ss []Scenario) error {
 	// tabwriter aligns every column alike; the scenario column is padded
 	// by hand to stay left-aligned, and the padding tabwriter puts before
 	// the first cell is cut.
 	width := len("SCENARIO")
+	precise := false
 	for _, s := range ss {
 		width = max(width, len(s.Name))
+		for _, o := range s.Operations {
+			width = max(width, len(kindIndent)+len(o.Name))
+		}
+		precise = precise || s.Precision != nil
 	}
 	var b bytes.Buffer
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "%-*s\tOPS\tERRORS\tTHROUGHPUT\tP50\tP95\tP99\tMAX\tRESULT\t\n", width, "SCENARIO")
-	for _, s := range ss {
-		l := s.Latency
-		if l.Count == 0 {
-			fmt.Fprintf(tw, "%-*s\t%d\t%d\t-\t-\t-\t-\t-\t%s\t\n", width, s.Name, s.Ops, s.Errors, result(s))
-			continue
+	pm := func(p *Precision, pct *float64) string {
+		switch {
+		case !precise:
+			return ""
+		case p == nil:
+			return "-\t"
 		}
-		fmt.Fprintf(tw, "%-*s\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t\n", width, s.Name, s.Ops, s.Errors,
-			Throughput(s.ThroughputOpsPerSec), Duration(float64(l.P50)), Duration(float64(l.P95)),
-			Duration(float64(l.P99)), Duration(float64(l.Max)), result(s))
+		return plusMinus(pct) + "\t"
+	}
+	head := "%-*s\tOPS\tERRORS\tTHROUGHPUT\tP50\tP95\tP99\tMAX\tRESULT\t\n"
+	if precise {
+		head = "%-*s\tOPS\tERRORS\tTHROUGHPUT\tP50\tP95\tP99\tMAX\t±P99\tRESULT\t\n"
+	}
+	fmt.Fprintf(tw, head, width, "SCENARIO")
+	row := func(name string, ops, errs int64, tput float64, l Latency, prec, result string) {
+		if l.Count == 0 {
+			fmt.Fprintf(tw, "%-*s\t%d\t%d\t-\t-\t-\t-\t-\t%s%s\t\n", width, name, ops, errs, prec, result)
+			return
+		}
+		fmt.Fprintf(tw, "%-*s\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s%s\t\n", width, name, ops, errs,
+			Throughput(tput), Duration(float64(l.P50)), Duration(float64(l.P95)),
+			Duration(float64(l.P99)), Duration(float64(l.Max)), prec, result)
+	}
+	for _, s := range ss {
+		var p99 *float64
+		if s.Precision != nil {
+			p99 = s.Precision.P99Pct
+		}
+		prec := pm(s.Precision, p99)
+		if s.Latency.Count == 0 && precise {
+			prec = "-\t"
+		}
+		row(s.Name, s.Ops, s.Errors, s.ThroughputOpsPerSec, s.Latency, prec, result(s))
+		for _, o := range s.Operations {
+			row(kindIndent+o.Name, o.Ops, o.Errors, o.ThroughputOpsPerSec, o.Latency, pm(s.Precision, kindPrecision(s.Precision, o.Name)), "")
+		}
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 	for _, line := range strings.SplitAfter(b.String(), "\n") {
-		if _, err := io.WriteString(w, strings.TrimPrefix(line, "  ")); err != nil {
+		// A kind's row has no result: its empty cell's padding is cut.
+		line = strings.TrimRight(strings.TrimPrefix(line, "  "), " \n")
+		if line == "" {
+			continue
+		}
+		if _, err := io.WriteString(w, line+"\n"); err != nil {
 			return err
 		}
 	}
 	return nil
 }
+
+// kindIndent sets a kind of operation's row under its scenario's.
+const kindIndent = "  "
 
 // judgeWord says how repeated runs were judged.
 func judgeWord(j string) string {
@@ -197,6 +248,11 @@ func Verdict(r *Report) string {
 		}
 	}
 	n := len(r.Scenarios)
+	// With a baseline, a regression fails the run as a missed threshold
+	// does: the verdict must not read PASS above a REGRESSION.
+	if c := r.Comparison; c != nil && c.Regressions > 0 && r.Passed && !r.Interrupted && errs == 0 {
+		return fmt.Sprintf("FAIL: %d of %d thresholds held in %d scenarios, but %d regressions against the baseline", held, total, n-skipped, c.Regressions)
+	}
 	switch {
 	case r.Interrupted:
 		return fmt.Sprintf("INTERRUPTED: %d of %d thresholds held in the %d scenarios that ran", held, total, n)

@@ -135,12 +135,23 @@ func (r *rig) mark() {
 	r.m.ResetTiming()
 }
 
+// fillTries is how many times fill tries to write a key: it is setup, not
+// measured, so a write that timed out on a busy machine is tried again
+// rather than failing the scenario; a tier that stays down still does.
+const fillTries = 3
+
 // fill writes every key with its value and waits until all are visible.
 // It waits every so often so that ristretto's set buffer never fills and
 // drops a write: the measured phase then starts from a known state.
 func (r *rig) fill(ctx context.Context, ks []string, vals [][]byte) error {
 	for i, k := range ks {
-		if err := r.m.Set(ctx, k, vals[i%len(vals)], r.ttl); err != nil {
+		var err error
+		for try := 0; try < fillTries; try++ {
+			if err = r.m.Set(ctx, k, vals[i%len(vals)], r.ttl); err == nil || ctx.Err() != nil {
+				break
+			}
+		}
+		if err != nil {
 			return err
 		}
 		if i%1024 == 1023 {

@@ -14,7 +14,7 @@ import (
 )
 
 // limiterMetrics are what both limiter scenarios report.
-var limiterMetrics = []string{"allowed", "denied", "fallback", "fallback_rate", "redis_errors", "timeouts", "switches",
+var limiterMetrics = []string{"allowed", "denied", "fallback", "fallback_rate", "redis_ok", "redis_errors", "timeouts", "switches",
 	"admission_expected_min", "admission_expected_max", "admission_error"}
 
 var limiterScenario = &Scenario{
@@ -56,6 +56,9 @@ type backend struct {
 	redis *limiter.Redis // nil for memory
 	desc  string
 	close func()
+	// ping, for Redis, checks that the server answers on a connection
+	// set up as the checks' are (AUTH, SELECT included).
+	ping func(context.Context) error
 }
 
 // newBackend builds the in-memory limiter, or the Redis one: against the
@@ -97,6 +100,12 @@ func newBackend(s config.Settings, pol limiter.Policy, where string) (*backend, 
 	}
 	return &backend{
 		lim: r, redis: r,
+		ping: func(ctx context.Context) error {
+			if err := c.Ping(ctx).Err(); err != nil {
+				return fmt.Errorf("redis at %s unreachable: %s", desc, redisconn.RedactError(err, url))
+			}
+			return nil
+		},
 		desc: fmt.Sprintf("limiter: redis GCRA (redis_rate) at %s%s, timeout %s, fallback share %g, on failure %s",
 			desc, what, time.Duration(s.Limiter.Timeout), s.Limiter.FallbackShare, pol.OnFailure),
 		close: func() { c.Close(); closeTarget() },
@@ -128,7 +137,21 @@ func runLimiter(ctx context.Context, s config.Settings, where string) (*Outcome,
 		return nil, err
 	}
 	defer b.close()
+	if where == onRedis {
+		// A Redis that cannot be reached or refuses the credentials
+		// would leave every check to the failure mode: figures of the
+		// fallback under the name of Redis. Say so instead of measuring.
+		if err := b.ping(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return measureLimiter(ctx, s, pol, b, where != onMemory)
+}
 
+// measureLimiter runs the checks on b and judges the admissions against pol.
+// viaRedis says b is the Redis limiter (b.redis may be nil in tests, for a
+// limiter standing in for it).
+func measureLimiter(ctx context.Context, s config.Settings, pol limiter.Policy, b *backend, viaRedis bool) (*Outcome, error) {
 	// Warmup and measuring check different keys, so that measuring starts
 	// from full buckets (in Redis too), and a run's keys are its own.
 	nkeys := max(1, s.Keys)
@@ -137,6 +160,13 @@ func runLimiter(ctx context.Context, s config.Settings, where string) (*Outcome,
 	cur := warmKeys
 	counts := make([][]uint32, s.Concurrency) // checks per worker per key
 	tallies := make([]tally, s.Concurrency)
+	// With one key, workers time some of their denied checks for the
+	// admission check's lower bound (see admission.go); a bucket of the
+	// fallback's share fills up sooner, so spans use the shorter gap.
+	logs := make([]denials, s.Concurrency)
+	gap := min(policyGap(pol), policyGap(shareOf(pol, s.Limiter.FallbackShare)))
+	single := nkeys == 1
+	origin := time.Now()
 	var before map[string]limiter.PolicyStats
 	var switches uint64
 	hc := plan(s)
@@ -146,6 +176,7 @@ func runLimiter(ctx context.Context, s config.Settings, where string) (*Outcome,
 		cur = measureKeys
 		for w := range counts {
 			counts[w] = make([]uint32, nkeys)
+			logs[w] = denials{gap: gap}
 		}
 		clear(tallies)
 		before = b.lim.Stats()
@@ -154,9 +185,14 @@ func runLimiter(ctx context.Context, s config.Settings, where string) (*Outcome,
 		}
 	}
 	res, err := harness.Run(ctx, hc, func(w int) harness.Op {
-		t := &tallies[w]
+		t, d := &tallies[w], &logs[w]
 		return func(i int) (harness.Kind, error) {
 			k := (w + i*s.Concurrency) % nkeys
+			timed := single && d.timed(i)
+			var start time.Duration
+			if timed {
+				start = time.Since(origin)
+			}
 			r, err := b.lim.AllowN(ctx, limiterPolicy, cur[k], 1)
 			if err != nil {
 				return 0, err
@@ -166,8 +202,12 @@ func runLimiter(ctx context.Context, s config.Settings, where string) (*Outcome,
 			}
 			if r.Allowed > 0 {
 				t.allowed++
+				d.allowed()
 			} else {
 				t.denied++
+				if timed {
+					d.denied(start, time.Since(origin))
+				}
 			}
 			return 0, nil
 		}
@@ -193,19 +233,45 @@ func runLimiter(ctx context.Context, s config.Settings, where string) (*Outcome,
 	out.Counters["fallback"] = int64(st.Fallback)
 	out.Counters["redis_errors"] = int64(st.RedisErrors)
 	out.Counters["timeouts"] = int64(st.Timeouts)
+	out.Counters["switches"] = 0
+	out.Counters["redis_ok"] = 0
 	out.Metrics["fallback_rate"] = ratio(int64(st.Fallback), decisions)
+	if viaRedis {
+		out.Counters["redis_ok"] = max(0, decisions-int64(st.Fallback))
+	}
 	if b.redis != nil {
 		out.Counters["switches"] = int64(b.redis.Switches() - switches)
-	} else {
-		out.Counters["switches"] = 0
+		// Failures before measuring (the warmup's) are not in the
+		// counters, but they may have opened the breaker: say so, or
+		// a measured phase all in fallback would look like a choice.
+		if was.RedisErrors > 0 || switches > 0 {
+			out.Notes = append(out.Notes, fmt.Sprintf("before measuring (warmup): %s from Redis, and the breaker sent checks to the failure mode %s",
+				plural(int(was.RedisErrors), "error", "errors"), plural(int(switches), "time", "times")))
+		}
 	}
-	admission(out, s, pol, res, counts, total, int64(st.Fallback), where != onMemory && st.Fallback == 0)
+	perKey := make([]int64, nkeys)
+	for _, c := range counts {
+		for k, n := range c {
+			perKey[k] += int64(n)
+		}
+	}
+	var spans []denialSpan
+	for w := range logs {
+		spans = append(spans, logs[w].all()...)
+	}
+	admission(out, s, pol, res, perKey, spans, total, int64(st.Fallback), viaRedis && st.Fallback == 0)
 	return out, nil
 }
 
-// saturationFactor is how many times what the policy admits the checks must
-// number for the admission check's lower bound to apply.
-const saturationFactor = 4.0
+// shareOf is p at the fallback's share, as limiter.Redis scales it.
+func shareOf(p limiter.Policy, share float64) limiter.Policy {
+	if share <= 0 || share >= 1 {
+		return p
+	}
+	p.Period = time.Duration(float64(p.Period) / share)
+	p.Burst = max(1, int(float64(p.Burst)*share))
+	return p
+}
 
 // redisDrift bounds how many admissions a Redis-side GCRA may gain or lose
 // against the bounds computed on this process's clock, over allowed
@@ -223,54 +289,50 @@ func redisDrift(allowed int64, e, outer time.Duration) int64 {
 }
 
 // admission judges the count of admissions against what GCRA admits for the
-// policy over the measured window. With Redis, the decisions must all come
-// from one side: the policy in Redis, or the fallback's share of it.
-func admission(out *Outcome, s config.Settings, pol limiter.Policy, res *harness.Result, counts [][]uint32, total tally, fallback int64, inRedis bool) {
+// policy over the measured window (see admission.go), from the checks per
+// key and, with one key, the spans of timed denials. With Redis, the
+// decisions must all come from one side: the policy in Redis, or the
+// fallback's share of it. When the check does not apply, the admission
+// figures are not reported (a threshold on them fails as not computable)
+// and a note says why.
+func admission(out *Outcome, s config.Settings, pol limiter.Policy, res *harness.Result, perKey []int64, spans []denialSpan, total tally, fallback int64, inRedis bool) {
 	decisions := total.allowed + total.denied
-	if fallback > 0 && fallback < decisions {
-		out.Metrics["admission_error"] = math.NaN()
-		out.Notes = append(out.Notes, fmt.Sprintf("admission not checked: %d of %d decisions were the fallback's, the rest Redis's, two limits", fallback, decisions))
+	switch {
+	case decisions == 0:
+		out.Notes = append(out.Notes, "admission not checked: no decision was made")
 		return
-	}
-	if fallback > 0 && pol.OnFailure != "" && pol.OnFailure != limiter.Fallback {
-		out.Metrics["admission_error"] = math.NaN()
-		out.Notes = append(out.Notes, fmt.Sprintf("admission not checked: every decision was %s", pol.OnFailure))
+	case fallback > 0 && fallback < decisions:
+		out.Notes = append(out.Notes, fmt.Sprintf("admission not checked: %d of %d decisions were the failure mode's (%s), the rest Redis's: two limits, neither measured alone", fallback, decisions, failureMode(pol)))
 		return
+	case fallback > 0 && failureMode(pol) != limiter.Fallback:
+		out.Notes = append(out.Notes, fmt.Sprintf("admission not checked: every decision was %s, which %s every check: there is no limit to check",
+			pol.OnFailure, map[string]string{limiter.FailOpen: "allows", limiter.FailClosed: "denies"}[pol.OnFailure]))
+		return
+	case fallback > 0:
+		pol = shareOf(pol, s.Limiter.FallbackShare)
 	}
-	if fallback > 0 && s.Limiter.FallbackShare < 1 {
-		pol.Period = time.Duration(float64(pol.Period) / s.Limiter.FallbackShare)
-		pol.Burst = max(1, int(float64(pol.Burst)*s.Limiter.FallbackShare))
-	}
-	perKey := make([]int64, len(counts[0]))
-	for _, c := range counts {
-		for k, n := range c {
-			perKey[k] += int64(n)
-		}
-	}
-	stall := res.AllPaused
+	e := pol.Emission()
 	var lo, hi int64
 	if len(perKey) == 1 {
-		lo, hi = admissionBounds(pol, res.Inner, res.Duration, stall, perKey[0])
-		// The lower bound also needs checks to outrun the policy by a
-		// wide margin: a pause leaves slots unused that only checks
-		// faster than the rate take back, and at the window's end some
-		// may be left. With demand under saturationFactor times what
-		// the policy admits, only the burst is sure.
-		admits := float64(pol.Burst) + float64(res.Duration)/float64(pol.Emission())
-		if demand := float64(perKey[0]) / admits; demand < saturationFactor && perKey[0] > int64(pol.Burst) {
-			lo = min(int64(pol.Burst), perKey[0])
-			out.Notes = append(out.Notes, fmt.Sprintf("checks came at %.1f times what the policy admits (under %g): the lower bound is the burst alone", demand, saturationFactor))
+		chains := denialChains(spans, policyGap(pol))
+		lo = denialFloor(pol.Burst, e, chains, perKey[0])
+		hi = gcraCeiling(pol.Burst, e, res.Duration, perKey[0])
+		var covered time.Duration
+		for _, c := range chains {
+			covered += max(0, c.lastStart-c.firstEnd)
 		}
+		out.Notes = append(out.Notes, fmt.Sprintf("lower bound: the burst, then one admission per %s between timed denials (%s, %s of the %s window): %s",
+			e, plural(len(chains), "stretch", "stretches"), covered.Round(time.Microsecond), res.Duration.Round(time.Microsecond), whyShort(len(chains), policyGap(pol))))
 	} else {
-		// Each key's checks come in turn with the others', not without
-		// pause: all that is sure below is its first burst.
+		// Each key's checks come in turn with the others': the lower
+		// bound is each key's first burst, which a fresh key admits.
 		for _, c := range perKey {
-			l, h := admissionBounds(pol, 0, res.Duration, time.Duration(math.MaxInt64), c)
-			lo, hi = lo+l, hi+h
+			lo += min(int64(pol.Burst), c)
+			hi += gcraCeiling(pol.Burst, e, res.Duration, c)
 		}
 	}
 	if inRedis {
-		if d := redisDrift(total.allowed, pol.Emission(), res.Duration); d > 0 {
+		if d := redisDrift(total.allowed, e, res.Duration); d > 0 {
 			lo, hi = max(0, lo-d), min(hi+d, decisions)
 			out.Notes = append(out.Notes, fmt.Sprintf("bounds widened by %d for Redis: redis_rate's float seconds (half a unit in the last place per admission) and Redis's clock against this one (500ppm)", d))
 		}
@@ -279,33 +341,32 @@ func admission(out *Outcome, s config.Settings, pol limiter.Policy, res *harness
 	out.Counters["admission_expected_max"] = hi
 	out.Metrics["admission_error"] = float64(total.allowed - min(max(total.allowed, lo), hi))
 	out.Notes = append(out.Notes, fmt.Sprintf(
-		"GCRA admits burst + rate x elapsed per key (%d keys): %d + %s / %s; over the measured window, %d to %d within one emission interval; allowed %d",
-		len(perKey), pol.Burst, res.Duration.Round(time.Microsecond), pol.Emission(), lo, hi, total.allowed))
-	if absorbed := pol.Emission() * time.Duration(pol.Burst-1); len(perKey) == 1 && stall >= absorbed {
-		out.Notes = append(out.Notes, fmt.Sprintf(
-			"every worker had a check of %s or more, so all may have paused at once for up to %s, longer than the burst absorbs (%s): admissions missed then are not the limiter's, so the lower bound is the burst alone",
-			(stall/2).Round(time.Microsecond), stall.Round(time.Microsecond), absorbed))
-	}
+		"GCRA admits at most burst + rate x elapsed per key (%d keys): %d + %s / %s + 1; expected %d to %d; allowed %d",
+		len(perKey), pol.Burst, res.Duration.Round(time.Microsecond), e, lo, hi, total.allowed))
 }
 
-// admissionBounds returns the fewest and most admissions GCRA may make,
-// given bounds on the time between the first and the last decision: inner
-// (shortest) and outer (longest). A full bucket admits burst at once, then
-// one per emission interval; one interval of slack each way allows for the
-// edges. Neither bound exceeds the checks made.
-//
-// The lower bound assumes checks never paused for as long as the burst
-// absorbs ((burst-1) emission intervals: a pause that long lets the bucket
-// refill past full, and those admissions are lost to the pause, not denied
-// by the limiter). stall bounds the longest time every worker was paused at
-// once (harness.Result.AllPaused); when it is that long, the lower bound
-// falls back to what any GCRA admits in an instant: the burst.
-func admissionBounds(p limiter.Policy, inner, outer, stall time.Duration, checks int64) (lo, hi int64) {
-	e := p.Emission()
-	lo = int64(p.Burst) + int64(inner/e) - 1
-	if stall >= e*time.Duration(p.Burst-1) {
-		lo = int64(p.Burst)
+// failureMode is p's failure mode, the default spelled out.
+func failureMode(p limiter.Policy) string {
+	if p.OnFailure == "" {
+		return limiter.Fallback
 	}
-	hi = int64(p.Burst) + int64(outer/e) + 1
-	return max(0, min(lo, checks)), min(hi, checks)
+	return p.OnFailure
+}
+
+// whyShort says what the stretches of denials mean for the lower bound.
+func whyShort(chains int, gap time.Duration) string {
+	switch chains {
+	case 0:
+		return "no check was denied, so only the burst is sure"
+	case 1:
+		return "checks outran the policy throughout"
+	}
+	return fmt.Sprintf("between stretches no check was denied for over %s, long enough for the bucket to fill: admissions missed then are not counted", gap)
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }

@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"context"
+	"math"
 	"sort"
 	"strings"
 	"testing"
@@ -144,35 +145,6 @@ func TestLimiterAdmissionHolds(t *testing.T) {
 	}
 }
 
-func TestAdmissionBounds(t *testing.T) {
-	p := limiter.Policy{Name: "p", Rate: 1000, Burst: 100, Period: time.Second} // 1ms interval
-	ms := time.Millisecond
-	tests := []struct {
-		inner, outer, stall time.Duration
-		checks              int64
-		lo, hi              int64
-	}{
-		// 10ms of checks: burst + 10, one either way.
-		{10 * ms, 10 * ms, 0, 1e6, 109, 111},
-		// the window is known to within 0.5ms each side
-		{9500 * time.Microsecond, 10500 * time.Microsecond, 0, 1e6, 108, 111},
-		// fewer checks than the burst: all are admitted, no more
-		{10 * ms, 10 * ms, 0, 50, 50, 50},
-		// an instant: the burst alone
-		{0, 0, 0, 1e6, 99, 101},
-		// pauses up to 98ms are absorbed by the burst of 100 ...
-		{1000 * ms, 1000 * ms, 98 * ms, 1e6, 1099, 1101},
-		// ... longer ones may lose admissions: only the burst is sure
-		{1000 * ms, 1000 * ms, 99 * ms, 1e6, 100, 1101},
-	}
-	for _, tt := range tests {
-		lo, hi := admissionBounds(p, tt.inner, tt.outer, tt.stall, tt.checks)
-		if lo != tt.lo || hi != tt.hi {
-			t.Errorf("admissionBounds(%s, %s, %s, %d) = %d, %d; want %d, %d", tt.inner, tt.outer, tt.stall, tt.checks, lo, hi, tt.lo, tt.hi)
-		}
-	}
-}
-
 func TestSelect(t *testing.T) {
 	tests := []struct {
 		names []string
@@ -300,5 +272,93 @@ func TestLimiterManyKeys(t *testing.T) {
 	c := out.Counters
 	if c["admission_expected_min"] < 20000 || out.Metrics["admission_error"] != 0 {
 		t.Errorf("1000 keys x 50 checks, burst 20: allowed %d in [%d, %d]; want at least every key's burst", c["allowed"], c["admission_expected_min"], c["admission_expected_max"])
+	}
+}
+
+// TestLimiterCatchesOverAdmission: the scenario, measuring a limiter that
+// admits one burst too many, fails its admission check. The policy's burst
+// is two seconds of rate, so the extra burst shows whatever the machine's
+// pauses.
+func TestLimiterCatchesOverAdmission(t *testing.T) {
+	s := small(t, "limiter", 50000)
+	pol := limiter.Policy{Name: limiterPolicy, Rate: 1000, Burst: 2000, Period: time.Second}
+	over := pol
+	over.Burst *= 2
+	m, err := limiter.NewMemory(nil, over)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := measureLimiter(context.Background(), s, pol, &backend{lim: m, desc: "over-admitting", close: func() {}}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := out.Metrics["admission_error"]; e < 1 {
+		t.Errorf("admission_error %g: allowed %d in [%d, %d]; want the extra burst caught", e,
+			out.Counters["allowed"], out.Counters["admission_expected_min"], out.Counters["admission_expected_max"])
+	}
+}
+
+// TestLimiterUnusableRedis: the limiter scenario pointed at a Redis that
+// refuses connections, never answers, or refuses the password is an
+// error that names the Redis (password masked), not a run of the fallback
+// labelled Redis.
+func TestLimiterUnusableRedis(t *testing.T) {
+	srv := redistest.Start(t, "--requirepass", "right-pa55")
+	tests := []struct{ name, url, why string }{
+		{"refused", "redis://" + redistest.Refused(t), "connection refused"},
+		{"silent", "redis://" + redistest.Silent(t), "timeout"},
+		{"wrong password", "redis://:wrong-pa55@" + srv.Addr, "WRONGPASS"},
+		{"no password", srv.URL(), "NOAUTH"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := small(t, "limiter", 2000)
+			s.Cache.L2.URL = tt.url
+			out, err := limiterScenario.Run(context.Background(), s)
+			if err == nil {
+				t.Fatalf("no error; counters %v, notes %q", out.Counters, out.Notes)
+			}
+			msg := err.Error()
+			if !strings.Contains(msg, "unreachable") || !strings.Contains(msg, tt.why) || strings.Contains(msg, "pa55") {
+				t.Errorf("error %q; want it to say the Redis at the masked URL is unreachable: %s", msg, tt.why)
+			}
+		})
+	}
+	// The right password: measured in Redis.
+	s := small(t, "limiter", 2000)
+	s.Cache.L2.URL = "redis://:right-pa55@" + srv.Addr
+	s.Limiter.Timeout = config.Duration(2 * time.Second) // a loaded test machine
+	out, err := limiterScenario.Run(context.Background(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := out.Counters; c["redis_ok"] != 2000 || c["fallback"] != 0 {
+		t.Errorf("counters %v; want every decision from Redis", c)
+	}
+}
+
+// TestLimiterFallbackFailOpen: with fail-open, limiter-fallback still
+// measures the failure mode, and says that the admission check does not
+// apply rather than reporting a figure that cannot be computed.
+func TestLimiterFallbackFailOpen(t *testing.T) {
+	s := small(t, "limiter-fallback", 5000)
+	s.Limiter.Policy.OnFailure = limiter.FailOpen
+	out, err := limiterFallback.Run(context.Background(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := out.Counters; c["allowed"] != 5000 || c["fallback"] != 5000 {
+		t.Errorf("counters %v; want all 5000 allowed by the failure mode", c)
+	}
+	if _, ok := out.Metrics["admission_error"]; ok {
+		t.Errorf("admission_error %g reported; want none", out.Metrics["admission_error"])
+	}
+	if !strings.Contains(strings.Join(out.Notes, "\n"), "admission not checked: every decision was fail-open") {
+		t.Errorf("notes %q; want the admission check said not to apply", out.Notes)
+	}
+	for k, v := range out.Metrics {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			t.Errorf("%s = %g", k, v)
+		}
 	}
 }

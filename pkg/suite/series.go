@@ -175,7 +175,7 @@ func precisionNote(p *report.Precision, every time.Duration) string {
 		if p != nil {
 			n = p.Intervals
 		}
-		return fmt.Sprintf("precision not estimated: %d full intervals of %s, fewer than %d (run longer: --duration)", n, every, report.MinIntervals)
+		return fmt.Sprintf("%s: %d full intervals of %s, fewer than %d (run longer: --duration)", report.NotePrecision, n, every, report.MinIntervals)
 	}
 	return ""
 }

@@ -11,9 +11,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"runtime"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -59,6 +60,28 @@ type item struct {
 	sc         *scenarios.Scenario
 	settings   config.Settings
 	thresholds []threshold.Threshold
+	// notes say which default thresholds are not judged, and why.
+	notes []string
+}
+
+// cannotApply says why a default threshold t does not apply to a run with
+// settings s ("" when it does). An open-loop run applies the load its
+// target says, so a default throughput floor the target cannot clear (with
+// the 1% the rate check allows) would fail however healthy the component:
+// the achieved rate is judged against the target instead. Thresholds a
+// user wrote are always judged.
+func cannotApply(t threshold.Threshold, s config.Settings) string {
+	if s.UserThresholds || t.Right != nil || t.Left.Name != "throughput" || (t.Op != threshold.GT && t.Op != threshold.GE) {
+		return ""
+	}
+	target := s.Rate
+	if len(s.Stages) > 0 {
+		target = s.Stages.Count() / s.Stages.Total().Seconds()
+	}
+	if target <= 0 || 0.99*target > t.Limit {
+		return ""
+	}
+	return fmt.Sprintf("default threshold %s not judged: the open-loop target, %g ops/s, is not above it; achieved_rate_ratio>0.99 judges the rate against the target instead", t.Expr, target)
 }
 
 // NewPlan validates o. Its errors are the user's: each names the bad value.
@@ -90,6 +113,10 @@ func NewPlan(o Options) (*Plan, error) {
 			t, err := threshold.Parse(expr)
 			if err != nil {
 				return nil, fmt.Errorf("config: scenarios.%s.thresholds: %w", sc.Name, err)
+			}
+			if why := cannotApply(t, s); why != "" {
+				it.notes = append(it.notes, why)
+				continue
 			}
 			if t.Scope != "" && t.Scope != sc.Name && t.Scope != sc.Group {
 				return nil, fmt.Errorf("config: scenarios.%s.thresholds: %q: scope %q is not this scenario", sc.Name, expr, t.Scope)
@@ -306,7 +333,7 @@ func (p *Plan) runOne(ctx context.Context, it item) report.Scenario {
 	for k, v := range out.Metrics {
 		s.Metrics[k] = v
 	}
-	s.Notes = append(append([]string(nil), out.Notes...), naNotes(s.Metrics, out.Notes)...)
+	s.Notes = append(append(append([]string(nil), out.Notes...), naNotes(s.Metrics, out.Notes)...), it.notes...)
 	if n := precisionNote(s.Precision, outs[0].IntervalLength); n != "" {
 		s.Notes = append(s.Notes, n)
 	}
@@ -411,7 +438,7 @@ func openLoop(out *scenarios.Outcome, s config.Settings) {
 // so that every n/a in a report says it is one.
 func naNotes(metrics map[string]float64, notes []string) []string {
 	var out []string
-	for _, k := range sortedKeys(metrics) {
+	for _, k := range slices.Sorted(maps.Keys(metrics)) {
 		if metric.Valid(metrics[k]) {
 			continue
 		}
@@ -423,15 +450,6 @@ func naNotes(metrics map[string]float64, notes []string) []string {
 			out = append(out, k+" is n/a: it could not be computed; a threshold on it fails")
 		}
 	}
-	return out
-}
-
-func sortedKeys(m map[string]float64) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
 	return out
 }
 

@@ -44,7 +44,7 @@ func TestNewPlanErrors(t *testing.T) {
 		// runs of its scenario
 		{[]string{"limiter"}, nil, "scenarios:\n  memory:\n    thresholds: [\"heap<1\"]\n", `config: scenarios.memory.thresholds: threshold "heap<1": scenario memory has no metric "heap"`},
 		{[]string{"limiter"}, nil, "scenarios:\n  memory:\n    thresholds: [\"latency:p99<1ms\"]\n", `scope "latency" is not this scenario`},
-		{[]string{"memory"}, nil, "scenarios:\n  memory:\n    concurrency: 0\n", "memory: concurrency 0"},
+		{[]string{"memory"}, nil, "scenarios:\n  memory:\n    concurrency: -1\n", "memory: concurrency -1"},
 	}
 	for _, tt := range tests {
 		cfg := defaults(t)
@@ -87,7 +87,7 @@ func TestThresholdsGoWhereTheyApply(t *testing.T) {
 	want := map[string]string{
 		"cache-write": "throughput>1000 p99<1s cache-write:p50<1s cache:throughput>1 all:errors==0",
 		"cache-read":  "throughput>5000 hit_rate>0.95 p99<1s hit_rate>0.5 cache:throughput>1 all:errors==0 cache-read:p(99.9)<100ms",
-		"limiter":     "throughput>1000 admission_error==0 p99<1s all:errors==0 limiter:allowed>0",
+		"limiter":     "throughput>1000 admission_error==0 fallback==0 p99<1s all:errors==0 limiter:allowed>0",
 	}
 	for name, w := range want {
 		if g := strings.Join(got[name], " "); g != w {

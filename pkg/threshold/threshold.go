@@ -49,9 +49,20 @@ type Metric struct {
 // Base is the metric's name without its kind: "p99" for "read.p99".
 func (m Metric) Base() string { return strings.TrimPrefix(m.Name, m.Kind+".") }
 
-// kindMetrics are the figures each kind of operation has, besides its
-// percentiles.
-var kindMetrics = map[string]bool{"min": true, "mean": true, "stdev": true, "max": true, "ops": true, "errors": true, "throughput": true}
+// KindMetrics returns the figures each kind of operation has besides its
+// percentiles, as a threshold names them after the kind ("write.ops").
+func KindMetrics() []string {
+	return []string{"ops", "errors", "throughput", "min", "mean", "stdev", "max"}
+}
+
+// kindMetrics is KindMetrics as a set.
+var kindMetrics = func() map[string]bool {
+	m := map[string]bool{}
+	for _, n := range KindMetrics() {
+		m[n] = true
+	}
+	return m
+}()
 
 // The metrics other than percentiles whose values are durations in
 // nanoseconds, so that their limits need a unit; duration is the measured
