@@ -11,7 +11,12 @@
 // again, n/a when the sums give nothing to divide by; achieved_rate_ratio
 // is the sum of what each source achieved over the sum of the targets;
 // other derived metrics, which sums cannot give back, are left out and
-// named in a note.
+// named in a note. Each kind of operation (reads, writes) merges the same
+// way, so thresholds naming a kind (read.p99/read.p50<20) are judged again
+// on the merged kind. The sources' intervals are left out, with a note:
+// each machine's clock starts its own, so an interval of one is not the
+// same 100ms as another's, and summing them by index would invent a time
+// series no machine saw.
 package merge
 
 import (
@@ -153,6 +158,14 @@ func scenario(parts []report.Scenario, ins []Input) (report.Scenario, error) {
 		return m, err
 	}
 	m.Histogram = enc
+	kinds, err := operations(parts, ins, &m)
+	if err != nil {
+		return m, err
+	}
+	if n := intervalsOf(parts); n > 0 {
+		m.Notes = append(m.Notes, fmt.Sprintf("the sources' %d intervals are left out: each machine's clock starts its own, so no interval of one is the same 100ms as another's; "+
+			"the merged report has no time series, no precision, and compare judges its tails by resampling operations", n))
+	}
 	m.Latency = report.LatencyOf(hist.Summary())
 	m.Latency.Clamped = 0 // decoding loses it: summed from the parts
 	for _, p := range parts {
@@ -160,7 +173,7 @@ func scenario(parts []report.Scenario, ins []Input) (report.Scenario, error) {
 	}
 	m.Notes = append(m.Notes, recompute(parts, m.Counters, m.Metrics)...)
 	sort.Strings(dropped)
-	m.Notes = append(m.Notes, fmt.Sprintf("merged from %d reports: histograms merged exactly, operations, workers and counters summed, throughput the sum of each source's over its own window", len(parts)))
+	m.Notes = append(m.Notes, fmt.Sprintf("merged from %d reports: histograms merged exactly (each kind of operation's too), operations, workers and counters summed, throughput the sum of each source's over its own window", len(parts)))
 	if len(dropped) > 0 {
 		m.Notes = append(m.Notes, "left out, as sums cannot give them back: "+strings.Join(dropped, ", "))
 	}
@@ -181,7 +194,7 @@ func scenario(parts []report.Scenario, ins []Input) (report.Scenario, error) {
 				m.Notes = append(m.Notes, fmt.Sprintf("%s not judged: %s cannot be derived from the sources' sums", rt.Expr, gone))
 				continue
 			}
-			o := threshold.Eval(t, source(m, hist))
+			o := threshold.Eval(t, source(m, hist, kinds))
 			m.Thresholds = append(m.Thresholds, report.Threshold{Expr: rt.Expr, Metric: rt.Metric, Op: string(t.Op), Limit: t.Limit, Actual: report.Float(o.Actual), Unit: rt.Unit, Pass: o.Pass})
 			m.Passed = m.Passed && o.Pass
 		}
@@ -239,16 +252,103 @@ func recompute(parts []report.Scenario, counters map[string]int64, metrics map[s
 	return notes
 }
 
-// source gives thresholds the merged figures.
-func source(s report.Scenario, h *latency.Recorder) threshold.Source {
-	l := s.Latency
+// source gives thresholds the merged figures, each kind's too.
+func source(s report.Scenario, h *latency.Recorder, kinds map[string]*latency.Recorder) threshold.Source {
+	f := figures(s.Ops, s.Errors, s.ThroughputOpsPerSec, s.Latency, h)
+	f.Duration = float64(s.DurationNS)
+	f.Metrics, f.Counters = s.Metrics, s.Counters
+	for _, op := range s.Operations {
+		if f.Kinds == nil {
+			f.Kinds = map[string]threshold.Figures{}
+		}
+		f.Kinds[op.Name] = figures(op.Ops, op.Errors, op.ThroughputOpsPerSec, op.Latency, kinds[op.Name])
+	}
+	return f.Source()
+}
+
+// figures are the figures every set of operations has.
+func figures(ops, errs int64, throughput float64, l report.Latency, h *latency.Recorder) threshold.Figures {
 	return threshold.Figures{
-		Ops: float64(s.Ops), Errors: float64(s.Errors), Throughput: s.ThroughputOpsPerSec, Duration: float64(s.DurationNS),
+		Ops: float64(ops), Errors: float64(errs), Throughput: throughput,
 		Min: float64(l.Min), Mean: l.Mean, Stdev: l.Stdev, Max: float64(l.Max),
 		Latencies:  h.Count() > 0,
 		Percentile: func(p float64) float64 { return float64(h.Percentile(p)) },
-		Metrics:    s.Metrics, Counters: s.Counters,
-	}.Source()
+	}
+}
+
+// operations merges the sources' kinds of operation into m, in the order
+// they first appear: operations and errors summed, histograms merged
+// exactly, throughput the sum of each source's. It returns each kind's
+// merged histogram. A kind some source lacks is merged from those that
+// have it, and a note says which.
+func operations(parts []report.Scenario, ins []Input, m *report.Scenario) (map[string]*latency.Recorder, error) {
+	hists := map[string]*latency.Recorder{}
+	at := map[string]int{}
+	for j, p := range parts {
+		for _, op := range p.Operations {
+			i, ok := at[op.Name]
+			if !ok {
+				i = len(m.Operations)
+				at[op.Name] = i
+				m.Operations = append(m.Operations, report.Operation{Name: op.Name})
+				hists[op.Name] = latency.NewRecorder()
+			}
+			o := &m.Operations[i]
+			o.Ops += op.Ops
+			o.Errors += op.Errors
+			o.ThroughputOpsPerSec += op.ThroughputOpsPerSec
+			if op.Histogram == "" {
+				if op.Ops > 0 {
+					return nil, fmt.Errorf("merge: %s, scenario %s: %s operations have no histogram", ins[j].File, p.Name, op.Name)
+				}
+				continue
+			}
+			h, err := latency.Decode(op.Histogram)
+			if err != nil {
+				return nil, fmt.Errorf("merge: %s, scenario %s, %s operations: %w", ins[j].File, p.Name, op.Name, err)
+			}
+			hists[op.Name].Merge(h)
+		}
+	}
+	for i := range m.Operations {
+		o := &m.Operations[i]
+		h := hists[o.Name]
+		o.Latency = report.LatencyOf(h.Summary())
+		o.Latency.Clamped = 0 // decoding loses it: summed from the parts
+		var missing []string
+		for j, p := range parts {
+			found := false
+			for _, op := range p.Operations {
+				if op.Name == o.Name {
+					found = true
+					o.Latency.Clamped += op.Latency.Clamped
+				}
+			}
+			if !found {
+				missing = append(missing, ins[j].File)
+			}
+		}
+		if len(missing) > 0 {
+			m.Notes = append(m.Notes, fmt.Sprintf("%s operations are not in %s: merged from the other sources", o.Name, strings.Join(missing, ", ")))
+		}
+		if h.Count() > 0 {
+			enc, err := h.Encode()
+			if err != nil {
+				return nil, err
+			}
+			o.Histogram = enc
+		}
+	}
+	return hists, nil
+}
+
+// intervalsOf counts the sources' intervals.
+func intervalsOf(parts []report.Scenario) int {
+	n := 0
+	for _, p := range parts {
+		n += len(p.Intervals)
+	}
+	return n
 }
 
 func contains(list []string, s string) bool {
