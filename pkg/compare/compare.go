@@ -56,10 +56,25 @@ type Options struct {
 	Resamples int
 	// Seed makes the bootstrap reproducible.
 	Seed uint64
+	// Without runs enough on both sides for a test over runs, nothing
+	// measures how one run differs from the next: two runs of one build
+	// on one machine differ by the process's memory layout, the CPU's
+	// state, the neighbours. A change must then also be at least
+	// SingleRunEffect (a fraction, either way: 0.25 is 1.25 times higher
+	// or lower) when a block bootstrap over intervals judged it, at least
+	// UntestedEffect when no test could (counters,
+	// metrics, runs of fewer intervals than a bootstrap needs), and, for a
+	// latency, at least LatencyFloor, below which a run's own clock reads
+	// and records (tens of ns) decide it.
+	SingleRunEffect, UntestedEffect float64
+	LatencyFloor                    float64
 }
 
-// Defaults are the options compare uses unless told otherwise.
-var Defaults = Options{Alpha: 0.05, MinEffect: 0.05, Resamples: 2000, Seed: 1}
+// Defaults are the options compare uses unless told otherwise. The
+// single-run floors are the spread of two identical default runs measured
+// on a 2-CPU VM (README, "Comparing with a baseline").
+var Defaults = Options{Alpha: 0.05, MinEffect: 0.05, Resamples: 2000, Seed: 1,
+	SingleRunEffect: 0.3, UntestedEffect: 1, LatencyFloor: 50}
 
 // Validate reports the first bad option.
 func (o Options) Validate() error {
@@ -331,7 +346,41 @@ func judge(sc *report.ScenarioChange, f figure, b, n view, o Options) {
 		overRuns(&ch, bv, nv, o)
 	}
 	ch.Verdict = verdict(ch, o)
+	if !uOK {
+		noiseFloor(&ch, o)
+	}
 	sc.Changes = append(sc.Changes, ch)
+}
+
+// noiseFloor calls ~ a change judged without a test over runs that is
+// within what one run differs from the next (see Options), and says so.
+func noiseFloor(ch *report.Change, o Options) {
+	if ch.Verdict != report.Regression && ch.Verdict != report.Improvement {
+		return
+	}
+	effect := o.SingleRunEffect
+	if ch.Test == report.TestTolerance {
+		effect = o.UntestedEffect
+	}
+	// The floor is a factor either way: at least 1+effect times higher or
+	// lower (a 25% floor is +25% or -20%; 100% is doubled or halved).
+	factor := math.Max(ch.New/ch.Base, ch.Base/ch.New)
+	switch {
+	case ch.Base > 0 && ch.New > 0 && factor < 1+effect:
+		ch.Note = joinNote(ch.Note, fmt.Sprintf("under x%g, single runs' spread: use --count", 1+effect))
+	case ch.Unit == "ns" && math.Abs(ch.New-ch.Base) < o.LatencyFloor:
+		ch.Note = joinNote(ch.Note, fmt.Sprintf("under %gns, a run's own timing cost: use --count", o.LatencyFloor))
+	default:
+		return
+	}
+	ch.Verdict = report.NoChange
+}
+
+func joinNote(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "; " + b
 }
 
 // blockBootstrap decides ch by a block bootstrap over both sides'

@@ -149,10 +149,24 @@ func (p process) draw(seed uint64) *report.Report {
 // returns, per pair, the figures judged a regression or an improvement.
 func flagged(t *testing.T, p, q process, pairs int) [][]string {
 	t.Helper()
+	return flaggedBy(t, p, q, pairs, Defaults)
+}
+
+// statsOnly are Defaults without the single-run noise floors: what the
+// tests themselves call a change.
+var statsOnly = func() Options {
+	o := Defaults
+	o.SingleRunEffect, o.UntestedEffect, o.LatencyFloor = 0, 0, 0
+	return o
+}()
+
+// flaggedBy is flagged with options o.
+func flaggedBy(t *testing.T, p, q process, pairs int, o Options) [][]string {
+	t.Helper()
 	var out [][]string
 	for i := range pairs {
 		seed := uint64(1000 + 2*i)
-		c, err := Reports(Side{"base", p.draw(seed)}, Side{"new", q.draw(seed + 1)}, Defaults)
+		c, err := Reports(Side{"base", p.draw(seed)}, Side{"new", q.draw(seed + 1)}, o)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -212,7 +226,7 @@ func skipUnderRace(t *testing.T) {
 func TestProcessSameSingleRuns(t *testing.T) {
 	skipUnderRace(t)
 	const n = 20
-	pairs := flagged(t, defaults, defaults, n)
+	pairs := flaggedBy(t, defaults, defaults, n, statsOnly)
 	figures := 0
 	for _, got := range pairs {
 		figures += len(got)
@@ -233,7 +247,7 @@ func TestProcessSameSingleRuns(t *testing.T) {
 	old := 0
 	for i := range n {
 		seed := uint64(1000 + 2*i)
-		c, err := Reports(Side{"base", bare(defaults.draw(seed))}, Side{"new", bare(defaults.draw(seed + 1))}, Defaults)
+		c, err := Reports(Side{"base", bare(defaults.draw(seed))}, Side{"new", bare(defaults.draw(seed + 1))}, statsOnly)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -252,24 +266,52 @@ func TestProcessSameSingleRuns(t *testing.T) {
 // 30% slower (p99 and p99.9 30% up, the rest as before) is a regression of
 // p99 with single runs of ten intervals, on a quiet machine (intervals
 // spreading by 5%): in 18 pairs of 20 at least.
+// TestProcessSameSingleRunsFloors: with the single-run noise floors of
+// Defaults, two single runs of one process, whose runs spread by 5% (the
+// run-to-run CV of throughput bench/gate-check.sh measures on a quiet
+// 2-CPU VM), are called a regression in at most two pairs of 20 (the
+// issue's "9 of 10 A/A comparisons quiet"); without
+// the floors the statistics alone call a change in several, since a block
+// bootstrap within each run cannot see how runs differ.
+func TestProcessSameSingleRunsFloors(t *testing.T) {
+	skipUnderRace(t)
+	p := defaults
+	p.runSD = 0.05
+	if n := count(flaggedBy(t, p, p, 20, Defaults)); n > 2 {
+		t.Errorf("same process, single runs, Defaults: %d of 20 pairs flagged (%v); want at most 2", n, flaggedBy(t, p, p, 20, Defaults))
+	}
+	if n := count(flaggedBy(t, p, p, 20, statsOnly)); n < 2 {
+		t.Errorf("same process, runs 5%% apart, no floors: %d of 20 pairs flagged; the floors have nothing to do", n)
+	}
+}
+
+// TestProcessSlowTailSingleRuns: single runs see a tail 60% slower (above
+// the single-run floor, x1.3) in nearly every pair; the statistics alone
+// see one 30% slower, which the floor leaves to --count.
 func TestProcessSlowTailSingleRuns(t *testing.T) {
 	skipUnderRace(t)
 	base := defaults
 	base.write = base.read // one distribution: its slowest 2% are each kind's
 	base.intervalSD = 0.05
-	slow := base
-	slow.slow = func(_ string, z, ns float64) float64 {
-		if z > 2.054 {
-			return ns * 1.3
+	slower := func(f float64) process {
+		slow := base
+		slow.slow = func(_ string, z, ns float64) float64 {
+			if z > 2.054 {
+				return ns * f
+			}
+			return ns
 		}
-		return ns
+		return slow
 	}
-	pairs := flagged(t, base, slow, 20)
+	pairs := flagged(t, base, slower(1.6), 20)
 	if n := count(pairs, "p99"); n < 18 {
-		t.Errorf("p99 30%% slower: flagged in %d of 20 pairs (%v); want 18 at least", n, pairs)
+		t.Errorf("p99 60%% slower: flagged in %d of 20 pairs (%v); want 18 at least", n, pairs)
 	}
-	t.Logf("p99 30%% slower, quiet: p99 flagged in %d, p99.9 in %d, read.p99 in %d, write.p99 in %d of 20 pairs",
+	t.Logf("p99 60%% slower, quiet: p99 flagged in %d, p99.9 in %d, read.p99 in %d, write.p99 in %d of 20 pairs",
 		count(pairs, "p99"), count(pairs, "p99.9"), count(pairs, "read.p99"), count(pairs, "write.p99"))
+	if n := count(flaggedBy(t, base, slower(1.3), 20, statsOnly), "p99"); n < 18 {
+		t.Errorf("p99 30%% slower, no floors: flagged in %d of 20 pairs; want 18 at least", n)
+	}
 }
 
 // TestProcessSlowRedisCount5: a Redis whose replies come 300µs later (each
