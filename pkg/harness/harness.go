@@ -30,6 +30,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -257,12 +258,12 @@ func Run(ctx context.Context, c Config, newOp func(worker int) Op) (*Result, err
 		return nil, errors.New("harness: no operation")
 	}
 	kinds := max(1, len(c.Kinds))
+	planned := c.Duration
+	if len(c.Stages) > 0 {
+		planned = c.Stages.Total()
+	}
 	every := c.Interval
 	if every == 0 {
-		planned := c.Duration
-		if len(c.Stages) > 0 {
-			planned = c.Stages.Total()
-		}
 		every = IntervalFor(planned)
 	}
 	ws := make([]*worker, c.Workers)
@@ -306,7 +307,11 @@ func Run(ctx context.Context, c Config, newOp func(worker int) Op) (*Result, err
 	// BeforeMeasure, so that
 	// a scenario reading the heap there and after the phase sees only its
 	// component's growth.
-	col := newCollector(ws, kinds, every, c.Tick)
+	col := newCollector(ws, kinds, every, planned, c.Tick)
+	// As testing.B does before a benchmark: the garbage of the setup, the
+	// warmup and whatever ran before is collected now, not by a GC cycle
+	// during the measured phase that would take a CPU from the workers.
+	runtime.GC()
 	go col.run()
 	if c.BeforeMeasure != nil {
 		c.BeforeMeasure()

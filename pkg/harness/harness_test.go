@@ -171,6 +171,24 @@ func TestHotPathDoesNotAllocate(t *testing.T) {
 	}
 }
 
+// TestTimedPhaseDoesNotAllocate: a time-bound phase of 25 intervals
+// allocates a fixed handful, not per interval: the collector made its
+// accumulators before, so no garbage collection runs beside the workers.
+func TestTimedPhaseDoesNotAllocate(t *testing.T) {
+	var before, after runtime.MemStats
+	res, err := Run(context.Background(), Config{
+		Workers: 2, Duration: 500 * time.Millisecond, Interval: 20 * time.Millisecond, Kinds: []string{"a", "b"},
+		BeforeMeasure: func() { runtime.ReadMemStats(&before) },
+		AfterMeasure:  func() { runtime.ReadMemStats(&after) },
+	}, func(int) Op { return func(i int) (Kind, error) { return Kind(i % 2), nil } })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := after.Mallocs - before.Mallocs; n > 100 || after.NumGC != before.NumGC {
+		t.Errorf("measured phase of %d intervals allocated %d times, %d GC cycles; want a fixed handful, none", len(res.Intervals), n, after.NumGC-before.NumGC)
+	}
+}
+
 // TestMemoryFlatInOps: a 10-million-operation run allocates no more during
 // its measured phase than a 100-thousand-operation one: nothing is kept per
 // operation, histograms are fixed-size. (What is kept per interval is

@@ -24,6 +24,18 @@ func newChunk(kinds int) *chunk {
 	return c
 }
 
+// count is the number of operations the chunk holds, failed ones too.
+func (c *chunk) count() int64 {
+	var n int64
+	for k, r := range c.recs {
+		if r != nil {
+			n += r.Count()
+		}
+		n += c.errs[k]
+	}
+	return n
+}
+
 func (c *chunk) reset() {
 	for _, r := range c.recs {
 		if r != nil {
