@@ -68,13 +68,16 @@ type Options struct {
 	// and records (tens of ns) decide it.
 	SingleRunEffect, UntestedEffect float64
 	LatencyFloor                    float64
+	// SingleRunTailEffect is SingleRunEffect for the tail percentiles
+	// (p95 and above), which move most from one run to the next.
+	SingleRunTailEffect float64
 }
 
 // Defaults are the options compare uses unless told otherwise. The
 // single-run floors are the spread of two identical default runs measured
 // on a 2-CPU VM (README, "Comparing with a baseline").
 var Defaults = Options{Alpha: 0.05, MinEffect: 0.05, Resamples: 2000, Seed: 1,
-	SingleRunEffect: 0.3, UntestedEffect: 1, LatencyFloor: 50}
+	SingleRunEffect: 0.5, SingleRunTailEffect: 2, UntestedEffect: 1, LatencyFloor: 50}
 
 // Validate reports the first bad option.
 func (o Options) Validate() error {
@@ -347,20 +350,23 @@ func judge(sc *report.ScenarioChange, f figure, b, n view, o Options) {
 	}
 	ch.Verdict = verdict(ch, o)
 	if !uOK {
-		noiseFloor(&ch, o)
+		noiseFloor(&ch, f, o)
 	}
 	sc.Changes = append(sc.Changes, ch)
 }
 
 // noiseFloor calls ~ a change judged without a test over runs that is
 // within what one run differs from the next (see Options), and says so.
-func noiseFloor(ch *report.Change, o Options) {
+func noiseFloor(ch *report.Change, f figure, o Options) {
 	if ch.Verdict != report.Regression && ch.Verdict != report.Improvement {
 		return
 	}
 	effect := o.SingleRunEffect
-	if ch.Test == report.TestTolerance {
+	switch {
+	case ch.Test == report.TestTolerance:
 		effect = o.UntestedEffect
+	case f.pct >= 95:
+		effect = o.SingleRunTailEffect
 	}
 	// The floor is a factor either way: at least 1+effect times higher or
 	// lower (a 25% floor is +25% or -20%; 100% is doubled or halved).
