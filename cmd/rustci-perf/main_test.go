@@ -435,7 +435,9 @@ func TestCompare(t *testing.T) {
 		{"improvement.json", 0, "NO REGRESSION: 0 regressions, 5 improvements"},
 		{"nochange.json", 0, "NO REGRESSION: 0 regressions, 0 improvements"},
 		{"base.json", 0, "NO REGRESSION: 0 regressions, 0 improvements"},
-		{"single-tail.json", 1, "p99 "},
+		// 5 runs against 1: no test over runs, and a p99 30% worse is
+		// within what single runs differ by: left to --count, said so.
+		{"single-tail.json", 0, "single runs' spread: use --count"},
 	} {
 		r := rustciPerf(t, dir, "compare", fx("base.json"), fx(c.new))
 		if r.code != c.code || !strings.Contains(r.stdout, c.want) {

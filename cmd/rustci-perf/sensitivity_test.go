@@ -34,8 +34,8 @@ func TestDefaultThresholdsBite(t *testing.T) {
 			// mix's writes (10%) put its p95, p99 and mean past theirs.
 			// (100 keys: the fill writes each through the slow Redis.)
 			name:    "slow Redis",
-			faulty:  []string{"cache-write", "cache-l2", "limiter", "latency", "--keys", "100", "--redis-url", slow},
-			healthy: []string{"cache-write", "cache-l2", "limiter", "latency", "--keys", "100", "--redis-url", fast},
+			faulty:  []string{"cache-write", "cache-l2", "limiter", "latency", "--duration", "500ms", "--keys", "100", "--redis-url", slow},
+			healthy: []string{"cache-write", "cache-l2", "limiter", "latency", "--duration", "500ms", "--keys", "100", "--redis-url", fast},
 			fails: []string{"cache-write:throughput>1000", "cache-l2:throughput>1000", "limiter:throughput>1000",
 				"latency:p99<10ms", "latency:p95<5ms", "latency:mean<1ms"},
 		},
@@ -44,16 +44,16 @@ func TestDefaultThresholdsBite(t *testing.T) {
 			// are served by a Redis 1ms away: the read tail is a round
 			// trip, the read median an L1 hit.
 			name:    "reads that miss L1",
-			faulty:  []string{"latency", "--keys", "3000", "--distribution", "zipfian", "--redis-url", late},
-			healthy: []string{"latency", "--keys", "100", "--distribution", "zipfian", "--redis-url", late},
+			faulty:  []string{"latency", "--duration", "500ms", "--keys", "3000", "--distribution", "zipfian", "--redis-url", late},
+			healthy: []string{"latency", "--duration", "500ms", "--keys", "100", "--distribution", "zipfian", "--redis-url", late},
 			config:  "cache:\n  l1: {max_cost_bytes: 100000}\n",
 			fails:   []string{"latency:read.p99/read.p50<20"},
 		},
 		{
 			// Items expire before they are read.
 			name:    "expired items",
-			faulty:  []string{"cache-read", "cache-l3", "--config", "TTL"},
-			healthy: []string{"cache-read", "cache-l3"},
+			faulty:  []string{"cache-read", "cache-l3", "--duration", "500ms", "--config", "TTL"},
+			healthy: []string{"cache-read", "cache-l3", "--duration", "500ms"},
 			fails:   []string{"cache-read:hit_rate>0.95", "cache-l3:hit_rate>0.99"},
 		},
 		{
@@ -71,7 +71,7 @@ func TestDefaultThresholdsBite(t *testing.T) {
 				t.Fatal(err)
 			}
 			run := func(what string, args []string) map[string]bool {
-				args = append([]string{"run", "-q", "--duration", "500ms", "--format", "json", "--output", "r.json"}, args...)
+				args = append([]string{"run", "-q", "--format", "json", "--output", "r.json"}, args...)
 				for i, a := range args {
 					if a == "TTL" {
 						args[i] = ttl
