@@ -3,6 +3,7 @@ package compare
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -191,7 +192,7 @@ func count(pairs [][]string, metrics ...string) int {
 		if len(metrics) > 0 {
 			hit = true
 			for _, m := range metrics {
-				hit = hit && contains(got, m)
+				hit = hit && slices.Contains(got, m)
 			}
 		}
 		if hit {
@@ -199,15 +200,6 @@ func count(pairs [][]string, metrics ...string) int {
 		}
 	}
 	return n
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // skipUnderRace skips a test of the statistics, which draws and compares

@@ -144,7 +144,7 @@ func scenario(parts []report.Scenario, ins []Input) (report.Scenario, error) {
 			m.Counters[k] += v
 		}
 		for k := range p.Metrics {
-			if _, ok := m.Metrics[k]; !ok && !contains(dropped, k) {
+			if _, ok := m.Metrics[k]; !ok && !slices.Contains(dropped, k) {
 				if recomputable(k) {
 					m.Metrics[k] = metric.NA // derived below, from the sums
 				} else {
@@ -182,7 +182,7 @@ func scenario(parts []report.Scenario, ins []Input) (report.Scenario, error) {
 	var seen []string
 	for _, p := range parts {
 		for _, rt := range p.Thresholds {
-			if contains(seen, rt.Expr) {
+			if slices.Contains(seen, rt.Expr) {
 				continue
 			}
 			seen = append(seen, rt.Expr)
@@ -209,7 +209,7 @@ func scenario(parts []report.Scenario, ins []Input) (report.Scenario, error) {
 // droppedMetric returns a metric t reads that the merge left out, if any.
 func droppedMetric(t threshold.Threshold, dropped []string) string {
 	for _, m := range t.Metrics() {
-		if contains(dropped, m.Name) {
+		if slices.Contains(dropped, m.Name) {
 			return m.Name
 		}
 	}
@@ -349,13 +349,4 @@ func intervalsOf(parts []report.Scenario) int {
 		n += len(p.Intervals)
 	}
 	return n
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }

@@ -12,6 +12,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -57,11 +58,11 @@ var Common = []string{"ops", "errors", "throughput", "duration", "min", "mean", 
 // HasMetric reports whether sc reports the metric named (percentiles, named
 // by the threshold language as "p…", always exist).
 func (sc *Scenario) HasMetric(name string) bool {
-	return contains(Common, name) || contains(sc.Metrics, name)
+	return slices.Contains(Common, name) || slices.Contains(sc.Metrics, name)
 }
 
 // HasKind reports whether sc mixes the kind of operation named.
-func (sc *Scenario) HasKind(kind string) bool { return contains(sc.Kinds, kind) }
+func (sc *Scenario) HasKind(kind string) bool { return slices.Contains(sc.Kinds, kind) }
 
 // Outcome is what one run of a scenario measured.
 type Outcome struct {
@@ -161,15 +162,6 @@ func GroupNames() []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // plan turns settings into a harness configuration.
