@@ -795,6 +795,8 @@ func TestRedisStack(t *testing.T) {
 		t.Fatalf("limiter on Redis: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	lrep := readReportFile(t, filepath.Join(dir, "l.json"))
+	// Exit 0: every default threshold held, fallback==0 and
+	// redis_errors==0 among them (TestLimiterRedisDiesMidRun misses them).
 	if len(lrep.Scenarios) != 2 || !strings.Contains(lrep.Scenarios[0].Component, "redis GCRA") ||
 		lrep.Scenarios[0].Counters["fallback"] != 0 || lrep.Scenarios[1].Metrics["fallback_rate"] != 1 {
 		t.Errorf("limiter scenarios: %+v", lrep.Scenarios)
@@ -906,6 +908,14 @@ func TestLimiterRedisDiesMidRun(t *testing.T) {
 	}
 	if _, ok := lim.Metrics["admission_error"]; ok || !strings.Contains(strings.Join(lim.Notes, "\n"), "admission not checked") {
 		t.Errorf("limiter: metrics %v, notes %q; want the admission check said not to apply", lim.Metrics, lim.Notes)
+	}
+	// The defaults with L2 in the stack (the file sets no threshold)
+	// catch it: decisions by the failure mode, and Redis's errors. They
+	// hold on a Redis that stays up (TestRedisStack).
+	for _, expr := range []string{"fallback==0", "redis_errors==0"} {
+		if th := thresholdOf(t, lim, expr); th.Pass {
+			t.Errorf("limiter: %s held with Redis killed mid-run; want it missed", expr)
+		}
 	}
 }
 

@@ -85,6 +85,11 @@ func TestRedisFailsMidRun(t *testing.T) {
 				if tt.scenario == "cache-l2" && s.Errors == 0 {
 					t.Errorf("cache-l2 with Redis %s mid-run: no failed read", how)
 				}
+				// errors==0, a default threshold of cache-l2 (and of this
+				// file's), is missed; TestRedisStack shows it held.
+				if tt.scenario == "cache-l2" && thresholdOf(t, s, "errors==0").Pass {
+					t.Errorf("cache-l2 with Redis %s mid-run: errors==0 held", how)
+				}
 				if how == "stopped early" {
 					// No successful operation: no latency, no hit rate.
 					if v, ok := s.Metrics["hit_rate"]; s.Ops != 0 || s.Latency.Count != 0 || !ok || metric.Valid(v) {

@@ -498,6 +498,12 @@ func runMemory(ctx context.Context, s config.Settings) (*Outcome, error) {
 		return nil, err
 	}
 	defer r.close()
+	return r.memory(ctx, s)
+}
+
+// memory measures the heap the cache adds per item stored, and the
+// allocations per Set, over distinct items; it finishes r.
+func (r *rig) memory(ctx context.Context, s config.Settings) (*Outcome, error) {
 	// Keys and values exist before the measured phase and the cache keeps
 	// references to them, not copies: the heap growth measured is what the
 	// cache itself adds per item.
