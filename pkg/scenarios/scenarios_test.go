@@ -18,15 +18,7 @@ import (
 // small returns a scenario's default settings cut down to a quick run.
 func small(t *testing.T, name string, ops int) config.Settings {
 	t.Helper()
-	c, err := config.Load(nil, "", Names())
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := c.Settings(name, config.Params{Ops: &ops})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return defaultSettings(t, name, false, ops)
 }
 
 // TestEveryScenarioReportsItsMetrics runs each scenario briefly on the full
