@@ -119,8 +119,10 @@ func TestLoadErrors(t *testing.T) {
 
 func TestSettingsErrors(t *testing.T) {
 	tests := []struct{ yaml, want string }{
-		{"defaults:\n  ops: 0\n", "cache-write: ops 0: want at least 1"},
-		{"defaults:\n  concurrency: -1\n", "concurrency -1"},
+		{"defaults:\n  ops: 0\n", "defaults.ops 0: want at least 1"},
+		{"defaults:\n  concurrency: -1\n", "defaults.concurrency -1"},
+		{"scenarios:\n  cache-write:\n    concurrency: 20000\n", "scenarios.cache-write.concurrency 20000: want at most 10000"},
+		{"defaults:\n  stages: 1s:10\n  rate: 5\n", "defaults.rate and defaults.stages: give one"},
 		{"defaults:\n  value_size: 0\n", "value_size 0"},
 		{"cache:\n  l1:\n    max_cost_bytes: 0\n", "max_cost_bytes 0"},
 		{"limiter:\n  policy:\n    rate: 0\n", "rate 0"},
@@ -135,8 +137,17 @@ func TestSettingsErrors(t *testing.T) {
 			t.Errorf("Settings with %q: error %v; want %q", tt.yaml, err, tt.want)
 		}
 	}
+	// A flag's value is named as the flag, whichever scenario is resolved.
+	c, _ := Load([]byte("scenarios:\n  memory:\n    concurrency: 1\n"), "f.yaml", known)
+	many := 100000
+	for _, sc := range []string{"cache-write", "memory"} {
+		_, err := c.Settings(sc, Params{Concurrency: &many})
+		if want := "--concurrency 100000: want at most 10000"; err == nil || err.Error() != want {
+			t.Errorf("Settings(%s) with --concurrency 100000: error %v; want %q", sc, err, want)
+		}
+	}
 	// ops 0 is fine when a duration bounds the run.
-	c, _ := Load([]byte("defaults:\n  ops: 0\n  duration: 1s\n"), "f.yaml", known)
+	c, _ = Load([]byte("defaults:\n  ops: 0\n  duration: 1s\n"), "f.yaml", known)
 	if _, err := c.Settings("cache-write", Params{}); err != nil {
 		t.Errorf("ops 0 with a duration: %v", err)
 	}

@@ -2,7 +2,9 @@ package config
 
 import (
 	"fmt"
+	"reflect"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/rustci/rustci-perf/pkg/cache"
@@ -159,20 +161,48 @@ func (c *Config) Settings(scenario string, flags Params) (Settings, error) {
 	if dist == "" {
 		dist = "uniform"
 	}
+	origin := func(field string) string { return c.origin(scenario, field, flags) }
 	d, err := workload.ParseDistribution(dist)
 	if err != nil {
-		return s, fmt.Errorf("%s: %w", scenario, err)
+		return s, fmt.Errorf("%s: %w", origin("distribution"), err)
 	}
 	s.Distribution = d
 	if st := deref(p.Stages); st != "" {
 		if s.Stages, err = harness.ParseStages(st); err != nil {
-			return s, fmt.Errorf("%s: %w", scenario, err)
+			return s, fmt.Errorf("%s: %w", origin("stages"), err)
 		}
 		if s.Rate > 0 {
-			return s, fmt.Errorf("%s: rate and stages: give one", scenario)
+			return s, fmt.Errorf("%s and %s: give one", origin("rate"), origin("stages"))
 		}
 	}
-	return s, s.validate(scenario)
+	return s, s.validate(origin)
+}
+
+// origin names where the value of the Params field with YAML name field
+// came from, for an error about it: the flag (--value-size), the
+// scenario's block (scenarios.memory.concurrency), or the defaults
+// (defaults.ops: the user's file or the built-in ones). Settings are
+// resolved for every scenario, so an error must not name whichever
+// scenario happened to be resolved first.
+func (c *Config) origin(scenario, field string, flags Params) string {
+	if flags.isSet(field) {
+		return "--" + strings.ReplaceAll(field, "_", "-")
+	}
+	if s, ok := c.Scenarios[scenario]; ok && s.Params.isSet(field) {
+		return "scenarios." + scenario + "." + field
+	}
+	return "defaults." + field
+}
+
+// isSet reports whether p sets the field whose YAML name is field.
+func (p Params) isSet(field string) bool {
+	v := reflect.ValueOf(p)
+	for i := range v.NumField() {
+		if name, _, _ := strings.Cut(v.Type().Field(i).Tag.Get("yaml"), ","); name == field {
+			return !v.Field(i).IsNil()
+		}
+	}
+	return false
 }
 
 func deref[T any](p *T) T {
@@ -183,33 +213,35 @@ func deref[T any](p *T) T {
 	return *p
 }
 
-func (s Settings) validate(scenario string) error {
-	bad := func(format string, args ...any) error {
-		return fmt.Errorf("%s: "+format, append([]any{scenario}, args...)...)
+// validate checks the ranges of s; origin names where a field's value came
+// from.
+func (s Settings) validate(origin func(field string) string) error {
+	bad := func(field, format string, args ...any) error {
+		return fmt.Errorf("%s "+format, append([]any{origin(field)}, args...)...)
 	}
 	pol := s.Limiter.Policy
 	policy := limiter.Policy{Name: "limiter.policy", Rate: pol.Rate, Burst: pol.Burst, Period: time.Duration(pol.Period), OnFailure: pol.OnFailure}
 	switch {
 	case s.Duration == 0 && s.Ops < 1:
-		return bad("ops %d: want at least 1", s.Ops)
+		return bad("ops", "%d: want at least 1", s.Ops)
 	case s.Concurrency < 1:
-		return bad("concurrency %d: want at least 1", s.Concurrency)
+		return bad("concurrency", "%d: want at least 1", s.Concurrency)
 	case s.Concurrency > 10000:
-		return bad("concurrency %d: want at most 10000", s.Concurrency)
+		return bad("concurrency", "%d: want at most 10000", s.Concurrency)
 	case s.Count < 1 || s.Count > MaxCount:
-		return bad("count %d: want 1 to %d", s.Count, MaxCount)
+		return bad("count", "%d: want 1 to %d", s.Count, MaxCount)
 	case s.Judge != "" && s.Judge != "median" && s.Judge != "worst" && s.Judge != "each":
-		return bad("judge %q: want median, worst or each", s.Judge)
+		return bad("judge", "%q: want median, worst or each", s.Judge)
 	case !(s.ReadRatio >= 0 && s.ReadRatio <= 1):
-		return bad("read_ratio %g: want 0 to 1", s.ReadRatio)
+		return bad("read_ratio", "%g: want 0 to 1", s.ReadRatio)
 	case !(s.Rate >= 0 && s.Rate <= 1e9):
-		return bad("rate %g: want 0 (closed loop) to 1e9 operations per second", s.Rate)
+		return bad("rate", "%g: want 0 (closed loop) to 1e9 operations per second", s.Rate)
 	case s.Keys < 0 || s.Keys > MaxKeys:
-		return bad("keys %d: want 0 (the scenario's choice) to %d", s.Keys, MaxKeys)
+		return bad("keys", "%d: want 0 (the scenario's choice) to %d", s.Keys, MaxKeys)
 	case s.ValueSize < 1 || s.ValueSize > MaxValueSize:
-		return bad("value_size %d: want 1 to %d bytes", s.ValueSize, MaxValueSize)
+		return bad("value_size", "%d: want 1 to %d bytes", s.ValueSize, MaxValueSize)
 	case s.ValueSizeMax < s.ValueSize || s.ValueSizeMax > MaxValueSize:
-		return bad("value_size_max %d: want value_size (%d) to %d bytes", s.ValueSizeMax, s.ValueSize, MaxValueSize)
+		return bad("value_size_max", "%d: want value_size (%d) to %d bytes", s.ValueSizeMax, s.ValueSize, MaxValueSize)
 	}
 	if err := s.Cache.validate(); err != nil {
 		return err

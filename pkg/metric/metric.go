@@ -67,24 +67,27 @@ type Def struct {
 	// Den is empty when counters cannot give the figure back: merge then
 	// leaves it out.
 	Num, Den []string
+	// Share says the figure is a part of a whole, in [0, 1]; Signed that
+	// it may be negative. A figure that is neither is in [0, +Inf).
+	Share, Signed bool
 	// Doc says in a line what it is.
 	Doc string
 }
 
 // The catalogue.
 var (
-	HitRate = Def{Name: "hit_rate", Better: Higher, Num: []string{"hits"}, Den: []string{"hits", "misses"},
+	HitRate = Def{Name: "hit_rate", Better: Higher, Share: true, Num: []string{"hits"}, Den: []string{"hits", "misses"},
 		Doc: "hits in any tier over measured reads that succeeded"}
-	L1HitRate = Def{Name: "l1_hit_rate", Better: Higher, Num: []string{"l1_hits"}, Den: []string{"hits", "misses"},
+	L1HitRate = Def{Name: "l1_hit_rate", Better: Higher, Share: true, Num: []string{"l1_hits"}, Den: []string{"hits", "misses"},
 		Doc: "the share of measured reads L1 answered"}
-	FallbackRate = Def{Name: "fallback_rate", Better: Lower, Num: []string{"fallback"}, Den: []string{"allowed", "denied"},
+	FallbackRate = Def{Name: "fallback_rate", Better: Lower, Share: true, Num: []string{"fallback"}, Den: []string{"allowed", "denied"},
 		Doc: "decisions made by the failure mode over all decisions"}
-	HeapBytesPerItem = Def{Name: "heap_bytes_per_item", Unit: "bytes", Better: Lower, Num: []string{"heap_bytes"}, Den: []string{"items_stored"},
+	HeapBytesPerItem = Def{Name: "heap_bytes_per_item", Unit: "bytes", Better: Lower, Signed: true, Num: []string{"heap_bytes"}, Den: []string{"items_stored"},
 		Doc: "live heap growth after GC over the items the cache added"}
 	AllocsPerOp = Def{Name: "allocs_per_op", Better: Lower,
 		Doc: "allocations in the process during the measured phase over operations"}
-	AdmissionError = Def{Name: "admission_error", Better: Lower,
-		Doc: "how far the limiter's admissions fall outside what GCRA admits"}
+	AdmissionError = Def{Name: "admission_error", Better: Lower, Signed: true,
+		Doc: "admissions above GCRA's most (positive) or below its fewest (negative)"}
 	AchievedRate = Def{Name: "achieved_rate_ratio", Better: Higher,
 		Doc: "open loop: operations over the scheduled window, over the target rate (see AchievedRateRatio)"}
 )
@@ -106,6 +109,25 @@ func Lookup(name string) (Def, bool) {
 		}
 	}
 	return Def{}, false
+}
+
+// signedCounters are the counters that may go down: differences, not
+// counts.
+var signedCounters = map[string]bool{"heap_bytes": true}
+
+// Bounds returns the range a figure named name (without its kind of
+// operation: "p99", not "read.p99") can take: [0, 1] for a share, the
+// whole line for a figure or counter that may be negative, and [0, +Inf)
+// for everything else (counts, rates, latencies, percentiles).
+func Bounds(name string) (lo, hi float64) {
+	d, ok := Lookup(name)
+	switch {
+	case ok && d.Share:
+		return 0, 1
+	case ok && d.Signed, signedCounters[name]:
+		return math.Inf(-1), math.Inf(1)
+	}
+	return 0, math.Inf(1)
 }
 
 // Derivable reports whether counters give d back.

@@ -44,7 +44,7 @@ func TestNewPlanErrors(t *testing.T) {
 		// runs of its scenario
 		{[]string{"limiter"}, nil, "scenarios:\n  memory:\n    thresholds: [\"heap<1\"]\n", `config: scenarios.memory.thresholds: threshold "heap<1": scenario memory has no metric "heap"`},
 		{[]string{"limiter"}, nil, "scenarios:\n  memory:\n    thresholds: [\"latency:p99<1ms\"]\n", `scope "latency" is not this scenario`},
-		{[]string{"memory"}, nil, "scenarios:\n  memory:\n    concurrency: -1\n", "memory: concurrency -1"},
+		{[]string{"memory"}, nil, "scenarios:\n  memory:\n    concurrency: -1\n", "scenarios.memory.concurrency -1: want at least 1"},
 	}
 	for _, tt := range tests {
 		cfg := defaults(t)

@@ -16,6 +16,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/rustci/rustci-perf/pkg/metric"
 )
 
 // Op is a comparison.
@@ -196,7 +198,54 @@ func Parse(expr string) (Threshold, error) {
 		return t, p.fail(unitAt, fmt.Sprintf("unexpected %q: %s takes a plain number", unit, describe(t)))
 	}
 	t.Limit = v
+	if why := t.never(); why != "" {
+		return t, p.fail(opAt, why)
+	}
 	return t, nil
+}
+
+// never says why t can never hold, whatever is measured, or returns "":
+// "p99<-5ms" (a latency is never negative), "hit_rate>1" (a share is at
+// most 1). Such a limit is a mistake to be told at once, not a threshold
+// that fails every run. The bounds are the metrics' own (metric.Bounds); a
+// ratio of two figures that are never negative is never negative.
+func (t Threshold) never() string {
+	lo, hi := metric.Bounds(t.Left.Base())
+	what := t.Left.Name
+	if t.Right != nil {
+		rlo, _ := metric.Bounds(t.Right.Base())
+		what = t.Left.Name + "/" + t.Right.Name
+		lo, hi = 0, math.Inf(1)
+		if l, _ := metric.Bounds(t.Left.Base()); l < 0 || rlo < 0 {
+			lo = math.Inf(-1)
+		}
+	}
+	var impossible bool
+	switch t.Op {
+	case LT:
+		impossible = t.Limit <= lo
+	case LE:
+		impossible = t.Limit < lo
+	case GT:
+		impossible = t.Limit >= hi
+	case GE:
+		impossible = t.Limit > hi
+	case EQ:
+		impossible = t.Limit < lo || t.Limit > hi
+	}
+	if !impossible {
+		return ""
+	}
+	bound := func(v float64) string {
+		if t.IsLatency() {
+			return time.Duration(v).String()
+		}
+		return strconv.FormatFloat(v, 'g', -1, 64)
+	}
+	if math.IsInf(hi, 1) {
+		return fmt.Sprintf("can never hold: %s is never below %s", what, bound(lo))
+	}
+	return fmt.Sprintf("can never hold: %s is between %s and %s", what, bound(lo), bound(hi))
 }
 
 func describe(t Threshold) string {

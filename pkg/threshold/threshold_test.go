@@ -98,6 +98,17 @@ func TestParseErrors(t *testing.T) {
 		{"read.hit_rate>0.9", "a kind of operation has percentiles", 1},
 		{"read.p99<10", "give the limit a unit", 12},
 		{"read.<1ms", "want a metric name", 6},
+		// Limits that no measurement can meet.
+		{"p99<-5ms", "can never hold: p99 is never below 0s", 4},
+		{"p99<0ms", "can never hold: p99 is never below 0s", 4},
+		{"write.max<=-1ns", "write.max is never below 0s", 10},
+		{"throughput<0", "throughput is never below 0", 11},
+		{"errors==-1", "errors is never below 0", 7},
+		{"hit_rate>1", "can never hold: hit_rate is between 0 and 1", 9},
+		{"cache-read:l1_hit_rate>=1.5", "l1_hit_rate is between 0 and 1", 23},
+		{"fallback_rate==2", "fallback_rate is between 0 and 1", 14},
+		{"p99/p50<0", "p99/p50 is never below 0", 8},
+		{"hit_rate<0", "hit_rate is between 0 and 1", 9},
 	}
 	for _, tt := range tests {
 		_, err := Parse(tt.expr)
@@ -249,5 +260,19 @@ func TestWorst(t *testing.T) {
 	th, _ := Parse("errors<5")
 	if got := th.Worst([]float64{1, math.NaN()}); !math.IsNaN(got) {
 		t.Errorf("Worst with a NaN = %g; want NaN", got)
+	}
+}
+
+// TestParseLimitsAtTheEdge: limits a figure can just meet, and those of
+// figures that may be negative, are accepted.
+func TestParseLimitsAtTheEdge(t *testing.T) {
+	for _, expr := range []string{
+		"hit_rate>=1", "hit_rate<=0", "hit_rate==1", "hit_rate!=2", "l1_hit_rate>0.999",
+		"p99<=0ms", "errors<=0", "errors==0", "throughput>0", "p99/p50<1",
+		"heap_bytes<-100", "heap_bytes_per_item<-1", "admission_error<0", "admission_error/ops<-1",
+	} {
+		if _, err := Parse(expr); err != nil {
+			t.Errorf("Parse(%q): %v", expr, err)
+		}
 	}
 }
