@@ -1,9 +1,19 @@
 // Package redisconn turns one Redis configuration (a URL, and Cluster,
 // Sentinel and TLS options) into a go-redis UniversalClient with the short
 // timeouts a cache tier or a rate limiter needs, shared by both.
+//
+// The timeout bounds a call as a whole, not each step of it: go-redis's
+// dial, read and write timeouts bound one step each, and a call may take
+// several (a new connection's HELLO, then the command; a pipeline whose
+// connection failed to start goes on to another connection and starts it
+// too). A hook gives every command and pipeline a context deadline of the
+// timeout, which go-redis applies to every step, so a dead, hung or slow
+// Redis costs a call the timeout at most. The package also masks the
+// credentials of a Redis URL wherever it is shown.
 package redisconn
 
 import (
+	"context"
 	"crypto/x509"
 	"fmt"
 	"net/url"
@@ -24,7 +34,8 @@ type Config struct {
 	// SentinelMaster, when set, names the master that the Sentinels at the
 	// URL's address(es) watch.
 	SentinelMaster string
-	// Timeout bounds every dial, read and write (DefaultTimeout when 0).
+	// Timeout bounds every call as a whole, and every dial, read and write
+	// in it (DefaultTimeout when 0).
 	Timeout time.Duration
 	// PoolSize is the connection pool size (0: go-redis's default).
 	PoolSize int
@@ -35,14 +46,53 @@ type Config struct {
 // DefaultTimeout is the per-call timeout when Config.Timeout is 0.
 const DefaultTimeout = 50 * time.Millisecond
 
-// New returns a client for cfg, and the URL with its password masked. It
-// does not connect: a Redis that is down makes calls fail, fast.
+// New returns a client for cfg, and the URL with its credentials masked.
+// It does not connect: a Redis that is down makes calls fail, fast. Every
+// command and pipeline of the client ends within the timeout (see the
+// package doc).
 func New(cfg Config) (redis.UniversalClient, string, error) {
 	o, desc, err := Options(cfg)
 	if err != nil {
 		return nil, "", err
 	}
-	return redis.NewUniversalClient(o), desc, nil
+	c := redis.NewUniversalClient(o)
+	c.AddHook(deadline(o.ReadTimeout)) // o.ReadTimeout is cfg's timeout, resolved
+	return c, desc, nil
+}
+
+// deadline is a go-redis hook that bounds every command and pipeline, all
+// of its steps together, by a context deadline this long from its start.
+type deadline time.Duration
+
+var _ redis.Hook = deadline(0)
+
+// DialHook leaves dials alone: a dial is one step of a command, under the
+// command's deadline.
+func (deadline) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (d deadline) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		ctx, cancel := d.bound(ctx)
+		defer cancel()
+		return next(ctx, cmd)
+	}
+}
+
+func (d deadline) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		ctx, cancel := d.bound(ctx)
+		defer cancel()
+		return next(ctx, cmds)
+	}
+}
+
+// bound returns ctx with a deadline d from now, or ctx itself when its own
+// deadline comes sooner (no timer to allocate).
+func (d deadline) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= time.Duration(d) {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, time.Duration(d))
 }
 
 // Redact returns raw with any password replaced by "xxxxx"; an unparsable

@@ -28,8 +28,9 @@ type L2Config struct {
 	// Prefix is put before every key, so that several users can share one
 	// Redis; it also names the invalidation channel.
 	Prefix string
-	// Timeout bounds every dial, read and write: a dead or hung Redis costs
-	// a call this long at most (go-redis's defaults are 5s and more).
+	// Timeout bounds every call as a whole, dial and handshake included: a
+	// dead, hung or slow Redis costs a call this long at most (go-redis's
+	// defaults are 5s and more).
 	Timeout time.Duration
 	// PoolSize is the connection pool size (0: go-redis's default, 10 per
 	// CPU).
