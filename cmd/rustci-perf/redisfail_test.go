@@ -21,7 +21,8 @@ import (
 // end, exit 0 or 1 (a figure, not the tool, failed), and write its report
 // in every format, the JSON valid and readable, whatever figures it could
 // not compute. Before n/a was null, the limiter's case failed with "json:
-// unsupported value: NaN" and wrote no report.
+// unsupported value: NaN" and wrote no report. cache-l2's note on the
+// failed reads says that nothing served them: L2 is its only tier.
 func TestRedisFailsMidRun(t *testing.T) {
 	for _, tt := range []struct {
 		scenario, cmd string
@@ -89,6 +90,13 @@ func TestRedisFailsMidRun(t *testing.T) {
 				// file's), is missed; TestRedisStack shows it held.
 				if tt.scenario == "cache-l2" && thresholdOf(t, s, "errors==0").Pass {
 					t.Errorf("cache-l2 with Redis %s mid-run: errors==0 held", how)
+				}
+				// L2 is cache-l2's only tier: no other tier served the
+				// reads it failed (the note used to say other tiers did).
+				if notes := strings.Join(s.Notes, "\n"); tt.scenario == "cache-l2" &&
+					(!strings.Contains(notes, "l2 failed") || !strings.Contains(notes, "it is the only tier, so nothing served those operations: they failed") ||
+						strings.Contains(notes, "other tiers")) {
+					t.Errorf("cache-l2 with Redis %s mid-run: notes %q; want them to say the reads failed and nothing served them", how, s.Notes)
 				}
 				if how == "stopped early" {
 					// No successful operation: no latency, no hit rate.

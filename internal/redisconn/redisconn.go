@@ -1,13 +1,24 @@
 // Package redisconn turns one Redis configuration (a URL, and Cluster,
 // Sentinel and TLS options) into a go-redis UniversalClient with the short
 // timeouts a cache tier or a rate limiter needs, shared by both.
+//
+// The timeout bounds a call as a whole, not each step of it: go-redis's
+// dial, read and write timeouts bound one step each, and a call may take
+// several (a new connection's HELLO, then the command; a pipeline whose
+// connection failed to start goes on to another connection and starts it
+// too). A hook gives every command and pipeline a context deadline of the
+// timeout, which go-redis applies to every step, so a dead, hung or slow
+// Redis costs a call the timeout at most. The package also masks the
+// credentials of a Redis URL wherever it is shown.
 package redisconn
 
 import (
+	"context"
 	"crypto/x509"
 	"fmt"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -24,7 +35,8 @@ type Config struct {
 	// SentinelMaster, when set, names the master that the Sentinels at the
 	// URL's address(es) watch.
 	SentinelMaster string
-	// Timeout bounds every dial, read and write (DefaultTimeout when 0).
+	// Timeout bounds every call as a whole, and every dial, read and write
+	// in it (DefaultTimeout when 0).
 	Timeout time.Duration
 	// PoolSize is the connection pool size (0: go-redis's default).
 	PoolSize int
@@ -35,30 +47,124 @@ type Config struct {
 // DefaultTimeout is the per-call timeout when Config.Timeout is 0.
 const DefaultTimeout = 50 * time.Millisecond
 
-// New returns a client for cfg, and the URL with its password masked. It
-// does not connect: a Redis that is down makes calls fail, fast.
+// New returns a client for cfg, and the URL with its credentials masked.
+// It does not connect: a Redis that is down makes calls fail, fast. Every
+// command and pipeline of the client ends within the timeout (see the
+// package doc).
 func New(cfg Config) (redis.UniversalClient, string, error) {
 	o, desc, err := Options(cfg)
 	if err != nil {
 		return nil, "", err
 	}
-	return redis.NewUniversalClient(o), desc, nil
+	c := redis.NewUniversalClient(o)
+	c.AddHook(deadline(o.ReadTimeout)) // o.ReadTimeout is cfg's timeout, resolved
+	return c, desc, nil
 }
 
-// Redact returns raw with any password replaced by "xxxxx"; an unparsable
-// URL is replaced whole, since it may hold a password anywhere.
+// deadline is a go-redis hook that bounds every command and pipeline, all
+// of its steps together, by a context deadline this long from its start.
+type deadline time.Duration
+
+var _ redis.Hook = deadline(0)
+
+// DialHook leaves dials alone: a dial is one step of a command, under the
+// command's deadline.
+func (deadline) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (d deadline) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		ctx, cancel := d.bound(ctx)
+		defer cancel()
+		return next(ctx, cmd)
+	}
+}
+
+func (d deadline) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		ctx, cancel := d.bound(ctx)
+		defer cancel()
+		return next(ctx, cmds)
+	}
+}
+
+// bound returns ctx with a deadline d from now, or ctx itself when its own
+// deadline comes sooner (no timer to allocate).
+func (d deadline) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= time.Duration(d) {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, time.Duration(d))
+}
+
+// Mask is what Redact and RedactError show in place of a credential.
+const Mask = "xxxxx"
+
+// Redact returns raw for display with its credentials masked: the user
+// name and the password each become Mask when present
+// (redis://xxxxx:xxxxx@host:port, redis://:xxxxx@host:port), so the
+// shape of what was given shows, and none of it. A user name alone is
+// masked too: redis://S3cr3t@host, a password written without its colon,
+// is read as a user name. A URL that does not parse is replaced whole, and
+// one without // (redis:S3cr3t@host) keeps only its scheme: a secret may
+// be anywhere in them.
 func Redact(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return "(unparsable Redis URL)"
 	}
-	return u.Redacted()
+	if u.Opaque != "" {
+		return u.Scheme + ":" + Mask
+	}
+	if u.User != nil {
+		var name string
+		if u.User.Username() != "" {
+			name = Mask
+		}
+		if _, ok := u.User.Password(); ok {
+			u.User = url.UserPassword(name, Mask)
+		} else {
+			u.User = url.User(name)
+		}
+	}
+	return u.String()
+}
+
+// RedactError returns err's message with the credentials of the URL raw
+// masked: go-redis, or what it calls, may quote what it was given. The URL
+// itself is replaced by Redact's form, then every credential wherever it
+// appears, as written and as decoded.
+func RedactError(err error, raw string) string {
+	msg := err.Error()
+	if raw == "" {
+		return msg
+	}
+	msg = strings.ReplaceAll(msg, raw, Redact(raw))
+	u, perr := url.Parse(raw)
+	if perr != nil || u.User == nil {
+		return msg
+	}
+	creds := []string{u.User.Username(), u.User.String()}
+	if p, ok := u.User.Password(); ok {
+		creds = append(creds, p)
+	}
+	if name, pw, ok := strings.Cut(u.User.String(), ":"); ok {
+		creds = append(creds, name, pw)
+	}
+	// Longest first, so that a credential inside another is not left half
+	// masked.
+	slices.SortFunc(creds, func(a, b string) int { return len(b) - len(a) })
+	for _, c := range creds {
+		if c != "" {
+			msg = strings.ReplaceAll(msg, c, Mask)
+		}
+	}
+	return msg
 }
 
 // Options maps cfg onto go-redis options, with timeouts short enough that a
 // dead Redis costs milliseconds, and no retries (a circuit breaker, not a
 // retry loop, handles a Redis that is down). It returns the URL with its
-// password masked, for reports and errors.
+// credentials masked, for reports and errors.
 func Options(cfg Config) (*redis.UniversalOptions, string, error) {
 	desc := Redact(cfg.URL)
 	timeout := cfg.Timeout
@@ -79,7 +185,7 @@ func Options(cfg Config) (*redis.UniversalOptions, string, error) {
 	if cfg.Cluster || cfg.SentinelMaster != "" || u.Query().Has("addr") {
 		co, err := redis.ParseClusterURL(cfg.URL)
 		if err != nil {
-			return nil, "", fmt.Errorf("redis url %q: %s", desc, redactErr(err, cfg.URL))
+			return nil, "", fmt.Errorf("redis url %q: %s", desc, RedactError(err, cfg.URL))
 		}
 		o.Addrs, o.Username, o.Password, o.TLSConfig = co.Addrs, co.Username, co.Password, co.TLSConfig
 		// Several addresses are a Cluster's nodes, or with a master
@@ -89,7 +195,7 @@ func Options(cfg Config) (*redis.UniversalOptions, string, error) {
 	} else {
 		so, err := redis.ParseURL(cfg.URL)
 		if err != nil {
-			return nil, "", fmt.Errorf("redis url %q: %s", desc, redactErr(err, cfg.URL))
+			return nil, "", fmt.Errorf("redis url %q: %s", desc, RedactError(err, cfg.URL))
 		}
 		o.Addrs, o.Username, o.Password, o.TLSConfig, o.DB = []string{so.Addr}, so.Username, so.Password, so.TLSConfig, so.DB
 	}
@@ -117,19 +223,3 @@ func Options(cfg Config) (*redis.UniversalOptions, string, error) {
 	o.PoolSize = cfg.PoolSize
 	return o, desc, nil
 }
-
-// redactErr returns err's text with the URL's password, if any, removed:
-// go-redis quotes parts of the URL in its errors.
-func redactErr(err error, raw string) string {
-	msg := err.Error()
-	if u, perr := url.Parse(raw); perr == nil {
-		if p, ok := u.User.Password(); ok && p != "" {
-			msg = strings.ReplaceAll(msg, p, "xxxxx")
-		}
-	}
-	return msg
-}
-
-// RedactError returns err's message with the password of the URL raw, if
-// any, masked: go-redis may quote what it was given.
-func RedactError(err error, raw string) string { return redactErr(err, raw) }

@@ -218,6 +218,18 @@ func FreePort(t testing.TB) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
+// DeadTimeout is the per-call timeout tests of a dead or hung Redis give
+// their clients: long enough that CallBound tells a call that waited one
+// timeout from one that waited two.
+const DeadTimeout = 300 * time.Millisecond
+
+// CallBound is the longest a Redis call with the given per-call timeout may
+// take against a Redis that never answers: the timeout, and a margin for a
+// loaded machine (half the timeout and 50ms). It is a bound, not a speed:
+// a call that waits out the timeout twice over passes it once the timeout
+// is over 100ms (DeadTimeout is).
+func CallBound(timeout time.Duration) time.Duration { return timeout*3/2 + 50*time.Millisecond }
+
 // Silent returns the address of a listener that accepts connections and
 // never answers, like a hung server; it closes at the end of t.
 func Silent(t testing.TB) string {

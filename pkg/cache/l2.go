@@ -28,8 +28,9 @@ type L2Config struct {
 	// Prefix is put before every key, so that several users can share one
 	// Redis; it also names the invalidation channel.
 	Prefix string
-	// Timeout bounds every dial, read and write: a dead or hung Redis costs
-	// a call this long at most (go-redis's defaults are 5s and more).
+	// Timeout bounds every call as a whole, dial and handshake included: a
+	// dead, hung or slow Redis costs a call this long at most (go-redis's
+	// defaults are 5s and more).
 	Timeout time.Duration
 	// PoolSize is the connection pool size (0: go-redis's default, 10 per
 	// CPU).
@@ -57,7 +58,7 @@ type L2 struct {
 	channel string
 	// id tags this instance's invalidations, so it can ignore its own.
 	id string
-	// desc is the URL with any password removed, for reports and errors.
+	// desc is the URL with its credentials masked, for reports and errors.
 	desc string
 
 	mu  sync.Mutex
@@ -103,7 +104,7 @@ func (cfg L2Config) conn() redisconn.Config {
 	return redisconn.Config{URL: cfg.URL, Cluster: cfg.Cluster, SentinelMaster: cfg.SentinelMaster, Timeout: cfg.Timeout, PoolSize: cfg.PoolSize, CAFile: cfg.CAFile}
 }
 
-// RedactURL returns raw with any password masked (see redisconn.Redact).
+// RedactURL returns raw with its credentials masked (see redisconn.Redact).
 func RedactURL(raw string) string { return redisconn.Redact(raw) }
 
 // Name is "l2".

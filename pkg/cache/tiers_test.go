@@ -304,15 +304,15 @@ func TestRedisDiesAndComesBack(t *testing.T) {
 
 // TestDeadRedisCostsLittle: a Redis that refuses connections, or accepts
 // them and never answers, costs each call the L2 timeout at most (not
-// go-redis's default dial retries, 800ms when refused, or its 3s reads),
-// and once the breaker opens, nothing.
+// go-redis's default dial retries, 800ms when refused, or its 3s reads,
+// nor twice the timeout), and once the breaker opens, nothing.
 func TestDeadRedisCostsLittle(t *testing.T) {
 	t.Run("refused", func(t *testing.T) { deadRedis(t, redistest.Refused(t)) })
 	t.Run("silent", func(t *testing.T) { deadRedis(t, redistest.Silent(t)) })
 }
 
 func deadRedis(t *testing.T, addr string) {
-	const timeout = 50 * time.Millisecond
+	const timeout = redistest.DeadTimeout
 	l2 := newL2(t, "redis://"+addr, L2Config{Timeout: timeout})
 	m, err := New(Options{BreakerFailures: 3, BreakerBackoff: time.Hour}, newL1(t), l2)
 	if err != nil {
@@ -325,14 +325,38 @@ func deadRedis(t *testing.T, addr string) {
 		if err := m.Set(ctx, "k", []byte("v"), 0); err != nil {
 			t.Fatalf("Set %d failed although L1 took it: %v", i, err)
 		}
-		// The bound is generous for a loaded machine; what matters is
-		// that it is the timeout, not go-redis's default seconds.
-		if d := time.Since(start); d > 10*timeout {
-			t.Errorf("Set %d took %s against a hung Redis; want about the %s timeout", i, d, timeout)
+		if d := time.Since(start); d > redistest.CallBound(timeout) {
+			t.Errorf("Set %d took %s against a dead Redis; want the %s timeout at most (bound %s)", i, d, timeout, redistest.CallBound(timeout))
 		}
 	}
 	if st := m.Stats()[1]; !st.Degraded || st.Errors != 3 || st.Skipped != 3 {
 		t.Errorf("l2 stats %+v; want degraded after 3 errors, then 3 skipped", st)
+	}
+}
+
+// TestL2CallBound: every call of L2 to a Redis that accepts connections and
+// never answers fails within its timeout. An L2 Get (GET and PTTL in one
+// pipeline) and Set (SET and PUBLISH) took twice the timeout before the
+// timeout bounded a call as a whole.
+func TestL2CallBound(t *testing.T) {
+	const timeout = redistest.DeadTimeout
+	l2 := newL2(t, "redis://"+redistest.Silent(t), L2Config{Timeout: timeout})
+	defer l2.Close()
+	ctx := context.Background()
+	for _, c := range []struct {
+		name string
+		do   func() error
+	}{
+		{"Get", func() error { _, _, err := l2.Get(ctx, "k"); return err }},
+		{"GetValue", func() error { _, _, err := l2.GetValue(ctx, "k"); return err }},
+		{"Set", func() error { return l2.Set(ctx, "k", []byte("v"), time.Minute) }},
+		{"Delete", func() error { return l2.Delete(ctx, "k") }},
+	} {
+		start := time.Now()
+		err := c.do()
+		if d := time.Since(start); err == nil || d > redistest.CallBound(timeout) {
+			t.Errorf("%s: %v after %s; want an error within the %s timeout (bound %s)", c.name, err, d, timeout, redistest.CallBound(timeout))
+		}
 	}
 }
 

@@ -127,10 +127,10 @@ func TestRedisDiesAndComesBack(t *testing.T) {
 }
 
 // TestDeadRedisCostsTheTimeout: a Redis that accepts connections and never
-// answers costs a check the timeout at most, and after the breaker opens,
-// nothing like it.
+// answers costs a check the timeout at most (and a margin for a loaded
+// machine), and after the breaker opens, nothing like it.
 func TestDeadRedisCostsTheTimeout(t *testing.T) {
-	const timeout = 50 * time.Millisecond
+	const timeout = redistest.DeadTimeout
 	l := newRedis(t, redistest.Silent(t), timeout, limiter.RedisOptions{BreakerFailures: 3, BreakerBackoff: time.Hour}, hundredPerSec)
 	for i := 0; i < 3; i++ {
 		start := time.Now()
@@ -138,8 +138,8 @@ func TestDeadRedisCostsTheTimeout(t *testing.T) {
 		if err != nil || r.Allowed != 1 {
 			t.Fatalf("check %d = %+v, %v; want allowed by the fallback", i, r, err)
 		}
-		if d := time.Since(start); d > 10*timeout {
-			t.Errorf("check %d took %s; want about the %s timeout", i, d, timeout)
+		if d := time.Since(start); d > redistest.CallBound(timeout) {
+			t.Errorf("check %d took %s; want the %s timeout at most (bound %s)", i, d, timeout, redistest.CallBound(timeout))
 		}
 	}
 	if !l.Degraded() {

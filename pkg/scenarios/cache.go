@@ -171,6 +171,8 @@ func (r *rig) finish(out *Outcome) error {
 			st = st.Since(r.base[i])
 		}
 		out.Tiers = append(out.Tiers, st)
+	}
+	for i, st := range out.Tiers {
 		p := st.Name + "_"
 		out.Counters[p+"hits"] = int64(st.Hits)
 		out.Counters[p+"misses"] = int64(st.Misses)
@@ -191,11 +193,42 @@ func (r *rig) finish(out *Outcome) error {
 			out.Notes = append(out.Notes, fmt.Sprintf("%s did not keep %d writes (%d dropped by ristretto's full set buffer, %d rejected by its admission policy); they are counted, not retried", st.Name, d+rj, d, rj))
 		}
 		if st.Errors+st.Skipped > 0 {
-			out.Notes = append(out.Notes, fmt.Sprintf("%s failed %d calls and skipped %d while its breaker was open; other tiers served them", st.Name, st.Errors, st.Skipped))
+			out.Notes = append(out.Notes, failedNote(out.Tiers, i))
 		}
 	}
 	out.Component = r.desc
 	return r.close()
+}
+
+// failedNote says what became of the operations whose calls to tiers[i]
+// failed or were skipped: the other tiers of the stack served them, or,
+// when there is no other tier, nothing did and they failed. An operation
+// fails (the cache returns an error) only when every tier failed it.
+func failedNote(tiers []cache.TierStats, i int) string {
+	st := tiers[i]
+	what := fmt.Sprintf("%s failed %d calls", st.Name, st.Errors)
+	if st.Skipped > 0 {
+		what += fmt.Sprintf(" and skipped %d while its breaker was open", st.Skipped)
+	}
+	var others, failing []string
+	for j, o := range tiers {
+		if j == i {
+			continue
+		}
+		others = append(others, o.Name)
+		if o.Errors+o.Skipped > 0 {
+			failing = append(failing, o.Name)
+		}
+	}
+	switch {
+	case len(others) == 0:
+		return what + "; it is the only tier, so nothing served those operations: they failed (counted in errors)"
+	case len(failing) == 0:
+		return fmt.Sprintf("%s; the other tiers (%s) served those operations", what, strings.Join(others, ", "))
+	default:
+		return fmt.Sprintf("%s; the other tiers (%s) served those operations, but %s failed calls too: an operation failed (counted in errors) where every tier did",
+			what, strings.Join(others, ", "), strings.Join(failing, ", "))
+	}
 }
 
 // outcome starts an Outcome for a harness result.
