@@ -28,6 +28,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -67,19 +68,27 @@ type Def struct {
 	// Den is empty when counters cannot give the figure back: merge then
 	// leaves it out.
 	Num, Den []string
+	// Share is true when Num counts a part of what Den counts (hits of
+	// reads): the figure is a fraction in [0, 1], and Derive gives n/a
+	// rather than a share outside it.
+	Share bool
+	// Signed is true when Num and Den are differences (growth over the
+	// measured phase), which can be negative; every other counter is a
+	// count, never negative (Signed).
+	Signed bool
 	// Doc says in a line what it is.
 	Doc string
 }
 
 // The catalogue.
 var (
-	HitRate = Def{Name: "hit_rate", Better: Higher, Num: []string{"hits"}, Den: []string{"hits", "misses"},
+	HitRate = Def{Name: "hit_rate", Better: Higher, Num: []string{"hits"}, Den: []string{"hits", "misses"}, Share: true,
 		Doc: "hits in any tier over measured reads that succeeded"}
-	L1HitRate = Def{Name: "l1_hit_rate", Better: Higher, Num: []string{"l1_hits"}, Den: []string{"hits", "misses"},
+	L1HitRate = Def{Name: "l1_hit_rate", Better: Higher, Num: []string{"l1_hits"}, Den: []string{"hits", "misses"}, Share: true,
 		Doc: "the share of measured reads L1 answered"}
-	FallbackRate = Def{Name: "fallback_rate", Better: Lower, Num: []string{"fallback"}, Den: []string{"allowed", "denied"},
+	FallbackRate = Def{Name: "fallback_rate", Better: Lower, Num: []string{"fallback"}, Den: []string{"allowed", "denied"}, Share: true,
 		Doc: "decisions made by the failure mode over all decisions"}
-	HeapBytesPerItem = Def{Name: "heap_bytes_per_item", Unit: "bytes", Better: Lower, Num: []string{"heap_bytes"}, Den: []string{"items_stored"},
+	HeapBytesPerItem = Def{Name: "heap_bytes_per_item", Unit: "bytes", Better: Lower, Num: []string{"heap_bytes"}, Den: []string{"items_stored"}, Signed: true,
 		Doc: "live heap growth after GC over the items the cache added"}
 	AllocsPerOp = Def{Name: "allocs_per_op", Better: Lower,
 		Doc: "allocations in the process during the measured phase over operations"}
@@ -108,12 +117,25 @@ func Lookup(name string) (Def, bool) {
 	return Def{}, false
 }
 
+// Signed reports whether the counter named is a difference that can be
+// negative (a Signed figure's); every other counter is a count.
+func Signed(counter string) bool {
+	for _, d := range catalogue {
+		if d.Signed && (slices.Contains(d.Num, counter) || slices.Contains(d.Den, counter)) {
+			return true
+		}
+	}
+	return false
+}
+
 // Derivable reports whether counters give d back.
 func (d Def) Derivable() bool { return len(d.Den) > 0 }
 
 // Derive computes d from counters: the sum of its Num counters over the sum
 // of its Den counters. It is n/a, with a reason, when d is not derivable,
-// a counter is missing, or the denominator is 0 or negative.
+// a counter is missing, the denominator is 0 or negative, or d is a Share
+// and the counters put the part outside the whole (they disagree: a share
+// below 0 or above 1 means nothing).
 func (d Def) Derive(counters map[string]int64) (v float64, why string) {
 	if !d.Derivable() {
 		return NA, fmt.Sprintf("%s is n/a: it is not derived from counters", d.Name)
@@ -135,6 +157,9 @@ func (d Def) Derive(counters map[string]int64) (v float64, why string) {
 		if den, missing = sum(d.Den); missing == "" {
 			if den <= 0 {
 				return NA, fmt.Sprintf("%s is n/a: %s is %d", d.Name, strings.Join(d.Den, " + "), den)
+			}
+			if d.Share && (num < 0 || num > den) {
+				return NA, fmt.Sprintf("%s is n/a: %s is %d, outside %s (%d): the counters disagree", d.Name, strings.Join(d.Num, " + "), num, strings.Join(d.Den, " + "), den)
 			}
 			return Ratio(num, den), ""
 		}
