@@ -561,8 +561,8 @@ machines, pods or CI runners: histograms merged exactly, operations, workers
 and counters summed, throughput the sum of each machine's, hit rates
 recomputed; every source's thresholds judged again on the whole (exit 1 if
 one is missed). Reports of other scenarios, or that did not run at the same
-time, and a report the schema or the writer's invariants forbid are
-refused (exit 2).
+time, the same report twice (one file, a link to it, or a copy), and a
+report the schema or the writer's invariants forbid are refused (exit 2).
 
 ` + exitCodesHelp,
 		Example: `  rustci-perf merge runner-*.json --output json=all.json --output junit=junit.xml`,

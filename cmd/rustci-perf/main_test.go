@@ -415,6 +415,32 @@ func TestMerge(t *testing.T) {
 		t.Errorf("merge of a broken report: exit %d, %q; want 2 naming it", r.code, r.stderr)
 	}
 
+	// One report twice, by its name, through a link or as a copy, would
+	// count its operations twice: exit 2, nothing merged.
+	if err := os.Symlink("a.json", filepath.Join(dir, "link.json")); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "a.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "copy.json"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ args, want string }{
+		{"a.json a.json", "merge: a.json is given twice"},
+		{"a.json b.json link.json", "merge: a.json and link.json hold the same report"},
+		{"a.json copy.json", "merge: a.json and copy.json hold the same report"},
+	} {
+		r := rustciPerf(t, dir, append([]string{"merge", "--output", "twice.json"}, strings.Fields(tt.args)...)...)
+		if r.code != 2 || !strings.Contains(r.stderr, tt.want) || strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 {
+			t.Errorf("merge %s: exit %d, stderr %q; want 2 and one line with %q", tt.args, r.code, r.stderr, tt.want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "twice.json")); err == nil {
+		t.Error("a refused merge wrote its output")
+	}
+
 	// A report the writer could not have written: one line naming the
 	// file, the field and what is wrong.
 	bad := readReportFile(t, filepath.Join(dir, "b.json"))
