@@ -372,7 +372,7 @@ func runRun(cmd *cobra.Command, o *runOptions, args []string, stdout, stderr io.
 	}
 	var baseline *report.Report
 	if o.baseline != "" {
-		if baseline, err = readReport(o.baseline); err != nil {
+		if baseline, err = report.ReadFile(o.baseline); err != nil {
 			return fmt.Errorf("--baseline: %w", err)
 		}
 	}
@@ -561,7 +561,8 @@ machines, pods or CI runners: histograms merged exactly, operations, workers
 and counters summed, throughput the sum of each machine's, hit rates
 recomputed; every source's thresholds judged again on the whole (exit 1 if
 one is missed). Reports of other scenarios, or that did not run at the same
-time, are refused (exit 2).
+time, the same report twice (one file, a link to it, or a copy), and a
+report the schema or the writer's invariants forbid are refused (exit 2).
 
 ` + exitCodesHelp,
 		Example: `  rustci-perf merge runner-*.json --output json=all.json --output junit=junit.xml`,
@@ -577,7 +578,7 @@ time, are refused (exit 2).
 			}
 			var ins []merge.Input
 			for _, file := range files {
-				r, err := readReport(file)
+				r, err := report.ReadFile(file)
 				if err != nil {
 					return fmt.Errorf("merge: %w", err)
 				}
@@ -609,20 +610,6 @@ func sharesScenario(baseline *report.Report, names []string) error {
 		have = append(have, s.Name)
 	}
 	return fmt.Errorf("it has none of the scenarios to run (it has %s)", strings.Join(have, ", "))
-}
-
-// readReport reads a JSON report file.
-func readReport(file string) (*report.Report, error) {
-	fh, err := os.Open(file)
-	if err != nil {
-		return nil, err
-	}
-	defer fh.Close()
-	r, err := report.ReadJSON(fh)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", file, err)
-	}
-	return r, nil
 }
 
 // compareFlags are the options of compare and of run --baseline.
@@ -674,7 +661,8 @@ A scenario measured in BASE that NEW did not measure (no successful
 operation, could not run, skipped) is a regression, and its row says why.
 
 Exit 1 when a regression is found, 0 otherwise, 2 on bad input (an
-unreadable file, another schema, no scenario measured in both).`,
+unreadable file, another schema, a report the schema or the writer's
+invariants forbid, no scenario measured in both).`,
 		Example: `  rustci-perf compare baseline.json report.json
   rustci-perf compare baseline.json report.json --min-effect 10% --output "$GITHUB_STEP_SUMMARY"`,
 		Args: cobra.ExactArgs(2),
@@ -693,7 +681,7 @@ unreadable file, another schema, no scenario measured in both).`,
 			}
 			var sides [2]compare.Side
 			for i, file := range files {
-				r, err := readReport(file)
+				r, err := report.ReadFile(file)
 				if err != nil {
 					return fmt.Errorf("compare: %w", err)
 				}

@@ -417,6 +417,44 @@ func TestMerge(t *testing.T) {
 	if r = rustciPerf(t, dir, "merge", "a.json", "bad.json"); r.code != 2 || !strings.Contains(r.stderr, "bad.json") {
 		t.Errorf("merge of a broken report: exit %d, %q; want 2 naming it", r.code, r.stderr)
 	}
+
+	// One report twice, by its name, through a link or as a copy, would
+	// count its operations twice: exit 2, nothing merged.
+	if err := os.Symlink("a.json", filepath.Join(dir, "link.json")); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "a.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "copy.json"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ args, want string }{
+		{"a.json a.json", "merge: a.json is given twice"},
+		{"a.json b.json link.json", "merge: a.json and link.json hold the same report"},
+		{"a.json copy.json", "merge: a.json and copy.json hold the same report"},
+	} {
+		r := rustciPerf(t, dir, append([]string{"merge", "--output", "twice.json"}, strings.Fields(tt.args)...)...)
+		if r.code != 2 || !strings.Contains(r.stderr, tt.want) || strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 {
+			t.Errorf("merge %s: exit %d, stderr %q; want 2 and one line with %q", tt.args, r.code, r.stderr, tt.want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "twice.json")); err == nil {
+		t.Error("a refused merge wrote its output")
+	}
+
+	// A report the writer could not have written: one line naming the
+	// file, the field and what is wrong.
+	bad := readReportFile(t, filepath.Join(dir, "b.json"))
+	bad.Scenarios[0].Errors = -3
+	if err := report.WriteFile(filepath.Join(dir, "negative.json"), bad, report.JSON); err != nil {
+		t.Fatal(err)
+	}
+	want := "rustci-perf: merge: negative.json: /scenarios/0/errors (scenario cache-read): got -3, want at least 0\n"
+	if r = rustciPerf(t, dir, "merge", "a.json", "negative.json"); r.code != 2 || r.stderr != want {
+		t.Errorf("merge of a report with errors -3: exit %d, stderr %q; want 2 and %q", r.code, r.stderr, want)
+	}
 }
 
 // TestCompare: the fixed reports of pkg/compare through the binary: exit 1
@@ -513,6 +551,32 @@ func TestCompare(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "bad.json"), []byte(`{"schema": "rustci-perf/report/v0"}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// base.json with what the schema or the writer's invariants forbid:
+	// each is refused, exit 2, in one line naming the file and the field.
+	base, err := os.ReadFile(fx("base.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ name, old, new, want string }{
+		{"hits.json", `"hits": 100000`, `"hits": -100`, "compare: hits.json: /scenarios/0/counters/hits (scenario cache-read): -100: a count is never negative"},
+		{"status.json", `"status": "passed"`, `"status": "bogus"`, "compare: status.json: /scenarios/0/status (scenario cache-read): value must be one of"},
+		{"twice.json", "\n}\n", "\n}\n" + string(base), "compare: twice.json: a second JSON value after the report's end"},
+		{"ops.json", `"ops": 100000,`, `"ops": 2000,`, "compare: ops.json: /scenarios/0/latency_ns/count (scenario cache-read): 100000, but ops is 2000"},
+	} {
+		edited := strings.Replace(string(base), c.old, c.new, 1)
+		if edited == string(base) {
+			t.Fatalf("%s: base.json has no %s", c.name, c.old)
+		}
+		if err := os.WriteFile(filepath.Join(dir, c.name), []byte(edited), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		for _, args := range [][]string{{"compare", fx("base.json"), c.name}, {"compare", c.name, fx("base.json")}} {
+			r := rustciPerf(t, dir, args...)
+			if r.code != 2 || r.stdout != "" || !strings.Contains(r.stderr, c.want) || strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 {
+				t.Errorf("%q: exit %d, stderr %q; want 2 and one line with %q", args[1:], r.code, r.stderr, c.want)
+			}
+		}
+	}
 	for _, args := range [][]string{
 		{"compare", fx("base.json")},
 		{"compare", fx("base.json"), "missing.json"},
@@ -577,10 +641,19 @@ func TestBaseline(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "broken.json"), []byte("{"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	for _, bad := range []string{"broken.json", "missing.json"} {
+	// a baseline whose scenario is there twice: which would it be?
+	twice := *own
+	twice.Scenarios = append(twice.Scenarios, own.Scenarios[0])
+	if err := report.WriteFile(filepath.Join(dir, "twice.json"), &twice, report.JSON); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{"broken.json", "missing.json", "twice.json"} {
 		if r := rustciPerf(t, dir, append(args, "--baseline", bad)...); r.code != 2 || !strings.Contains(r.stderr, bad) || r.stdout != "" {
 			t.Errorf("--baseline %s: exit %d, %q; want 2 naming it, before running", bad, r.code, r.stderr)
 		}
+	}
+	if r := rustciPerf(t, dir, append(args, "--baseline", "twice.json")...); !strings.Contains(r.stderr, `--baseline: twice.json: /scenarios/1/name (scenario cache-read): scenario "cache-read" again`) {
+		t.Errorf("--baseline twice.json: stderr %q; want it to name the scenario found twice", r.stderr)
 	}
 	if r := rustciPerf(t, dir, "run", "limiter", "-q", "--ops", "100", "--config", noTiming(t), "--baseline", "own.json"); r.code != 2 || !strings.Contains(r.stderr, "none of the scenarios") {
 		t.Errorf("--baseline without the scenario: exit %d, %q; want 2", r.code, r.stderr)

@@ -609,13 +609,18 @@ func TestErrors(t *testing.T) {
 }
 
 // FuzzCompare: whatever a report file holds, reading it and comparing it
-// with a baseline (either way round) gives an error, or a result that writes
-// in every format, finite and valid against the schema; never a panic.
+// with a baseline (either way round) gives an error, or a result that
+// writes in every format, finite and valid against the schema, whose
+// counts of regressions and improvements are those of its verdicts, and
+// whose scenarios are ones both reports hold once; never a panic.
 func FuzzCompare(f *testing.F) {
-	for _, name := range []string{"base.json", "regression.json", "single-tail.json", "mixed-slow.json"} {
+	for _, name := range []string{"base.json", "regression.json", "single-tail.json", "mixed-slow.json", "lost-new.json"} {
 		b, err := os.ReadFile(filepath.Join("testdata", name))
 		if err != nil {
 			f.Fatal(err)
+		}
+		if _, err := report.ReadJSON(bytes.NewReader(b)); err != nil {
+			f.Fatalf("seed %s does not read back: %v", name, err)
 		}
 		f.Add(b)
 	}
@@ -629,9 +634,36 @@ func FuzzCompare(f *testing.F) {
 		o := Defaults
 		o.Resamples = 100
 		for _, sides := range [][2]Side{{{Name: "base", Report: base}, {Name: "fuzz", Report: r}}, {{Name: "fuzz", Report: r}, {Name: "base", Report: base}}} {
-			if c, err := Reports(sides[0], sides[1], o); err == nil {
-				writesFinite(t, c)
+			c, err := Reports(sides[0], sides[1], o)
+			if err != nil {
+				continue
+			}
+			writesFinite(t, c)
+			verdicts := map[string]int{}
+			compared := map[string]bool{}
+			for _, sc := range c.Scenarios {
+				if compared[sc.Name] || !holds(sides[0].Report, sc.Name) || !holds(sides[1].Report, sc.Name) {
+					t.Errorf("scenario %s compared twice, or not in both reports", sc.Name)
+				}
+				compared[sc.Name] = true
+				for _, ch := range sc.Changes {
+					verdicts[ch.Verdict]++
+				}
+			}
+			if c.Regressions != verdicts[report.Regression] || c.Improvements != verdicts[report.Improvement] {
+				t.Errorf("%d regressions, %d improvements; the verdicts say %d, %d", c.Regressions, c.Improvements, verdicts[report.Regression], verdicts[report.Improvement])
 			}
 		}
 	})
+}
+
+// holds reports whether r has exactly one scenario named name.
+func holds(r *report.Report, name string) bool {
+	n := 0
+	for _, s := range r.Scenarios {
+		if s.Name == name {
+			n++
+		}
+	}
+	return n == 1
 }

@@ -149,13 +149,23 @@ func (r *Recorder) Encode() (string, error) {
 }
 
 // Decode reads a histogram written by Encode (or by another HdrHistogram
-// implementation in the same form, values in ns).
+// implementation in the same form, values in ns). One of another range or
+// precision is recorded again into a Recorder's own, so that merging it
+// stays exact; a value outside [Lowest, Highest], which Record would have
+// clamped, is an error.
 func Decode(s string) (*Recorder, error) {
 	h, err := hdrhistogram.Decode([]byte(s))
 	if err != nil {
 		return nil, fmt.Errorf("decode histogram: %w", err)
 	}
-	return &Recorder{h: h}, nil
+	if h.LowestTrackableValue() == Lowest && h.HighestTrackableValue() == Highest && h.SignificantFigures() == Digits {
+		return &Recorder{h: h}, nil
+	}
+	r := NewRecorder()
+	if dropped := r.h.Merge(h); dropped > 0 {
+		return nil, fmt.Errorf("decode histogram: %d values outside %dns..%dns, which recording clamps to", dropped, Lowest, Highest)
+	}
+	return r, nil
 }
 
 // WriteHgrm writes the percentile distribution in the .hgrm text format of

@@ -2,8 +2,11 @@ package latency
 
 import (
 	"sort"
+	"strings"
 	"testing"
 	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 )
 
 func TestRecorderSummary(t *testing.T) {
@@ -113,6 +116,40 @@ func TestEncodeRoundTrip(t *testing.T) {
 	}
 	if _, err := Decode("not a histogram"); err == nil {
 		t.Error("Decode accepted garbage")
+	}
+}
+
+// TestDecodeOtherGeometry: a histogram of another range and precision is
+// recorded again into a Recorder's own, so that merging it into one of
+// ours drops nothing; one holding a value recording would have clamped is
+// refused, since merging would drop it.
+func TestDecodeOtherGeometry(t *testing.T) {
+	encode := func(values ...int64) string {
+		t.Helper()
+		h := hdrhistogram.New(1, 1e15, 4)
+		for _, v := range values {
+			if err := h.RecordValue(v); err != nil {
+				t.Fatal(err)
+			}
+		}
+		b, err := h.Encode(hdrhistogram.V2CompressedEncodingCookieBase)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	r, err := Decode(encode(1000, 2000, 3000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ours := NewRecorder()
+	ours.Merge(r)
+	if max := ours.Max(); ours.Count() != 3 || max < 3*time.Microsecond || max > 3003*time.Nanosecond {
+		t.Errorf("merged %d values, max %s; want 3, max 3µs within 0.1%%", ours.Count(), max)
+	}
+	// two hours: beyond Highest
+	if _, err := Decode(encode(1000, 2*int64(time.Hour))); err == nil || !strings.Contains(err.Error(), "1 values outside") {
+		t.Errorf("Decode(a value of 2h) error = %v; want one saying 1 value is outside the range", err)
 	}
 }
 

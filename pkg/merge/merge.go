@@ -17,12 +17,19 @@
 // each machine's clock starts its own, so an interval of one is not the
 // same 100ms as another's, and summing them by index would invent a time
 // series no machine saw.
+//
+// The inputs are reports as report.ReadJSON returns them, which keep the
+// invariants it checks; merging keeps them too. One report given twice
+// (the same file, a link to it, a copy) is refused, since its operations
+// would count twice, as is a sum beyond what a count or a figure holds.
 package merge
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"sort"
 	"strings"
@@ -40,12 +47,19 @@ type Input struct {
 	Report *report.Report
 }
 
-// Reports merges ins into one report made by version. Its errors are the
-// inputs' faults: fewer than two, different scenarios, windows that do not
-// overlap, a scenario without its histogram.
+// Reports merges ins into one report made by version. The inputs are
+// reports as report.ReadJSON returns them, which keep its invariants. Its
+// errors are the inputs' faults: fewer than two, one given twice (the same
+// report, through the same file, a link or a copy: its operations would
+// count twice), different scenarios, windows that do not overlap, a
+// scenario without its histogram, sums beyond what a count or a figure
+// holds.
 func Reports(ins []Input, version string) (*report.Report, error) {
 	if len(ins) < 2 {
 		return nil, errors.New("merge: want at least two reports")
+	}
+	if err := distinct(ins); err != nil {
+		return nil, err
 	}
 	first := ins[0].Report
 	out := &report.Report{
@@ -97,6 +111,57 @@ func Reports(ins []Input, version string) (*report.Report, error) {
 	return out, nil
 }
 
+// distinct refuses an input given twice: the same file named twice, or
+// two files holding the same report (a link, a copy), which JSON writes
+// the same.
+func distinct(ins []Input) error {
+	seen := map[string]string{}
+	for _, in := range ins {
+		var b bytes.Buffer
+		if err := report.JSON(&b, in.Report); err != nil {
+			return fmt.Errorf("merge: %s: %w", in.File, err)
+		}
+		first, dup := seen[b.String()]
+		switch {
+		case dup && first == in.File:
+			return fmt.Errorf("merge: %s is given twice: its operations would count twice", in.File)
+		case dup:
+			return fmt.Errorf("merge: %s and %s hold the same report (one file through a link, or a copy): its operations would count twice", first, in.File)
+		}
+		seen[b.String()] = in.File
+	}
+	return nil
+}
+
+// sums adds counts and figures, remembering the first sum that does not
+// fit: a count beyond int64, a figure beyond float64.
+type sums struct{ over string }
+
+func (sm *sums) add(dst *int64, v int64, what string) {
+	if (v > 0 && *dst > math.MaxInt64-v) || (v < 0 && *dst < math.MinInt64-v) {
+		if sm.over == "" {
+			sm.over = what
+		}
+		return
+	}
+	*dst += v
+}
+
+func (sm *sums) addFloat(dst *float64, v float64, what string) {
+	if math.IsInf(*dst+v, 0) && sm.over == "" {
+		sm.over = what
+	}
+	*dst += v
+}
+
+// err is the overflow, if any, of scenario's sums.
+func (sm *sums) err(scenario string) error {
+	if sm.over == "" {
+		return nil
+	}
+	return fmt.Errorf("merge: scenario %s: %s summed over the reports is beyond what it can hold", scenario, sm.over)
+}
+
 // names lists a report's scenarios, comma-separated.
 func names(r *report.Report) string {
 	var out []string
@@ -123,6 +188,7 @@ func scenario(parts []report.Scenario, ins []Input) (report.Scenario, error) {
 	}
 	var hist *latency.Recorder
 	var dropped []string
+	var sm sums
 	for j, p := range parts {
 		h, err := latency.Decode(p.Histogram)
 		if err != nil {
@@ -133,15 +199,19 @@ func scenario(parts []report.Scenario, ins []Input) (report.Scenario, error) {
 		} else {
 			hist.Merge(h)
 		}
-		m.Ops += p.Ops
-		m.Errors += p.Errors
-		m.WarmupOps += p.WarmupOps
-		m.Concurrency += p.Concurrency
+		sm.add(&m.Ops, p.Ops, "ops")
+		sm.add(&m.Errors, p.Errors, "errors")
+		sm.add(&m.WarmupOps, p.WarmupOps, "warmup_ops")
+		concurrency := int64(m.Concurrency)
+		sm.add(&concurrency, int64(p.Concurrency), "concurrency")
+		m.Concurrency = int(concurrency)
 		m.DurationNS = max(m.DurationNS, p.DurationNS)
-		m.ThroughputOpsPerSec += p.ThroughputOpsPerSec
-		m.TargetRateOpsPerSec += p.TargetRateOpsPerSec
-		for k, v := range p.Counters {
-			m.Counters[k] += v
+		sm.addFloat(&m.ThroughputOpsPerSec, p.ThroughputOpsPerSec, "throughput_ops_per_sec")
+		sm.addFloat(&m.TargetRateOpsPerSec, p.TargetRateOpsPerSec, "target_rate_ops_per_sec")
+		for _, k := range slices.Sorted(maps.Keys(p.Counters)) {
+			c := m.Counters[k]
+			sm.add(&c, p.Counters[k], "counter "+k)
+			m.Counters[k] = c
 		}
 		for k := range p.Metrics {
 			if _, ok := m.Metrics[k]; !ok && !slices.Contains(dropped, k) {
@@ -153,12 +223,15 @@ func scenario(parts []report.Scenario, ins []Input) (report.Scenario, error) {
 			}
 		}
 	}
+	if err := sm.err(m.Name); err != nil {
+		return m, err
+	}
 	enc, err := hist.Encode()
 	if err != nil {
 		return m, err
 	}
 	m.Histogram = enc
-	kinds, err := operations(parts, ins, &m)
+	kinds, err := operations(parts, ins, &m, &sm)
 	if err != nil {
 		return m, err
 	}
@@ -169,7 +242,7 @@ func scenario(parts []report.Scenario, ins []Input) (report.Scenario, error) {
 	m.Latency = report.LatencyOf(hist.Summary())
 	m.Latency.Clamped = 0 // decoding loses it: summed from the parts
 	for _, p := range parts {
-		m.Latency.Clamped += p.Latency.Clamped
+		m.Latency.Clamped += p.Latency.Clamped // each at most its ops: no overflow
 	}
 	m.Notes = append(m.Notes, recompute(parts, m.Counters, m.Metrics)...)
 	sort.Strings(dropped)
@@ -281,7 +354,7 @@ func figures(ops, errs int64, throughput float64, l report.Latency, h *latency.R
 // exactly, throughput the sum of each source's. It returns each kind's
 // merged histogram. A kind some source lacks is merged from those that
 // have it, and a note says which.
-func operations(parts []report.Scenario, ins []Input, m *report.Scenario) (map[string]*latency.Recorder, error) {
+func operations(parts []report.Scenario, ins []Input, m *report.Scenario, sm *sums) (map[string]*latency.Recorder, error) {
 	hists := map[string]*latency.Recorder{}
 	at := map[string]int{}
 	for j, p := range parts {
@@ -294,9 +367,9 @@ func operations(parts []report.Scenario, ins []Input, m *report.Scenario) (map[s
 				hists[op.Name] = latency.NewRecorder()
 			}
 			o := &m.Operations[i]
-			o.Ops += op.Ops
-			o.Errors += op.Errors
-			o.ThroughputOpsPerSec += op.ThroughputOpsPerSec
+			sm.add(&o.Ops, op.Ops, op.Name+" ops")
+			sm.add(&o.Errors, op.Errors, op.Name+" errors")
+			sm.addFloat(&o.ThroughputOpsPerSec, op.ThroughputOpsPerSec, op.Name+" throughput_ops_per_sec")
 			if op.Histogram == "" {
 				if op.Ops > 0 {
 					return nil, fmt.Errorf("merge: %s, scenario %s: %s operations have no histogram", ins[j].File, p.Name, op.Name)
@@ -309,6 +382,9 @@ func operations(parts []report.Scenario, ins []Input, m *report.Scenario) (map[s
 			}
 			hists[op.Name].Merge(h)
 		}
+	}
+	if err := sm.err(m.Name); err != nil {
+		return nil, err
 	}
 	for i := range m.Operations {
 		o := &m.Operations[i]

@@ -2,12 +2,13 @@ package merge
 
 import (
 	"bytes"
-	"io"
+	"math"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/rustci/rustci-perf/pkg/latency"
+	"github.com/rustci/rustci-perf/pkg/metric"
 	"github.com/rustci/rustci-perf/pkg/report"
 )
 
@@ -29,9 +30,9 @@ func part(t testing.TB, start time.Time, lat []time.Duration, hits, misses int64
 		Scenarios: []report.Scenario{{
 			Name: "cache-read", Group: "cache", Status: report.StatusPassed, Passed: true, Mode: "closed-loop", Concurrency: 4,
 			Ops: int64(len(lat)), DurationNS: int64(time.Second), ThroughputOpsPerSec: float64(len(lat)),
-			Histogram: enc, Counters: map[string]int64{"hits": hits, "misses": misses},
+			Latency: report.LatencyOf(rec.Summary()), Histogram: enc, Counters: map[string]int64{"hits": hits, "misses": misses},
 			Metrics:    map[string]float64{"hit_rate": float64(hits) / float64(hits+misses), "admission_error": 0},
-			Thresholds: []report.Threshold{{Expr: "p99<" + limit, Metric: "p99", Op: "<", Unit: "ns"}, {Expr: "hit_rate>0.9"}},
+			Thresholds: []report.Threshold{{Expr: "p99<" + limit, Metric: "p99", Op: "<", Unit: "ns", Pass: true}, {Expr: "hit_rate>0.9", Metric: "hit_rate", Op: ">", Limit: 0.9, Pass: true}},
 		}},
 	}
 }
@@ -94,6 +95,12 @@ func TestMergeRefuses(t *testing.T) {
 	other.Scenarios[0].Name = "limiter"
 	broken := part(t, t0, lat, 1, 0, "1s")
 	broken.Scenarios[0].Histogram = "garbage"
+	copied := part(t, t0, lat, 1, 0, "1s") // a's report, read from another file
+	b := part(t, t0, lat, 1, 0, "2s")
+	huge := func(r *report.Report) *report.Report {
+		r.Scenarios[0].Counters["misses"] = math.MaxInt64 - 1
+		return r
+	}
 	tests := []struct {
 		ins  []Input
 		want string
@@ -102,6 +109,13 @@ func TestMergeRefuses(t *testing.T) {
 		{[]Input{{"a.json", a}, {"late.json", late}}, "do not overlap"},
 		{[]Input{{"a.json", a}, {"o.json", other}}, "o.json has limiter"},
 		{[]Input{{"a.json", a}, {"b.json", broken}}, "b.json, scenario cache-read"},
+		// one file named twice, or the same report in two files: its
+		// operations would count twice
+		{[]Input{{"a.json", a}, {"b.json", b}, {"a.json", a}}, "merge: a.json is given twice"},
+		{[]Input{{"a.json", a}, {"copy.json", copied}}, "merge: a.json and copy.json hold the same report"},
+		// counts whose sum a count cannot hold
+		{[]Input{{"a.json", huge(part(t, t0, lat, 1, 0, "1s"))}, {"b.json", huge(part(t, t0, lat, 1, 0, "2s"))}},
+			"merge: scenario cache-read: counter misses summed over the reports is beyond what it can hold"},
 	}
 	for _, tt := range tests {
 		if _, err := Reports(tt.ins, "test"); err == nil || !strings.Contains(err.Error(), tt.want) {
@@ -111,28 +125,75 @@ func TestMergeRefuses(t *testing.T) {
 }
 
 // FuzzMerge: whatever a report file holds, reading it and merging it with
-// a good report (and with itself) gives a report that can be written, or an
-// error, never a panic.
+// a good report gives an error or a report that keeps every invariant a
+// report read back must (it reads back itself), whose counters are sums
+// (none negative but the Signed), whose shares are in [0, 1] and whose
+// statuses agree with their thresholds; merging it with itself is
+// refused; never a panic.
 func FuzzMerge(f *testing.F) {
 	start := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 	good := part(f, start, []time.Duration{time.Microsecond, 2 * time.Microsecond}, 2, 0, "1ms")
-	var b bytes.Buffer
-	if err := report.JSON(&b, good); err != nil {
-		f.Fatal(err)
+	seed := func(r *report.Report) {
+		var b bytes.Buffer
+		if err := report.JSON(&b, r); err != nil {
+			f.Fatal(err)
+		}
+		if _, err := report.ReadJSON(bytes.NewReader(b.Bytes())); err != nil {
+			f.Fatalf("a seed does not read back: %v", err)
+		}
+		f.Add(b.Bytes())
 	}
-	f.Add(b.Bytes())
+	seed(good)
+	other := part(f, start.Add(time.Second), []time.Duration{time.Millisecond, 3 * time.Millisecond, time.Second}, 1, 2, "1ms")
+	other.Scenarios[0].Counters["l1_hits"] = 1
+	other.Scenarios[0].Metrics["l1_hit_rate"] = 1.0 / 3
+	// p99 1s and hit rate 1/3: both thresholds missed
+	other.Passed, other.Scenarios[0].Passed, other.Scenarios[0].Status = false, false, report.StatusFailed
+	other.Scenarios[0].Thresholds[0].Pass, other.Scenarios[0].Thresholds[1].Pass = false, false
+	seed(other)
 	f.Add([]byte(`{"schema":"rustci-perf/report/v1","scenarios":[{"name":"cache-read","histogram":"HISTFAAAAB54nJNpmSzMwMDAxQABzFCaEUTYf4CIAQBHnwM4","thresholds":[{"expr":"p99<"}]}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r, err := report.ReadJSON(bytes.NewReader(data))
 		if err != nil {
 			return
 		}
-		for _, ins := range [][]Input{{{File: "good.json", Report: good}, {File: "fuzz.json", Report: r}}, {{File: "a.json", Report: r}, {File: "b.json", Report: r}}} {
-			// A merge, when there is one, is always written.
-			if m, err := Reports(ins, "test"); err == nil {
-				if err := report.JSON(io.Discard, m); err != nil {
-					t.Fatalf("a merged report cannot be written: %v", err)
+		if _, err := Reports([]Input{{File: "a.json", Report: r}, {File: "b.json", Report: r}}, "test"); err == nil {
+			t.Fatal("a report merged with itself")
+		}
+		m, err := Reports([]Input{{File: "good.json", Report: good}, {File: "fuzz.json", Report: r}}, "test")
+		if err != nil {
+			return
+		}
+		var out bytes.Buffer
+		if err := report.JSON(&out, m); err != nil {
+			t.Fatalf("a merged report cannot be written: %v", err)
+		}
+		if _, err := report.ReadJSON(bytes.NewReader(out.Bytes())); err != nil {
+			t.Fatalf("a merged report does not read back: %v\n%s", err, out.Bytes())
+		}
+		for i, s := range m.Scenarios {
+			g, f := good.Scenarios[i], r.Scenarios[i]
+			if s.Status == report.StatusPassed || s.Status == report.StatusFailed {
+				if s.Ops != g.Ops+f.Ops || s.Errors != g.Errors+f.Errors {
+					t.Errorf("%s: ops %d, errors %d; want the sums %d, %d", s.Name, s.Ops, s.Errors, g.Ops+f.Ops, g.Errors+f.Errors)
 				}
+			}
+			for k, v := range s.Counters {
+				if v < 0 && !metric.Signed(k) {
+					t.Errorf("%s: counter %s = %d", s.Name, k, v)
+				}
+			}
+			for k, v := range s.Metrics {
+				if d, _ := metric.Lookup(k); d.Share && metric.Valid(v) && (v < 0 || v > 1) {
+					t.Errorf("%s: share %s = %g", s.Name, k, v)
+				}
+			}
+			held := true
+			for _, th := range s.Thresholds {
+				held = held && th.Pass
+			}
+			if (s.Status == report.StatusPassed) != (s.Passed && held) || (s.Status == report.StatusFailed && held) {
+				t.Errorf("%s: status %s, passed %t, thresholds held %t", s.Name, s.Status, s.Passed, held)
 			}
 		}
 	})

@@ -28,6 +28,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -67,22 +68,27 @@ type Def struct {
 	// Den is empty when counters cannot give the figure back: merge then
 	// leaves it out.
 	Num, Den []string
-	// Share says the figure is a part of a whole, in [0, 1]; Signed that
-	// it may be negative. A figure that is neither is in [0, +Inf).
-	Share, Signed bool
+	// Share is true when Num counts a part of what Den counts (hits of
+	// reads): the figure is a fraction in [0, 1], and Derive gives n/a
+	// rather than a share outside it.
+	Share bool
+	// Signed is true when Num and Den are differences (growth over the
+	// measured phase), which can be negative; every other counter is a
+	// count, never negative (Signed).
+	Signed bool
 	// Doc says in a line what it is.
 	Doc string
 }
 
 // The catalogue.
 var (
-	HitRate = Def{Name: "hit_rate", Better: Higher, Share: true, Num: []string{"hits"}, Den: []string{"hits", "misses"},
+	HitRate = Def{Name: "hit_rate", Better: Higher, Num: []string{"hits"}, Den: []string{"hits", "misses"}, Share: true,
 		Doc: "hits in any tier over measured reads that succeeded"}
-	L1HitRate = Def{Name: "l1_hit_rate", Better: Higher, Share: true, Num: []string{"l1_hits"}, Den: []string{"hits", "misses"},
+	L1HitRate = Def{Name: "l1_hit_rate", Better: Higher, Num: []string{"l1_hits"}, Den: []string{"hits", "misses"}, Share: true,
 		Doc: "the share of measured reads L1 answered"}
-	FallbackRate = Def{Name: "fallback_rate", Better: Lower, Share: true, Num: []string{"fallback"}, Den: []string{"allowed", "denied"},
+	FallbackRate = Def{Name: "fallback_rate", Better: Lower, Num: []string{"fallback"}, Den: []string{"allowed", "denied"}, Share: true,
 		Doc: "decisions made by the failure mode over all decisions"}
-	HeapBytesPerItem = Def{Name: "heap_bytes_per_item", Unit: "bytes", Better: Lower, Signed: true, Num: []string{"heap_bytes"}, Den: []string{"items_stored"},
+	HeapBytesPerItem = Def{Name: "heap_bytes_per_item", Unit: "bytes", Better: Lower, Num: []string{"heap_bytes"}, Den: []string{"items_stored"}, Signed: true,
 		Doc: "live heap growth after GC over the items the cache added"}
 	AllocsPerOp = Def{Name: "allocs_per_op", Better: Lower,
 		Doc: "allocations in the process during the measured phase over operations"}
@@ -111,9 +117,16 @@ func Lookup(name string) (Def, bool) {
 	return Def{}, false
 }
 
-// signedCounters are the counters that may go down: differences, not
-// counts.
-var signedCounters = map[string]bool{"heap_bytes": true}
+// Signed reports whether the counter named is a difference that can be
+// negative (a Signed figure's); every other counter is a count.
+func Signed(counter string) bool {
+	for _, d := range catalogue {
+		if d.Signed && (slices.Contains(d.Num, counter) || slices.Contains(d.Den, counter)) {
+			return true
+		}
+	}
+	return false
+}
 
 // Bounds returns the range a figure named name (without its kind of
 // operation: "p99", not "read.p99") can take: [0, 1] for a share, the
@@ -124,7 +137,7 @@ func Bounds(name string) (lo, hi float64) {
 	switch {
 	case ok && d.Share:
 		return 0, 1
-	case ok && d.Signed, signedCounters[name]:
+	case ok && d.Signed, Signed(name):
 		return math.Inf(-1), math.Inf(1)
 	}
 	return 0, math.Inf(1)
@@ -135,7 +148,9 @@ func (d Def) Derivable() bool { return len(d.Den) > 0 }
 
 // Derive computes d from counters: the sum of its Num counters over the sum
 // of its Den counters. It is n/a, with a reason, when d is not derivable,
-// a counter is missing, or the denominator is 0 or negative.
+// a counter is missing, the denominator is 0 or negative, or d is a Share
+// and the counters put the part outside the whole (they disagree: a share
+// below 0 or above 1 means nothing).
 func (d Def) Derive(counters map[string]int64) (v float64, why string) {
 	if !d.Derivable() {
 		return NA, fmt.Sprintf("%s is n/a: it is not derived from counters", d.Name)
@@ -157,6 +172,9 @@ func (d Def) Derive(counters map[string]int64) (v float64, why string) {
 		if den, missing = sum(d.Den); missing == "" {
 			if den <= 0 {
 				return NA, fmt.Sprintf("%s is n/a: %s is %d", d.Name, strings.Join(d.Den, " + "), den)
+			}
+			if d.Share && (num < 0 || num > den) {
+				return NA, fmt.Sprintf("%s is n/a: %s is %d, outside %s (%d): the counters disagree", d.Name, strings.Join(d.Num, " + "), num, strings.Join(d.Den, " + "), den)
 			}
 			return Ratio(num, den), ""
 		}

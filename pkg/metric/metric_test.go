@@ -49,6 +49,10 @@ func TestDerive(t *testing.T) {
 		// evictions outnumbered additions
 		{HeapBytesPerItem, map[string]int64{"heap_bytes": 100, "items_stored": -3}, NA, "items_stored is -3"},
 		{FallbackRate, map[string]int64{"fallback": 5, "allowed": 8, "denied": 2}, 0.5, ""},
+		// counters that disagree give no share outside [0, 1]: more L1
+		// hits than reads, fewer fallbacks than none
+		{L1HitRate, map[string]int64{"hits": 3, "misses": 1, "l1_hits": 5}, NA, "l1_hits is 5, outside hits + misses (4)"},
+		{FallbackRate, map[string]int64{"fallback": -1, "allowed": 8, "denied": 2}, NA, "fallback is -1, outside allowed + denied (10)"},
 		// no counters give allocs_per_op back
 		{AllocsPerOp, map[string]int64{}, NA, "not derived from counters"},
 	}
@@ -56,6 +60,17 @@ func TestDerive(t *testing.T) {
 		got, why := tt.d.Derive(tt.counters)
 		if !same(got, tt.want) || !strings.Contains(why, tt.why) || (tt.why == "") != (why == "") {
 			t.Errorf("%s.Derive(%v) = (%g, %q); want (%g, %q)", tt.d.Name, tt.counters, got, why, tt.want, tt.why)
+		}
+	}
+}
+
+func TestSigned(t *testing.T) {
+	for counter, want := range map[string]bool{
+		"heap_bytes": true, "items_stored": true, // growth over the measured phase
+		"hits": false, "misses": false, "fallback": false, "l1_errors": false, // counts
+	} {
+		if got := Signed(counter); got != want {
+			t.Errorf("Signed(%q) = %t; want %t", counter, got, want)
 		}
 	}
 }

@@ -1,7 +1,9 @@
 // Package report holds the report of a run, the one registry of formats it
 // is written in (text for people, JSON for archives, and which a file's
-// extension calls for), and file output: atomic replacement, or appending
-// for a file others append to as well.
+// extension calls for), file output (atomic replacement, or appending for a
+// file others append to as well), and reading a JSON report back, checked
+// against the published schema and the invariants the writer keeps
+// (read.go, check.go): compare, merge and run --baseline read through it.
 //
 // A Report is data: it is filled by the run, then handed once to a Formatter.
 // Every JSON field carries its unit in its name (duration_ns, p99 under
@@ -334,20 +336,6 @@ func JSON(w io.Writer, r *Report) error {
 		return fmt.Errorf("json report: %w", err)
 	}
 	return nil
-}
-
-// ReadJSON reads a JSON report, refusing unknown fields and other schemas.
-func ReadJSON(rd io.Reader) (*Report, error) {
-	dec := json.NewDecoder(rd)
-	dec.DisallowUnknownFields()
-	var r Report
-	if err := dec.Decode(&r); err != nil {
-		return nil, fmt.Errorf("read report: %w", err)
-	}
-	if r.Schema != Schema {
-		return nil, fmt.Errorf("read report: schema %q: want %q", r.Schema, Schema)
-	}
-	return &r, nil
 }
 
 // WriteFile writes r to path in format f without ever leaving a partial

@@ -15,6 +15,7 @@ import (
 
 	goldenfile "github.com/rustci/rustci-perf/internal/golden"
 	"github.com/rustci/rustci-perf/pkg/latency"
+	"github.com/rustci/rustci-perf/pkg/metric"
 	"github.com/rustci/rustci-perf/schema"
 	"golang.org/x/perf/benchfmt"
 )
@@ -167,9 +168,9 @@ func TestJSONRoundTrip(t *testing.T) {
 func TestReadJSONErrors(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{`{"schema":"rustci-perf/report/v0"}`, `schema "rustci-perf/report/v0"`},
-		{`{"schema":"rustci-perf/report/v1","extra":1}`, `unknown field "extra"`},
+		{`{"schema":"rustci-perf/report/v1","extra":1}`, `additional properties 'extra' not allowed`},
 		{`{"schema":`, "unexpected EOF"},
-		{`[]`, "cannot unmarshal"},
+		{`[]`, "a JSON array, not a report"},
 	}
 	for _, tt := range tests {
 		_, err := ReadJSON(strings.NewReader(tt.in))
@@ -349,12 +350,20 @@ func TestLookup(t *testing.T) {
 	}
 }
 
-// FuzzReadJSON: reading arbitrary bytes never panics; what reads back
-// writes and reads again to the same report.
+// FuzzReadJSON: reading arbitrary bytes never panics; what reads back is
+// valid against the published schema, keeps the invariants a run's report
+// does (checked here apart from the reader: counts, statuses, one entry
+// per scenario, histograms that hold one value per operation), and writes
+// and reads again to the same report.
 func FuzzReadJSON(f *testing.F) {
-	var b bytes.Buffer
-	_ = JSON(&b, fixture())
-	f.Add(b.Bytes())
+	for _, r := range []*Report{fixture(), readable(f)} {
+		var b bytes.Buffer
+		_ = JSON(&b, r)
+		if _, err := ReadJSON(bytes.NewReader(b.Bytes())); err != nil {
+			f.Fatalf("a seed does not read back: %v", err)
+		}
+		f.Add(b.Bytes())
+	}
 	f.Add([]byte(`{"schema":"rustci-perf/report/v1","scenarios":[{"thresholds":[{"actual":null}]}]}`))
 	f.Add([]byte(`{"schema":"rustci-perf/report/v1","scenarios":[{"metrics":{"hit_rate":null},"repeat":{"stats":{"p99":{"median":null,"min":1,"max":2,"cv":null}},"runs":[{"metrics":{"hit_rate":null}}]}}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -362,6 +371,10 @@ func FuzzReadJSON(f *testing.F) {
 		if err != nil {
 			return
 		}
+		if err := schema.ValidateReport(data); err != nil {
+			t.Fatalf("accepted, and invalid against the schema: %v", err)
+		}
+		keepsInvariants(t, r)
 		var out bytes.Buffer
 		if err := JSON(&out, r); err != nil {
 			t.Fatalf("a report read back cannot be written: %v", err)
@@ -617,5 +630,58 @@ func TestJUnitValidates(t *testing.T) {
 		if err != nil {
 			t.Errorf("%s: %v", name, err)
 		}
+	}
+}
+
+// keepsInvariants checks, apart from the reader, what every report read
+// back keeps.
+func keepsInvariants(t *testing.T, r *Report) {
+	t.Helper()
+	names := map[string]bool{}
+	ok := !r.Interrupted
+	for _, s := range r.Scenarios {
+		if names[s.Name] {
+			t.Fatalf("scenario %s twice", s.Name)
+		}
+		names[s.Name] = true
+		ok = ok && (s.Passed || s.Status == StatusSkipped)
+		if s.Ops < 0 || s.Errors < 0 || s.WarmupOps < 0 || s.ThroughputOpsPerSec < 0 {
+			t.Fatalf("%s: ops %d, errors %d, warmup %d, throughput %g", s.Name, s.Ops, s.Errors, s.WarmupOps, s.ThroughputOpsPerSec)
+		}
+		if s.Passed != (s.Status == StatusPassed) || (s.Status == StatusError) != (s.Error != "") || (s.Status == StatusSkipped) != (s.Reason != "") {
+			t.Fatalf("%s: status %s, passed %t, error %q, reason %q", s.Name, s.Status, s.Passed, s.Error, s.Reason)
+		}
+		for k, v := range s.Counters {
+			if v < 0 && !metric.Signed(k) {
+				t.Fatalf("%s: counter %s = %d", s.Name, k, v)
+			}
+		}
+		for k, v := range s.Metrics {
+			if d, _ := metric.Lookup(k); d.Share && metric.Valid(v) && (v < 0 || v > 1) {
+				t.Fatalf("%s: share %s = %g", s.Name, k, v)
+			}
+		}
+		if s.Latency.Count != s.Ops {
+			t.Fatalf("%s: latency count %d, ops %d", s.Name, s.Latency.Count, s.Ops)
+		}
+		hists := map[string]int64{s.Histogram: s.Ops, s.HistogramUncorrected: s.Ops}
+		for _, o := range s.Operations {
+			hists[o.Histogram] = o.Ops
+		}
+		for enc, want := range hists {
+			if enc == "" {
+				continue
+			}
+			h, err := latency.Decode(enc)
+			if err != nil {
+				t.Fatalf("%s: a histogram does not decode: %v", s.Name, err)
+			}
+			if h.Count() != want {
+				t.Fatalf("%s: a histogram holds %d values; want %d", s.Name, h.Count(), want)
+			}
+		}
+	}
+	if r.Passed != ok {
+		t.Fatalf("passed %t; the scenarios and interrupted %t say %t", r.Passed, r.Interrupted, ok)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/rustci/rustci-perf/pkg/config"
 	"github.com/rustci/rustci-perf/pkg/harness"
 	"github.com/rustci/rustci-perf/pkg/limiter"
+	"github.com/rustci/rustci-perf/pkg/metric"
 )
 
 // limiterMetrics are what both limiter scenarios report.
@@ -235,7 +236,7 @@ func measureLimiter(ctx context.Context, s config.Settings, pol limiter.Policy, 
 	out.Counters["timeouts"] = int64(st.Timeouts)
 	out.Counters["switches"] = 0
 	out.Counters["redis_ok"] = 0
-	out.Metrics["fallback_rate"] = ratio(int64(st.Fallback), decisions)
+	derive(out, metric.FallbackRate) // n/a with no decision, or counters that disagree
 	if viaRedis {
 		out.Counters["redis_ok"] = max(0, decisions-int64(st.Fallback))
 	}
