@@ -1,18 +1,22 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/rustci/rustci-perf/internal/redistest"
 	"github.com/rustci/rustci-perf/internal/wait"
 	"github.com/rustci/rustci-perf/pkg/config"
 	"github.com/rustci/rustci-perf/pkg/report"
@@ -101,5 +105,89 @@ func TestSignalDuringFill(t *testing.T) {
 				t.Errorf("report: interrupted %t, scenarios %+v; want the one interrupted", rep.Interrupted, rep.Scenarios)
 			}
 		})
+	}
+}
+
+// TestOnSignals: the first signal cancels the run and nothing else; the
+// second removes the temporary directories, then exits 130.
+func TestOnSignals(t *testing.T) {
+	sigs := make(chan os.Signal)
+	var steps []string
+	done := make(chan struct{})
+	var stderr bytes.Buffer
+	go func() {
+		defer close(done)
+		onSignals(sigs,
+			func() { steps = append(steps, "cancel") },
+			func() error { steps = append(steps, "cleanup"); return errors.New("remove temporary directory: busy") },
+			&stderr,
+			func(code int) { steps = append(steps, "exit "+strconv.Itoa(code)) })
+	}()
+	sigs <- os.Interrupt
+	sigs <- syscall.SIGTERM // unbuffered: the first was handled
+	<-done
+	if got, want := strings.Join(steps, ", "), "cancel, cleanup, exit 130"; got != want {
+		t.Errorf("steps: %s; want %s", got, want)
+	}
+	if !strings.Contains(stderr.String(), "busy") {
+		t.Errorf("stderr %q does not say what could not be removed", stderr.String())
+	}
+}
+
+// TestSecondSignalWhileRedisHangs: the first Ctrl-C cannot stop a call to
+// a hung Redis before its timeout (a minute here); a second one exits 130
+// at once, and removes L3's temporary directory on the way out.
+func TestSecondSignalWhileRedisHangs(t *testing.T) {
+	srv := redistest.Start(t)
+	dir, tmp := t.TempDir(), t.TempDir()
+	cfg := filepath.Join(dir, "slow-redis.yaml")
+	if err := os.WriteFile(cfg, []byte("cache:\n  l2:\n    timeout: 1m\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, "run", "latency", "--keys", "1000000", "--duration", "3s", "-q",
+		"--redis-url", srv.URL(), "--config", cfg, "--output", "json=r.json")
+	cmd.Dir = dir
+	cmd.Env = append(cleanEnv(), "TMPDIR="+tmp)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	wait.Until(t, time.Minute, "the key fill to write to Redis", func() bool {
+		n, err := srv.Calls("set")
+		return err == nil && n > 100
+	})
+	srv.Pause() // the fill's next Set waits for its minute
+	if ds := l3Dirs(t, tmp); len(ds) != 1 {
+		t.Fatalf("L3 directories in $TMPDIR during the fill: %s; want one", ds)
+	}
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stderr)
+	if !sc.Scan() || !strings.Contains(sc.Text(), "interrupted: stopping") {
+		t.Fatalf("stderr %q; want the first interruption acknowledged", sc.Text())
+	}
+	sent := time.Now()
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	var rest strings.Builder
+	for sc.Scan() {
+		rest.WriteString(sc.Text() + "\n")
+	}
+	waitExit(t, cmd, sent, &rest)
+	if !strings.Contains(rest.String(), "interrupted again") {
+		t.Errorf("stderr after the second signal %q; want it to say so", rest.String())
+	}
+	if ds := l3Dirs(t, tmp); len(ds) > 0 {
+		t.Errorf("left in $TMPDIR: %s", ds)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "r.json")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a report was written (%v); the second signal exits without one", err)
 	}
 }
