@@ -72,3 +72,28 @@ func TestRunInterruptedBetweenRuns(t *testing.T) {
 		t.Errorf("notes %q; want one saying 2 of 3 runs ran", s.Notes)
 	}
 }
+
+// TestFellBehindNote: an open-loop run that issued fewer operations than
+// its schedule held says how many, of how many, in how long.
+func TestFellBehindNote(t *testing.T) {
+	for _, tt := range []struct {
+		issued, scheduled int64
+		want              string // "" for no note
+	}{
+		// the generator kept up
+		{2000, 2000, ""},
+		// it fell behind: a quarter of the schedule issued
+		{500, 2000, "the generator fell behind: issued 500 of 2000 scheduled operations in 2s (25%)"},
+	} {
+		sc := scenarios.New("open", "test", "", nil, func(context.Context, config.Settings) (*scenarios.Outcome, error) {
+			out := done(tt.issued)
+			out.Rate, out.Scheduled, out.Uncorrected = 1000, tt.scheduled, out.Latency
+			return out, nil
+		})
+		p := &Plan{items: []item{{sc: sc, settings: config.Settings{Duration: 2 * time.Second, Rate: 1000, Concurrency: 1}}}}
+		notes := strings.Join(p.Run(context.Background()).Scenarios[0].Notes, "\n")
+		if got := strings.Contains(notes, "fell behind"); got != (tt.want != "") || !strings.Contains(notes, tt.want) {
+			t.Errorf("issued %d of %d: notes %q; want %q", tt.issued, tt.scheduled, notes, tt.want)
+		}
+	}
+}

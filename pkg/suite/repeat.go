@@ -175,6 +175,7 @@ func merge(outs []*scenarios.Outcome) *scenarios.Outcome {
 		m.Ops += o.Ops
 		m.Errors += o.Errors
 		m.WarmupOps += o.WarmupOps
+		m.Scheduled += o.Scheduled
 		dur += o.Duration
 		m.Interrupted = m.Interrupted || o.Interrupted
 		if m.FirstError == nil {

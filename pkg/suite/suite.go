@@ -441,6 +441,10 @@ func openLoop(out *scenarios.Outcome, s config.Settings) {
 	if why != "" {
 		out.Notes = append(out.Notes, why)
 	}
+	if n, m := out.Ops+out.Errors, out.Scheduled; !out.Interrupted && n < m {
+		out.Notes = append(out.Notes, fmt.Sprintf("the generator fell behind: issued %d of %d scheduled operations in %s (%.4g%%); the measured phase ended on time, without the rest",
+			n, m, scheduled(s), 100*float64(n)/float64(m)))
+	}
 }
 
 // naNotes are notes for the metrics that are n/a and that no note names,
