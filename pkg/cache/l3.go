@@ -6,16 +6,17 @@ import (
 	"errors"
 	"fmt"
 	"log"
-	"os"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/rustci/rustci-perf/internal/tempdir"
 )
 
 // L3Config configures the on-disk tier.
 type L3Config struct {
 	// Dir holds the store and persists across runs. Empty: a temporary
-	// directory, removed on Close.
+	// directory, removed on Close (or by tempdir.RemoveAll, when the
+	// process must exit before it can close the store).
 	Dir string
 	// Now is the wall clock that expiry times are kept in (time.Now when
 	// nil). Wall, not monotonic, time: entries outlive the process.
@@ -41,7 +42,7 @@ var _ Tier = (*L3)(nil)
 func NewL3(cfg L3Config) (*L3, error) {
 	dir, temp := cfg.Dir, false
 	if dir == "" {
-		d, err := os.MkdirTemp("", "rustci-perf-l3-")
+		d, err := tempdir.Make("rustci-perf-l3-")
 		if err != nil {
 			return nil, fmt.Errorf("l3: %w", err)
 		}
@@ -50,7 +51,7 @@ func NewL3(cfg L3Config) (*L3, error) {
 	db, err := pebble.Open(dir, &pebble.Options{Logger: quietLogger{}})
 	if err != nil {
 		if temp {
-			os.RemoveAll(dir)
+			tempdir.Remove(dir)
 		}
 		return nil, fmt.Errorf("l3 open %s: %w", dir, err)
 	}
@@ -124,7 +125,7 @@ func (l *L3) Stats() TierStats { return TierStats{Name: "l3"} }
 func (l *L3) Close() error {
 	err := l.db.Close()
 	if l.tempDir {
-		err = errors.Join(err, os.RemoveAll(l.dir))
+		err = errors.Join(err, tempdir.Remove(l.dir))
 	}
 	return err
 }

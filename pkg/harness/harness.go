@@ -11,7 +11,9 @@
 // on a fixed schedule (constant rate or ramping stages), call the Op, and
 // record from when it was due (and, apart, from when it started). Workers
 // stop at their share of the count, at the deadline, or at the schedule's
-// end.
+// end. The deadline holds in open loop too: workers that fell behind do not
+// start, after it, the operations that were due before it (see overrun),
+// and the Result says how many were scheduled.
 //
 // The measured phase is cut into intervals (Interval long, from the phase's
 // start). When an operation ends past the current interval, its worker
@@ -31,6 +33,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -189,6 +192,11 @@ type Result struct {
 	// Rate is the open-loop target (0 in closed loop); with stages, their
 	// average: the operations they schedule over their length.
 	Rate float64
+	// Scheduled, in open loop, is how many operations the schedule held
+	// for the measured phase: due before its deadline, or its count. Ops
+	// plus Errors fall short of it when the workers fell behind and the
+	// deadline came first (or the run was interrupted). 0 in closed loop.
+	Scheduled int64
 	// Interrupted is true when the context ended the run early.
 	Interrupted bool
 }
@@ -332,6 +340,12 @@ func Run(ctx context.Context, c Config, newOp func(worker int) Op) (*Result, err
 
 	res.Interrupted = cut(ws)
 	res.ErrorLatency, res.Uncorrected, res.Rate = ws[0].errRec, ws[0].unc, c.Rate
+	if sched != nil {
+		res.Scheduled = int64(ops)
+		if dur > 0 {
+			res.Scheduled = sched.before(dur)
+		}
+	}
 	if len(c.Stages) > 0 {
 		res.Rate = c.Stages.Count() / c.Stages.Total().Seconds()
 	}
@@ -422,6 +436,26 @@ func cut(ws []*worker) bool {
 // schedule returns when operation j of an open-loop run is due, and false
 // past its end.
 type schedule func(j int64) (time.Duration, bool)
+
+// before is how many operations s holds that are due before d: the first
+// j at which it ends or reaches d, found by doubling j and then bisecting
+// (a schedule's due times never decrease).
+func (s schedule) before(d time.Duration) int64 {
+	in := func(j int64) bool { due, more := s(j); return more && due < d }
+	if !in(0) {
+		return 0
+	}
+	lo := int64(0) // in(lo) holds
+	hi := int64(1)
+	for ; in(hi); hi *= 2 {
+		if hi >= 1<<61 {
+			return hi // past any schedule a run can hold
+		}
+		lo = hi
+	}
+	// The first j in (lo, hi] where in fails.
+	return lo + 1 + int64(sort.Search(int(hi-lo-1), func(i int) bool { return !in(lo + 1 + int64(i)) }))
+}
 
 // schedule is c's open-loop schedule, nil for a closed loop.
 func (c Config) schedule() schedule {

@@ -108,6 +108,9 @@ func TestRunDuration(t *testing.T) {
 	if res.Duration <= 0 || res.Interrupted {
 		t.Errorf("Duration = %s, Interrupted = %t; want a positive duration, not interrupted", res.Duration, res.Interrupted)
 	}
+	if res.Scheduled != 0 {
+		t.Errorf("Scheduled = %d in closed loop; want 0", res.Scheduled)
+	}
 }
 
 func TestRunCancel(t *testing.T) {

@@ -32,6 +32,15 @@ func dueAt(j int64, rate float64) time.Duration {
 // microseconds of due.
 const sleepMargin = 1500 * time.Microsecond
 
+// overrun is how late after the deadline of a time-bound open-loop phase an
+// operation due before it may still start. A worker on schedule starts its
+// last operation within microseconds of when it was due, or a few
+// milliseconds on a busy machine (a late wake-up, an OS time slice given
+// to another thread), so none is lost to the check; a worker further
+// behind stops there, and the phase ends within overrun (and one
+// operation's latency) of its deadline.
+const overrun = 50 * time.Millisecond
+
 // maxNap bounds one sleep, so that a stop (Ctrl-C) is seen within it even
 // when operations are due seconds apart.
 const maxNap = 100 * time.Millisecond

@@ -2,6 +2,7 @@ package harness
 
 import (
 	"context"
+	"math"
 	"testing"
 	"time"
 )
@@ -107,5 +108,91 @@ func TestOpenLoopStopsWhileWaiting(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("an open loop waiting 10s for its next operation did not stop within 5s of cancellation")
+	}
+}
+
+func TestScheduleBefore(t *testing.T) {
+	ms := time.Millisecond
+	rate := func(r float64) schedule { return Config{Rate: r}.schedule() }
+	ramp := Config{Stages: Stages{{200 * ms, 2000}}}.schedule() // 0 -> 2000/s: 200 operations
+	tests := []struct {
+		name  string
+		sched schedule
+		d     time.Duration
+		want  int64
+	}{
+		{"1000/s over 1s", rate(1000), time.Second, 1000},                    // due at 0, 1ms, ... 999ms
+		{"1000/s, just past the 2nd", rate(1000), ms + 1, 2},                 // 0 and 1ms are before 1ms+1ns
+		{"1000/s, no time", rate(1000), 0, 0},                                // not even the first, due at 0
+		{"1e9/s over 2s", rate(1e9), 2 * time.Second, 2_000_000_000},         // the rate Validate allows at most
+		{"0.1/s over 2s", rate(0.1), 2 * time.Second, 1},                     // only the first, due at 0
+		{"ramp, whole", ramp, 200 * ms, 200},                                 // the stages' count
+		{"ramp, past its end", ramp, time.Hour, 200},                         // the schedule ends first
+		{"ramp, first 101ms", ramp, 101 * ms, 52},                            // 5000 t^2 operations by t: 51.005
+		{"ramp, first 1ms", ramp, ms, 1},                                     // 0.005 by then: only the first
+		{"1e9/s for ever", rate(1e9), math.MaxInt64, 1 << 61},                // capped, not overflowed
+		{"3/s over 1s", rate(3), time.Second, 3},                             // 0, 1/3, 2/3
+		{"3/s, just short of the 4th", rate(3), time.Second - 1, 3},          // the 4th is due at 1s
+		{"3/s, at the 3rd", rate(3), time.Second / 3 * 2, 2},                 // due at d is not before it
+		{"3/s, a nanosecond after the 3rd", rate(3), time.Second/3*2 + 1, 3}, // 666.666666ms < d
+	}
+	for _, tt := range tests {
+		if got := tt.sched.before(tt.d); got != tt.want {
+			t.Errorf("%s: before(%s) = %d; want %d", tt.name, tt.d, got, tt.want)
+		}
+	}
+}
+
+// TestOpenLoopStopsAtItsDeadlineWhenBehind: a generator that cannot keep up
+// (operations of a millisecond at a million a second, a thousand times
+// what two workers can do) stops at the deadline, not when it has worked
+// through its backlog (100 seconds of it), and says how much it issued of
+// what was scheduled.
+func TestOpenLoopStopsAtItsDeadlineWhenBehind(t *testing.T) {
+	const d = 100 * time.Millisecond
+	start := time.Now()
+	res, err := Run(context.Background(), Config{Workers: 2, Rate: 1e6, Duration: d}, func(int) Op {
+		return func(int) (Kind, error) { time.Sleep(time.Millisecond); return 0, nil }
+	})
+	took := time.Since(start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if took > d+2*time.Second {
+		t.Errorf("Run took %s with --duration %s; want it to stop within 2s of the deadline", took, d)
+	}
+	if res.Scheduled != 100_000 {
+		t.Errorf("Scheduled = %d; want 100000 (1e6/s over %s)", res.Scheduled, d)
+	}
+	if n := res.Ops + res.Errors; n < 1 || n >= res.Scheduled {
+		t.Errorf("issued %d of %d scheduled; want some, far from all", n, res.Scheduled)
+	}
+	if res.Interrupted {
+		t.Error("Interrupted = true; nothing cancelled the run")
+	}
+	if res.Duration > took {
+		t.Errorf("Duration = %s, over the %s Run took", res.Duration, took)
+	}
+}
+
+// TestOpenLoopOnScheduleIssuesAll: a generator that keeps up issues every
+// operation its schedule holds, whether bound by time or by count.
+func TestOpenLoopOnScheduleIssuesAll(t *testing.T) {
+	noop := func(int) Op { return func(int) (Kind, error) { return 0, nil } }
+	for _, c := range []Config{
+		{Workers: 2, Rate: 2000, Duration: 100 * time.Millisecond}, // due at 0, 0.5ms, ... 99.5ms
+		{Workers: 2, Rate: 2000, Ops: 150},
+	} {
+		res, err := Run(context.Background(), c, noop)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := int64(200)
+		if c.Ops > 0 {
+			want = int64(c.Ops)
+		}
+		if res.Scheduled != want || res.Ops != want {
+			t.Errorf("%+v: Scheduled %d, Ops %d; want %d of each", c, res.Scheduled, res.Ops, want)
+		}
 	}
 }

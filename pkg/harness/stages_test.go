@@ -85,8 +85,8 @@ func TestRunStages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Ops != 200 || res.Rate != 1000 || res.Uncorrected.Count() != 200 {
-		t.Errorf("ops %d, rate %g, uncorrected %d; want 200, 1000, 200", res.Ops, res.Rate, res.Uncorrected.Count())
+	if res.Ops != 200 || res.Rate != 1000 || res.Uncorrected.Count() != 200 || res.Scheduled != 200 {
+		t.Errorf("ops %d, rate %g, uncorrected %d, scheduled %d; want 200, 1000, 200, 200", res.Ops, res.Rate, res.Uncorrected.Count(), res.Scheduled)
 	}
 	if _, err := Run(context.Background(), Config{Workers: 1, Rate: 5, Stages: Stages{{time.Second, 5}}}, nil); err == nil {
 		t.Error("rate and stages together accepted")

@@ -1,6 +1,7 @@
 package harness
 
 import (
+	"math"
 	"sync/atomic"
 	"time"
 
@@ -175,6 +176,12 @@ func (w *worker) loop(base time.Time, n int, dur time.Duration, stop *atomic.Boo
 // started (uncorrected). n < 0 means until an operation would be due after
 // dur. Two clock reads per operation: the start is needed for the
 // uncorrected view and to know when the phase began.
+//
+// dur is a deadline on the wall clock too: a worker that fell behind stops
+// when an operation would start more than overrun past it, though it was
+// due before, so a generator that cannot keep up ends the phase on time
+// instead of working through its backlog (Result.Scheduled tells how far
+// behind it was). The check compares a clock reading the loop takes anyway.
 func (w *worker) paced(base time.Time, idx, workers int, sched schedule, n int, dur time.Duration, stop *atomic.Bool) {
 	if n == 0 {
 		return
@@ -182,6 +189,10 @@ func (w *worker) paced(base time.Time, idx, workers int, sched schedule, n int, 
 	next, ok, errs := w.next, w.ok, w.errs
 	cur, errRec, unc := w.cur, w.errRec, w.unc
 	edge := w.every
+	late := time.Duration(math.MaxInt64)
+	if dur > 0 {
+		late = dur + overrun
+	}
 	var start, end time.Duration
 	for k := 0; n < 0 || k < n; k++ {
 		if stop.Load() {
@@ -192,11 +203,15 @@ func (w *worker) paced(base time.Time, idx, workers int, sched schedule, n int, 
 		if !more || (dur > 0 && due >= dur) {
 			break
 		}
-		start, _ = waitUntil(base, due, stop)
+		now, _ := waitUntil(base, due, stop)
 		if stop.Load() {
 			w.cut = true
 			break
 		}
+		if now >= late {
+			break
+		}
+		start = now
 		kind, err := w.op(next)
 		next++
 		end = time.Since(base)

@@ -22,8 +22,9 @@ const (
 // rate), and took, how long its operations actually took (first start to
 // last end). On schedule, took is a little shorter than scheduled (the
 // last operation is due one interval before the end) and the ratio is 1;
-// when the workers fall behind, the last operations start late, took
-// grows past scheduled and the ratio falls under 1. Dividing by took alone
+// when the workers fall behind, ops falls short of the schedule (a run
+// bound by time ends at its deadline) or took grows past scheduled (one
+// bound by count runs late), and the ratio falls under 1. Dividing by took alone
 // would flatter short runs: one operation of 1µs at 0.1/s would be a
 // million times the target. scheduled 0 means unknown: took alone.
 //

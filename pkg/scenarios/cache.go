@@ -142,7 +142,9 @@ const fillTries = 3
 
 // fill writes every key with its value and waits until all are visible.
 // It waits every so often so that ristretto's set buffer never fills and
-// drops a write: the measured phase then starts from a known state.
+// drops a write: the measured phase then starts from a known state. It
+// returns ctx's error, soon after ctx ends, when it did not finish: L1 and
+// L3 ignore ctx, and writing millions of keys takes seconds.
 func (r *rig) fill(ctx context.Context, ks []string, vals [][]byte) error {
 	for i, k := range ks {
 		var err error
@@ -155,6 +157,9 @@ func (r *rig) fill(ctx context.Context, ks []string, vals [][]byte) error {
 			return err
 		}
 		if i%1024 == 1023 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
 			r.m.Wait()
 		}
 	}

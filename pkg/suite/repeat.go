@@ -18,27 +18,32 @@ import (
 )
 
 // runs runs a scenario its settings' Count times, each on a component set
-// up afresh, and stops early when one is interrupted.
-func (p *Plan) runs(ctx context.Context, it item) ([]*scenarios.Outcome, error) {
-	var outs []*scenarios.Outcome
+// up afresh. When ctx ends it stops, with the runs measured so far, and
+// says it was interrupted: in a run's measured phase, in its setup (the
+// error that ended the setup is then not the component's), or between
+// runs.
+func (p *Plan) runs(ctx context.Context, it item) (outs []*scenarios.Outcome, interrupted bool, err error) {
 	for i := 0; i < max(1, it.settings.Count); i++ {
-		if i > 0 && ctx.Err() != nil {
-			break
+		if ctx.Err() != nil {
+			return outs, true, nil
 		}
 		if p.progress != nil && it.settings.Count > 1 {
 			fmt.Fprintf(p.progress, "rustci-perf: %s run %d of %d\n", it.sc.Name, i+1, it.settings.Count)
 		}
 		out, err := it.sc.Run(ctx, it.settings)
+		if err != nil && ctx.Err() != nil {
+			return outs, true, nil
+		}
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		openLoop(out, it.settings)
 		outs = append(outs, out)
 		if out.Interrupted {
-			break
+			return outs, true, nil
 		}
 	}
-	return outs, nil
+	return outs, false, nil
 }
 
 // judgeOf is how s's thresholds are judged over repeated runs.
@@ -170,6 +175,7 @@ func merge(outs []*scenarios.Outcome) *scenarios.Outcome {
 		m.Ops += o.Ops
 		m.Errors += o.Errors
 		m.WarmupOps += o.WarmupOps
+		m.Scheduled += o.Scheduled
 		dur += o.Duration
 		m.Interrupted = m.Interrupted || o.Interrupted
 		if m.FirstError == nil {

@@ -296,9 +296,14 @@ func (p *Plan) runOne(ctx context.Context, it item) report.Scenario {
 			return s
 		}
 	}
-	outs, err := p.runs(ctx, it)
+	outs, interrupted, err := p.runs(ctx, it)
 	if err != nil {
 		s.Status, s.Error = report.StatusError, err.Error()
+		return s
+	}
+	if len(outs) == 0 {
+		s.Status = report.StatusInterrupted
+		s.Notes = append(s.Notes, "interrupted while setting up: nothing was measured")
 		return s
 	}
 	out := outs[0]
@@ -343,9 +348,13 @@ func (p *Plan) runOne(ctx context.Context, it item) report.Scenario {
 	if out.Errors > 0 {
 		s.Notes = append(s.Notes, fmt.Sprintf("%d operations failed and are not in ops, throughput or latency; the first: %v", out.Errors, out.FirstError))
 	}
-	if out.Interrupted {
+	if interrupted {
 		s.Status = report.StatusInterrupted
-		s.Notes = append(s.Notes, "interrupted: figures cover the operations that ran; thresholds were not judged")
+		note := "interrupted: figures cover the operations that ran; thresholds were not judged"
+		if n := it.settings.Count; n > 1 {
+			note += fmt.Sprintf(" (%d of %d runs)", len(outs), n)
+		}
+		s.Notes = append(s.Notes, note)
 		return s
 	}
 	s.Passed = true
@@ -431,6 +440,10 @@ func openLoop(out *scenarios.Outcome, s config.Settings) {
 	out.Metrics[metric.AchievedRate.Name] = v
 	if why != "" {
 		out.Notes = append(out.Notes, why)
+	}
+	if n, m := out.Ops+out.Errors, out.Scheduled; !out.Interrupted && n < m {
+		out.Notes = append(out.Notes, fmt.Sprintf("the generator fell behind: issued %d of %d scheduled operations in %s (%.4g%%); the measured phase ended on time, without the rest",
+			n, m, scheduled(s), 100*float64(n)/float64(m)))
 	}
 }
 
