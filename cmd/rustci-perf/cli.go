@@ -36,6 +36,7 @@ const (
 	exitThreshold   = 1
 	exitUsage       = 2
 	exitComponent   = 3
+	exitOutput      = 4
 	exitInterrupted = 130
 )
 
@@ -44,9 +45,13 @@ const exitCodesHelp = `Exit codes:
   1    a threshold was missed, or a regression against the baseline
        (compare, run --baseline)
   2    usage or configuration error (unknown scenario, bad flag value, bad
-       threshold, bad YAML); nothing ran
+       threshold, bad YAML, an output that cannot be written); nothing ran
   3    a scenario could not run (component error)
-  130  interrupted (Ctrl-C or SIGTERM), after writing the report of what ran`
+  4    the run finished but a report output could not be written (--output,
+       --hgrm, stdout): every other output was written, and stderr names
+       each that failed
+  130  interrupted (Ctrl-C or SIGTERM), after writing the report of what ran
+When several apply, the first of 130, 4, 3, 1 wins.`
 
 // exitError carries an exit code other than 2 out of a command.
 type exitError struct{ code int }
@@ -159,7 +164,7 @@ and exit 1 if any threshold is missed.
 	f.StringVar(&o.dist, "distribution", "", "how reads pick keys: uniform, sequential, zipfian or zipfian:THETA")
 	f.StringArrayVar(&o.thresholds, "threshold", nil, "add a threshold, as 'p99<10ms' or 'cache-read:hit_rate>0.95' (repeatable)")
 	f.StringVar(&o.format, "format", "text", "report format: "+strings.Join(report.Formats(), ", "))
-	f.StringArrayVar(&o.outputs, "output", nil, "write the report to a file (atomically; $GITHUB_STEP_SUMMARY appended to), as FORMAT=PATH (json=r.json, junit=junit.xml, markdown=summary.md) or in --format, else by extension (.json, .xml junit, .md, .html, .txt; others text); repeatable; stdout then gets the text report")
+	f.StringArrayVar(&o.outputs, "output", nil, "write the report to a file (atomically; $GITHUB_STEP_SUMMARY appended to), as FORMAT=PATH (json=r.json, junit=junit.xml, markdown=summary.md) or in --format, else by extension (.json, .xml junit, .md, .html, .txt; others text); repeatable; stdout then gets the text report, unless PATH is - (stdout: json=- writes JSON there instead)")
 	f.StringVar(&o.hgrm, "hgrm", "", "write each scenario's percentile distribution as DIR/<scenario>.hgrm (HdrHistogram's format, µs)")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "no progress on stderr")
 	f.BoolVar(&o.live, "progress", false, "live progress bars on stderr even when it is not a terminal or CI is set (default: bars on a terminal outside CI, plain lines otherwise)")
@@ -349,10 +354,11 @@ func runRun(cmd *cobra.Command, o *runOptions, args []string, stdout, stderr io.
 	if err != nil {
 		return fmt.Errorf("--format: %w", err)
 	}
-	outs, err := parseOutputs(o.outputs, o.format, cmd.Flags().Changed("format"), reportFormat)
+	outs, err := parseOutputs(o.outputs, o.format, cmd.Flags().Changed("format"), reportFormat, stdout)
 	if err != nil {
 		return err
 	}
+	defer closeOutputs(outs)
 	if o.hgrm != "" {
 		if err := report.CheckDir(o.hgrm); err != nil {
 			return fmt.Errorf("--hgrm: %w", err)
@@ -413,43 +419,101 @@ func runRun(cmd *cobra.Command, o *runOptions, args []string, stdout, stderr io.
 		}
 	}
 
+	written := true
 	if o.hgrm != "" {
 		if err := report.WriteHgrm(o.hgrm, rep); err != nil {
-			fmt.Fprintf(stderr, "rustci-perf: --hgrm: %s\n", err)
-			return &exitError{exitComponent}
+			for _, e := range unjoin(err) {
+				fmt.Fprintf(stderr, "rustci-perf: --hgrm: %s\n", oneLine(e.Error()))
+			}
+			written = false
 		}
 	}
-	return emit(rep, outs, format, stdout, stderr)
+	return emit(rep, outs, format, stdout, stderr, written)
 }
 
-// emit writes rep to every output file, then to stdout (in format, or as
-// text when files were written), and returns the exit code rep calls for.
-func emit(rep *report.Report, outs []output[report.Formatter], format report.Formatter, stdout, stderr io.Writer) error {
-	for _, out := range outs {
-		if err := report.Save(out.path, out.mode, func(w io.Writer) error { return out.format(w, rep) }); err != nil {
-			fmt.Fprintf(stderr, "rustci-perf: %s\n", err)
-			return &exitError{exitComponent}
+// emit writes rep to every output, then to stdout unless an output is
+// stdout (in format, or as text when files were written), and returns the
+// exit code rep calls for, or exitOutput when an output could not be
+// written, this one or one before (written false, as for --hgrm).
+func emit(rep *report.Report, outs []output[report.Formatter], format report.Formatter, stdout, stderr io.Writer, written bool) error {
+	written = writeOutputs(outs, stdout, stderr, func(w io.Writer, f report.Formatter) error { return f(w, rep) }) && written
+	if !toStdout(outs) {
+		if len(outs) > 0 {
+			format = report.Text
+		}
+		if err := format(stdout, rep); err != nil {
+			fmt.Fprintf(stderr, "rustci-perf: write report to stdout: %s\n", oneLine(err.Error()))
+			written = false
 		}
 	}
-	if len(outs) > 0 {
-		format = report.Text
-	}
-	if err := format(stdout, rep); err != nil {
-		fmt.Fprintf(stderr, "rustci-perf: write report: %s\n", err)
-		return &exitError{exitComponent}
-	}
-	if code := exitCode(rep); code != exitOK {
+	if code := withOutputs(exitCode(rep), written); code != exitOK {
 		return &exitError{code}
 	}
 	return nil
 }
 
-// output is one --output: a path, the format to write there (a report's or
-// a comparison's), and how: appended or replaced.
+// withOutputs is the exit code when outputs could not all be written
+// (written false): exitOutput, which beats every code but an
+// interruption's. A missed threshold or a scenario that could not run is
+// in every report written; an output that is missing is known only from
+// the exit code and stderr.
+func withOutputs(code int, written bool) int {
+	if !written && code != exitInterrupted {
+		return exitOutput
+	}
+	return code
+}
+
+// output is one --output: the value given, to name it in messages, the
+// format to write (a report's or a comparison's), and where: a file
+// opened before the run, or stdout when file is nil.
 type output[F any] struct {
-	path   string
+	value  string
 	format F
-	mode   report.Mode
+	file   *report.Output
+}
+
+// writeOutputs writes to each output what write makes of its format,
+// going on past one that fails: stderr names each failure. It reports
+// whether every output was written.
+func writeOutputs[F any](outs []output[F], stdout, stderr io.Writer, write func(io.Writer, F) error) bool {
+	ok := true
+	for _, o := range outs {
+		var err error
+		if o.file == nil {
+			err = write(stdout, o.format)
+		} else {
+			err = o.file.Write(func(w io.Writer) error { return write(w, o.format) })
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "rustci-perf: --output %q: %s\n", o.value, oneLine(err.Error()))
+			ok = false
+		}
+	}
+	return ok
+}
+
+// toStdout reports whether one of outs is stdout.
+func toStdout[F any](outs []output[F]) bool {
+	return slices.ContainsFunc(outs, func(o output[F]) bool { return o.file == nil })
+}
+
+// closeOutputs releases outputs not written, such as FIFOs held open when
+// a later usage error stops the command.
+func closeOutputs[F any](outs []output[F]) {
+	for _, o := range outs {
+		if o.file != nil {
+			o.file.Close()
+		}
+	}
+}
+
+// unjoin returns the errors err joins (errors.Join), or err alone.
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
 }
 
 // stepSummaryEnv names the file GitHub Actions shows as a job's summary.
@@ -457,16 +521,28 @@ type output[F any] struct {
 const stepSummaryEnv = "GITHUB_STEP_SUMMARY"
 
 // parseOutputs reads the --output values, FORMAT=PATH or PATH, before
-// anything runs: each format looked up, each path checked writable. A bare
-// PATH is written in the first of: --format when the user gave it
-// (formatSet); markdown when PATH is $GITHUB_STEP_SUMMARY; the format its
-// extension calls for (report.FormatForPath; lookup is told, byExt); text.
-// $GITHUB_STEP_SUMMARY is appended to, every other file replaced
-// atomically.
-func parseOutputs[F any](values []string, format string, formatSet bool, lookup func(name string, byExt bool) (F, error)) ([]output[F], error) {
+// anything runs: each format looked up, each path opened as
+// report.OpenOutput does (checked writable; a device or FIFO held open),
+// no file named twice. A bare PATH is written in the first of: --format
+// when the user gave it (formatSet); markdown when PATH is
+// $GITHUB_STEP_SUMMARY; the format its extension calls for
+// (report.FormatForPath; lookup is told, byExt); text.
+// $GITHUB_STEP_SUMMARY is appended to, every other regular file replaced
+// atomically. PATH "-", or a path that is stdout itself (/dev/stdout, or
+// the file stdout is redirected to), is stdout, which then gets that
+// output alone: writing it through its own descriptor would put two
+// reports in one stream, or rename a file from under the shell's
+// redirection. The caller closes the outputs (closeOutputs) it does not
+// write.
+func parseOutputs[F any](values []string, format string, formatSet bool, lookup func(name string, byExt bool) (F, error), stdout io.Writer) (outs []output[F], err error) {
 	summary := os.Getenv(stepSummaryEnv)
 	isSummary := func(path string) bool { return summary != "" && samePath(path, summary) }
-	var outs []output[F]
+	defer func() {
+		if err != nil {
+			closeOutputs(outs)
+			outs = nil
+		}
+	}()
 	for _, v := range values {
 		name, path, named := strings.Cut(v, "=")
 		byExt := false
@@ -484,18 +560,44 @@ func parseOutputs[F any](values []string, format string, formatSet bool, lookup 
 		}
 		f, err := lookup(name, byExt)
 		if err != nil {
-			return nil, fmt.Errorf("--output %q: %w", v, err)
+			return outs, fmt.Errorf("--output %q: %w", v, err)
 		}
-		if err := report.CheckWritable(path); err != nil {
-			return nil, fmt.Errorf("--output: %w", err)
+		o := output[F]{value: v, format: f}
+		if !isStdout(path, stdout) {
+			mode := report.Replace
+			if isSummary(path) {
+				mode = report.Append
+			}
+			if o.file, err = report.OpenOutput(path, mode); err != nil {
+				return outs, fmt.Errorf("--output %q: %w", v, err)
+			}
 		}
-		o := output[F]{path: path, format: f, mode: report.Replace}
-		if isSummary(path) {
-			o.mode = report.Append
+		for _, prev := range outs {
+			switch {
+			case prev.file == nil && o.file == nil:
+				return outs, fmt.Errorf("--output %q and --output %q both write to stdout: give one", prev.value, v)
+			case prev.file != nil && o.file != nil && prev.file.Same(o.file):
+				o.file.Close()
+				return outs, fmt.Errorf("--output %q and --output %q write the same file: give each its own", prev.value, v)
+			}
 		}
 		outs = append(outs, o)
 	}
 	return outs, nil
+}
+
+// isStdout reports whether path is "-" or names the file stdout is.
+func isStdout(path string, stdout io.Writer) bool {
+	if path == "-" {
+		return true
+	}
+	f, ok := stdout.(*os.File)
+	if !ok {
+		return false
+	}
+	a, err1 := f.Stat()
+	b, err2 := os.Stat(path)
+	return err1 == nil && err2 == nil && os.SameFile(a, b)
 }
 
 // reportFormat looks up a report format for parseOutputs.
@@ -572,10 +674,11 @@ report the schema or the writer's invariants forbid are refused (exit 2).
 			if err != nil {
 				return fmt.Errorf("--format: %w", err)
 			}
-			outs, err := parseOutputs(outputs, format, cmd.Flags().Changed("format"), reportFormat)
+			outs, err := parseOutputs(outputs, format, cmd.Flags().Changed("format"), reportFormat, stdout)
 			if err != nil {
 				return err
 			}
+			defer closeOutputs(outs)
 			var ins []merge.Input
 			for _, file := range files {
 				r, err := report.ReadFile(file)
@@ -588,11 +691,11 @@ report the schema or the writer's invariants forbid are refused (exit 2).
 			if err != nil {
 				return err
 			}
-			return emit(rep, outs, f, stdout, stderr)
+			return emit(rep, outs, f, stdout, stderr, true)
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "text", "report format: "+strings.Join(report.Formats(), ", "))
-	cmd.Flags().StringArrayVar(&outputs, "output", nil, "write the merged report to a file (atomically; $GITHUB_STEP_SUMMARY appended to), as FORMAT=PATH or in --format, else by extension (.json, .xml junit, .md, .html, .txt; others text); repeatable")
+	cmd.Flags().StringArrayVar(&outputs, "output", nil, "write the merged report to a file (atomically; $GITHUB_STEP_SUMMARY appended to), as FORMAT=PATH or in --format, else by extension (.json, .xml junit, .md, .html, .txt; others text); repeatable; PATH - is stdout, which then gets that instead of the text report")
 	return cmd
 }
 
@@ -662,7 +765,9 @@ operation, could not run, skipped) is a regression, and its row says why.
 
 Exit 1 when a regression is found, 0 otherwise, 2 on bad input (an
 unreadable file, another schema, a report the schema or the writer's
-invariants forbid, no scenario measured in both).`,
+invariants forbid, no scenario measured in both, an --output that cannot
+be written), 4 when an output could not be written after all (the others
+were; stderr names it), which beats 1.`,
 		Example: `  rustci-perf compare baseline.json report.json
   rustci-perf compare baseline.json report.json --min-effect 10% --output "$GITHUB_STEP_SUMMARY"`,
 		Args: cobra.ExactArgs(2),
@@ -675,10 +780,11 @@ invariants forbid, no scenario measured in both).`,
 			if err != nil {
 				return err
 			}
-			outs, err := parseOutputs(outputs, format, cmd.Flags().Changed("format"), comparisonFormat)
+			outs, err := parseOutputs(outputs, format, cmd.Flags().Changed("format"), comparisonFormat, stdout)
 			if err != nil {
 				return err
 			}
+			defer closeOutputs(outs)
 			var sides [2]compare.Side
 			for i, file := range files {
 				r, err := report.ReadFile(file)
@@ -691,17 +797,15 @@ invariants forbid, no scenario measured in both).`,
 			if err != nil {
 				return err
 			}
-			for _, out := range outs {
-				if err := report.Save(out.path, out.mode, func(w io.Writer) error { return out.format(w, c) }); err != nil {
-					fmt.Fprintf(stderr, "rustci-perf: %s\n", err)
-					return &exitError{exitComponent}
+			written := writeOutputs(outs, stdout, stderr, func(w io.Writer, f func(io.Writer, *report.Comparison) error) error { return f(w, c) })
+			if len(outs) == 0 { // otherwise the outputs hold it, and stdout gets nothing else
+				if err := write(stdout, c); err != nil {
+					fmt.Fprintf(stderr, "rustci-perf: write comparison to stdout: %s\n", oneLine(err.Error()))
+					written = false
 				}
 			}
-			if len(outs) == 0 { // otherwise the files hold it, and stdout stays empty
-				if err := write(stdout, c); err != nil {
-					fmt.Fprintf(stderr, "rustci-perf: write comparison: %s\n", err)
-					return &exitError{exitComponent}
-				}
+			if !written {
+				return &exitError{exitOutput}
 			}
 			if c.Regressions > 0 {
 				return &exitError{exitThreshold}
@@ -711,7 +815,7 @@ invariants forbid, no scenario measured in both).`,
 	}
 	cf.register(cmd)
 	cmd.Flags().StringVar(&format, "format", "text", "comparison format: text, json, markdown")
-	cmd.Flags().StringArrayVar(&outputs, "output", nil, "write the comparison to a file instead of stdout (atomically; $GITHUB_STEP_SUMMARY appended to), as FORMAT=PATH or in --format, else by extension (.json, .md, .txt; others text; .xml and .html are errors); repeatable")
+	cmd.Flags().StringArrayVar(&outputs, "output", nil, "write the comparison to a file instead of stdout (atomically; $GITHUB_STEP_SUMMARY appended to), as FORMAT=PATH or in --format, else by extension (.json, .md, .txt; others text; .xml and .html are errors); repeatable; PATH - is stdout")
 	return cmd
 }
 

@@ -784,13 +784,13 @@ func TestParseOutputs(t *testing.T) {
 		{"text=" + summary, "", "text", report.Append},
 	} {
 		name := func(name string, _ bool) (string, error) { return name, nil }
-		outs, err := parseOutputs([]string{tt.value}, cmp.Or(tt.format, "text"), tt.format != "", name)
-		if err != nil || len(outs) != 1 || outs[0].format != tt.want || outs[0].mode != tt.mode {
+		outs, err := parseOutputs([]string{tt.value}, cmp.Or(tt.format, "text"), tt.format != "", name, nil)
+		if err != nil || len(outs) != 1 || outs[0].format != tt.want || outs[0].file.Mode() != tt.mode {
 			t.Errorf("--output %s (--format %q) = %+v, %v; want format %s, mode %d", tt.value, tt.format, outs, err, tt.want, tt.mode)
 		}
 	}
 	for _, bad := range []string{"yaml=" + at("r.yaml"), at("missing/r.json"), ""} {
-		if _, err := parseOutputs([]string{bad}, "text", false, reportFormat); err == nil {
+		if _, err := parseOutputs([]string{bad}, "text", false, reportFormat, nil); err == nil {
 			t.Errorf("--output %q: no error", bad)
 		}
 	}

@@ -1,9 +1,11 @@
 // Package report holds the report of a run, the one registry of formats it
 // is written in (text for people, JSON for archives, and which a file's
-// extension calls for), file output (atomic replacement, or appending for a
-// file others append to as well), and reading a JSON report back, checked
-// against the published schema and the invariants the writer keeps
-// (read.go, check.go): compare, merge and run --baseline read through it.
+// extension calls for), file output (Output): checked before anything
+// runs, then a file replaced atomically or appended to, a device or FIFO
+// written in place, each as what is at the path calls for; and reading a
+// JSON report back, checked against the published schema and the
+// invariants the writer keeps (read.go, check.go): compare, merge and run
+// --baseline read through it.
 //
 // A Report is data: it is filled by the run, then handed once to a Formatter.
 // Every JSON field carries its unit in its name (duration_ns, p99 under
@@ -17,7 +19,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -344,133 +345,15 @@ func WriteFile(path string, r *Report, f Formatter) error {
 	return Save(path, Replace, func(w io.Writer) error { return f(w, r) })
 }
 
-// Mode is how Save writes a file.
-type Mode int
-
-const (
-	// Replace writes a temporary file in the same directory, synced, and
-	// renames it over the path: a reader sees the old file or the whole new
-	// one, never a part.
-	Replace Mode = iota
-	// Append adds to the end of the file (created if missing) in one
-	// write, starting a line of its own: for a file others write to as
-	// well, which must not be replaced, such as GitHub Actions'
-	// $GITHUB_STEP_SUMMARY.
-	Append
-)
-
-// Save writes what write produces to path, in mode. write runs first, into
-// memory: when it fails, the file is not touched.
-func Save(path string, mode Mode, write func(io.Writer) error) error {
-	var buf bytes.Buffer
-	if err := write(&buf); err != nil {
-		return err
-	}
-	if mode == Append {
-		return appendTo(path, buf.Bytes())
-	}
-	return writeAtomic(path, buf.Bytes())
-}
-
-// appendTo appends data to path in one write (O_APPEND, so writers that
-// append at the same time do not overwrite each other).
-func appendTo(path string, data []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
-	if err != nil {
-		return fmt.Errorf("append to %s: %w", path, err)
-	}
-	if fi, err := f.Stat(); err == nil && fi.Size() > 0 {
-		// What came before may not end its line; after one that does,
-		// this makes a blank line, so a Markdown heading or table starts
-		// a block of its own.
-		data = append([]byte("\n"), data...)
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return fmt.Errorf("append to %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("append to %s: %w", path, err)
-	}
-	return nil
-}
-
-// writeAtomic writes data to path through a temporary file in the same
-// directory, synced and renamed over path: a reader sees the old file or the
-// whole new one, never a part.
-func writeAtomic(path string, data []byte) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if _, err := tmp.Write(data); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
-}
-
-// CheckDir reports whether dir is an existing directory, before anything
-// runs.
-func CheckDir(dir string) error {
-	fi, err := os.Stat(dir)
-	if err != nil {
-		return fmt.Errorf("directory %q does not exist", dir)
-	}
-	if !fi.IsDir() {
-		return fmt.Errorf("%q is not a directory", dir)
-	}
-	return nil
-}
-
-// CheckWritable reports whether a report could be written to path, before
-// anything runs: its directory exists and path is not a directory.
-func CheckWritable(path string) error {
-	if path == "" {
-		return errors.New("output path is empty")
-	}
-	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
-		return fmt.Errorf("output %q is a directory", path)
-	}
-	dir := filepath.Dir(path)
-	fi, err := os.Stat(dir)
-	if err != nil {
-		return fmt.Errorf("output %q: directory %q does not exist", path, dir)
-	}
-	if !fi.IsDir() {
-		return fmt.Errorf("output %q: %q is not a directory", path, dir)
-	}
-	return nil
-}
-
 // WriteHgrm writes, for every scenario of r with a histogram, its
 // percentile distribution in HdrHistogram's .hgrm text format (values in
 // microseconds) to DIR/<scenario>.hgrm, in open loop the uncorrected view
 // to DIR/<scenario>-uncorrected.hgrm, and in a scenario that mixes kinds
-// of operation each kind's to DIR/<scenario>-<kind>.hgrm; each file
-// atomically.
+// of operation each kind's to DIR/<scenario>-<kind>.hgrm; each file as
+// Save writes it. A file that cannot be written does not stop the others:
+// the error joins one per file that failed (errors.Join).
 func WriteHgrm(dir string, r *Report) error {
+	var errs []error
 	for _, s := range r.Scenarios {
 		files := []struct{ suffix, enc string }{{"", s.Histogram}, {"-uncorrected", s.HistogramUncorrected}}
 		for _, o := range s.Operations {
@@ -482,18 +365,15 @@ func WriteHgrm(dir string, r *Report) error {
 			}
 			rec, err := latency.Decode(f.enc)
 			if err != nil {
-				return fmt.Errorf("%s%s: %w", s.Name, f.suffix, err)
+				errs = append(errs, fmt.Errorf("%s%s: %w", s.Name, f.suffix, err))
+				continue
 			}
-			var buf bytes.Buffer
-			if err := rec.WriteHgrm(&buf); err != nil {
-				return fmt.Errorf("%s%s: %w", s.Name, f.suffix, err)
-			}
-			if err := writeAtomic(filepath.Join(dir, s.Name+f.suffix+".hgrm"), buf.Bytes()); err != nil {
-				return err
+			if err := Save(filepath.Join(dir, s.Name+f.suffix+".hgrm"), Replace, rec.WriteHgrm); err != nil {
+				errs = append(errs, err)
 			}
 		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // Float returns a pointer to v, or nil when v is NaN or infinite (JSON

@@ -329,18 +329,6 @@ func TestFormatForPath(t *testing.T) {
 	}
 }
 
-func TestCheckWritable(t *testing.T) {
-	dir := t.TempDir()
-	for _, bad := range []string{"", dir, filepath.Join(dir, "missing", "r.json")} {
-		if err := CheckWritable(bad); err == nil {
-			t.Errorf("CheckWritable(%q) = nil", bad)
-		}
-	}
-	if err := CheckWritable(filepath.Join(dir, "r.json")); err != nil {
-		t.Errorf("CheckWritable(new file in existing dir) = %v", err)
-	}
-}
-
 func TestLookup(t *testing.T) {
 	if _, err := Lookup("json"); err != nil {
 		t.Error(err)
