@@ -19,6 +19,7 @@ import (
 	"github.com/rustci/rustci-perf/pkg/config"
 	"github.com/rustci/rustci-perf/pkg/harness"
 	"github.com/rustci/rustci-perf/pkg/merge"
+	"github.com/rustci/rustci-perf/pkg/profile"
 	"github.com/rustci/rustci-perf/pkg/report"
 	"github.com/rustci/rustci-perf/pkg/scenarios"
 	"github.com/rustci/rustci-perf/pkg/suite"
@@ -118,6 +119,8 @@ type runOptions struct {
 	format      string
 	outputs     []string
 	hgrm        string
+	profile     string
+	profKinds   string
 	quiet       bool
 	live        bool
 	redisURL    string
@@ -166,6 +169,8 @@ and exit 1 if any threshold is missed.
 	f.StringVar(&o.format, "format", "text", "report format: "+strings.Join(report.Formats(), ", "))
 	f.StringArrayVar(&o.outputs, "output", nil, "write the report to a file (atomically; $GITHUB_STEP_SUMMARY appended to), as FORMAT=PATH (json=r.json, junit=junit.xml, markdown=summary.md) or in --format, else by extension (.json, .xml junit, .md, .html, .txt; others text); repeatable; stdout then gets the text report, unless PATH is - (stdout: json=- writes JSON there instead)")
 	f.StringVar(&o.hgrm, "hgrm", "", "write each scenario's percentile distribution as DIR/<scenario>.hgrm (HdrHistogram's format, µs)")
+	f.StringVar(&o.profile, "profile", "", "write Go runtime profiles of each scenario's measured phase as DIR/<scenario>.<kind>.pprof, for go tool pprof")
+	f.StringVar(&o.profKinds, "profile-kinds", strings.Join(profile.Default, ","), "with --profile: the profiles to write, from "+strings.Join(profile.Kinds, ","))
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "no progress on stderr")
 	f.BoolVar(&o.live, "progress", false, "live progress bars on stderr even when it is not a terminal or CI is set (default: bars on a terminal outside CI, plain lines otherwise)")
 	f.StringVar(&o.redisURL, "redis-url", "", "Redis for the L2 tier and cache-l2: redis://[user:password@]host:port[/db], rediss:// for TLS (default $"+redisURLEnv+")")
@@ -364,6 +369,19 @@ func runRun(cmd *cobra.Command, o *runOptions, args []string, stdout, stderr io.
 			return fmt.Errorf("--hgrm: %w", err)
 		}
 	}
+	var prof *profile.Dir
+	if o.profile != "" {
+		if err := report.CheckDir(o.profile); err != nil {
+			return fmt.Errorf("--profile: %w", err)
+		}
+		kinds, err := profile.ParseKinds(o.profKinds)
+		if err != nil {
+			return fmt.Errorf("--profile-kinds: %w", err)
+		}
+		prof = profile.New(o.profile, kinds)
+	} else if cmd.Flags().Changed("profile-kinds") {
+		return errors.New("--profile-kinds: give --profile DIR too")
+	}
 	flags, err := flagParams(cmd, o)
 	if err != nil {
 		return err
@@ -397,6 +415,7 @@ func runRun(cmd *cobra.Command, o *runOptions, args []string, stdout, stderr io.
 		Progress:   progress,
 		Require:    o.require,
 		Live:       live && !o.quiet,
+		Profile:    prof,
 	})
 	if err != nil {
 		return err
@@ -424,6 +443,14 @@ func runRun(cmd *cobra.Command, o *runOptions, args []string, stdout, stderr io.
 		if err := report.WriteHgrm(o.hgrm, rep); err != nil {
 			for _, e := range unjoin(err) {
 				fmt.Fprintf(stderr, "rustci-perf: --hgrm: %s\n", oneLine(e.Error()))
+			}
+			written = false
+		}
+	}
+	if prof != nil {
+		if err := prof.Err(); err != nil {
+			for _, e := range unjoin(err) {
+				fmt.Fprintf(stderr, "rustci-perf: --profile: %s\n", oneLine(e.Error()))
 			}
 			written = false
 		}

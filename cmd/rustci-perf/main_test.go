@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"regexp"
 	"strings"
 	"syscall"
@@ -182,6 +183,9 @@ func TestUsageErrorsExit2AndRunNothing(t *testing.T) {
 		{[]string{"run", "all", "--threshold", "nope:p99<1ms"}, `unknown scope "nope"`},
 		{[]string{"run", "all", "--threshold", "hit_rat>0.9"}, "reports hit_rat"},
 		{[]string{"run", "all", "--ops", "0"}, "--ops 0: want at least 1"},
+		{[]string{"run", "all", "--profile", filepath.Join(dir, "nowhere")}, "--profile: directory"},
+		{[]string{"run", "all", "--profile", dir, "--profile-kinds", "cpu,goroutine"}, `--profile-kinds: profile kind "goroutine"`},
+		{[]string{"run", "all", "--profile-kinds", "cpu"}, "--profile-kinds: give --profile DIR too"},
 		{[]string{"run", "memory", "--concurrency", "100000"}, "rustci-perf: --concurrency 100000: want at most 10000"},
 		{[]string{"run", "all", "--threshold", "p99<-5ms"}, `threshold "p99<-5ms": column 4: can never hold: p99 is never below 0s`},
 		{[]string{"run", "cache-read", "--threshold", "hit_rate>1"}, "can never hold: hit_rate is between 0 and 1"},
@@ -1012,5 +1016,31 @@ func TestLimiterFallbackFailOpen(t *testing.T) {
 	fb := byScenario(readReportFile(t, filepath.Join(dir, "r.json")))["limiter-fallback"]
 	if fb.Counters["allowed"] != 20000 || !strings.Contains(strings.Join(fb.Notes, "\n"), "admission not checked: every decision was fail-open") {
 		t.Errorf("limiter-fallback: counters %v, notes %q; want all allowed and the admission check said not to apply", fb.Counters, fb.Notes)
+	}
+}
+
+// TestProfile: --profile writes each scenario's profiles of its measured
+// phase, named after it (numbered from the second run with --count), and
+// nothing else; go tool pprof reads them (pkg/profile tests the format).
+func TestProfile(t *testing.T) {
+	dir := t.TempDir()
+	prof := filepath.Join(dir, "prof")
+	if err := os.Mkdir(prof, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r := rustciPerf(t, dir, "run", "memory", "cache-read", "--ops", "500", "--count", "2", "-q",
+		"--config", noTiming(t), "--profile", prof, "--profile-kinds", "cpu,mutex")
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	entries, _ := os.ReadDir(prof)
+	var got []string
+	for _, e := range entries {
+		got = append(got, e.Name())
+	}
+	want := []string{"cache-read-2.cpu.pprof", "cache-read-2.mutex.pprof", "cache-read.cpu.pprof", "cache-read.mutex.pprof",
+		"memory-2.cpu.pprof", "memory-2.mutex.pprof", "memory.cpu.pprof", "memory.mutex.pprof"}
+	if !slices.Equal(got, want) {
+		t.Errorf("--profile wrote %v; want %v", got, want)
 	}
 }

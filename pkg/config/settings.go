@@ -38,6 +38,8 @@ type Settings struct {
 	Stages harness.Stages
 	// Tick, set by whoever shows progress, is passed to the harness.
 	Tick func(harness.Progress)
+	// Observe, set by whoever profiles, is passed to the harness.
+	Observe func() func()
 	// Count is how many times the scenario runs (1 or more); Judge is
 	// median, worst or each.
 	Count int

@@ -91,6 +91,11 @@ type Config struct {
 	// just after the last one finished: outside the timed window, with no
 	// harness allocation in between, so a scenario can read memory statistics.
 	BeforeMeasure, AfterMeasure func()
+	// Observe, when set, is called just before BeforeMeasure, and the
+	// function it returns just after AfterMeasure: to profile the measured
+	// phase (package profile) with nothing else in it, and so that what
+	// the profiler holds is there for both of a scenario's memory readings.
+	Observe func() (end func())
 }
 
 // Progress is what Tick is told while the measured phase runs. Workers
@@ -321,6 +326,10 @@ func Run(ctx context.Context, c Config, newOp func(worker int) Op) (*Result, err
 	// during the measured phase that would take a CPU from the workers.
 	runtime.GC()
 	go col.run()
+	end := func() {}
+	if c.Observe != nil {
+		end = c.Observe()
+	}
 	if c.BeforeMeasure != nil {
 		c.BeforeMeasure()
 	}
@@ -336,6 +345,7 @@ func Run(ctx context.Context, c Config, newOp func(worker int) Op) (*Result, err
 	if c.AfterMeasure != nil {
 		c.AfterMeasure()
 	}
+	end()
 	col.finish(res, c.Kinds)
 
 	res.Interrupted = cut(ws)

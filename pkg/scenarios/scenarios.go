@@ -175,6 +175,7 @@ func plan(s config.Settings) harness.Config {
 		Rate:           s.Rate,
 		Stages:         s.Stages,
 		Tick:           s.Tick,
+		Observe:        s.Observe,
 	}
 }
 

@@ -21,6 +21,7 @@ import (
 	"github.com/rustci/rustci-perf/pkg/cache"
 	"github.com/rustci/rustci-perf/pkg/config"
 	"github.com/rustci/rustci-perf/pkg/metric"
+	"github.com/rustci/rustci-perf/pkg/profile"
 	"github.com/rustci/rustci-perf/pkg/report"
 	"github.com/rustci/rustci-perf/pkg/scenarios"
 	"github.com/rustci/rustci-perf/pkg/threshold"
@@ -45,6 +46,8 @@ type Options struct {
 	// Require makes a selected scenario that would be skipped (cache-l2
 	// with no Redis URL) an error of the plan.
 	Require bool
+	// Profile, when not nil, profiles each scenario's measured phase.
+	Profile *profile.Dir
 }
 
 // Plan is a validated run: scenarios in order, each with its settings and
@@ -102,6 +105,9 @@ func NewPlan(o Options) (*Plan, error) {
 		s, err := o.Config.Settings(sc.Name, o.Flags)
 		if err != nil {
 			return nil, err
+		}
+		if o.Profile != nil {
+			s.Observe = o.Profile.Observe(sc.Name)
 		}
 		it := &item{sc: sc, settings: s}
 		if s.Rate > 0 || len(s.Stages) > 0 {
