@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -47,10 +48,12 @@ const exitCodesHelp = `Exit codes:
        (compare, run --baseline)
   2    usage or configuration error (unknown scenario, bad flag value, bad
        threshold, bad YAML, an output that cannot be written); nothing ran
-  3    a scenario could not run (component error)
+  3    a scenario could not run (a component error, or a panic in it: its
+       value and stack on stderr, the report written); or rustci-perf
+       itself panicked
   4    the run finished but a report output could not be written (--output,
-       --hgrm, stdout): every other output was written, and stderr names
-       each that failed
+       --hgrm, --profile, stdout): every other output was written, and
+       stderr names each that failed
   130  interrupted (Ctrl-C or SIGTERM), after writing the report of what ran
 When several apply, the first of 130, 4, 3, 1 wins.`
 
@@ -60,8 +63,16 @@ type exitError struct{ code int }
 func (e *exitError) Error() string { return fmt.Sprintf("exit %d", e.code) }
 
 // run is the whole program, minus the process: main only adds signals and
-// os.Exit. Every error that is not an exitError is a usage error.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+// os.Exit. Every error that is not an exitError is a usage error. A panic
+// that reaches it exits 3, never 2 (Go's own exit code for a panic, which
+// would pass for a usage error), with its value and stack on stderr.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int) {
+	defer func() {
+		if r := recover(); r != nil {
+			fmt.Fprintf(stderr, "rustci-perf: panic: %v\n%s", r, debug.Stack())
+			code = exitComponent
+		}
+	}()
 	root := newRoot(ctx, stdout, stderr)
 	root.SetArgs(args)
 	err := root.Execute()
@@ -416,6 +427,7 @@ func runRun(cmd *cobra.Command, o *runOptions, args []string, stdout, stderr io.
 		Require:    o.require,
 		Live:       live && !o.quiet,
 		Profile:    prof,
+		Panics:     stderr,
 	})
 	if err != nil {
 		return err

@@ -4,8 +4,9 @@
 //
 // L1 is in-process on ristretto (NewL1), L2 shared on Redis (NewL2), L3 on
 // local disk on Pebble (NewL3). Every tier but L1 sits behind a circuit
-// breaker: a tier that fails is counted and skipped, never failing a call
-// another tier can serve, and is probed again after a backoff. Values are
+// breaker: a tier that fails (or panics) is counted and skipped, never
+// failing a call another tier can serve, and is probed again after a
+// backoff; one that failed for good says why in its Stats. Values are
 // byte slices that L1 does not copy: a caller must not modify a slice after
 // passing it to Set, nor one returned by Get.
 package cache
@@ -81,10 +82,13 @@ type TierStats struct {
 	// Latency is the distribution of the tier's calls (get, set, delete),
 	// kept by the Manager for tiers that are not Local; nil otherwise.
 	Latency *latency.Summary `json:"-"`
+	// Fault, when not nil, is what put the tier out of use for good (L3:
+	// a disk that filled up): every call to it has failed since.
+	Fault error `json:"-"`
 }
 
 // Since returns s's counters less those of b, an earlier reading of the same
-// tier; the rest (Degraded, Latency) is s's.
+// tier; the rest (Degraded, Latency, Fault) is s's.
 func (s TierStats) Since(b TierStats) TierStats {
 	s.Hits -= b.Hits
 	s.Misses -= b.Misses

@@ -123,13 +123,13 @@ func (m *Manager) subscribe() {
 var errSkipped = errors.New("tier skipped: breaker open")
 
 // call runs f against t: directly for a Local tier; else through its
-// breaker, timed and counted.
+// breaker, timed and counted, with a panic in f made the tier's error.
 func (m *Manager) call(t *tierState, key string, f func() error) error {
 	if t.local {
 		return f()
 	}
 	start := time.Now()
-	_, err := t.breaker.Execute(func() (struct{}, error) { return struct{}{}, f() })
+	_, err := t.breaker.Execute(func() (struct{}, error) { return struct{}{}, recovered(f) })
 	switch {
 	case errors.Is(err, gobreaker.ErrOpenState), errors.Is(err, gobreaker.ErrTooManyRequests):
 		t.skipped.Add(1)
@@ -139,6 +139,21 @@ func (m *Manager) call(t *tierState, key string, f func() error) error {
 	}
 	t.lat.record(maphash.String(m.seed, key), time.Since(start))
 	return err
+}
+
+// recovered calls f and makes a panic in it an error: a fault in one tier
+// must not end the process its other tiers serve.
+func recovered(f func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			if e, ok := r.(error); ok {
+				err = fmt.Errorf("panic: %w", e)
+			} else {
+				err = fmt.Errorf("panic: %v", r)
+			}
+		}
+	}()
+	return f()
 }
 
 // Get returns the value under key from the first tier that has it, and

@@ -26,6 +26,9 @@
 // worker's path locks, allocates or writes memory another worker reads; the
 // shared words are a stop flag written once, on cancellation, and each
 // worker's hand-over words, on a cache line of their own.
+//
+// A panic in an Op is recovered on its worker's goroutine, where nothing
+// else could: the other workers stop, and Run returns it as a *PanicError.
 package harness
 
 import (
@@ -33,6 +36,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"runtime/debug"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -260,9 +264,44 @@ func Share(total, workers, w int) int {
 	return n
 }
 
+// PanicError is a panic recovered from an Op (or, by Recovered, from
+// anything that runs a component): the value and the stack of the
+// goroutine that panicked.
+type PanicError struct {
+	Value any
+	Stack []byte
+}
+
+func (e *PanicError) Error() string { return fmt.Sprintf("panic: %v", e.Value) }
+
+// Unwrap returns the panic's value when it is an error.
+func (e *PanicError) Unwrap() error {
+	err, _ := e.Value.(error)
+	return err
+}
+
+// Recovered makes r, a value recover returned, a *PanicError with the
+// current goroutine's stack; call it in the deferred function that
+// recovered, so that the stack shows where the panic happened.
+func Recovered(r any) *PanicError {
+	return &PanicError{Value: r, Stack: debug.Stack()}
+}
+
+// panicked returns the first panic a worker recovered, or nil.
+func panicked(ws []*worker) error {
+	for _, w := range ws {
+		if w.panic != nil {
+			return w.panic
+		}
+	}
+	return nil
+}
+
 // Run applies the load described by c, calling newOp once per worker (before
-// any clock starts) to get that worker's Op. It returns an error only when c
-// is invalid; operation errors are counted in the Result.
+// any clock starts) to get that worker's Op. It returns an error when c is
+// invalid, or when an Op panicked (a *PanicError: the other workers stop,
+// and what ran is not reported); operation errors are counted in the
+// Result.
 func Run(ctx context.Context, c Config, newOp func(worker int) Op) (*Result, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
@@ -306,6 +345,9 @@ func Run(ctx context.Context, c Config, newOp func(worker int) Op) (*Result, err
 	res := &Result{IntervalLength: every}
 	if c.WarmupOps > 0 || c.WarmupDuration > 0 {
 		phase(ws, c.WarmupOps, c.WarmupDuration, nil, stop, false)
+		if err := panicked(ws); err != nil {
+			return nil, err
+		}
 		for _, w := range ws {
 			res.WarmupOps += int64(w.next)
 		}
@@ -342,6 +384,9 @@ func Run(ctx context.Context, c Config, newOp func(worker int) Op) (*Result, err
 	// The collector stops before AfterMeasure and finishes after it, so
 	// that it allocates nothing while a scenario reads the heap.
 	col.stop()
+	if err := panicked(ws); err != nil {
+		return nil, err
+	}
 	if c.AfterMeasure != nil {
 		c.AfterMeasure()
 	}
@@ -418,6 +463,14 @@ func phase(ws []*worker, ops int, dur time.Duration, sched schedule, stop *atomi
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			// A panic in the Op is recovered here, on the worker's own
+			// goroutine (nothing else could), and stops the others.
+			defer func() {
+				if r := recover(); r != nil {
+					w.panic = Recovered(r)
+					stop.Store(true)
+				}
+			}()
 			<-start
 			if sched != nil {
 				w.paced(base, i, len(ws), sched, n, dur, stop)

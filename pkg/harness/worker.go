@@ -66,6 +66,8 @@ type worker struct {
 	ran                 bool
 	// cut is set when the stop flag ended the worker's phase early.
 	cut bool
+	// panic is the panic recovered from the Op, which ended the worker.
+	panic *PanicError
 
 	// pub publishes the measured operations done, for Tick. give and take
 	// hand chunks over, one token passing back and forth: the collector

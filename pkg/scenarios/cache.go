@@ -168,8 +168,9 @@ func (r *rig) fill(ctx context.Context, ks []string, vals [][]byte) error {
 }
 
 // finish waits for pending writes, adds the tiers' measured-phase counters
-// to out, notes what a reader should know about them, and closes the cache.
-func (r *rig) finish(out *Outcome) error {
+// to out, notes what a reader should know about them, and closes the cache
+// (noting an error).
+func (r *rig) finish(out *Outcome) {
 	r.m.Wait()
 	for i, st := range r.m.Stats() {
 		if i < len(r.base) {
@@ -200,9 +201,16 @@ func (r *rig) finish(out *Outcome) error {
 		if st.Errors+st.Skipped > 0 {
 			out.Notes = append(out.Notes, failedNote(out.Tiers, i))
 		}
+		if st.Fault != nil {
+			out.Notes = append(out.Notes, fmt.Sprintf("%s failed and was out of use from then on, every call to it an error: %v", st.Name, st.Fault))
+		}
 	}
 	out.Component = r.desc
-	return r.close()
+	// What was measured stands: a cache that does not close cleanly (a
+	// tier abandoned after a fault) is told, not made the scenario's error.
+	if err := r.close(); err != nil {
+		out.Notes = append(out.Notes, fmt.Sprintf("closing the cache: %v", err))
+	}
 }
 
 // failedNote says what became of the operations whose calls to tiers[i]
@@ -255,6 +263,11 @@ func runCacheWrite(ctx context.Context, s config.Settings) (*Outcome, error) {
 		return nil, err
 	}
 	defer r.close()
+	return r.writeAll(ctx, s)
+}
+
+// writeAll measures Sets of each worker's own keys; it finishes r.
+func (r *rig) writeAll(ctx context.Context, s config.Settings) (*Outcome, error) {
 	vals := values(s, s.Seed, valuePool(s))
 	wkeys := workerKeys(s, "w")
 	hc := plan(s)
@@ -265,7 +278,8 @@ func runCacheWrite(ctx context.Context, s config.Settings) (*Outcome, error) {
 	}
 	out := outcome(res)
 	cycleNote(out, s, "writes")
-	return out, r.finish(out)
+	r.finish(out)
+	return out, nil
 }
 
 // writer returns Ops that write each worker's own keys in turn, values
@@ -382,9 +396,7 @@ func (r *rig) measure(ctx context.Context, s config.Settings, kinds []string, ne
 		out.Counters["writes"] = total.writes
 		out.Counters["integrity_violations"] = total.violations
 	}
-	if err := r.finish(out); err != nil {
-		return nil, err
-	}
+	r.finish(out)
 	// The share of reads L1 answered: with a key space larger than L1, the
 	// rest come from the tiers below.
 	if _, ok := out.Counters["l1_hits"]; ok {
@@ -570,9 +582,7 @@ func (r *rig) memory(ctx context.Context, s config.Settings) (*Outcome, error) {
 	}
 	out := outcome(res)
 	cycleNote(out, s, "writes")
-	if err := r.finish(out); err != nil {
-		return nil, err
-	}
+	r.finish(out)
 	// Items the cache holds that it did not before: keys added, less those
 	// evicted to make room (overwrites of a key add nothing).
 	stored := out.Counters["l1_added"] - out.Counters["l1_evictions"]

@@ -81,9 +81,16 @@ type Outcome struct {
 	Tiers []cache.TierStats
 }
 
-// Run runs sc with settings s.
-func (sc *Scenario) Run(ctx context.Context, s config.Settings) (*Outcome, error) {
-	out, err := sc.run(ctx, s)
+// Run runs sc with settings s. A panic in it (its component's setup or
+// teardown; the harness recovers those of operations) is its error, a
+// *harness.PanicError, after its deferred cleanups ran.
+func (sc *Scenario) Run(ctx context.Context, s config.Settings) (out *Outcome, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			out, err = nil, fmt.Errorf("scenario %s: %w", sc.Name, harness.Recovered(r))
+		}
+	}()
+	out, err = sc.run(ctx, s)
 	if err != nil {
 		return nil, fmt.Errorf("scenario %s: %w", sc.Name, err)
 	}

@@ -9,6 +9,7 @@ package suite
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/rustci/rustci-perf/pkg/cache"
 	"github.com/rustci/rustci-perf/pkg/config"
+	"github.com/rustci/rustci-perf/pkg/harness"
 	"github.com/rustci/rustci-perf/pkg/metric"
 	"github.com/rustci/rustci-perf/pkg/profile"
 	"github.com/rustci/rustci-perf/pkg/report"
@@ -48,6 +50,9 @@ type Options struct {
 	Require bool
 	// Profile, when not nil, profiles each scenario's measured phase.
 	Profile *profile.Dir
+	// Panics, when not nil, gets the value and stack of a panic recovered
+	// from a scenario, which is an error of that scenario.
+	Panics io.Writer
 }
 
 // Plan is a validated run: scenarios in order, each with its settings and
@@ -57,6 +62,7 @@ type Plan struct {
 	version  string
 	progress io.Writer
 	live     bool
+	panics   io.Writer
 }
 
 type item struct {
@@ -99,7 +105,7 @@ func NewPlan(o Options) (*Plan, error) {
 	}
 	// Configured thresholds are checked for every scenario, selected or
 	// not, so a typo in a config file fails every run, not just some.
-	p := &Plan{version: o.Version, progress: o.Progress, live: o.Live && o.Progress != nil}
+	p := &Plan{version: o.Version, progress: o.Progress, live: o.Live && o.Progress != nil, panics: o.Panics}
 	byName := map[string]*item{}
 	for _, sc := range scenarios.All() {
 		s, err := o.Config.Settings(sc.Name, o.Flags)
@@ -253,9 +259,12 @@ func (p *Plan) Run(ctx context.Context) *report.Report {
 		case p.progress != nil:
 			fmt.Fprintf(p.progress, "rustci-perf: running %s (%s)\n", it.sc.Name, describe(it.settings))
 		}
-		s := p.runOne(ctx, it)
+		s, pe := p.runOne(ctx, it)
 		if done != nil {
 			done()
+		}
+		if pe != nil && p.panics != nil {
+			fmt.Fprintf(p.panics, "rustci-perf: scenario %s panicked: %v\n%s", it.sc.Name, pe.Value, pe.Stack)
 		}
 		if s.Status == report.StatusInterrupted {
 			r.Interrupted = true
@@ -286,7 +295,9 @@ func describe(s config.Settings) string {
 	return fmt.Sprintf("%s, concurrency %d, warmup %s", load, s.Concurrency, s.Warmup)
 }
 
-func (p *Plan) runOne(ctx context.Context, it item) report.Scenario {
+// runOne runs one planned scenario into its report, and returns the panic
+// that made it an error, if one did.
+func (p *Plan) runOne(ctx context.Context, it item) (report.Scenario, *harness.PanicError) {
 	s := report.Scenario{
 		Name:        it.sc.Name,
 		Group:       it.sc.Group,
@@ -299,18 +310,20 @@ func (p *Plan) runOne(ctx context.Context, it item) report.Scenario {
 	if it.sc.Unmet != nil {
 		if why := it.sc.Unmet(it.settings); why != "" {
 			s.Status, s.Reason = report.StatusSkipped, why
-			return s
+			return s, nil
 		}
 	}
 	outs, interrupted, err := p.runs(ctx, it)
 	if err != nil {
 		s.Status, s.Error = report.StatusError, err.Error()
-		return s
+		var pe *harness.PanicError
+		errors.As(err, &pe)
+		return s, pe
 	}
 	if len(outs) == 0 {
 		s.Status = report.StatusInterrupted
 		s.Notes = append(s.Notes, "interrupted while setting up: nothing was measured")
-		return s
+		return s, nil
 	}
 	out := outs[0]
 	if len(outs) > 1 {
@@ -361,7 +374,7 @@ func (p *Plan) runOne(ctx context.Context, it item) report.Scenario {
 			note += fmt.Sprintf(" (%d of %d runs)", len(outs), n)
 		}
 		s.Notes = append(s.Notes, note)
-		return s
+		return s, nil
 	}
 	s.Passed = true
 	for _, t := range it.thresholds {
@@ -380,7 +393,7 @@ func (p *Plan) runOne(ctx context.Context, it item) report.Scenario {
 	if s.Passed {
 		s.Status = report.StatusPassed
 	}
-	return s
+	return s, nil
 }
 
 func tierOf(t cache.TierStats) report.Tier {
