@@ -57,15 +57,23 @@ func New(cfg Config) (redis.UniversalClient, string, error) {
 		return nil, "", err
 	}
 	c := redis.NewUniversalClient(o)
-	c.AddHook(deadline(o.ReadTimeout)) // o.ReadTimeout is cfg's timeout, resolved
+	// o.ReadTimeout is cfg's timeout, resolved. Through Sentinels, finding
+	// the master waits on the context's Done alone: it needs a timer.
+	c.AddHook(deadline{d: o.ReadTimeout, timer: o.MasterName != ""})
 	return c, desc, nil
 }
 
 // deadline is a go-redis hook that bounds every command and pipeline, all
-// of its steps together, by a context deadline this long from its start.
-type deadline time.Duration
+// of its steps together, by a context deadline d from its start: a
+// deadlineCtx, or, with timer, a context.WithTimeout that also closes Done
+// at the deadline, for a client that has a wait on Done with no timeout of
+// its own.
+type deadline struct {
+	d     time.Duration
+	timer bool
+}
 
-var _ redis.Hook = deadline(0)
+var _ redis.Hook = deadline{}
 
 // DialHook leaves dials alone: a dial is one step of a command, under the
 // command's deadline.
@@ -87,14 +95,35 @@ func (d deadline) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Proc
 	}
 }
 
+func nothing() {}
+
 // bound returns ctx with a deadline d from now, or ctx itself when its own
-// deadline comes sooner (no timer to allocate).
+// deadline comes sooner.
 func (d deadline) bound(ctx context.Context) (context.Context, context.CancelFunc) {
-	if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= time.Duration(d) {
-		return ctx, func() {}
+	at := time.Now().Add(d.d)
+	if dl, ok := ctx.Deadline(); ok && !dl.After(at) {
+		return ctx, nothing
 	}
-	return context.WithTimeout(ctx, time.Duration(d))
+	if d.timer {
+		return context.WithDeadline(ctx, at)
+	}
+	return deadlineCtx{ctx, at}, nothing
 }
+
+// deadlineCtx is a context whose deadline is at, with no timer behind it:
+// nothing waits for the deadline to cancel it. go-redis (with
+// ContextTimeoutEnabled) and net.Dialer read Deadline to bound every dial,
+// read and write, and each wait of go-redis's own (a free connection, a
+// pipeline's) has its timeout too, so the call ends by at without the
+// allocations and timer-heap work of context.WithTimeout on every call:
+// about a tenth of a check's CPU at 50 concurrent calls here. Done and Err
+// are the parent's: cancelling it still stops the call.
+type deadlineCtx struct {
+	context.Context
+	at time.Time
+}
+
+func (c deadlineCtx) Deadline() (time.Time, bool) { return c.at, true }
 
 // Mask is what Redact and RedactError show in place of a credential.
 const Mask = "xxxxx"

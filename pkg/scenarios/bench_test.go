@@ -4,12 +4,15 @@ import (
 	"context"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/dgraph-io/ristretto/v2"
 	"github.com/rustci/rustci-perf/pkg/cache"
 	"github.com/rustci/rustci-perf/pkg/harness"
+	"github.com/rustci/rustci-perf/pkg/latency"
 )
 
 // BenchmarkHarnessOverhead sets an L1 hit driven by the harness (one worker
@@ -101,3 +104,62 @@ func filledRistretto(b *testing.B, keys []string, val []byte) *ristretto.Cache[s
 }
 
 func testingProcs() int { return runtime.GOMAXPROCS(0) }
+
+// BenchmarkTimedLoop is the ceiling cache-read can reach: a bare
+// b.RunParallel loop of raw ristretto Gets on 10000 keys (each goroutine
+// walking them from its own offset, as cache-read's workers do), every
+// operation timed as the harness times it (one monotonic clock read, one
+// histogram record). ttl=10m stores the keys as L1 does under the default
+// cache.ttl, so that ristretto checks each hit's expiry (a wall clock
+// read); ttl=0 stores them with none. bench/binary.sh sets the binary's
+// cache-read beside it.
+func BenchmarkTimedLoop(b *testing.B) {
+	const n = 10000
+	keys := make([]string, n)
+	for i := range keys {
+		keys[i] = "k:" + strconv.Itoa(i)
+	}
+	val := make([]byte, 128)
+	for _, ttl := range []time.Duration{0, 10 * time.Minute} {
+		b.Run("impl=timed-bare/ttl="+ttlName(ttl), func(b *testing.B) {
+			c := filledRistrettoTTL(b, keys, val, ttl)
+			var id atomic.Int64
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				start := int(id.Add(1)-1) * n / testingProcs()
+				rec := latency.NewRecorder()
+				base := time.Now()
+				prev := time.Since(base)
+				for i := 0; pb.Next(); i++ {
+					c.Get(keys[(start+i)%n])
+					now := time.Since(base)
+					rec.Record(now - prev)
+					prev = now
+				}
+			})
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "ops/s")
+		})
+	}
+}
+
+func ttlName(d time.Duration) string {
+	if d == 0 {
+		return "0"
+	}
+	return strings.TrimSuffix(d.String(), "0s")
+}
+
+// filledRistrettoTTL is filledRistretto with every key stored under ttl.
+func filledRistrettoTTL(b *testing.B, keys []string, val []byte, ttl time.Duration) *ristretto.Cache[string, []byte] {
+	cfg := cache.DefaultL1Config
+	c, err := ristretto.NewCache(&ristretto.Config[string, []byte]{NumCounters: cfg.NumCounters, MaxCost: cfg.MaxCostBytes, BufferItems: 64, Metrics: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(c.Close)
+	for _, k := range keys {
+		c.SetWithTTL(k, val, int64(len(val)), ttl)
+	}
+	c.Wait()
+	return c
+}
