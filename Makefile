@@ -6,7 +6,7 @@ BIN     := bin/rustci-perf
 # Benchmark repetitions: benchstat needs several to give a confidence interval.
 COUNT   ?= 6
 
-.PHONY: all build run test vet fmt-check fuzz bench bench-l2 bench-limiter gate-check lint clean help
+.PHONY: all build run test vet fmt-check fuzz bench bench-l2 bench-limiter bench-binary gate-check lint clean help
 
 all: build
 
@@ -45,6 +45,9 @@ bench: ## benchmarks, each beside the raw library it wraps, compared by benchsta
 	bash bench/limiter.sh
 	@echo; echo "== Manager vs raw ristretto, GCRA vs golang.org/x/time/rate, fallback vs memory (ratio vs the first column) =="
 	go tool benchstat -col /impl bench.txt
+
+bench-binary: ## the built binary beside what it must reach: a timed bare loop, redis-benchmark (bench/binary.sh)
+	bash bench/binary.sh
 
 bench-l2: ## an L2 Get through the Manager beside redis-benchmark -t get on one redis-server
 	bash bench/l2.sh

@@ -82,7 +82,7 @@ func newRig(s config.Settings, tiers ...string) (*rig, error) {
 		case "l2":
 			l2, err := cache.NewL2(cache.L2Config{
 				URL: c.L2.URL, Cluster: c.L2.Cluster, SentinelMaster: c.L2.SentinelMaster,
-				Timeout: time.Duration(c.L2.Timeout), PoolSize: c.L2.PoolSize, CAFile: c.L2.TLSCAFile,
+				Timeout: time.Duration(c.L2.Timeout), PoolSize: poolSize(s), CAFile: c.L2.TLSCAFile,
 				// A run of its own under the configured prefix: runs
 				// sharing a Redis never read each other's keys.
 				Prefix: c.L2.Prefix + runID() + ":",

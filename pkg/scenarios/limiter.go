@@ -83,7 +83,7 @@ func newBackend(s config.Settings, pol limiter.Policy, where string) (*backend, 
 	}
 	c, desc, err := redisconn.New(redisconn.Config{
 		URL: url, Cluster: s.Cache.L2.Cluster, SentinelMaster: s.Cache.L2.SentinelMaster,
-		Timeout: time.Duration(s.Limiter.Timeout), PoolSize: s.Cache.L2.PoolSize, CAFile: s.Cache.L2.TLSCAFile,
+		Timeout: time.Duration(s.Limiter.Timeout), PoolSize: poolSize(s), CAFile: s.Cache.L2.TLSCAFile,
 	})
 	if err != nil {
 		closeTarget()
