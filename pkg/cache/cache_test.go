@@ -76,12 +76,49 @@ func TestL1TTL(t *testing.T) {
 	}
 	// ristretto stops serving an item once its expiry passes; wait for
 	// that condition, with a deadline, rather than for a fixed time.
+	reads := 1
 	wait.Until(t, 5*time.Second, "an item with a 50ms TTL to expire", func() bool {
+		reads++
 		_, ok, _ := l1.Get(ctx, "k")
 		return !ok
 	})
 	if err := l1.Set(ctx, "k", []byte("v"), -time.Second); err == nil {
 		t.Error("negative TTL: want an error")
+	}
+	// The expired read is a miss, in Stats too, and the entry is gone.
+	l1.Wait()
+	if s := l1.Stats(); s.Misses != 1 || s.Hits+s.Misses != uint64(reads) {
+		t.Errorf("stats %+v after %d reads, the last expired; want it a miss, the others hits", s, reads)
+	}
+	if _, ok := l1.c.Get("k"); ok {
+		t.Error("an expired entry read is still in ristretto")
+	}
+}
+
+// TestL1TTLNeverEarly: an entry is served until its TTL has passed (L1's
+// coarse clock may serve it a little late, never early), and entries with
+// a long TTL or none are served.
+func TestL1TTLNeverEarly(t *testing.T) {
+	l1 := newL1(t)
+	defer l1.Close()
+	ctx := context.Background()
+	l1.Set(ctx, "hour", []byte("v"), time.Hour)
+	l1.Set(ctx, "none", []byte("v"), 0)
+	const ttl = 20 * ClockTick
+	set := time.Now()
+	l1.Set(ctx, "short", []byte("v"), ttl)
+	l1.Wait()
+	wait.Until(t, 5*time.Second, "an entry with a short TTL to expire", func() bool {
+		_, ok, _ := l1.Get(ctx, "short")
+		return !ok
+	})
+	if d := time.Since(set); d < ttl {
+		t.Errorf("an entry with a TTL of %s expired %s after it was set", ttl, d)
+	}
+	for _, k := range []string{"hour", "none"} {
+		if _, ok, _ := l1.Get(ctx, k); !ok {
+			t.Errorf("%s: not served", k)
+		}
 	}
 }
 

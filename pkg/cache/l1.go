@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/dgraph-io/ristretto/v2"
@@ -27,8 +28,37 @@ var DefaultL1Config = L1Config{MaxCostBytes: 64 << 20, NumCounters: 1_000_000}
 // lossy by design: a Set may be dropped when ristretto's buffer is full or
 // turned away by its admission policy, so L1 is never the source of truth;
 // both are counted in Stats. Wait makes earlier writes visible.
+//
+// L1 keeps expiry times itself, beside each value, rather than giving
+// ristretto the TTL: ristretto reads the wall clock on every hit of an
+// item with a TTL, which cost a third of an L1 hit here (cache-read at
+// 0.64x of a bare timed loop of Gets on items without one). L1 compares
+// with a clock a goroutine advances every ClockTick instead: one atomic
+// load per hit. So an entry is never served before its TTL, and may be
+// served up to a ClockTick (and the scheduler's delay) after it; an
+// expired entry is deleted when read, and one never read again waits for
+// eviction rather than being swept.
 type L1 struct {
-	c *ristretto.Cache[string, []byte]
+	c *ristretto.Cache[string, l1Entry]
+	// base is when L1 was made; now is the time since base as of the
+	// clock's last tick.
+	base    time.Time
+	now     atomic.Int64
+	stop    chan struct{}
+	stopped chan struct{}
+	// expired counts hits ristretto counted on entries L1 found expired:
+	// misses, to the caller and in Stats.
+	expired atomic.Uint64
+}
+
+// ClockTick is how often L1's expiry clock advances.
+const ClockTick = 10 * time.Millisecond
+
+// l1Entry is a value and when it expires, in time since L1.base; 0 when
+// it does not.
+type l1Entry struct {
+	value   []byte
+	expires int64
 }
 
 var (
@@ -48,7 +78,7 @@ func NewL1(cfg L1Config) (*L1, error) {
 	if cfg.NumCounters <= 0 {
 		return nil, fmt.Errorf("l1 counters %d: want more than 0", cfg.NumCounters)
 	}
-	c, err := ristretto.NewCache(&ristretto.Config[string, []byte]{
+	c, err := ristretto.NewCache(&ristretto.Config[string, l1Entry]{
 		NumCounters: cfg.NumCounters,
 		MaxCost:     cfg.MaxCostBytes,
 		BufferItems: 64,
@@ -57,7 +87,24 @@ func NewL1(cfg L1Config) (*L1, error) {
 	if err != nil {
 		return nil, fmt.Errorf("l1: %w", err)
 	}
-	return &L1{c: c}, nil
+	l := &L1{c: c, base: time.Now(), stop: make(chan struct{}), stopped: make(chan struct{})}
+	go l.tick()
+	return l, nil
+}
+
+// tick advances l's clock until Close.
+func (l *L1) tick() {
+	defer close(l.stopped)
+	t := time.NewTicker(ClockTick)
+	defer t.Stop()
+	for {
+		select {
+		case <-l.stop:
+			return
+		case <-t.C:
+			l.now.Store(int64(time.Since(l.base)))
+		}
+	}
 }
 
 // Name is "l1".
@@ -66,8 +113,13 @@ func (*L1) Name() string { return "l1" }
 // Get returns the value under key. ristretto does not report the time left,
 // so TTL is 0; L1 is the top tier and promotes into nothing.
 func (l *L1) Get(_ context.Context, key string) (Item, bool, error) {
-	v, ok := l.c.Get(key)
-	return Item{Value: v}, ok, nil
+	e, ok := l.c.Get(key)
+	if ok && e.expires != 0 && e.expires <= l.now.Load() {
+		l.expired.Add(1)
+		l.c.Del(key)
+		return Item{}, false, nil
+	}
+	return Item{Value: e.value}, ok, nil
 }
 
 // errNegativeTTL is returned for a negative ttl, which ristretto would
@@ -80,7 +132,11 @@ func (l *L1) Set(_ context.Context, key string, value []byte, ttl time.Duration)
 	if ttl < 0 {
 		return errNegativeTTL
 	}
-	l.c.SetWithTTL(key, value, int64(len(value)), ttl)
+	e := l1Entry{value: value}
+	if ttl > 0 {
+		e.expires = int64(time.Since(l.base) + ttl)
+	}
+	l.c.Set(key, e, int64(len(value)))
 	return nil
 }
 
@@ -96,10 +152,12 @@ func (l *L1) Wait() { l.c.Wait() }
 // Stats maps ristretto's metrics onto TierStats.
 func (l *L1) Stats() TierStats {
 	m := l.c.Metrics
+	// Read before the hits: every expired read was a hit first.
+	expired := l.expired.Load()
 	return TierStats{
 		Name:         "l1",
-		Hits:         m.Hits(),
-		Misses:       m.Misses(),
+		Hits:         m.Hits() - expired,
+		Misses:       m.Misses() + expired,
 		Sets:         m.KeysAdded() + m.KeysUpdated(),
 		Added:        m.KeysAdded(),
 		SetsDropped:  m.SetsDropped(),
@@ -108,8 +166,14 @@ func (l *L1) Stats() TierStats {
 	}
 }
 
-// Close stops ristretto's goroutines.
+// Close stops ristretto's goroutines and L1's clock.
 func (l *L1) Close() error {
+	select {
+	case <-l.stop:
+	default:
+		close(l.stop)
+	}
+	<-l.stopped
 	l.c.Close()
 	return nil
 }
