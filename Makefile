@@ -16,9 +16,10 @@ build: ## build bin/rustci-perf
 run: build ## run every scenario with the default thresholds
 	./$(BIN) run all
 
-test: vet fmt-check ## go vet, gofmt check, every test under the race detector, and compare's statistics without it
+test: vet fmt-check ## go vet, gofmt check, every test under the race detector, then those that need it off
 	go test -race ./...
 	go test -run Process ./pkg/compare
+	go test -run AllocateNothing ./pkg/scenarios
 
 vet:
 	go vet ./...
