@@ -5,6 +5,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -243,23 +244,35 @@ func TestOutputFailsAfterRun(t *testing.T) {
 	}
 }
 
-// TestWithOutputs: an output that failed makes the exit 4, over every
-// code but an interruption's.
-func TestWithOutputs(t *testing.T) {
+// TestExitWith: an output that failed makes the exit 4, over every code
+// but an interruption's, and its failures go with it for run to print.
+func TestExitWith(t *testing.T) {
+	failed := []error{errors.New("--output \"r.json\": no space left on device")}
 	for _, tt := range []struct {
-		code    int
-		written bool
-		want    int
+		code   int
+		failed []error
+		want   int
 	}{
-		{exitOK, true, exitOK},
-		{exitThreshold, true, exitThreshold},
-		{exitOK, false, exitOutput},
-		{exitThreshold, false, exitOutput},
-		{exitComponent, false, exitOutput},
-		{exitInterrupted, false, exitInterrupted},
+		{exitOK, nil, exitOK},
+		{exitThreshold, nil, exitThreshold},
+		{exitOK, failed, exitOutput},
+		{exitThreshold, failed, exitOutput},
+		{exitComponent, failed, exitOutput},
+		{exitInterrupted, failed, exitInterrupted},
 	} {
-		if got := withOutputs(tt.code, tt.written); got != tt.want {
-			t.Errorf("withOutputs(%d, %t) = %d; want %d", tt.code, tt.written, got, tt.want)
+		err := exitWith(tt.code, tt.failed)
+		got := exitOK
+		var ee *exitError
+		if errors.As(err, &ee) {
+			got = ee.code
+			if len(ee.errs) != len(tt.failed) {
+				t.Errorf("exitWith(%d, %v) carries %v; want the failures", tt.code, tt.failed, ee.errs)
+			}
+		} else if err != nil {
+			t.Errorf("exitWith(%d, %v) = %v; want an exitError or nil", tt.code, tt.failed, err)
+		}
+		if got != tt.want {
+			t.Errorf("exitWith(%d, %v): exit %d; want %d", tt.code, tt.failed, got, tt.want)
 		}
 	}
 }

@@ -1,0 +1,169 @@
+// --output: parsed and opened before anything runs, written after.
+
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/rustci/rustci-perf/pkg/report"
+)
+
+// output is one --output: the value given, to name it in messages, the
+// format to write (a report's or a comparison's), and where: a file
+// opened before the run, or stdout when file is nil.
+type output[F any] struct {
+	value  string
+	format F
+	file   *report.Output
+}
+
+// writeOutputs writes to each output what write makes of its format,
+// going on past one that fails, and returns the failures, each naming its
+// output.
+func writeOutputs[F any](outs []output[F], stdout io.Writer, write func(io.Writer, F) error) (failed []error) {
+	for _, o := range outs {
+		var err error
+		if o.file == nil {
+			err = write(stdout, o.format)
+		} else {
+			err = o.file.Write(func(w io.Writer) error { return write(w, o.format) })
+		}
+		if err != nil {
+			failed = append(failed, fmt.Errorf("--output %q: %w", o.value, err))
+		}
+	}
+	return failed
+}
+
+// toStdout reports whether one of outs is stdout.
+func toStdout[F any](outs []output[F]) bool {
+	return slices.ContainsFunc(outs, func(o output[F]) bool { return o.file == nil })
+}
+
+// closeOutputs releases outputs not written, such as FIFOs held open when
+// a later usage error stops the command.
+func closeOutputs[F any](outs []output[F]) {
+	for _, o := range outs {
+		if o.file != nil {
+			o.file.Close()
+		}
+	}
+}
+
+// stepSummaryEnv names the file GitHub Actions shows as a job's summary.
+// Steps append to it, as GitHub documents: it is never replaced.
+const stepSummaryEnv = "GITHUB_STEP_SUMMARY"
+
+// parseOutputs reads the --output values, FORMAT=PATH or PATH, before
+// anything runs: each format looked up, each path opened as
+// report.OpenOutput does (checked writable; a device or FIFO held open),
+// no file named twice. A bare PATH is written in the first of: --format
+// when the user gave it (formatSet); markdown when PATH is
+// $GITHUB_STEP_SUMMARY; the format its extension calls for
+// (report.FormatForPath; lookup is told, byExt); text.
+// $GITHUB_STEP_SUMMARY is appended to, every other regular file replaced
+// atomically. PATH "-", or a path that is stdout itself (/dev/stdout, or
+// the file stdout is redirected to), is stdout, which then gets that
+// output alone: writing it through its own descriptor would put two
+// reports in one stream, or rename a file from under the shell's
+// redirection. The caller closes the outputs (closeOutputs) it does not
+// write.
+func parseOutputs[F any](values []string, format string, formatSet bool, lookup func(name string, byExt bool) (F, error), stdout io.Writer) (outs []output[F], err error) {
+	summary := os.Getenv(stepSummaryEnv)
+	isSummary := func(path string) bool { return summary != "" && samePath(path, summary) }
+	defer func() {
+		if err != nil {
+			closeOutputs(outs)
+			outs = nil
+		}
+	}()
+	for _, v := range values {
+		name, path, named := strings.Cut(v, "=")
+		byExt := false
+		switch {
+		case named:
+		case formatSet:
+			name, path = format, v
+		case isSummary(v):
+			name, path = "markdown", v
+		default:
+			path = v
+			if name, byExt = report.FormatForPath(v); !byExt {
+				name = "text"
+			}
+		}
+		f, err := lookup(name, byExt)
+		if err != nil {
+			return outs, fmt.Errorf("--output %q: %w", v, err)
+		}
+		o := output[F]{value: v, format: f}
+		if !isStdout(path, stdout) {
+			mode := report.Replace
+			if isSummary(path) {
+				mode = report.Append
+			}
+			if o.file, err = report.OpenOutput(path, mode); err != nil {
+				return outs, fmt.Errorf("--output %q: %w", v, err)
+			}
+		}
+		for _, prev := range outs {
+			switch {
+			case prev.file == nil && o.file == nil:
+				return outs, fmt.Errorf("--output %q and --output %q both write to stdout: give one", prev.value, v)
+			case prev.file != nil && o.file != nil && prev.file.Same(o.file):
+				o.file.Close()
+				return outs, fmt.Errorf("--output %q and --output %q write the same file: give each its own", prev.value, v)
+			}
+		}
+		outs = append(outs, o)
+	}
+	return outs, nil
+}
+
+// isStdout reports whether path is "-" or names the file stdout is.
+func isStdout(path string, stdout io.Writer) bool {
+	if path == "-" {
+		return true
+	}
+	f, ok := stdout.(*os.File)
+	if !ok {
+		return false
+	}
+	a, err1 := f.Stat()
+	b, err2 := os.Stat(path)
+	return err1 == nil && err2 == nil && os.SameFile(a, b)
+}
+
+// reportFormat looks up a report format for parseOutputs.
+func reportFormat(name string, _ bool) (report.Formatter, error) { return report.Lookup(name) }
+
+// comparisonFormat looks up a comparison format for parseOutputs: text,
+// json or markdown. An extension that calls for another (.xml, .html) is a
+// usage error rather than text in a file named for something else.
+func comparisonFormat(name string, byExt bool) (func(io.Writer, *report.Comparison) error, error) {
+	if f, ok := report.ComparisonFormats[name]; ok {
+		return f, nil
+	}
+	if byExt {
+		return nil, fmt.Errorf("its extension calls for %s, and compare writes text, json or markdown: name one (markdown=FILE) or give --format", name)
+	}
+	return nil, fmt.Errorf("unknown comparison format %q: want text, json or markdown", name)
+}
+
+// samePath reports whether a and b name one file: the same absolute path,
+// or, when both exist, the same file (through a link).
+func samePath(a, b string) bool {
+	aa, err1 := filepath.Abs(a)
+	bb, err2 := filepath.Abs(b)
+	if err1 == nil && err2 == nil && aa == bb {
+		return true
+	}
+	ai, err1 := os.Stat(a)
+	bi, err2 := os.Stat(b)
+	return err1 == nil && err2 == nil && os.SameFile(ai, bi)
+}

@@ -1,0 +1,141 @@
+// The root command, and the one place errors become exit codes.
+
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"runtime/debug"
+	"strings"
+
+	"github.com/rustci/rustci-perf/pkg/report"
+	"github.com/spf13/cobra"
+)
+
+// Exit codes.
+const (
+	exitOK          = 0
+	exitThreshold   = 1
+	exitUsage       = 2
+	exitComponent   = 3
+	exitOutput      = 4
+	exitInterrupted = 130
+)
+
+const exitCodesHelp = `Exit codes:
+  0    every threshold held
+  1    a threshold was missed, or a regression against the baseline
+       (compare, run --baseline)
+  2    usage or configuration error (unknown scenario, bad flag value, bad
+       threshold, bad YAML, an output that cannot be written); nothing ran
+  3    a scenario could not run (a component error, or a panic in it: its
+       value and stack on stderr, the report written); or rustci-perf
+       itself panicked
+  4    the run finished but a report output could not be written (--output,
+       --hgrm, --profile, stdout): every other output was written, and
+       stderr names each that failed
+  130  interrupted (Ctrl-C or SIGTERM), after writing the report of what ran
+When several apply, the first of 130, 4, 3, 1 wins.`
+
+// exitError carries an exit code other than 2 out of a command, and the
+// failures run prints for it (outputs that could not be written), each on
+// a line of its own.
+type exitError struct {
+	code int
+	errs []error
+}
+
+func (e *exitError) Error() string { return fmt.Sprintf("exit %d: %v", e.code, errors.Join(e.errs...)) }
+
+// exitWith returns the error a command ends with for code and the outputs
+// that failed (nil when there is nothing to say): an output that failed
+// makes it exitOutput, which beats every code but an interruption's. A
+// missed threshold or a scenario that could not run is in every report
+// written; an output that is missing is known only from the exit code and
+// stderr.
+func exitWith(code int, failed []error) error {
+	if len(failed) > 0 && code != exitInterrupted {
+		code = exitOutput
+	}
+	if code == exitOK && len(failed) == 0 {
+		return nil
+	}
+	return &exitError{code: code, errs: failed}
+}
+
+// run is the whole program, minus the process: main only adds signals and
+// os.Exit. Every error that is not an exitError is a usage error. A panic
+// that reaches it exits 3, never 2 (Go's own exit code for a panic, which
+// would pass for a usage error), with its value and stack on stderr.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int) {
+	defer func() {
+		if r := recover(); r != nil {
+			fmt.Fprintf(stderr, "rustci-perf: panic: %v\n%s", r, debug.Stack())
+			code = exitComponent
+		}
+	}()
+	root := newRoot(ctx, stdout, stderr)
+	root.SetArgs(args)
+	err := root.Execute()
+	var ee *exitError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &ee):
+		for _, e := range ee.errs {
+			fmt.Fprintf(stderr, "rustci-perf: %s\n", oneLine(e.Error()))
+		}
+		return ee.code
+	}
+	fmt.Fprintf(stderr, "rustci-perf: %s\n", oneLine(err.Error()))
+	return exitUsage
+}
+
+func oneLine(s string) string { return strings.ReplaceAll(strings.TrimSpace(s), "\n", "; ") }
+
+func newRoot(ctx context.Context, stdout, stderr io.Writer) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "rustci-perf",
+		Short: "Prove that core components are fast enough, and fail the pipeline when they are not",
+		Long: `rustci-perf runs named scenarios against built-in components (a multi-tier
+cache, a rate limiter), records every operation's latency in an HdrHistogram,
+checks thresholds, and exits non-zero when one is missed.
+
+` + exitCodesHelp,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetContext(ctx)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return err })
+	root.AddCommand(newRunCmd(stdout, stderr), newCompareCmd(stdout), newMergeCmd(stdout), newListCmd(stdout), newVersionCmd(stdout))
+	return root
+}
+
+// exitCode maps a report to the process's exit code: an interruption first,
+// then a scenario that could not run, then a missed threshold.
+func exitCode(r *report.Report) int {
+	if r.Interrupted {
+		return exitInterrupted
+	}
+	for _, s := range r.Scenarios {
+		if s.Status == report.StatusError {
+			return exitComponent
+		}
+	}
+	if !r.Passed || (r.Comparison != nil && r.Comparison.Regressions > 0) {
+		return exitThreshold
+	}
+	return exitOK
+}
+
+// unjoin returns the errors err joins (errors.Join), or err alone.
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
+}
