@@ -14,8 +14,6 @@ package cache
 import (
 	"context"
 	"time"
-
-	"github.com/rustci/rustci-perf/pkg/latency"
 )
 
 // Item is what a tier returns for a key: the value and the time it has left
@@ -79,16 +77,13 @@ type TierStats struct {
 	// Degraded is true while the tier's breaker is open (or half-open):
 	// calls skip it until a probe succeeds.
 	Degraded bool `json:"degraded"`
-	// Latency is the distribution of the tier's calls (get, set, delete),
-	// kept by the Manager for tiers that are not Local; nil otherwise.
-	Latency *latency.Summary `json:"-"`
 	// Fault, when not nil, is what put the tier out of use for good (L3:
 	// a disk that filled up): every call to it has failed since.
 	Fault error `json:"-"`
 }
 
 // Since returns s's counters less those of b, an earlier reading of the same
-// tier; the rest (Degraded, Latency, Fault) is s's.
+// tier; the rest (Degraded, Fault) is s's.
 func (s TierStats) Since(b TierStats) TierStats {
 	s.Hits -= b.Hits
 	s.Misses -= b.Misses

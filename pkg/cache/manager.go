@@ -4,12 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/maphash"
-	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/rustci/rustci-perf/pkg/latency"
 	"github.com/sony/gobreaker/v2"
 	"golang.org/x/sync/singleflight"
 )
@@ -25,6 +22,12 @@ type Options struct {
 	// Invalidate subscribes to the invalidations of every Invalidator tier
 	// and drops the keys named from the tiers above it (see Manager).
 	Invalidate bool
+	// Observe, when set, is told of every call to a tier that is not
+	// Local, with its duration and error (errSkipped's callers excepted:
+	// a call skipped by an open breaker is not made). It is called from
+	// the calling goroutine, concurrently: a caller timing the tiers makes
+	// it safe for that.
+	Observe func(tier string, d time.Duration, err error)
 }
 
 // Manager reads through and writes through an ordered list of tiers. It is
@@ -40,7 +43,8 @@ type Manager struct {
 	tiers []*tierState
 	sf    singleflight.Group
 	loads atomic.Uint64
-	seed  maphash.Seed
+	// observe is Options.Observe.
+	observe func(tier string, d time.Duration, err error)
 }
 
 type tierState struct {
@@ -52,7 +56,6 @@ type tierState struct {
 	// whose calls cost microseconds or more: a shared atomic is noise there.
 	hits, misses, sets                    atomic.Uint64
 	errors, skipped, promotions, subFails atomic.Uint64
-	lat                                   stripedRecorder
 }
 
 // ErrNoTiers is returned by New when it is given no tier.
@@ -69,7 +72,7 @@ func New(opts Options, tiers ...Tier) (*Manager, error) {
 	if opts.BreakerBackoff == 0 {
 		opts.BreakerBackoff = time.Second
 	}
-	m := &Manager{seed: maphash.MakeSeed()}
+	m := &Manager{observe: opts.Observe}
 	for _, t := range tiers {
 		ts := &tierState{Tier: t}
 		if _, ok := t.(Local); ok {
@@ -83,7 +86,6 @@ func New(opts Options, tiers ...Tier) (*Manager, error) {
 				// A caller giving up is not the tier failing.
 				IsExcluded: func(err error) bool { return errors.Is(err, context.Canceled) },
 			})
-			ts.lat.init()
 		}
 		m.tiers = append(m.tiers, ts)
 	}
@@ -128,7 +130,10 @@ func (m *Manager) call(t *tierState, key string, f func() error) error {
 	if t.local {
 		return f()
 	}
-	start := time.Now()
+	var start time.Time
+	if m.observe != nil {
+		start = time.Now()
+	}
 	_, err := t.breaker.Execute(func() (struct{}, error) { return struct{}{}, recovered(f) })
 	switch {
 	case errors.Is(err, gobreaker.ErrOpenState), errors.Is(err, gobreaker.ErrTooManyRequests):
@@ -137,7 +142,9 @@ func (m *Manager) call(t *tierState, key string, f func() error) error {
 	case err != nil:
 		t.errors.Add(1)
 	}
-	t.lat.record(maphash.String(m.seed, key), time.Since(start))
+	if m.observe != nil {
+		m.observe(t.Name(), time.Since(start), err)
+	}
 	return err
 }
 
@@ -331,22 +338,10 @@ func (m *Manager) Stats() []TierStats {
 			s.Hits, s.Misses, s.Sets = t.hits.Load(), t.misses.Load(), t.sets.Load()
 			s.Skipped = t.skipped.Load()
 			s.Degraded = t.breaker.State() != gobreaker.StateClosed
-			sum := t.lat.summary()
-			s.Latency = &sum
 		}
 		out[i] = s
 	}
 	return out
-}
-
-// ResetTiming empties the tiers' latency histograms, so that what Stats
-// reports from then on covers a chosen phase (a measured run, not its setup).
-func (m *Manager) ResetTiming() {
-	for _, t := range m.tiers {
-		if !t.local {
-			t.lat.reset()
-		}
-	}
 }
 
 // Close closes every tier and returns their errors joined.
@@ -358,48 +353,4 @@ func (m *Manager) Close() error {
 		}
 	}
 	return errors.Join(errs...)
-}
-
-// stripedRecorder is a latency histogram many goroutines record into:
-// stripes chosen by key hash, each behind its own lock, so concurrent calls
-// rarely meet on one.
-type stripedRecorder struct {
-	stripes [8]struct {
-		mu  sync.Mutex
-		rec *latency.Recorder
-		_   [48]byte
-	}
-}
-
-func (s *stripedRecorder) init() {
-	for i := range s.stripes {
-		s.stripes[i].rec = latency.NewRecorder()
-	}
-}
-
-func (s *stripedRecorder) record(h uint64, d time.Duration) {
-	st := &s.stripes[h%uint64(len(s.stripes))]
-	st.mu.Lock()
-	st.rec.Record(d)
-	st.mu.Unlock()
-}
-
-func (s *stripedRecorder) reset() {
-	for i := range s.stripes {
-		st := &s.stripes[i]
-		st.mu.Lock()
-		st.rec = latency.NewRecorder()
-		st.mu.Unlock()
-	}
-}
-
-func (s *stripedRecorder) summary() latency.Summary {
-	all := latency.NewRecorder()
-	for i := range s.stripes {
-		st := &s.stripes[i]
-		st.mu.Lock()
-		all.Merge(st.rec)
-		st.mu.Unlock()
-	}
-	return all.Summary()
 }

@@ -40,6 +40,7 @@ func cacheMetrics(own ...string) []string {
 // measured phase so that setup and warmup can be subtracted.
 type rig struct {
 	m      *cache.Manager
+	timing *tierTiming
 	ttl    time.Duration
 	desc   string
 	base   []cache.TierStats
@@ -104,18 +105,21 @@ func newRig(s config.Settings, tiers ...string) (*rig, error) {
 		}
 	}
 	shared := slices.Contains(tiers, "l2")
+	timing := newTierTiming(tiers)
 	m, err := cache.New(cache.Options{
 		BreakerFailures: uint32(c.Breaker.Failures),
 		BreakerBackoff:  time.Duration(c.Breaker.Backoff),
 		Invalidate:      shared,
+		Observe:         timing.observe,
 	}, built...)
 	if err != nil {
 		return fail(err)
 	}
 	return &rig{
-		m:    m,
-		ttl:  time.Duration(c.TTL),
-		desc: "cache: " + strings.Join(descs, ", ") + ", ttl " + time.Duration(c.TTL).String(),
+		m:      m,
+		timing: timing,
+		ttl:    time.Duration(c.TTL),
+		desc:   "cache: " + strings.Join(descs, ", ") + ", ttl " + time.Duration(c.TTL).String(),
 	}, nil
 }
 
@@ -132,7 +136,7 @@ func runID() string {
 func (r *rig) mark() {
 	r.m.Wait()
 	r.base = r.m.Stats()
-	r.m.ResetTiming()
+	r.timing.reset()
 }
 
 // fillTries is how many times fill tries to write a key: it is setup, not
@@ -178,6 +182,7 @@ func (r *rig) finish(out *Outcome) {
 		}
 		out.Tiers = append(out.Tiers, st)
 	}
+	out.TierLatency = r.timing.summaries()
 	for i, st := range out.Tiers {
 		p := st.Name + "_"
 		out.Counters[p+"hits"] = int64(st.Hits)

@@ -21,6 +21,7 @@ import (
 	"github.com/rustci/rustci-perf/pkg/cache"
 	"github.com/rustci/rustci-perf/pkg/config"
 	"github.com/rustci/rustci-perf/pkg/harness"
+	"github.com/rustci/rustci-perf/pkg/latency"
 	"github.com/rustci/rustci-perf/pkg/metric"
 )
 
@@ -80,6 +81,9 @@ type Outcome struct {
 	// Tiers are the cache tiers' counters over the measured phase, top
 	// first, for scenarios that measure the cache.
 	Tiers []cache.TierStats
+	// TierLatency is the latency of the calls to each tier that is not in
+	// process, by name, over the measured phase.
+	TierLatency map[string]*latency.Summary
 }
 
 // Run runs sc with settings s. A panic in it (its component's setup or

@@ -196,7 +196,6 @@ func merge(outs []*scenarios.Outcome) *scenarios.Outcome {
 		}
 		for j, t := range o.Tiers {
 			if i == 0 {
-				t.Latency = nil
 				m.Tiers = append(m.Tiers, t)
 				continue
 			}

@@ -22,6 +22,7 @@ import (
 	"github.com/rustci/rustci-perf/pkg/cache"
 	"github.com/rustci/rustci-perf/pkg/config"
 	"github.com/rustci/rustci-perf/pkg/harness"
+	"github.com/rustci/rustci-perf/pkg/latency"
 	"github.com/rustci/rustci-perf/pkg/metric"
 	"github.com/rustci/rustci-perf/pkg/profile"
 	"github.com/rustci/rustci-perf/pkg/report"
@@ -362,7 +363,7 @@ func (p *Plan) runOne(ctx context.Context, it item) (report.Scenario, *harness.P
 		s.Notes = append(s.Notes, n)
 	}
 	for _, t := range out.Tiers {
-		s.Tiers = append(s.Tiers, tierOf(t))
+		s.Tiers = append(s.Tiers, tierOf(t, out.TierLatency[t.Name]))
 	}
 	if out.Errors > 0 {
 		s.Notes = append(s.Notes, fmt.Sprintf("%d operations failed and are not in ops, throughput or latency; the first: %v", out.Errors, out.FirstError))
@@ -396,14 +397,14 @@ func (p *Plan) runOne(ctx context.Context, it item) (report.Scenario, *harness.P
 	return s, nil
 }
 
-func tierOf(t cache.TierStats) report.Tier {
+func tierOf(t cache.TierStats, lat *latency.Summary) report.Tier {
 	rt := report.Tier{
 		Name: t.Name, Hits: t.Hits, Misses: t.Misses, Sets: t.Sets,
 		SetsDropped: t.SetsDropped, SetsRejected: t.SetsRejected,
 		Errors: t.Errors, Skipped: t.Skipped, Promotions: t.Promotions, Degraded: t.Degraded,
 	}
-	if t.Latency != nil {
-		l := report.LatencyOf(*t.Latency)
+	if lat != nil {
+		l := report.LatencyOf(*lat)
 		rt.Latency = &l
 	}
 	return rt
