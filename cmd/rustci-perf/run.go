@@ -15,7 +15,6 @@ import (
 	"github.com/mattn/go-isatty"
 	"github.com/rustci/rustci-perf/pkg/compare"
 	"github.com/rustci/rustci-perf/pkg/config"
-	"github.com/rustci/rustci-perf/pkg/harness"
 	"github.com/rustci/rustci-perf/pkg/profile"
 	"github.com/rustci/rustci-perf/pkg/report"
 	"github.com/rustci/rustci-perf/pkg/scenarios"
@@ -130,8 +129,12 @@ func applyCacheFlags(cmd *cobra.Command, o *runOptions, c *config.Cache) {
 	}
 }
 
-// flagParams turns the flags the user set into config overrides, checking
-// each value here so the error names the flag.
+// flagParams turns the flags the user set into config overrides. A value's
+// range is checked once, with the settings it resolves to
+// (config.Settings), which names the flag; only what a flag means
+// differently from the same key in a file is checked here (--rate 0 and
+// --keys 0 are refused, where rate: 0 and keys: 0 mean closed loop and the
+// scenario's choice).
 func flagParams(cmd *cobra.Command, o *runOptions) (config.Params, error) {
 	var p config.Params
 	set := cmd.Flags().Changed
@@ -142,9 +145,6 @@ func flagParams(cmd *cobra.Command, o *runOptions) (config.Params, error) {
 		p.Ops = &o.ops
 	}
 	if set("concurrency") {
-		if o.concurrency < 1 {
-			return p, fmt.Errorf("--concurrency %d: want at least 1", o.concurrency)
-		}
 		p.Concurrency = &o.concurrency
 	}
 	if set("duration") {
@@ -178,24 +178,12 @@ func flagParams(cmd *cobra.Command, o *runOptions) (config.Params, error) {
 		p.Rate = &o.rate
 	}
 	if set("count") {
-		if o.count < 1 || o.count > config.MaxCount {
-			return p, fmt.Errorf("--count %d: want 1 to %d", o.count, config.MaxCount)
-		}
 		p.Count = &o.count
 	}
 	if set("judge") {
-		if o.judge != "median" && o.judge != "worst" && o.judge != "each" {
-			return p, fmt.Errorf("--judge %q: want median, worst or each", o.judge)
-		}
 		p.Judge = &o.judge
 	}
 	if set("stages") {
-		if set("rate") {
-			return p, errors.New("--rate and --stages: give one")
-		}
-		if _, err := harness.ParseStages(o.stages); err != nil {
-			return p, fmt.Errorf("--stages: %w", err)
-		}
 		p.Stages = &o.stages
 	}
 	if set("trace") {
@@ -211,9 +199,6 @@ func flagParams(cmd *cobra.Command, o *runOptions) (config.Params, error) {
 		p.Trace = t
 	}
 	if set("read-ratio") {
-		if !(o.readRatio >= 0 && o.readRatio <= 1) {
-			return p, fmt.Errorf("--read-ratio %g: want 0 to 1", o.readRatio)
-		}
 		p.ReadRatio = &o.readRatio
 	}
 	if set("keys") {
