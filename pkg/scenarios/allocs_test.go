@@ -11,8 +11,10 @@ import (
 // in-memory limiter) allocates nothing per operation either: not the
 // harness's loop, its collector, the key picking, nor the scenario's own
 // checks and tallies. Counted over the whole process, from just before
-// the phase to just after it (Settings.Observe), so a fixed handful is
-// allowed and any per-operation allocation would show as 100000.
+// the phase to just after it (Settings.Observe), so a thousand are allowed
+// (ristretto's own goroutines refill a pool of read buffers now and then:
+// about a hundred here) where one allocation per operation would show as
+// 100000.
 func TestOperationPathsAllocateNothing(t *testing.T) {
 	if raceEnabled {
 		t.Skip("allocation counts mean nothing under the race detector (make test runs this test without it)")
@@ -50,7 +52,7 @@ func TestOperationPathsAllocateNothing(t *testing.T) {
 			// The limiter makes a key's state on its first check (the
 			// measured phase checks keys of its own): per key, not per
 			// operation.
-			allowed := uint64(100)
+			allowed := uint64(1000)
 			if tt.name == "limiter" {
 				allowed += 4 * uint64(s.Keys)
 			}

@@ -105,21 +105,41 @@ func (sc *Scenario) Run(ctx context.Context, s config.Settings) (out *Outcome, e
 // registry holds every scenario in the order "all" runs them.
 var registry = []*Scenario{cacheWrite, cacheRead, cacheL2, cacheL3, limiterScenario, limiterFallback, concurrent, memory, latencyScenario}
 
-// All returns every scenario, in run order.
-func All() []*Scenario { return append([]*Scenario(nil), registry...) }
+// All returns every built-in scenario, in run order.
+func All() Catalog { return append(Catalog(nil), registry...) }
+
+// Names returns every built-in scenario's name, in run order.
+func Names() []string { return Catalog(registry).Names() }
+
+// Lookup returns the built-in scenario named.
+func Lookup(name string) (*Scenario, bool) { return Catalog(registry).Lookup(name) }
+
+// Groups maps each built-in group name, "all" included, to its scenarios.
+func Groups() map[string][]*Scenario { return Catalog(registry).Groups() }
+
+// Select resolves names among the built-in scenarios (Catalog.Select).
+func Select(names []string) ([]*Scenario, error) { return Catalog(registry).Select(names) }
+
+// GroupNames returns the built-in group names, sorted.
+func GroupNames() []string { return Catalog(registry).GroupNames() }
+
+// Catalog is a set of scenarios in the order "all" runs them: the
+// built-in ones (All), or a program's own (New), which a suite runs in
+// their place (suite.Options.Scenarios).
+type Catalog []*Scenario
 
 // Names returns every scenario's name, in run order.
-func Names() []string {
-	out := make([]string, len(registry))
-	for i, sc := range registry {
+func (c Catalog) Names() []string {
+	out := make([]string, len(c))
+	for i, sc := range c {
 		out[i] = sc.Name
 	}
 	return out
 }
 
 // Lookup returns the scenario named.
-func Lookup(name string) (*Scenario, bool) {
-	for _, sc := range registry {
+func (c Catalog) Lookup(name string) (*Scenario, bool) {
+	for _, sc := range c {
 		if sc.Name == name {
 			return sc, true
 		}
@@ -128,9 +148,9 @@ func Lookup(name string) (*Scenario, bool) {
 }
 
 // Groups maps each group name, "all" included, to its scenarios in run order.
-func Groups() map[string][]*Scenario {
-	g := map[string][]*Scenario{"all": All()}
-	for _, sc := range registry {
+func (c Catalog) Groups() map[string][]*Scenario {
+	g := map[string][]*Scenario{"all": append([]*Scenario(nil), c...)}
+	for _, sc := range c {
 		g[sc.Group] = append(g[sc.Group], sc)
 	}
 	return g
@@ -140,25 +160,25 @@ func Groups() map[string][]*Scenario {
 // order. A name that is both a group and a scenario (limiter) selects the
 // group, which holds the scenario. An unknown name is an error that lists
 // the known ones.
-func Select(names []string) ([]*Scenario, error) {
-	groups := Groups()
+func (c Catalog) Select(names []string) ([]*Scenario, error) {
+	groups := c.Groups()
 	want := map[*Scenario]bool{}
 	for _, n := range names {
 		g, ok := groups[n]
 		if !ok {
-			if sc, isScenario := Lookup(n); isScenario {
+			if sc, isScenario := c.Lookup(n); isScenario {
 				want[sc] = true
 				continue
 			}
 			return nil, fmt.Errorf("unknown scenario or group %q (scenarios: %s; groups: %s)",
-				n, strings.Join(Names(), ", "), strings.Join(GroupNames(), ", "))
+				n, strings.Join(c.Names(), ", "), strings.Join(c.GroupNames(), ", "))
 		}
 		for _, sc := range g {
 			want[sc] = true
 		}
 	}
 	var out []*Scenario
-	for _, sc := range registry {
+	for _, sc := range c {
 		if want[sc] {
 			out = append(out, sc)
 		}
@@ -167,9 +187,9 @@ func Select(names []string) ([]*Scenario, error) {
 }
 
 // GroupNames returns the group names, sorted.
-func GroupNames() []string {
+func (c Catalog) GroupNames() []string {
 	var out []string
-	for g := range Groups() {
+	for g := range c.Groups() {
 		out = append(out, g)
 	}
 	sort.Strings(out)

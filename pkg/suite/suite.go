@@ -51,6 +51,10 @@ type Options struct {
 	Require bool
 	// Profile, when not nil, profiles each scenario's measured phase.
 	Profile *profile.Dir
+	// Scenarios are those Names select from and "all" runs: the built-in
+	// ones (scenarios.All) when nil, or a program's own. Config must know
+	// their names (config.Load's known).
+	Scenarios scenarios.Catalog
 	// Panics, when not nil, gets the value and stack of a panic recovered
 	// from a scenario, which is an error of that scenario.
 	Panics io.Writer
@@ -59,6 +63,7 @@ type Options struct {
 // Plan is a validated run: scenarios in order, each with its settings and
 // thresholds.
 type Plan struct {
+	catalog  scenarios.Catalog
 	items    []item
 	version  string
 	progress io.Writer
@@ -96,19 +101,23 @@ func cannotApply(t threshold.Threshold, s config.Settings) string {
 
 // NewPlan validates o. Its errors are the user's: each names the bad value.
 func NewPlan(o Options) (*Plan, error) {
+	cat := o.Scenarios
+	if cat == nil {
+		cat = scenarios.All()
+	}
 	if len(o.Names) == 0 {
 		return nil, fmt.Errorf("no scenario named (scenarios: %s; groups: %s)",
-			strings.Join(scenarios.Names(), ", "), strings.Join(scenarios.GroupNames(), ", "))
+			strings.Join(cat.Names(), ", "), strings.Join(cat.GroupNames(), ", "))
 	}
-	selected, err := scenarios.Select(o.Names)
+	selected, err := cat.Select(o.Names)
 	if err != nil {
 		return nil, err
 	}
 	// Configured thresholds are checked for every scenario, selected or
 	// not, so a typo in a config file fails every run, not just some.
-	p := &Plan{version: o.Version, progress: o.Progress, live: o.Live && o.Progress != nil, panics: o.Panics}
+	p := &Plan{catalog: cat, version: o.Version, progress: o.Progress, live: o.Live && o.Progress != nil, panics: o.Panics}
 	byName := map[string]*item{}
-	for _, sc := range scenarios.All() {
+	for _, sc := range cat {
 		s, err := o.Config.Settings(sc.Name, o.Flags)
 		if err != nil {
 			return nil, err
@@ -166,12 +175,12 @@ func (p *Plan) addThreshold(expr string) error {
 	if err != nil {
 		return err
 	}
-	groups := scenarios.Groups()
+	groups := p.catalog.Groups()
 	if t.Scope != "" {
-		_, isScenario := scenarios.Lookup(t.Scope)
+		_, isScenario := p.catalog.Lookup(t.Scope)
 		if _, isGroup := groups[t.Scope]; !isScenario && !isGroup {
 			return fmt.Errorf("threshold %q: unknown scope %q (scenarios: %s; groups: %s)", expr, t.Scope,
-				strings.Join(scenarios.Names(), ", "), strings.Join(scenarios.GroupNames(), ", "))
+				strings.Join(p.catalog.Names(), ", "), strings.Join(p.catalog.GroupNames(), ", "))
 		}
 	}
 	matched := 0
