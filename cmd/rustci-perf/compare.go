@@ -95,14 +95,20 @@ were; stderr names it), which beats 1.`,
 			if err != nil {
 				return err
 			}
-			failed := writeOutputs(outs, stdout, func(w io.Writer, f func(io.Writer, *report.Comparison) error) error { return f(w, c) })
-			if len(outs) == 0 { // otherwise the outputs hold it, and stdout gets nothing else
-				if err := write(stdout, c); err != nil {
-					failed = append(failed, fmt.Errorf("write comparison to stdout: %w", err))
+			failed, done := writing(cmd.Context(), func() []error {
+				failed := writeOutputs(outs, stdout, func(w io.Writer, f func(io.Writer, *report.Comparison) error) error { return f(w, c) })
+				if len(outs) == 0 { // otherwise the outputs hold it, and stdout gets nothing else
+					if err := write(stdout, c); err != nil {
+						failed = append(failed, fmt.Errorf("write comparison to stdout: %w", err))
+					}
 				}
-			}
+				return failed
+			})
 			code := exitOK
-			if c.Regressions > 0 {
+			switch {
+			case !done || cmd.Context().Err() != nil:
+				code = exitInterrupted
+			case c.Regressions > 0:
 				code = exitThreshold
 			}
 			return exitWith(code, failed)

@@ -23,6 +23,11 @@ func (quietRedis) Printf(context.Context, string, ...any) {}
 
 func main() {
 	redis.SetLogger(quietRedis{})
+	// A reader that went away (rustci-perf run ... | head) makes a write to
+	// stdout fail with EPIPE, an output that could not be written (exit 4,
+	// the other outputs still written), rather than kill the process with
+	// SIGPIPE before it writes them.
+	signal.Ignore(syscall.SIGPIPE)
 	ctx, cancel := context.WithCancel(context.Background())
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)

@@ -51,7 +51,7 @@ report the schema or the writer's invariants forbid are refused (exit 2).
 			if err != nil {
 				return err
 			}
-			return emit(rep, outs, f, stdout, nil)
+			return emit(cmd.Context(), rep, outs, f, stdout, nil)
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "text", "report format: "+strings.Join(report.Formats(), ", "))

@@ -3,12 +3,15 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/rustci/rustci-perf/pkg/report"
 )
@@ -38,6 +41,32 @@ func writeOutputs[F any](outs []output[F], stdout io.Writer, write func(io.Write
 		}
 	}
 	return failed
+}
+
+// writeGrace is how long writing lets the outputs finish after a signal.
+const writeGrace = time.Second
+
+// writing runs write, which writes the outputs, and returns its failures
+// and true; or, when ctx ends (Ctrl-C, SIGTERM) and write has not finished
+// writeGrace later, a failure saying so and false. An output blocks only
+// when its reader does (a FIFO, a pipe, a terminal), and a signal must not
+// wait on a reader: the writes left are abandoned as the process exits.
+// Every file output is a temporary file renamed at the end, so none is
+// left half-written under its name.
+func writing(ctx context.Context, write func() []error) ([]error, bool) {
+	done := make(chan []error, 1)
+	go func() { done <- write() }()
+	select {
+	case failed := <-done:
+		return failed, true
+	case <-ctx.Done():
+	}
+	select {
+	case failed := <-done:
+		return failed, true
+	case <-time.After(writeGrace):
+		return []error{errors.New("interrupted while writing the outputs: those not written by then were abandoned")}, false
+	}
 }
 
 // toStdout reports whether one of outs is stdout.

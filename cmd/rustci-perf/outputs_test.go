@@ -4,6 +4,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"io/fs"
@@ -12,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rustci/rustci-perf/internal/specialfile"
 	"github.com/rustci/rustci-perf/pkg/report"
@@ -274,5 +276,55 @@ func TestExitWith(t *testing.T) {
 		if got != tt.want {
 			t.Errorf("exitWith(%d, %v): exit %d; want %d", tt.code, tt.failed, got, tt.want)
 		}
+	}
+}
+
+// TestWritingHonoursASignal: outputs blocked on a reader that never reads
+// do not hold a signal up: writing returns writeGrace after it, saying the
+// outputs were abandoned; outputs that finish in the grace are kept.
+func TestWritingHonoursASignal(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	release := make(chan struct{})
+	defer close(release)
+	cancel()
+	start := time.Now()
+	failed, done := writing(ctx, func() []error { <-release; return nil })
+	if done || len(failed) != 1 || !strings.Contains(failed[0].Error(), "interrupted while writing") {
+		t.Errorf("writing blocked outputs after a signal = %v, %t; want abandoned", failed, done)
+	}
+	if d := time.Since(start); d < writeGrace {
+		t.Errorf("writing gave up after %s; want the %s grace first", d, writeGrace)
+	}
+	failed, done = writing(ctx, func() []error { return []error{errors.New("full")} })
+	if !done || len(failed) != 1 || failed[0].Error() != "full" {
+		t.Errorf("writing quick outputs after a signal = %v, %t; want their own result", failed, done)
+	}
+}
+
+// TestStdoutReaderGone: when stdout's reader has gone (run ... | head),
+// writing to it is an output that failed (exit 4), not a SIGPIPE that
+// kills the process before the other outputs are written.
+func TestStdoutReaderGone(t *testing.T) {
+	dir := t.TempDir()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Close() // the reader is gone before anything is written
+	cmd := exec.Command(binary, "run", "memory", "--ops", "100", "-q", "--config", noTiming(t), "--output", "json=-", "--output", "text=t.txt")
+	cmd.Dir, cmd.Stdout = dir, w
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	err = cmd.Run()
+	w.Close()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	}
+	if code != exitOutput || !strings.Contains(stderr.String(), "broken pipe") {
+		t.Errorf("exit %d (%v), stderr %q; want %d naming the broken pipe", code, err, stderr.String(), exitOutput)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "t.txt")); err != nil {
+		t.Errorf("the other output was not written: %v", err)
 	}
 }

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -365,24 +366,33 @@ func runRun(cmd *cobra.Command, o *runOptions, args []string, stdout, stderr io.
 			}
 		}
 	}
-	return emit(rep, outs, format, stdout, failed)
+	return emit(cmd.Context(), rep, outs, format, stdout, failed)
 }
 
 // emit writes rep to every output, then to stdout unless an output is
 // stdout (in format, or as text when files were written), and returns the
 // error for the exit code rep calls for, with the outputs that failed,
-// here or before (failed, as --hgrm's).
-func emit(rep *report.Report, outs []output[report.Formatter], format report.Formatter, stdout io.Writer, failed []error) error {
-	failed = append(failed, writeOutputs(outs, stdout, func(w io.Writer, f report.Formatter) error { return f(w, rep) })...)
-	if !toStdout(outs) {
-		if len(outs) > 0 {
-			format = report.Text
+// here or before (failed, as --hgrm's). A signal while it writes is
+// honoured (writing ends, see writing) and makes the exit 130.
+func emit(ctx context.Context, rep *report.Report, outs []output[report.Formatter], format report.Formatter, stdout io.Writer, failed []error) error {
+	more, done := writing(ctx, func() (failed []error) {
+		failed = writeOutputs(outs, stdout, func(w io.Writer, f report.Formatter) error { return f(w, rep) })
+		if !toStdout(outs) {
+			if len(outs) > 0 {
+				format = report.Text
+			}
+			if err := format(stdout, rep); err != nil {
+				failed = append(failed, fmt.Errorf("write report to stdout: %w", err))
+			}
 		}
-		if err := format(stdout, rep); err != nil {
-			failed = append(failed, fmt.Errorf("write report to stdout: %w", err))
-		}
+		return failed
+	})
+	failed = append(failed, more...)
+	code := exitCode(rep)
+	if !done || ctx.Err() != nil {
+		code = exitInterrupted
 	}
-	return exitWith(exitCode(rep), failed)
+	return exitWith(code, failed)
 }
 
 // isTerminal reports whether w is a terminal.
