@@ -87,12 +87,12 @@ func (d *Dir) Observe(scenario string) func() func() {
 // start begins the profiles of one phase and returns what ends them.
 func (d *Dir) start(name string) func() {
 	path := func(kind string) string { return filepath.Join(d.path, name+"."+kind+".pprof") }
-	var cpu *os.File
+	var cpu *file
 	if slices.Contains(d.kinds, CPU) {
-		f, err := os.Create(path(CPU))
+		f, err := create(path(CPU))
 		if err == nil {
 			if err = pprof.StartCPUProfile(f); err != nil {
-				err = closed(f, err)
+				err = f.commit(err)
 			} else {
 				cpu = f
 			}
@@ -110,7 +110,7 @@ func (d *Dir) start(name string) func() {
 	return func() {
 		if cpu != nil {
 			pprof.StopCPUProfile()
-			d.fail(closed(cpu, nil))
+			d.fail(cpu.commit(nil))
 		}
 		if slices.Contains(d.kinds, Mutex) {
 			runtime.SetMutexProfileFraction(0)
@@ -125,28 +125,57 @@ func (d *Dir) start(name string) func() {
 			if kind == Heap {
 				runtime.GC() // as go test does: the heap profile shows live data as of now
 			}
-			d.fail(write(path(kind), pprof.Lookup(kind)))
+			f, err := create(path(kind))
+			if err == nil {
+				err = f.commit(pprof.Lookup(kind).WriteTo(f, 0))
+			}
+			d.fail(err)
 		}
 	}
 }
 
-func write(path string, p *pprof.Profile) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	return closed(f, p.WriteTo(f, 0))
+// file is a profile being written: a temporary file in the profile's
+// directory, renamed to its name once whole, as report outputs are, so
+// that a profile is never left half-written, nor written into a file
+// linked from elsewhere. It keeps the first write error, which the CPU
+// profiler, writing from a goroutine of its own, drops.
+type file struct {
+	f    *os.File
+	name string
+	err  error
 }
 
-// closed closes f, removing it when err or the close fails, and returns
-// the first error, naming the file.
-func closed(f *os.File, err error) error {
-	if cerr := f.Close(); err == nil {
+func create(name string) (*file, error) {
+	f, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".*")
+	if err != nil {
+		return nil, fmt.Errorf("profile %s: %w", name, err)
+	}
+	return &file{f: f, name: name}, nil
+}
+
+func (f *file) Write(p []byte) (int, error) {
+	n, err := f.f.Write(p)
+	if err != nil && f.err == nil {
+		f.err = err
+	}
+	return n, err
+}
+
+// commit closes f and renames it to its name, unless err, a write or the
+// close failed: then it is removed, and the error returned names it.
+func (f *file) commit(err error) error {
+	if err == nil {
+		err = f.err
+	}
+	if cerr := f.f.Close(); err == nil {
 		err = cerr
 	}
+	if err == nil {
+		err = os.Rename(f.f.Name(), f.name)
+	}
 	if err != nil {
-		os.Remove(f.Name())
-		return fmt.Errorf("profile %s: %w", f.Name(), err)
+		os.Remove(f.f.Name())
+		return fmt.Errorf("profile %s: %w", f.name, err)
 	}
 	return nil
 }
