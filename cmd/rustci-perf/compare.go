@@ -83,6 +83,9 @@ were; stderr names it), which beats 1.`,
 				return err
 			}
 			defer closeOutputs(outs)
+			if err := outputsClear(outs, files); err != nil {
+				return err
+			}
 			var sides [2]compare.Side
 			for i, file := range files {
 				r, err := report.ReadFile(file)

@@ -38,6 +38,10 @@ report the schema or the writer's invariants forbid are refused (exit 2).
 			if err != nil {
 				return err
 			}
+			if err := outputsClear(outs, files); err != nil {
+				closeOutputs(outs)
+				return err
+			}
 			defer closeOutputs(outs)
 			var ins []merge.Input
 			for _, file := range files {

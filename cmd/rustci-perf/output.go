@@ -69,6 +69,35 @@ func writing(ctx context.Context, write func() []error) ([]error, bool) {
 	}
 }
 
+// fills names a directory a flag fills with files of its own, by suffix
+// (--hgrm DIR: DIR/<scenario>.hgrm).
+type fills struct{ flag, dir, suffix string }
+
+// outputsClear checks outs against the files the command reads (inputs)
+// and the files flags fill directories with: an output written over one
+// of them would lose it (compare a.json b.json --output json=a.json
+// replaced its baseline; --hgrm h --output h/cache-read.hgrm lost one of
+// the two).
+func outputsClear[F any](outs []output[F], inputs []string, dirs ...fills) error {
+	for _, o := range outs {
+		if o.file == nil {
+			continue
+		}
+		p := o.file.Path()
+		for _, in := range inputs {
+			if in != "" && samePath(p, in) {
+				return fmt.Errorf("--output %q: %s is read by this command: writing it would replace what is read", o.value, in)
+			}
+		}
+		for _, d := range dirs {
+			if d.dir != "" && strings.HasSuffix(p, d.suffix) && samePath(filepath.Dir(p), d.dir) {
+				return fmt.Errorf("--output %q: %s %s fills that directory with *%s files of its own: give the output another name or place", o.value, d.flag, d.dir, d.suffix)
+			}
+		}
+	}
+	return nil
+}
+
 // toStdout reports whether one of outs is stdout.
 func toStdout[F any](outs []output[F]) bool {
 	return slices.ContainsFunc(outs, func(o output[F]) bool { return o.file == nil })

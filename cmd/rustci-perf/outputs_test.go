@@ -328,3 +328,32 @@ func TestStdoutReaderGone(t *testing.T) {
 		t.Errorf("the other output was not written: %v", err)
 	}
 }
+
+// TestOutputOverAnInput: compare and merge refuse an output that would
+// replace a report they read, before reading it.
+func TestOutputOverAnInput(t *testing.T) {
+	dir := t.TempDir()
+	base, err := os.ReadFile(filepath.Join("..", "..", "pkg", "compare", "testdata", "base.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"a.json", "b.json"} {
+		os.WriteFile(filepath.Join(dir, n), base, 0o644)
+	}
+	for _, args := range [][]string{
+		{"compare", "a.json", "b.json", "--output", "json=a.json"},
+		{"compare", "a.json", "b.json", "--output", "./b.json"},
+		{"merge", "a.json", "b.json", "--output", "json=b.json"},
+		{"run", "memory", "--baseline", "a.json", "--output", "json=a.json"},
+	} {
+		r := rustciPerf(t, dir, args...)
+		if r.code != exitUsage || !strings.Contains(r.stderr, "is read by this command") {
+			t.Errorf("%v: exit %d, stderr %q; want 2 naming the input", args, r.code, r.stderr)
+		}
+	}
+	for _, n := range []string{"a.json", "b.json"} {
+		if b, _ := os.ReadFile(filepath.Join(dir, n)); !bytes.Equal(b, base) {
+			t.Errorf("%s was changed", n)
+		}
+	}
+}

@@ -185,6 +185,12 @@ func flagParams(cmd *cobra.Command, o *runOptions) (config.Params, error) {
 		p.Judge = &o.judge
 	}
 	if set("stages") {
+		// The stages are the run's length and rate.
+		for _, f := range []string{"duration", "ops"} {
+			if set(f) {
+				return p, fmt.Errorf("--stages and --%s: the stages set how long the run lasts; give one", f)
+			}
+		}
 		p.Stages = &o.stages
 	}
 	if set("trace") {
@@ -293,6 +299,9 @@ func runRun(cmd *cobra.Command, o *runOptions, args []string, stdout, stderr io.
 		prof = profile.New(o.profile, kinds)
 	} else if cmd.Flags().Changed("profile-kinds") {
 		return errors.New("--profile-kinds: give --profile DIR too")
+	}
+	if err := outputsClear(outs, []string{o.baseline}, fills{"--hgrm", o.hgrm, ".hgrm"}, fills{"--profile", o.profile, ".pprof"}); err != nil {
+		return err
 	}
 	flags, err := flagParams(cmd, o)
 	if err != nil {
