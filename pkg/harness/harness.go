@@ -437,6 +437,17 @@ func Run(ctx context.Context, c Config, newOp func(worker int) Op) (*Result, err
 	}
 	res.Duration = last - first
 	res.Inner = max(0, lastStart-firstEnd)
+	// Open loop: the load was offered over the schedule's window, its idle
+	// waits included. A phase whose last operation ended before the window
+	// did (one operation at --rate 1 in --duration 1s) lasted the window,
+	// not that operation's microseconds.
+	if sched != nil && !res.Interrupted && any {
+		window := dur
+		if dur == 0 && res.Rate > 0 {
+			window = time.Duration(float64(ops) / res.Rate * float64(time.Second))
+		}
+		res.Duration = max(res.Duration, window-first)
+	}
 	if n := len(res.Intervals); n > 0 {
 		// The last interval ends with the phase.
 		iv := &res.Intervals[n-1]

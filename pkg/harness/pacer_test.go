@@ -202,3 +202,23 @@ func TestOpenLoopOnScheduleIssuesAll(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenLoopLastsItsWindow: at a low rate the phase lasts its window,
+// idle waits included, not just its few operations: throughput is the
+// rate, not the inverse of one operation's time.
+func TestOpenLoopLastsItsWindow(t *testing.T) {
+	const d = 300 * time.Millisecond
+	res, err := Run(context.Background(), Config{Workers: 1, Rate: 5, Duration: d}, func(int) Op {
+		return func(int) (Kind, error) { return 0, nil }
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Due at 0 and 200ms: two operations in a 300ms window.
+	if res.Ops != 2 || res.Duration < d {
+		t.Errorf("%d operations over %s; want 2 over the %s window", res.Ops, res.Duration, d)
+	}
+	if tp := res.Throughput(); tp > 2/d.Seconds() {
+		t.Errorf("throughput %.1f ops/s; want at most %.1f", tp, 2/d.Seconds())
+	}
+}
