@@ -42,6 +42,10 @@ func TestRedact(t *testing.T) {
 		{"redis://:S3cr3tPW@h:1?addr=h2:2&addr=h3:3", "redis://:xxxxx@h:1?addr=h2:2&addr=h3:3"},
 		// a Unix socket (go-redis's unix://, which Options refuses)
 		{"unix://us3rname:S3cr3tPW@/run/redis.sock?db=1", "unix://xxxxx:xxxxx@/run/redis.sock?db=1"},
+		// credentials in the query, which go-redis does not read: masked
+		{"redis://h:1?password=S3cr3tPW&username=us3rname", "redis://h:1?password=xxxxx&username=xxxxx"},
+		{"redis://h:1?addr=h2:2&sentinel_password=S3cr3tPW", "redis://h:1?addr=h2%3A2&sentinel_password=xxxxx"},
+		{"redis://h:1?dial_timeout=1s&AuthToken=S3cr3tPW", "redis://h:1?AuthToken=xxxxx&dial_timeout=1s"},
 		// no credentials: unchanged
 		{"redis://127.0.0.1:6379/0", "redis://127.0.0.1:6379/0"},
 		{"", ""},

@@ -144,6 +144,21 @@ func Redact(raw string) string {
 	if u.Opaque != "" {
 		return u.Scheme + ":" + Mask
 	}
+	// go-redis reads no credential from the query, but a user may put one
+	// there (?password=...): the value of any parameter whose name says
+	// secret is masked too.
+	if q := u.Query(); len(q) > 0 {
+		masked := false
+		for k := range q {
+			if secretParam(k) {
+				q.Set(k, Mask)
+				masked = true
+			}
+		}
+		if masked {
+			u.RawQuery = q.Encode()
+		}
+	}
 	if u.User != nil {
 		var name string
 		if u.User.Username() != "" {
@@ -158,6 +173,18 @@ func Redact(raw string) string {
 	return u.String()
 }
 
+// secretParam reports whether a URL query parameter's name says its value
+// is a credential.
+func secretParam(name string) bool {
+	n := strings.ToLower(name)
+	for _, s := range []string{"pass", "user", "auth", "secret", "token", "key"} {
+		if strings.Contains(n, s) {
+			return true
+		}
+	}
+	return false
+}
+
 // RedactError returns err's message with the credentials of the URL raw
 // masked: go-redis, or what it calls, may quote what it was given. The URL
 // itself is replaced by Redact's form, then every credential wherever it
@@ -169,15 +196,23 @@ func RedactError(err error, raw string) string {
 	}
 	msg = strings.ReplaceAll(msg, raw, Redact(raw))
 	u, perr := url.Parse(raw)
-	if perr != nil || u.User == nil {
+	if perr != nil {
 		return msg
 	}
-	creds := []string{u.User.Username(), u.User.String()}
-	if p, ok := u.User.Password(); ok {
-		creds = append(creds, p)
+	var creds []string
+	for k, vs := range u.Query() {
+		if secretParam(k) {
+			creds = append(creds, vs...)
+		}
 	}
-	if name, pw, ok := strings.Cut(u.User.String(), ":"); ok {
-		creds = append(creds, name, pw)
+	if u.User != nil {
+		creds = append(creds, u.User.Username(), u.User.String())
+		if p, ok := u.User.Password(); ok {
+			creds = append(creds, p)
+		}
+		if name, pw, ok := strings.Cut(u.User.String(), ":"); ok {
+			creds = append(creds, name, pw)
+		}
 	}
 	// Longest first, so that a credential inside another is not left half
 	// masked.
