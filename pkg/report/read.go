@@ -63,6 +63,9 @@ func ReadJSON(rd io.Reader) (*Report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read report: %w", err)
 	}
+	// A UTF-8 byte order mark, which some Windows editors write, is not
+	// part of the JSON (RFC 8259 lets a reader ignore it).
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	doc, err := oneValue(data)
 	if err != nil {
 		return nil, err

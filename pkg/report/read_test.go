@@ -222,3 +222,12 @@ func TestReadFileNamesIt(t *testing.T) {
 		t.Errorf("ReadFile error = %v; want it to start with %s: /scenarios/0/ops", err, path)
 	}
 }
+
+// TestReadIgnoresAByteOrderMark: a report saved by an editor that starts
+// files with a UTF-8 byte order mark reads as the report it holds.
+func TestReadIgnoresAByteOrderMark(t *testing.T) {
+	data := append([]byte("\xef\xbb\xbf"), jsonOf(t, readable(t))...)
+	if _, err := ReadJSON(bytes.NewReader(data)); err != nil {
+		t.Errorf("a report after a byte order mark: %v", err)
+	}
+}

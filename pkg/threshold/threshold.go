@@ -212,6 +212,9 @@ func Parse(expr string) (Threshold, error) {
 func (t Threshold) never() string {
 	lo, hi := metric.Bounds(t.Left.Base())
 	what := t.Left.Name
+	if b := t.Left.Base(); t.Right == nil && (t.Left.Percentile > 0 || b == "min" || b == "mean" || b == "max") {
+		lo = 1 // a latency is recorded as 1ns at least (latency.Lowest)
+	}
 	if t.Right != nil {
 		rlo, _ := metric.Bounds(t.Right.Base())
 		what = t.Left.Name + "/" + t.Right.Name
