@@ -191,7 +191,7 @@ func TestUsageErrorsExit2AndRunNothing(t *testing.T) {
 		{[]string{"run", "all", "--hgrm", dir, "--output", filepath.Join(dir, "cache-read.hgrm")}, "fills that directory with *.hgrm files"},
 		{[]string{"run", "all", "--profile", dir, "--output", "text=" + filepath.Join(dir, "cache-read.cpu.pprof")}, "--profile " + dir + " fills that directory"},
 		{[]string{"run", "memory", "--concurrency", "100000"}, "rustci-perf: --concurrency 100000: want at most 10000"},
-		{[]string{"run", "all", "--threshold", "p99<-5ms"}, `threshold "p99<-5ms": column 4: can never hold: p99 is never below 1ns`},
+		{[]string{"run", "all", "--threshold", "p99<-5ms"}, `threshold "p99<-5ms": column 4: can never hold: p99 is never below 0s`},
 		{[]string{"run", "cache-read", "--threshold", "hit_rate>1"}, "can never hold: hit_rate is between 0 and 1"},
 		{[]string{"run", "all", "--ops", "many"}, `invalid argument "many" for "--ops"`},
 		{[]string{"run", "all", "--warmup", "soon"}, `--warmup "soon"`},
