@@ -90,17 +90,7 @@ func BenchmarkHarnessOverhead(b *testing.B) {
 // filledRistretto is a raw ristretto cache, configured as L1 is, holding
 // val under every key; it is closed when b ends.
 func filledRistretto(b *testing.B, keys []string, val []byte) *ristretto.Cache[string, []byte] {
-	cfg := cache.DefaultL1Config
-	c, err := ristretto.NewCache(&ristretto.Config[string, []byte]{NumCounters: cfg.NumCounters, MaxCost: cfg.MaxCostBytes, BufferItems: 64, Metrics: true})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(c.Close)
-	for _, k := range keys {
-		c.Set(k, val, int64(len(val)))
-	}
-	c.Wait()
-	return c
+	return filledRistrettoTTL(b, keys, val, 0)
 }
 
 func testingProcs() int { return runtime.GOMAXPROCS(0) }
@@ -151,7 +141,8 @@ func ttlName(d time.Duration) string {
 	return strings.TrimSuffix(d.String(), "0s")
 }
 
-// filledRistrettoTTL is filledRistretto with every key stored under ttl.
+// filledRistrettoTTL is filledRistretto with every key stored under ttl
+// (0: none).
 func filledRistrettoTTL(b *testing.B, keys []string, val []byte, ttl time.Duration) *ristretto.Cache[string, []byte] {
 	cfg := cache.DefaultL1Config
 	c, err := ristretto.NewCache(&ristretto.Config[string, []byte]{NumCounters: cfg.NumCounters, MaxCost: cfg.MaxCostBytes, BufferItems: 64, Metrics: true})
