@@ -1,0 +1,299 @@
+// The cache under test: its stack of tiers, its setup, and what a
+// scenario reports of it.
+
+package scenarios
+
+import (
+	"context"
+	crand "crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/rustci/rustci-perf/pkg/cache"
+	"github.com/rustci/rustci-perf/pkg/config"
+	"github.com/rustci/rustci-perf/pkg/harness"
+	"github.com/rustci/rustci-perf/pkg/metric"
+)
+
+// tierCounters are the per-tier counters a cache scenario reports, each as
+// "<tier>_<name>" (l1_hits, l2_errors, ...), measured phase only. Only the
+// tiers in the stack are reported; a threshold on another fails as n/a.
+var tierCounters = []string{"hits", "misses", "sets", "added", "sets_dropped", "sets_rejected", "evictions", "errors", "skipped", "promotions", "degraded"}
+
+// cacheMetrics returns the metric names of a cache scenario: its own, then
+// the tier counters of every tier it may run on.
+func cacheMetrics(own ...string) []string {
+	out := append([]string(nil), own...)
+	for _, t := range []string{"l1", "l2", "l3"} {
+		for _, c := range tierCounters {
+			out = append(out, t+"_"+c)
+		}
+	}
+	return out
+}
+
+// rig is a cache under test, with its tiers' counters at the start of the
+// measured phase so that setup and warmup can be subtracted.
+type rig struct {
+	m      *cache.Manager
+	timing *tierTiming
+	ttl    time.Duration
+	desc   string
+	base   []cache.TierStats
+	closed bool
+}
+
+// close closes the cache once; scenarios defer it so that no error path
+// leaves a connection or a temporary directory behind.
+func (r *rig) close() error {
+	if r.closed {
+		return nil
+	}
+	r.closed = true
+	return r.m.Close()
+}
+
+// newRig builds the cache stack s configures, or the given tiers instead.
+func newRig(s config.Settings, tiers ...string) (*rig, error) {
+	c := s.Cache
+	if len(tiers) == 0 {
+		tiers = c.StackTiers()
+	}
+	var built []cache.Tier
+	var descs []string
+	fail := func(err error) (*rig, error) {
+		for _, t := range built {
+			t.Close()
+		}
+		return nil, err
+	}
+	for _, name := range tiers {
+		switch name {
+		case "l1":
+			l1, err := cache.NewL1(cache.L1Config{MaxCostBytes: c.L1.MaxCostBytes, NumCounters: c.L1.NumCounters})
+			if err != nil {
+				return fail(err)
+			}
+			built = append(built, l1)
+			descs = append(descs, fmt.Sprintf("l1 ristretto (max cost %d bytes, %d counters)", c.L1.MaxCostBytes, c.L1.NumCounters))
+		case "l2":
+			l2, err := cache.NewL2(cache.L2Config{
+				URL: c.L2.URL, Cluster: c.L2.Cluster, SentinelMaster: c.L2.SentinelMaster,
+				Timeout: time.Duration(c.L2.Timeout), PoolSize: poolSize(s), CAFile: c.L2.TLSCAFile,
+				// A run of its own under the configured prefix: runs
+				// sharing a Redis never read each other's keys.
+				Prefix: c.L2.Prefix + runID() + ":",
+			})
+			if err != nil {
+				return fail(err)
+			}
+			built = append(built, l2)
+			descs = append(descs, l2.String())
+		case "l3":
+			l3, err := cache.NewL3(cache.L3Config{Dir: c.L3.Dir})
+			if err != nil {
+				return fail(err)
+			}
+			built = append(built, l3)
+			descs = append(descs, l3.String())
+		default:
+			return fail(fmt.Errorf("unknown tier %q", name))
+		}
+	}
+	shared := slices.Contains(tiers, "l2")
+	timing := newTierTiming(tiers)
+	m, err := cache.New(cache.Options{
+		BreakerFailures: uint32(c.Breaker.Failures),
+		BreakerBackoff:  time.Duration(c.Breaker.Backoff),
+		Invalidate:      shared,
+		Observe:         timing.observe,
+	}, built...)
+	if err != nil {
+		return fail(err)
+	}
+	return &rig{
+		m:      m,
+		timing: timing,
+		ttl:    time.Duration(c.TTL),
+		desc:   "cache: " + strings.Join(descs, ", ") + ", ttl " + time.Duration(c.TTL).String(),
+	}, nil
+}
+
+// runID returns 8 random hex digits.
+func runID() string {
+	b := make([]byte, 4)
+	_, _ = crand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// mark waits for the writes of setup and warmup to land, then remembers the
+// tiers' counters and empties their latency histograms; call it just before
+// the measured phase.
+func (r *rig) mark() {
+	r.m.Wait()
+	r.base = r.m.Stats()
+	r.timing.reset()
+}
+
+// fillTries is how many times fill tries to write a key: it is setup, not
+// measured, so a write that timed out on a busy machine is tried again
+// rather than failing the scenario; a tier that stays down still does.
+const fillTries = 3
+
+// fill writes every key with its value and waits until all are visible.
+// It waits every so often so that ristretto's set buffer never fills and
+// drops a write: the measured phase then starts from a known state. It
+// returns ctx's error, soon after ctx ends, when it did not finish: L1 and
+// L3 ignore ctx, and writing millions of keys takes seconds.
+func (r *rig) fill(ctx context.Context, ks []string, vals [][]byte) error {
+	for i, k := range ks {
+		var err error
+		for try := 0; try < fillTries; try++ {
+			if err = r.m.Set(ctx, k, vals[i%len(vals)], r.ttl); err == nil || ctx.Err() != nil {
+				break
+			}
+		}
+		if err != nil {
+			return err
+		}
+		if i%1024 == 1023 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			r.m.Wait()
+		}
+	}
+	r.m.Wait()
+	return nil
+}
+
+// finish waits for pending writes, adds the tiers' measured-phase counters
+// to out, notes what a reader should know about them, and closes the cache
+// (noting an error).
+func (r *rig) finish(out *Outcome) {
+	r.m.Wait()
+	for i, st := range r.m.Stats() {
+		if i < len(r.base) {
+			st = st.Since(r.base[i])
+		}
+		out.Tiers = append(out.Tiers, st)
+	}
+	out.TierLatency = r.timing.summaries()
+	for i, st := range out.Tiers {
+		p := st.Name + "_"
+		out.Counters[p+"hits"] = int64(st.Hits)
+		out.Counters[p+"misses"] = int64(st.Misses)
+		out.Counters[p+"sets"] = int64(st.Sets)
+		out.Counters[p+"added"] = int64(st.Added)
+		out.Counters[p+"sets_dropped"] = int64(st.SetsDropped)
+		out.Counters[p+"sets_rejected"] = int64(st.SetsRejected)
+		out.Counters[p+"evictions"] = int64(st.Evictions)
+		out.Counters[p+"errors"] = int64(st.Errors)
+		out.Counters[p+"skipped"] = int64(st.Skipped)
+		out.Counters[p+"promotions"] = int64(st.Promotions)
+		out.Counters[p+"degraded"] = 0
+		if st.Degraded {
+			out.Counters[p+"degraded"] = 1
+			out.Notes = append(out.Notes, fmt.Sprintf("%s was degraded at the end of the run: its breaker was open, calls skipped it", st.Name))
+		}
+		if d, rj := st.SetsDropped, st.SetsRejected; d+rj > 0 {
+			out.Notes = append(out.Notes, fmt.Sprintf("%s did not keep %d writes (%d dropped by ristretto's full set buffer, %d rejected by its admission policy); they are counted, not retried", st.Name, d+rj, d, rj))
+		}
+		if st.Errors+st.Skipped > 0 {
+			out.Notes = append(out.Notes, failedNote(out.Tiers, i))
+		}
+		if st.Fault != nil {
+			out.Notes = append(out.Notes, fmt.Sprintf("%s failed and was out of use from then on, every call to it an error: %v", st.Name, st.Fault))
+		}
+	}
+	out.Component = r.desc
+	// What was measured stands: a cache that does not close cleanly (a
+	// tier abandoned after a fault) is told, not made the scenario's error.
+	if err := r.close(); err != nil {
+		out.Notes = append(out.Notes, fmt.Sprintf("closing the cache: %v", err))
+	}
+}
+
+// failedNote says what became of the operations whose calls to tiers[i]
+// failed or were skipped: the other tiers of the stack served them, or,
+// when there is no other tier, nothing did and they failed. An operation
+// fails (the cache returns an error) only when every tier failed it.
+func failedNote(tiers []cache.TierStats, i int) string {
+	st := tiers[i]
+	what := fmt.Sprintf("%s failed %d calls", st.Name, st.Errors)
+	if st.Skipped > 0 {
+		what += fmt.Sprintf(" and skipped %d while its breaker was open", st.Skipped)
+	}
+	var others, failing []string
+	for j, o := range tiers {
+		if j == i {
+			continue
+		}
+		others = append(others, o.Name)
+		if o.Errors+o.Skipped > 0 {
+			failing = append(failing, o.Name)
+		}
+	}
+	switch {
+	case len(others) == 0:
+		return what + "; it is the only tier, so nothing served those operations: they failed (counted in errors)"
+	case len(failing) == 0:
+		return fmt.Sprintf("%s; the other tiers (%s) served those operations", what, strings.Join(others, ", "))
+	default:
+		return fmt.Sprintf("%s; the other tiers (%s) served those operations, but %s failed calls too: an operation failed (counted in errors) where every tier did",
+			what, strings.Join(others, ", "), strings.Join(failing, ", "))
+	}
+}
+
+// outcome starts an Outcome for a harness result.
+func outcome(res *harness.Result) *Outcome {
+	return &Outcome{Result: res, Counters: map[string]int64{}, Metrics: map[string]float64{}}
+}
+
+// measure runs the measured workload of a scenario that reads: newOp gets
+// its worker's tally, zeroed when measuring starts, and the outcome gets the
+// hits and misses summed over workers.
+func (r *rig) measure(ctx context.Context, s config.Settings, kinds []string, newOp func(w int, t *tally) harness.Op) (*Outcome, error) {
+	tallies := make([]tally, s.Concurrency)
+	hc := plan(s)
+	hc.Kinds = kinds
+	hc.BeforeMeasure = func() {
+		clear(tallies)
+		r.mark()
+	}
+	res, err := harness.Run(ctx, hc, func(w int) harness.Op { return newOp(w, &tallies[w]) })
+	if err != nil {
+		return nil, err
+	}
+	out := outcome(res)
+	total := sum(tallies)
+	out.Counters["hits"] = total.hits
+	out.Counters["misses"] = total.misses
+	derive(out, metric.HitRate) // n/a when no read succeeded
+	if total.reads+total.writes > 0 {
+		out.Counters["reads"] = total.reads
+		out.Counters["writes"] = total.writes
+		out.Counters["integrity_violations"] = total.violations
+	}
+	r.finish(out)
+	// The share of reads L1 answered: with a key space larger than L1, the
+	// rest come from the tiers below.
+	if _, ok := out.Counters["l1_hits"]; ok {
+		derive(out, metric.L1HitRate)
+	}
+	return out, nil
+}
+
+// get reads key and counts a hit or a miss in t.
+func (r *rig) get(ctx context.Context, key string, t *tally) error {
+	_, ok, err := r.m.Get(ctx, key)
+	if ok {
+		t.hits++
+	} else if err == nil {
+		t.misses++
+	}
+	return err
+}
