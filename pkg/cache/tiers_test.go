@@ -236,11 +236,13 @@ func TestInvalidationAcrossManagers(t *testing.T) {
 		return m, l1
 	}
 	a, _ := mk()
-	b, bL1 := mk()
 	ctx := context.Background()
 	if err := a.Set(ctx, "k", []byte("old"), time.Hour); err != nil {
 		t.Fatal(err)
 	}
+	// b subscribes after that write: its invalidation, delivered late,
+	// would drop from b's L1 the item b is about to promote into it.
+	b, bL1 := mk()
 	if v, ok, _ := b.Get(ctx, "k"); !ok || string(v) != "old" {
 		t.Fatalf("b reads %q, %t; want old (from L2)", v, ok)
 	}
