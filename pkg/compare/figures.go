@@ -1,0 +1,143 @@
+// The figures a comparison judges, and which way each is better.
+
+package compare
+
+import (
+	"sort"
+	"strings"
+
+	"github.com/rustci/rustci-perf/pkg/metric"
+	"github.com/rustci/rustci-perf/pkg/report"
+)
+
+// figure is one compared figure: its name, unit, better direction, and
+// how to read it from a run.
+type figure struct {
+	name, unit, better string
+	// pct is set for latency percentiles (50 for p50), rate for
+	// throughput: the figures a block bootstrap over intervals can judge.
+	pct  float64
+	rate bool
+	get  func(r report.Run) (float64, bool)
+}
+
+// tail is true for the tail percentiles, p99 and p99.9: judged by
+// bootstrap also when the runs are compared by the U test, as a tail moves
+// within runs before the runs' values tell.
+func (f figure) tail() bool { return f.pct >= 99 }
+
+// figures lists what to compare: throughput, the latency percentiles,
+// errors, the derived metrics both sides have, and the counters that say
+// something went wrong or that a threshold names, when either side has
+// any.
+func figures(bs, ns report.Scenario, sameOps bool) []figure {
+	fs := speedFigures()
+	if bs.Errors+ns.Errors > 0 {
+		fs = append(fs, perOp("errors", sameOps, func(r report.Run) (float64, bool) { return float64(r.Errors), true }))
+	}
+	for _, k := range sortedKeys(bs.Metrics) {
+		if _, ok := ns.Metrics[k]; ok {
+			fs = append(fs, figure{name: k, better: better(k), get: func(r report.Run) (float64, bool) { v, ok := r.Metrics[k]; return v, ok }})
+		}
+	}
+	named := map[string]bool{}
+	for _, s := range []report.Scenario{bs, ns} {
+		for _, t := range s.Thresholds {
+			for _, m := range strings.Split(t.Metric, "/") {
+				named[m] = true
+			}
+		}
+	}
+	for _, k := range sortedKeys(bs.Counters) {
+		if _, ok := ns.Counters[k]; !ok || bs.Counters[k]+ns.Counters[k] == 0 {
+			continue
+		}
+		if named[k] || better(k) == "lower" {
+			fs = append(fs, perOp(k, sameOps, func(r report.Run) (float64, bool) { v, ok := r.Counters[k]; return float64(v), ok }))
+		}
+	}
+	return fs
+}
+
+// speedFigures are throughput and the latency percentiles.
+func speedFigures() []figure {
+	lat := func(name string, p float64, pick func(l report.Latency) int64) figure {
+		return figure{name: name, unit: "ns", better: better(name), pct: p, get: func(r report.Run) (float64, bool) { return float64(pick(r.Latency)), true }}
+	}
+	return []figure{
+		{name: "throughput", unit: "ops/s", better: better("throughput"), rate: true, get: func(r report.Run) (float64, bool) { return r.ThroughputOpsPerSec, true }},
+		lat("p50", 50, func(l report.Latency) int64 { return l.P50 }),
+		lat("p95", 95, func(l report.Latency) int64 { return l.P95 }),
+		lat("p99", 99, func(l report.Latency) int64 { return l.P99 }),
+		lat("p99.9", 99.9, func(l report.Latency) int64 { return l.P999 }),
+	}
+}
+
+// kindFigures are the figures of one kind of operation: its throughput and
+// percentiles, named as thresholds name them (read.p99).
+func kindFigures(kind string) []figure {
+	fs := speedFigures()
+	for i := range fs {
+		fs[i].name = kind + "." + fs[i].name
+	}
+	return fs
+}
+
+// perOp is a count, or, when the sides ran different numbers of
+// operations, the count per operation.
+func perOp(name string, sameOps bool, get func(report.Run) (float64, bool)) figure {
+	if sameOps {
+		return figure{name: name, better: better(name), get: get}
+	}
+	return figure{name: name + "/op", better: better(name), get: func(r report.Run) (float64, bool) {
+		v, ok := get(r)
+		if n := r.Ops + r.Errors; ok && n > 0 {
+			return v / float64(n), true
+		}
+		return 0, false
+	}}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// series is f over runs; empty when a run lacks it.
+func series(rs []report.Run, f figure) []float64 {
+	out := make([]float64, 0, len(rs))
+	for _, r := range rs {
+		v, ok := f.get(r)
+		if !ok {
+			return nil
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// better says which way a figure improves: "higher", "lower", or "" when
+// neither the metric catalogue nor its name says.
+func better(name string) string {
+	name = strings.TrimSuffix(name, "/op")
+	if d, ok := metric.Lookup(name); ok {
+		return d.Better
+	}
+	switch {
+	case name == "throughput", strings.HasSuffix(name, "hit_rate"), name == "achieved_rate_ratio":
+		return "higher"
+	case name == "p50", name == "p95", name == "p99", name == "p99.9", name == "fallback_rate",
+		name == "allocs_per_op", name == "heap_bytes_per_item":
+		return "lower"
+	}
+	for _, bad := range []string{"error", "timeout", "violation", "dropped", "rejected", "skipped", "degraded", "clamped"} {
+		if strings.Contains(name, bad) {
+			return "lower"
+		}
+	}
+	return ""
+}
