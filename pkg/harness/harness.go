@@ -36,8 +36,6 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
-	"runtime/debug"
-	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -158,94 +156,6 @@ func IntervalFor(d time.Duration) time.Duration {
 	return max(MinInterval, i)
 }
 
-// Result is what one measured phase did.
-type Result struct {
-	// Ops is the number of measured operations that succeeded; Errors the
-	// number that returned an error. Their latencies are in Latency and
-	// ErrorLatency respectively, so an error path that is fast cannot make
-	// the successful path look faster.
-	Ops, Errors int64
-	// FirstError is the first error any worker saw, if any.
-	FirstError error
-	// WarmupOps is the number of operations run in the warmup phase.
-	WarmupOps int64
-	// Duration is the measured wall time: from the start of the first
-	// measured operation to the end of the last, on the monotonic clock.
-	Duration time.Duration
-	// Inner is the time from the end of the first operation to the start
-	// of the last one (0 if they overlap): whatever an operation does at
-	// some instant inside it, the first and last such instants are at
-	// least Inner and at most Duration apart.
-	Inner time.Duration
-	// Latency holds every successful measured operation's latency, all
-	// kinds together.
-	Latency *latency.Recorder
-	// Kinds, when Config.Kinds named several, holds each kind's figures,
-	// in the order named.
-	Kinds []KindResult
-	// Intervals is the measured phase cut into intervals of IntervalLength,
-	// in order: the run's time series.
-	Intervals      []Interval
-	IntervalLength time.Duration
-	// LateHandOvers counts the times a worker crossed an interval's end
-	// before the collector had taken its previous chunk: that chunk's
-	// operations then count in the earlier interval.
-	LateHandOvers int
-	// ErrorLatency holds the latencies of failed operations.
-	ErrorLatency *latency.Recorder
-	// Uncorrected, in open loop, holds the successful operations'
-	// latencies from when they actually started rather than from when they
-	// were due: the view that hides queueing, kept beside the corrected one
-	// as wrk2 does. Nil in closed loop, where the two are the same.
-	Uncorrected *latency.Recorder
-	// Rate is the open-loop target (0 in closed loop); with stages, their
-	// average: the operations they schedule over their length.
-	Rate float64
-	// Scheduled, in open loop, is how many operations the schedule held
-	// for the measured phase: due before its deadline, or its count. Ops
-	// plus Errors fall short of it when the workers fell behind and the
-	// deadline came first (or the run was interrupted). 0 in closed loop.
-	Scheduled int64
-	// Interrupted is true when the context ended the run early.
-	Interrupted bool
-}
-
-// KindResult is one kind of operation's share of a Result.
-type KindResult struct {
-	Name        string
-	Ops, Errors int64
-	Latency     *latency.Recorder
-}
-
-// Interval is one interval of the measured phase: the operations that ended
-// in it.
-type Interval struct {
-	// Start is its start, from the phase's start; Length its length (the
-	// last one ends with the phase).
-	Start, Length time.Duration
-	Ops, Errors   int64
-	// Latency holds its successful operations' latencies, all kinds, in
-	// compact form (a run may have many intervals).
-	Latency *latency.Compact
-	// Kinds, when the run has several, are per kind as in Result.Kinds.
-	Kinds []KindInterval
-}
-
-// KindInterval is one kind of operation's share of an Interval.
-type KindInterval struct {
-	Name        string
-	Ops, Errors int64
-	Latency     *latency.Compact
-}
-
-// Throughput is successful operations per second of measured wall time.
-func (r *Result) Throughput() float64 {
-	if r.Duration <= 0 {
-		return 0
-	}
-	return float64(r.Ops) / r.Duration.Seconds()
-}
-
 // paddedFlag is an atomic.Bool alone on its cache line.
 type paddedFlag struct {
 	_ [64]byte
@@ -262,39 +172,6 @@ func Share(total, workers, w int) int {
 		n++
 	}
 	return n
-}
-
-// PanicError is a panic recovered from an Op (or, by Recovered, from
-// anything that runs a component): the value and the stack of the
-// goroutine that panicked.
-type PanicError struct {
-	Value any
-	Stack []byte
-}
-
-func (e *PanicError) Error() string { return fmt.Sprintf("panic: %v", e.Value) }
-
-// Unwrap returns the panic's value when it is an error.
-func (e *PanicError) Unwrap() error {
-	err, _ := e.Value.(error)
-	return err
-}
-
-// Recovered makes r, a value recover returned, a *PanicError with the
-// current goroutine's stack; call it in the deferred function that
-// recovered, so that the stack shows where the panic happened.
-func Recovered(r any) *PanicError {
-	return &PanicError{Value: r, Stack: debug.Stack()}
-}
-
-// panicked returns the first panic a worker recovered, or nil.
-func panicked(ws []*worker) error {
-	for _, w := range ws {
-		if w.panic != nil {
-			return w.panic
-		}
-	}
-	return nil
 }
 
 // Run applies the load described by c, calling newOp once per worker (before
@@ -505,40 +382,4 @@ func cut(ws []*worker) bool {
 		}
 	}
 	return false
-}
-
-// schedule returns when operation j of an open-loop run is due, and false
-// past its end.
-type schedule func(j int64) (time.Duration, bool)
-
-// before is how many operations s holds that are due before d: the first
-// j at which it ends or reaches d, found by doubling j and then bisecting
-// (a schedule's due times never decrease).
-func (s schedule) before(d time.Duration) int64 {
-	in := func(j int64) bool { due, more := s(j); return more && due < d }
-	if !in(0) {
-		return 0
-	}
-	lo := int64(0) // in(lo) holds
-	hi := int64(1)
-	for ; in(hi); hi *= 2 {
-		if hi >= 1<<61 {
-			return hi // past any schedule a run can hold
-		}
-		lo = hi
-	}
-	// The first j in (lo, hi] where in fails.
-	return lo + 1 + int64(sort.Search(int(hi-lo-1), func(i int) bool { return !in(lo + 1 + int64(i)) }))
-}
-
-// schedule is c's open-loop schedule, nil for a closed loop.
-func (c Config) schedule() schedule {
-	switch {
-	case len(c.Stages) > 0:
-		return c.Stages.Due
-	case c.Rate > 0:
-		rate := c.Rate
-		return func(j int64) (time.Duration, bool) { return dueAt(j, rate), true }
-	}
-	return nil
 }
