@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -29,14 +28,7 @@ func rustciPerfWithin(t *testing.T, d time.Duration, dir string, env []string, a
 	if ctx.Err() != nil {
 		t.Fatalf("rustci-perf %s had not exited after %s (killed)\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), d, o.String(), e.String())
 	}
-	code := 0
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return result{code, o.String(), e.String()}
+	return result{exitCodeOf(t, err), o.String(), e.String()}
 }
 
 // TestL3DiskFull runs the binary with L3 on a 3 MB tmpfs, which 20000

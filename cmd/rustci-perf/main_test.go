@@ -77,14 +77,21 @@ func rustciPerfEnv(t *testing.T, dir string, env []string, args ...string) resul
 	cmd.Env = append(cleanEnv(), env...)
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
+	return result{exitCodeOf(t, cmd.Run()), o.String(), e.String()}
+}
+
+// exitCodeOf is the exit code of a finished process whose Run or Wait
+// returned err; an error other than an exit status fails t.
+func exitCodeOf(t *testing.T, err error) int {
+	t.Helper()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return ee.ExitCode()
+	}
+	if err != nil {
 		t.Fatal(err)
 	}
-	return result{code, o.String(), e.String()}
+	return 0
 }
 
 // noTiming is the path of a config whose thresholds hold on any machine.

@@ -317,12 +317,8 @@ func TestStdoutReaderGone(t *testing.T) {
 	cmd.Stderr = &stderr
 	err = cmd.Run()
 	w.Close()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	}
-	if code != exitOutput || !strings.Contains(stderr.String(), "broken pipe") {
-		t.Errorf("exit %d (%v), stderr %q; want %d naming the broken pipe", code, err, stderr.String(), exitOutput)
+	if code := exitCodeOf(t, err); code != exitOutput || !strings.Contains(stderr.String(), "broken pipe") {
+		t.Errorf("exit %d, stderr %q; want %d naming the broken pipe", code, stderr.String(), exitOutput)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "t.txt")); err != nil {
 		t.Errorf("the other output was not written: %v", err)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"errors"
 	"os/exec"
 	"strings"
 	"testing"
@@ -68,13 +67,7 @@ func TestRedisFailsMidRun(t *testing.T) {
 					_ = cmd.Process.Kill()
 					t.Fatalf("the run did not end with Redis %s", how)
 				}
-				code := 0
-				var ee *exec.ExitError
-				if errors.As(err, &ee) {
-					code = ee.ExitCode()
-				} else if err != nil {
-					t.Fatal(err)
-				}
+				code := exitCodeOf(t, err)
 				if code != 0 && code != 1 {
 					t.Fatalf("exit %d; want 0 or 1\n%s%s", code, stdout.String(), stderr.String())
 				}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -370,13 +369,7 @@ func runPush(t *testing.T, name string, pu push) ran {
 		_ = cmd.Process.Kill()
 		t.Fatalf("run %q did not end", name)
 	}
-	r := ran{}
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		r.code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
+	r := ran{code: exitCodeOf(t, err)}
 	if r.code != 0 && r.code != 1 {
 		t.Fatalf("run %q: exit %d; want 0 or 1 (thresholds judged)\n%s", name, r.code, out.String())
 	}
