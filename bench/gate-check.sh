@@ -61,7 +61,7 @@ if command -v redis-server >/dev/null; then
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$tmp" \
     --logfile "$tmp/redis.log" --daemonize yes --pidfile "$tmp/redis.pid"
-  for _ in $(seq 100); do redis-cli -p "$port" ping 2>/dev/null | grep -q PONG && break; sleep 0.1; done
+  for _ in $(seq 100); do [ "$(redis-cli -p "$port" ping 2>/dev/null)" = PONG ] && break; sleep 0.1; done
   for i in $(seq "$REDIS_RUNS"); do
     tally "redis-$i" $bin run all -q --redis-url "redis://127.0.0.1:$port"
   done
