@@ -21,7 +21,7 @@ func newListCmd(stdout io.Writer) *cobra.Command {
 		Short: "List scenarios, groups, what each measures, and their thresholds",
 		Args:  cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			cfg, err := loadConfig(configFile, false)
+			cfg, err := loadConfig(configFile)
 			if err != nil {
 				return err
 			}
@@ -36,7 +36,7 @@ func list(w io.Writer, cfg *config.Config) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "SCENARIO\tGROUP\tKINDS\tMEASURES\tTHRESHOLDS")
 	for _, sc := range scenarios.All() {
-		s, err := cfg.Settings(sc.Name, config.Params{})
+		s, err := cfg.Settings(sc.Name)
 		if err != nil {
 			return err
 		}

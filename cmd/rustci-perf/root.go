@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"io"
 	"runtime/debug"
+	"strconv"
 	"strings"
 
 	"github.com/rustci/rustci-perf/pkg/report"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // Exit codes.
@@ -110,9 +112,46 @@ checks thresholds, and exits non-zero when one is missed.
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetContext(ctx)
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return err })
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return flagError(err) })
 	root.AddCommand(newRunCmd(stdout, stderr), newCompareCmd(stdout), newMergeCmd(stdout), newListCmd(stdout), newVersionCmd(stdout))
 	return root
+}
+
+// flagError words a flag's bad value as the configuration's errors are:
+// a value's parser names what it reads ("distribution "x": want ..."),
+// which, when it is the flag, becomes the flag ("--distribution "x": want
+// ..."); a number that does not parse is named with what the flag
+// wants; any other error follows the flag's name.
+func flagError(err error) error {
+	var bad *pflag.InvalidValueError
+	if !errors.As(err, &bad) {
+		return err
+	}
+	name, cause := bad.GetFlag().Name, errors.Unwrap(bad)
+	if cause == nil {
+		return err
+	}
+	msg := cause.Error()
+	for _, key := range []string{name, strings.ReplaceAll(name, "-", "_")} {
+		if rest, ok := strings.CutPrefix(msg, key+" "); ok {
+			return errors.New("--" + name + " " + rest)
+		}
+		if rest, ok := strings.CutPrefix(msg, key+": "); ok {
+			return errors.New("--" + name + ": " + rest)
+		}
+	}
+	var num *strconv.NumError
+	switch typ := bad.GetFlag().Value.Type(); {
+	case typ == "duration":
+		return fmt.Errorf("--%s %q: want a number with a unit, as in 500ms or 2s", name, bad.GetValue())
+	case typ == "bool":
+		return fmt.Errorf("--%s %q: want true or false", name, bad.GetValue())
+	case errors.As(cause, &num) && typ == "float64":
+		return fmt.Errorf("--%s %q: want a number", name, bad.GetValue())
+	case errors.As(cause, &num):
+		return fmt.Errorf("--%s %q: want a whole number", name, bad.GetValue())
+	}
+	return fmt.Errorf("--%s: %s", name, msg)
 }
 
 // exitCode maps a report to the process's exit code: an interruption first,

@@ -118,7 +118,7 @@ func init() {
 	if err != nil {
 		panic(err)
 	}
-	s, err := c.Settings("latency", config.Params{})
+	s, err := c.Settings("latency")
 	if err != nil {
 		panic(err)
 	}
@@ -222,12 +222,17 @@ func TestEveryDefaultThresholdIsPushed(t *testing.T) {
 		covered[k] = true
 	}
 	for _, l2 := range []bool{false, true} {
-		c, err := config.LoadStack(nil, "", scenarios.Names(), l2)
+		cl := config.CommandLine()
+		if l2 {
+			cl.Cache.L2.URL = "redis://127.0.0.1:1"
+			cl.Set("cache.l2.url", "--redis-url")
+		}
+		c, err := config.New(scenarios.Names(), cl)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, name := range scenarios.Names() {
-			s, err := c.Settings(name, config.Params{})
+			s, err := c.Settings(name)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -15,10 +15,10 @@ type L1Config struct {
 	// MaxCostBytes is the capacity. An item costs its value's length plus
 	// ristretto's own per-item bookkeeping (IgnoreInternalCost is false on
 	// purpose), so the capacity is close to the memory the tier may hold.
-	MaxCostBytes int64
+	MaxCostBytes int64 `yaml:"max_cost_bytes"`
 	// NumCounters is the number of keys whose access frequency the
 	// admission policy tracks; about 10x the items expected when full.
-	NumCounters int64
+	NumCounters int64 `yaml:"num_counters"`
 }
 
 // DefaultL1Config holds 64 MiB and tracks a million keys.

@@ -11,33 +11,16 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-	"github.com/rustci/rustci-perf/internal/redisconn"
+	"github.com/rustci/rustci-perf/pkg/redisconn"
 )
 
-// L2Config configures the shared Redis tier.
+// L2Config configures the shared Redis tier: how to reach Redis, and the
+// prefix of its keys.
 type L2Config struct {
-	// URL is redis://[user:password@]host:port[/db] or rediss:// for TLS.
-	// More cluster nodes may follow as ?addr=host:port&addr=...
-	URL string
-	// Cluster forces Redis Cluster mode with a single seed address.
-	Cluster bool
-	// SentinelMaster, when set, names the master that the Redis Sentinels
-	// at the URL's address(es) watch: go-redis asks them where it is and
-	// follows failovers. The URL's password is the master's.
-	SentinelMaster string
+	redisconn.Config `yaml:",inline"`
 	// Prefix is put before every key, so that several users can share one
 	// Redis; it also names the invalidation channel.
-	Prefix string
-	// Timeout bounds every call as a whole, dial and handshake included: a
-	// dead, hung or slow Redis costs a call this long at most (go-redis's
-	// defaults are 5s and more).
-	Timeout time.Duration
-	// PoolSize is the connection pool size (0: go-redis's default, 10 per
-	// CPU).
-	PoolSize int
-	// CAFile, for rediss:// URLs, is a PEM file of the certificate
-	// authorities to trust instead of the system's.
-	CAFile string
+	Prefix string `yaml:"prefix"`
 }
 
 // DefaultL2Timeout is the per-call timeout when L2Config.Timeout is 0.
@@ -74,7 +57,7 @@ var (
 // NewL2 connects to Redis as cfg says. It does not wait for Redis: a server
 // that is down makes calls fail (fast) until it is back.
 func NewL2(cfg L2Config) (*L2, error) {
-	c, desc, err := redisconn.New(cfg.conn())
+	c, desc, err := redisconn.New(cfg.Config)
 	if err != nil {
 		return nil, err
 	}
@@ -95,13 +78,8 @@ func NewL2(cfg L2Config) (*L2, error) {
 
 // Validate reports what is wrong with cfg, without connecting.
 func (cfg L2Config) Validate() error {
-	_, _, err := redisconn.Options(cfg.conn())
+	_, _, err := redisconn.Options(cfg.Config)
 	return err
-}
-
-// conn is the connection part of cfg.
-func (cfg L2Config) conn() redisconn.Config {
-	return redisconn.Config{URL: cfg.URL, Cluster: cfg.Cluster, SentinelMaster: cfg.SentinelMaster, Timeout: cfg.Timeout, PoolSize: cfg.PoolSize, CAFile: cfg.CAFile}
 }
 
 // RedactURL returns raw with its credentials masked (see redisconn.Redact).

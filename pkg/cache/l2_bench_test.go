@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/rustci/rustci-perf/pkg/redisconn"
+
 	"github.com/redis/go-redis/v9"
 	"github.com/rustci/rustci-perf/internal/redistest"
 )
@@ -25,7 +27,7 @@ func BenchmarkL2Get(b *testing.B) {
 	if url == "" {
 		url = redistest.Start(b).URL()
 	}
-	l2, err := NewL2(L2Config{URL: url, Prefix: "bench:", PoolSize: benchConcurrency})
+	l2, err := NewL2(L2Config{Config: redisconn.Config{URL: url, PoolSize: benchConcurrency}, Prefix: "bench:"})
 	if err != nil {
 		b.Fatal(err)
 	}

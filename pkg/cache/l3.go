@@ -21,13 +21,13 @@ type L3Config struct {
 	// Dir holds the store and persists across runs. Empty: a temporary
 	// directory, removed on Close (or by tempdir.RemoveAll, when the
 	// process must exit before it can close the store).
-	Dir string
+	Dir string `yaml:"dir"`
 	// Now is the wall clock that expiry times are kept in (time.Now when
 	// nil). Wall, not monotonic, time: entries outlive the process.
-	Now func() time.Time
+	Now func() time.Time `yaml:"-"`
 	// CloseTimeout bounds Close (DefaultL3CloseTimeout when 0): a store
 	// that has not closed by then is abandoned.
-	CloseTimeout time.Duration
+	CloseTimeout time.Duration `yaml:"-"`
 
 	// fs is the filesystem Pebble uses, the OS's when nil, and events
 	// Pebble's events beside L3's own: for tests, a disk that fails and

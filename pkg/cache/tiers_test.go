@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rustci/rustci-perf/pkg/redisconn"
+
 	"github.com/rustci/rustci-perf/internal/redistest"
 	"github.com/rustci/rustci-perf/internal/wait"
 )
@@ -325,7 +327,7 @@ func TestDeadRedisCostsLittle(t *testing.T) {
 
 func deadRedis(t *testing.T, addr string) {
 	const timeout = redistest.DeadTimeout
-	l2 := newL2(t, "redis://"+addr, L2Config{Timeout: timeout})
+	l2 := newL2(t, "redis://"+addr, L2Config{Config: redisconn.Config{Timeout: timeout}})
 	m, err := New(Options{BreakerFailures: 3, BreakerBackoff: time.Hour}, newL1(t), l2)
 	if err != nil {
 		t.Fatal(err)
@@ -352,7 +354,7 @@ func deadRedis(t *testing.T, addr string) {
 // timeout bounded a call as a whole.
 func TestL2CallBound(t *testing.T) {
 	const timeout = redistest.DeadTimeout
-	l2 := newL2(t, "redis://"+redistest.Silent(t), L2Config{Timeout: timeout})
+	l2 := newL2(t, "redis://"+redistest.Silent(t), L2Config{Config: redisconn.Config{Timeout: timeout}})
 	defer l2.Close()
 	ctx := context.Background()
 	for _, c := range []struct {
@@ -382,7 +384,7 @@ func TestL2URLs(t *testing.T) {
 		{"::", "unparsable"},
 	}
 	for _, tt := range tests {
-		_, err := NewL2(L2Config{URL: tt.url})
+		_, err := NewL2(L2Config{Config: redisconn.Config{URL: tt.url}})
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("NewL2(%q) error = %v; want %q", tt.url, err, tt.want)
 		}
@@ -390,7 +392,7 @@ func TestL2URLs(t *testing.T) {
 			t.Errorf("NewL2(%q) error shows the password: %v", tt.url, err)
 		}
 	}
-	l2, err := NewL2(L2Config{URL: "redis://user:s3cret@127.0.0.1:1/2"})
+	l2, err := NewL2(L2Config{Config: redisconn.Config{URL: "redis://user:s3cret@127.0.0.1:1/2"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -447,7 +449,7 @@ func TestClusterReadThrough(t *testing.T) {
 func TestSentinel(t *testing.T) {
 	master := redistest.Start(t)
 	sentinel := redistest.StartSentinel(t, master, "primary")
-	l2 := newL2(t, "redis://"+sentinel.Addr, L2Config{SentinelMaster: "primary"})
+	l2 := newL2(t, "redis://"+sentinel.Addr, L2Config{Config: redisconn.Config{SentinelMaster: "primary"}})
 	m, err := New(Options{}, newL1(t), l2)
 	if err != nil {
 		t.Fatal(err)
@@ -471,7 +473,7 @@ func TestSentinel(t *testing.T) {
 func TestTLS(t *testing.T) {
 	srv, ca := redistest.StartTLS(t, "--requirepass", "tls-secret")
 	url := "rediss://:tls-secret@" + srv.Addr
-	l2 := newL2(t, url, L2Config{CAFile: ca})
+	l2 := newL2(t, url, L2Config{Config: redisconn.Config{CAFile: ca}})
 	defer l2.Close()
 	ctx := context.Background()
 	if err := l2.Set(ctx, "k", []byte("over tls"), time.Minute); err != nil {
@@ -485,7 +487,7 @@ func TestTLS(t *testing.T) {
 	if err := untrusting.Set(ctx, "k", []byte("x"), 0); err == nil || !strings.Contains(err.Error(), "certificate") {
 		t.Errorf("without the CA: error %v; want a certificate error", err)
 	}
-	if _, err := NewL2(L2Config{URL: "redis://" + srv.Addr, CAFile: ca}); err == nil {
+	if _, err := NewL2(L2Config{Config: redisconn.Config{URL: "redis://" + srv.Addr, CAFile: ca}}); err == nil {
 		t.Error("a CA file with a plain redis:// URL was accepted")
 	}
 }
@@ -497,7 +499,7 @@ func TestInvalidationSurvivesAnOutage(t *testing.T) {
 	srv.Stop()
 	mk := func() (*Manager, *L1) {
 		l1 := newL1(t)
-		m, err := New(Options{Invalidate: true, BreakerBackoff: 50 * time.Millisecond}, l1, newL2(t, srv.URL(), L2Config{Prefix: "outage:", Timeout: 200 * time.Millisecond}))
+		m, err := New(Options{Invalidate: true, BreakerBackoff: 50 * time.Millisecond}, l1, newL2(t, srv.URL(), L2Config{Config: redisconn.Config{Timeout: 200 * time.Millisecond}, Prefix: "outage:"}))
 		if err != nil {
 			t.Fatal(err)
 		}

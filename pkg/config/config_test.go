@@ -14,7 +14,7 @@ func TestDefaultsResolve(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, name := range known {
-		s, err := c.Settings(name, Params{})
+		s, err := c.Settings(name)
 		if err != nil {
 			t.Errorf("Settings(%s): %v", name, err)
 		}
@@ -22,14 +22,14 @@ func TestDefaultsResolve(t *testing.T) {
 			t.Errorf("%s has no default thresholds", name)
 		}
 	}
-	s, _ := c.Settings("concurrent", Params{})
+	s, _ := c.Settings("concurrent")
 	if s.Concurrency != 10 || s.Duration != time.Second {
 		t.Errorf("concurrent = %d workers for %s; want 10 for 1s", s.Concurrency, s.Duration)
 	}
 	// Every measured phase lasts a second by default, but memory's, which
 	// stores a count of items.
 	for _, name := range known {
-		s, _ := c.Settings(name, Params{})
+		s, _ := c.Settings(name)
 		if want := time.Second; name != "memory" && s.Duration != want {
 			t.Errorf("%s runs for %s by default; want %s", name, s.Duration, want)
 		}
@@ -56,34 +56,41 @@ scenarios:
   memory:
     warmup: 2s
 `
-	c, err := Load([]byte(user), "ci.yaml", known)
+	layer, err := Parse([]byte(user), "ci.yaml", known)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ops := 9
 	tests := []struct {
 		scenario string
-		flags    Params
+		flags    *Layer
 		check    func(Settings) bool
 		what     string
 	}{
-		{"cache-read", Params{}, func(s Settings) bool { return s.Ops == 500 && s.Concurrency == 3 }, "user defaults and scenario block apply"},
-		{"cache-read", Params{}, func(s Settings) bool { return strings.Join(s.Thresholds, ",") == "p99<2ms" }, "a user's thresholds replace the scenario's"},
-		{"cache-write", Params{}, func(s Settings) bool { return strings.Join(s.Thresholds, ",") == "throughput>1000" }, "other scenarios keep theirs"},
-		{"cache-write", Params{}, func(s Settings) bool {
+		{"cache-read", nil, func(s Settings) bool { return s.Ops == 500 && s.Concurrency == 3 }, "user defaults and scenario block apply"},
+		{"cache-read", nil, func(s Settings) bool { return strings.Join(s.Thresholds, ",") == "p99<2ms" }, "a user's thresholds replace the scenario's"},
+		{"cache-write", nil, func(s Settings) bool { return strings.Join(s.Thresholds, ",") == "throughput>1000" }, "other scenarios keep theirs"},
+		{"cache-write", nil, func(s Settings) bool {
 			return s.Cache.L1.NumCounters == 5000 && s.Cache.L1.MaxCostBytes == 64<<20
 		}, "a section is overridden key by key"},
-		{"limiter", Params{}, func(s Settings) bool {
+		{"limiter", nil, func(s Settings) bool {
 			return s.Limiter.Policy.Burst == 7 && s.Limiter.Policy.Rate == 100000 && time.Duration(s.Limiter.Policy.Period) == time.Second
 		}, "policy keys override one by one"},
-		{"memory", Params{}, func(s Settings) bool { return s.Ops == 1000 }, "the embedded scenario block beats the user's defaults block"},
-		{"cache-read", Params{}, func(s Settings) bool { return s.Duration == 0 }, "ops in a layer overrides the duration of the layers below"},
-		{"cache-read", Params{Duration: new(Duration(time.Second))}, func(s Settings) bool { return s.Duration == time.Second }, "a duration flag beats ops in a file"},
-		{"memory", Params{}, func(s Settings) bool { return s.Warmup.Duration == 2*time.Second && s.Concurrency == 1 }, "warmup as a duration; embedded scenario keys kept"},
-		{"memory", Params{Ops: &ops}, func(s Settings) bool { return s.Ops == 9 }, "flags win"},
+		{"memory", nil, func(s Settings) bool { return s.Ops == 1000 }, "the embedded scenario block beats the user's defaults block"},
+		{"cache-read", nil, func(s Settings) bool { return s.Duration == 0 }, "ops in a layer overrides the duration of the layers below"},
+		{"cache-read", flags(func(l *Layer) { l.Defaults.Duration = time.Second; l.Set("defaults.duration", "--duration") }), func(s Settings) bool { return s.Duration == time.Second }, "a duration flag beats ops in a file"},
+		{"memory", nil, func(s Settings) bool { return s.Warmup.Duration == 2*time.Second && s.Concurrency == 1 }, "warmup as a duration; embedded scenario keys kept"},
+		{"memory", flags(func(l *Layer) { l.Defaults.Ops = 9; l.Set("defaults.ops", "--ops") }), func(s Settings) bool { return s.Ops == 9 }, "flags win"},
 	}
 	for _, tt := range tests {
-		s, err := c.Settings(tt.scenario, tt.flags)
+		layers := []*Layer{layer}
+		if tt.flags != nil {
+			layers = append(layers, tt.flags)
+		}
+		c, err := New(known, layers...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := c.Settings(tt.scenario)
 		if err != nil {
 			t.Errorf("%s: %v", tt.what, err)
 			continue
@@ -91,6 +98,56 @@ scenarios:
 		if !tt.check(s) {
 			t.Errorf("%s: %s settings %+v", tt.what, tt.scenario, s)
 		}
+	}
+}
+
+// TestParseOnce: each source is a layer; a command-line value beats every
+// file's, the cache stack it resolves to picks the embedded L2 defaults,
+// merge keys read as YAML says, and an error names where its value came
+// from.
+func TestParseOnce(t *testing.T) {
+	user, err := Parse([]byte(`
+defaults: &common
+  ops: 7
+  warmup: 50
+limiter:
+  policy:
+    burst: 9
+scenarios:
+  memory:
+    <<: *common
+    concurrency: 2
+`), "ci.yaml", known)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl := CommandLine()
+	cl.Cache.L2.URL = "redis://127.0.0.1:1"
+	cl.Set("cache.l2.url", "--redis-url")
+	c, err := New(known, user, cl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := c.Settings("memory")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Ops != 7 || s.Concurrency != 2 || s.Warmup.Ops != 50 {
+		t.Errorf("memory: ops %d, concurrency %d, warmup %v; want 7, 2, 50 (merged from the defaults' anchor)", s.Ops, s.Concurrency, s.Warmup)
+	}
+	// The L2 stack's policy (rate 10000, burst 500) is under the user's
+	// burst.
+	if p := c.Limiter.Policy; p.Rate != 10000 || p.Burst != 9 || c.Cache.L2.URL != "redis://127.0.0.1:1" {
+		t.Errorf("with a Redis URL from the command line: policy %+v, URL %q; want the L2 stack's rate under the user's burst", p, c.Cache.L2.URL)
+	}
+	if s, _ := c.Settings("limiter"); !strings.Contains(strings.Join(s.Thresholds, ","), "redis_errors==0") {
+		t.Errorf("limiter thresholds %v; want the L2 stack's", s.Thresholds)
+	}
+	// A flag's value is named as the flag; a file's as its key.
+	cl.Defaults.ReadRatio = 2
+	cl.Set("defaults.read_ratio", "--read-ratio")
+	if _, err := c.Settings("latency"); err == nil || !strings.HasPrefix(err.Error(), "--read-ratio 2:") {
+		t.Errorf("read ratio 2 from a flag: error %v; want it named --read-ratio", err)
 	}
 }
 
@@ -105,6 +162,15 @@ func TestLoadErrors(t *testing.T) {
 		{"defaults: [1, 2]\n", "line 1"},
 		{"\tbad", "found character that cannot start"},
 		{"scenarios:\n  memory:\n    thresholds: p99<1ms\n", "line 3"},
+		{"defaults:\n  ops: 1\n  ops: 2\n", `line 3: key "ops" given twice`},
+		{"scenarios:\n  memory: {}\n  memory: {}\n", `line 3: scenario "memory" given twice`},
+		{"defaults:\n  distribution: zipf\n", `line 2: distribution "zipf": want uniform`},
+		{"defaults:\n  stages: 10s\n", `line 2: stage "10s": want DURATION:RATE`},
+		{"cache:\n  l2:\n    timeout: soon\n", `line 3: duration "soon"`},
+		{"cache:\n  l2:\n    nope: 1\n", "line 3: field nope not found (known: cluster, pool_size, prefix, sentinel_master, timeout, tls_ca_file, url)"},
+		{"limiter:\n  policy:\n    name: x\n", "line 3: field name not found"},
+		{"cache: 5\n", "line 1: cache: want a mapping"},
+		{"defaults: &d\n  <<: *d\n", "line"},
 	}
 	for _, tt := range tests {
 		_, err := Load([]byte(tt.yaml), "f.yaml", known)
@@ -132,25 +198,32 @@ func TestSettingsErrors(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Load(%q): %v", tt.yaml, err)
 		}
-		_, err = c.Settings("cache-write", Params{})
+		_, err = c.Settings("cache-write")
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("Settings with %q: error %v; want %q", tt.yaml, err, tt.want)
 		}
 	}
 	// A flag's value is named as the flag, whichever scenario is resolved.
-	c, _ := Load([]byte("scenarios:\n  memory:\n    concurrency: 1\n"), "f.yaml", known)
-	many := 100000
+	user, _ := Parse([]byte("scenarios:\n  memory:\n    concurrency: 1\n"), "f.yaml", known)
+	c, _ := New(known, user, flags(func(l *Layer) { l.Defaults.Concurrency = 100000; l.Set("defaults.concurrency", "--concurrency") }))
 	for _, sc := range []string{"cache-write", "memory"} {
-		_, err := c.Settings(sc, Params{Concurrency: &many})
+		_, err := c.Settings(sc)
 		if want := "--concurrency 100000: want at most 10000"; err == nil || err.Error() != want {
 			t.Errorf("Settings(%s) with --concurrency 100000: error %v; want %q", sc, err, want)
 		}
 	}
 	// ops 0 is fine when a duration bounds the run.
 	c, _ = Load([]byte("defaults:\n  ops: 0\n  duration: 1s\n"), "f.yaml", known)
-	if _, err := c.Settings("cache-write", Params{}); err != nil {
+	if _, err := c.Settings("cache-write"); err != nil {
 		t.Errorf("ops 0 with a duration: %v", err)
 	}
+}
+
+// flags returns a command-line layer that set sets.
+func flags(set func(*Layer)) *Layer {
+	l := CommandLine()
+	set(l)
+	return l
 }
 
 func TestParseWarmup(t *testing.T) {
@@ -191,7 +264,7 @@ func FuzzLoad(f *testing.F) {
 			return
 		}
 		for _, n := range known {
-			_, _ = c.Settings(n, Params{})
+			_, _ = c.Settings(n)
 		}
 	})
 }

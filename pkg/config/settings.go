@@ -4,46 +4,21 @@ import (
 	"fmt"
 	"reflect"
 	"runtime"
-	"strings"
-	"time"
+	"slices"
 
-	"github.com/rustci/rustci-perf/pkg/cache"
 	"github.com/rustci/rustci-perf/pkg/harness"
-	"github.com/rustci/rustci-perf/pkg/limiter"
 	"github.com/rustci/rustci-perf/pkg/workload"
 )
 
-// Settings are one scenario's resolved settings.
+// Settings are one scenario's resolved settings: its Params, resolved
+// (Concurrency at least 1, ValueSizeMax at least ValueSize), the sections
+// that apply to every scenario, and its thresholds.
 type Settings struct {
-	Ops         int
-	Concurrency int
-	// Duration, when not zero, bounds the run by time instead of Ops.
-	Duration time.Duration
-	Warmup   Warmup
-	Seed     int64
-	// ValueSize is the size of values in bytes, or with ValueSizeMax above
-	// it the smallest of sizes drawn uniformly up to ValueSizeMax.
-	ValueSize    int
-	ValueSizeMax int
-	// Keys is the key space (0: the scenario's own choice) and
-	// Distribution how operations pick keys from it.
-	Keys         int
-	Distribution workload.Distribution
-	// Rate is the open-loop target in operations per second; 0 for the
-	// closed loop.
-	Rate float64
-	// ReadRatio is the share of reads in a mixed workload, in [0, 1].
-	ReadRatio float64
-	// Stages, when set, ramp the open-loop rate instead of Rate.
-	Stages harness.Stages
+	Params
 	// Tick, set by whoever shows progress, is passed to the harness.
 	Tick func(harness.Progress)
 	// Observe, set by whoever profiles, is passed to the harness.
 	Observe func() func()
-	// Count is how many times the scenario runs (1 or more); Judge is
-	// median, worst or each.
-	Count int
-	Judge string
 	// Trace, when set, is the key sequence reading scenarios replay.
 	Trace      *workload.Trace
 	Cache      Cache
@@ -66,9 +41,9 @@ func (c Cache) validate() error {
 	case c.Breaker.Failures < 1:
 		return fmt.Errorf("cache.breaker.failures %d: want at least 1", c.Breaker.Failures)
 	case c.Breaker.Backoff <= 0:
-		return fmt.Errorf("cache.breaker.backoff %s: want more than 0", time.Duration(c.Breaker.Backoff))
+		return fmt.Errorf("cache.breaker.backoff %s: want more than 0", c.Breaker.Backoff)
 	case c.L2.Timeout <= 0:
-		return fmt.Errorf("cache.l2.timeout %s: want more than 0", time.Duration(c.L2.Timeout))
+		return fmt.Errorf("cache.l2.timeout %s: want more than 0", c.L2.Timeout)
 	case c.L2.PoolSize < 0:
 		return fmt.Errorf("cache.l2.pool_size %d: want 0 (default) or more", c.L2.PoolSize)
 	}
@@ -86,7 +61,7 @@ func (c Cache) validate() error {
 		return fmt.Errorf("tiers: l2 needs a Redis URL (--redis-url, RUSTCI_PERF_REDIS_URL or cache.l2.url)")
 	}
 	if c.L2.URL != "" {
-		if err := (cache.L2Config{URL: c.L2.URL, Cluster: c.L2.Cluster, SentinelMaster: c.L2.SentinelMaster, Timeout: time.Duration(c.L2.Timeout), CAFile: c.L2.TLSCAFile}).Validate(); err != nil {
+		if err := c.L2.Validate(); err != nil {
 			return err
 		}
 	}
@@ -97,13 +72,13 @@ func (c Cache) validate() error {
 func (l Limiter) validate() error {
 	switch {
 	case l.Timeout <= 0:
-		return fmt.Errorf("limiter.timeout %s: want more than 0", time.Duration(l.Timeout))
+		return fmt.Errorf("limiter.timeout %s: want more than 0", l.Timeout)
 	case !(l.FallbackShare > 0 && l.FallbackShare <= 1):
 		return fmt.Errorf("limiter.fallback_share %g: want more than 0, at most 1", l.FallbackShare)
 	case l.Breaker.Failures < 1:
 		return fmt.Errorf("limiter.breaker.failures %d: want at least 1", l.Breaker.Failures)
 	case l.Breaker.Backoff <= 0:
-		return fmt.Errorf("limiter.breaker.backoff %s: want more than 0", time.Duration(l.Breaker.Backoff))
+		return fmt.Errorf("limiter.breaker.backoff %s: want more than 0", l.Breaker.Backoff)
 	case l.Unreachable != "refused" && l.Unreachable != "silent":
 		return fmt.Errorf("limiter.unreachable %q: want refused or silent", l.Unreachable)
 	}
@@ -119,101 +94,85 @@ const MaxKeys = 1 << 22
 // MaxValueSize bounds value_size: larger values are a different benchmark.
 const MaxValueSize = 16 << 20
 
-// Settings resolves scenario's settings: c's defaults, then the scenario's
-// block, then flags. It reports the first value out of range, naming it.
-func (c *Config) Settings(scenario string, flags Params) (Settings, error) {
-	p := c.Defaults
+// Settings resolves scenario's settings over the layers, and validates
+// them: the first value out of range is an error naming where it came from.
+func (c *Config) Settings(scenario string) (Settings, error) {
+	var p Params
+	from := map[string]string{} // Params key: where its value came from
 	var thresholds []string
 	var userThresholds bool
-	if s, ok := c.Scenarios[scenario]; ok {
-		p.overlay(s.Params)
-		thresholds = s.Thresholds
-		userThresholds = s.UserThresholds
+	var trace *workload.Trace
+	// apply lays the Params values l sets under prefix over p. ops and
+	// duration are two ways of sizing the measured phase: a layer that
+	// gives one alone overrides whichever of the two the layers under it
+	// gave, so "ops: 1000" in a scenario's block beats a duration in the
+	// defaults, and --ops beats both.
+	apply := func(l *Layer, src *Params, prefix string) {
+		for _, key := range paramKeys {
+			if origin, ok := l.set[prefix+key]; ok {
+				copyPath(&p, src, key)
+				from[key] = origin
+			}
+		}
+		_, ops := l.set[prefix+"ops"]
+		if _, dur := l.set[prefix+"duration"]; ops && !dur {
+			p.Duration = 0
+		}
 	}
-	p.overlay(flags)
+	for _, l := range c.layers {
+		if !l.over {
+			apply(l, &l.Defaults, "defaults.")
+		}
+	}
+	for _, l := range c.layers {
+		if sc := l.Scenarios[scenario]; sc != nil {
+			prefix := "scenarios." + scenario + "."
+			apply(l, &sc.Params, prefix)
+			if _, ok := l.set[prefix+"thresholds"]; ok {
+				thresholds, userThresholds = sc.Thresholds, l.user
+			}
+		}
+	}
+	for _, l := range c.layers {
+		if l.over {
+			apply(l, &l.Defaults, "defaults.")
+		}
+		if l.Trace != nil {
+			trace = l.Trace
+		}
+	}
 	s := Settings{
-		Ops:            deref(p.Ops),
-		Concurrency:    deref(p.Concurrency),
-		Duration:       time.Duration(deref(p.Duration)),
-		Warmup:         deref(p.Warmup),
-		Seed:           deref(p.Seed),
-		ValueSize:      deref(p.ValueSize),
-		ValueSizeMax:   deref(p.ValueSizeMax),
-		Keys:           deref(p.Keys),
-		Rate:           deref(p.Rate),
-		ReadRatio:      deref(p.ReadRatio),
-		Trace:          p.Trace,
-		Count:          1,
-		Judge:          deref(p.Judge),
+		Params:         p,
+		Trace:          trace,
 		Cache:          c.Cache,
 		Limiter:        c.Limiter,
-		Thresholds:     append([]string(nil), thresholds...),
+		Thresholds:     slices.Clone(thresholds),
 		UserThresholds: userThresholds,
 	}
-	if p.Count != nil {
-		s.Count = *p.Count
-	}
-	if p.Concurrency != nil && *p.Concurrency == 0 {
+	if s.Concurrency == 0 {
 		s.Concurrency = runtime.GOMAXPROCS(0)
 	}
 	if s.ValueSizeMax == 0 {
 		s.ValueSizeMax = s.ValueSize
 	}
-	dist := deref(p.Distribution)
-	if dist == "" {
-		dist = "uniform"
+	if s.Distribution.Name == "" {
+		s.Distribution = workload.Distribution{Name: "uniform"}
 	}
-	origin := func(field string) string { return c.origin(scenario, field, flags) }
-	d, err := workload.ParseDistribution(dist)
-	if err != nil {
-		return s, fmt.Errorf("%s: %w", origin("distribution"), err)
+	s.Limiter.Policy.Name = "limiter.policy"
+	origin := func(key string) string {
+		if o, ok := from[key]; ok {
+			return o
+		}
+		return "defaults." + key
 	}
-	s.Distribution = d
-	if st := deref(p.Stages); st != "" {
-		if s.Stages, err = harness.ParseStages(st); err != nil {
-			return s, fmt.Errorf("%s: %w", origin("stages"), err)
-		}
-		if s.Rate > 0 {
-			return s, fmt.Errorf("%s and %s: give one", origin("rate"), origin("stages"))
-		}
+	if len(s.Stages) > 0 && s.Rate > 0 {
+		return s, fmt.Errorf("%s and %s: give one", origin("rate"), origin("stages"))
 	}
 	return s, s.validate(origin)
 }
 
-// origin names where the value of the Params field with YAML name field
-// came from, for an error about it: the flag (--value-size), the
-// scenario's block (scenarios.memory.concurrency), or the defaults
-// (defaults.ops: the user's file or the built-in ones). Settings are
-// resolved for every scenario, so an error must not name whichever
-// scenario happened to be resolved first.
-func (c *Config) origin(scenario, field string, flags Params) string {
-	if flags.isSet(field) {
-		return "--" + strings.ReplaceAll(field, "_", "-")
-	}
-	if s, ok := c.Scenarios[scenario]; ok && s.Params.isSet(field) {
-		return "scenarios." + scenario + "." + field
-	}
-	return "defaults." + field
-}
-
-// isSet reports whether p sets the field whose YAML name is field.
-func (p Params) isSet(field string) bool {
-	v := reflect.ValueOf(p)
-	for i := range v.NumField() {
-		if name, _, _ := strings.Cut(v.Type().Field(i).Tag.Get("yaml"), ","); name == field {
-			return !v.Field(i).IsNil()
-		}
-	}
-	return false
-}
-
-func deref[T any](p *T) T {
-	var zero T
-	if p == nil {
-		return zero
-	}
-	return *p
-}
+// paramKeys are the YAML keys of Params.
+var paramKeys = fieldNames(reflect.TypeFor[Params]())
 
 // validate checks the ranges of s; origin names where a field's value came
 // from.
@@ -221,8 +180,6 @@ func (s Settings) validate(origin func(field string) string) error {
 	bad := func(field, format string, args ...any) error {
 		return fmt.Errorf("%s "+format, append([]any{origin(field)}, args...)...)
 	}
-	pol := s.Limiter.Policy
-	policy := limiter.Policy{Name: "limiter.policy", Rate: pol.Rate, Burst: pol.Burst, Period: time.Duration(pol.Period), OnFailure: pol.OnFailure}
 	switch {
 	case s.Duration == 0 && s.Ops < 1:
 		return bad("ops", "%d: want at least 1", s.Ops)
@@ -251,5 +208,5 @@ func (s Settings) validate(origin func(field string) string) error {
 	if err := s.Limiter.validate(); err != nil {
 		return err
 	}
-	return policy.Validate()
+	return s.Limiter.Policy.Validate()
 }

@@ -44,6 +44,24 @@ func ParseStages(s string) (Stages, error) {
 	return out, nil
 }
 
+// UnmarshalText reads ss as ParseStages does, for YAML and flags; an
+// empty text is no stages (a closed or constant-rate loop).
+func (ss *Stages) UnmarshalText(b []byte) error {
+	if strings.TrimSpace(string(b)) == "" {
+		*ss = nil
+		return nil
+	}
+	v, err := ParseStages(string(b))
+	if err != nil {
+		return err
+	}
+	*ss = v
+	return nil
+}
+
+// MarshalText writes ss as UnmarshalText reads it.
+func (ss Stages) MarshalText() ([]byte, error) { return []byte(ss.String()), nil }
+
 // String writes ss as ParseStages reads it.
 func (ss Stages) String() string {
 	parts := make([]string, len(ss))

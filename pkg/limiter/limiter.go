@@ -18,7 +18,7 @@ import (
 // Policy is a named limit: Rate actions per Period, with bursts of up to
 // Burst actions at once.
 type Policy struct {
-	Name   string        `json:"name" yaml:"name"`
+	Name   string        `json:"name" yaml:"-"`
 	Rate   int           `json:"rate" yaml:"rate"`
 	Burst  int           `json:"burst" yaml:"burst"`
 	Period time.Duration `json:"period_ns" yaml:"period"`

@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rustci/rustci-perf/internal/redisconn"
 	"github.com/rustci/rustci-perf/internal/redistest"
 	"github.com/rustci/rustci-perf/pkg/limiter"
+	"github.com/rustci/rustci-perf/pkg/redisconn"
 )
 
 // BenchmarkFallback compares a check answered by the fallback while the

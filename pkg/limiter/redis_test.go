@@ -8,11 +8,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rustci/rustci-perf/internal/redisconn"
 	"github.com/rustci/rustci-perf/internal/redistest"
 	"github.com/rustci/rustci-perf/internal/wait"
 	"github.com/rustci/rustci-perf/pkg/harness"
 	"github.com/rustci/rustci-perf/pkg/limiter"
+	"github.com/rustci/rustci-perf/pkg/redisconn"
 )
 
 // newRedis connects a limiter to the Redis at addr. Calls may take timeout

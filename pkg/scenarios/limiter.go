@@ -7,11 +7,11 @@ import (
 	"time"
 
 	"github.com/rustci/rustci-perf/internal/blackhole"
-	"github.com/rustci/rustci-perf/internal/redisconn"
 	"github.com/rustci/rustci-perf/pkg/config"
 	"github.com/rustci/rustci-perf/pkg/harness"
 	"github.com/rustci/rustci-perf/pkg/limiter"
 	"github.com/rustci/rustci-perf/pkg/metric"
+	"github.com/rustci/rustci-perf/pkg/redisconn"
 )
 
 // limiterMetrics are what both limiter scenarios report.
@@ -81,10 +81,10 @@ func newBackend(s config.Settings, pol limiter.Policy, where string) (*backend, 
 		}
 		what = fmt.Sprintf(" (unreachable: %s)", s.Limiter.Unreachable)
 	}
-	c, desc, err := redisconn.New(redisconn.Config{
-		URL: url, Cluster: s.Cache.L2.Cluster, SentinelMaster: s.Cache.L2.SentinelMaster,
-		Timeout: time.Duration(s.Limiter.Timeout), PoolSize: poolSize(s), CAFile: s.Cache.L2.TLSCAFile,
-	})
+	// The cache's connection to Redis, with the limiter's own timeout.
+	conn := s.Cache.L2.Config
+	conn.URL, conn.Timeout, conn.PoolSize = url, s.Limiter.Timeout, poolSize(s)
+	c, desc, err := redisconn.New(conn)
 	if err != nil {
 		closeTarget()
 		return nil, err
@@ -92,7 +92,7 @@ func newBackend(s config.Settings, pol limiter.Policy, where string) (*backend, 
 	r, err := limiter.NewRedis(c, limiter.RedisOptions{
 		FallbackShare:   s.Limiter.FallbackShare,
 		BreakerFailures: uint32(s.Limiter.Breaker.Failures),
-		BreakerBackoff:  time.Duration(s.Limiter.Breaker.Backoff),
+		BreakerBackoff:  s.Limiter.Breaker.Backoff,
 	}, pol)
 	if err != nil {
 		c.Close()
@@ -108,7 +108,7 @@ func newBackend(s config.Settings, pol limiter.Policy, where string) (*backend, 
 			return nil
 		},
 		desc: fmt.Sprintf("limiter: redis GCRA (redis_rate) at %s%s, timeout %s, fallback share %g, on failure %s",
-			desc, what, time.Duration(s.Limiter.Timeout), s.Limiter.FallbackShare, pol.OnFailure),
+			desc, what, s.Limiter.Timeout, s.Limiter.FallbackShare, pol.OnFailure),
 		close: func() { c.Close(); closeTarget() },
 	}, nil
 }
@@ -126,13 +126,8 @@ func unreachable(kind string) (string, func(), error) {
 }
 
 func runLimiter(ctx context.Context, s config.Settings, where string) (*Outcome, error) {
-	pol := limiter.Policy{
-		Name:      limiterPolicy,
-		Rate:      s.Limiter.Policy.Rate,
-		Burst:     s.Limiter.Policy.Burst,
-		Period:    time.Duration(s.Limiter.Policy.Period),
-		OnFailure: s.Limiter.Policy.OnFailure,
-	}
+	pol := s.Limiter.Policy
+	pol.Name = limiterPolicy
 	b, err := newBackend(s, pol, where)
 	if err != nil {
 		return nil, err

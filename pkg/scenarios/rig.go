@@ -73,27 +73,26 @@ func newRig(s config.Settings, tiers ...string) (*rig, error) {
 	for _, name := range tiers {
 		switch name {
 		case "l1":
-			l1, err := cache.NewL1(cache.L1Config{MaxCostBytes: c.L1.MaxCostBytes, NumCounters: c.L1.NumCounters})
+			l1, err := cache.NewL1(c.L1)
 			if err != nil {
 				return fail(err)
 			}
 			built = append(built, l1)
 			descs = append(descs, fmt.Sprintf("l1 ristretto (max cost %d bytes, %d counters)", c.L1.MaxCostBytes, c.L1.NumCounters))
 		case "l2":
-			l2, err := cache.NewL2(cache.L2Config{
-				URL: c.L2.URL, Cluster: c.L2.Cluster, SentinelMaster: c.L2.SentinelMaster,
-				Timeout: time.Duration(c.L2.Timeout), PoolSize: poolSize(s), CAFile: c.L2.TLSCAFile,
-				// A run of its own under the configured prefix: runs
-				// sharing a Redis never read each other's keys.
-				Prefix: c.L2.Prefix + runID() + ":",
-			})
+			cfg := c.L2
+			cfg.PoolSize = poolSize(s)
+			// A run of its own under the configured prefix: runs sharing
+			// a Redis never read each other's keys.
+			cfg.Prefix += runID() + ":"
+			l2, err := cache.NewL2(cfg)
 			if err != nil {
 				return fail(err)
 			}
 			built = append(built, l2)
 			descs = append(descs, l2.String())
 		case "l3":
-			l3, err := cache.NewL3(cache.L3Config{Dir: c.L3.Dir})
+			l3, err := cache.NewL3(c.L3)
 			if err != nil {
 				return fail(err)
 			}
@@ -107,7 +106,7 @@ func newRig(s config.Settings, tiers ...string) (*rig, error) {
 	timing := newTierTiming(tiers)
 	m, err := cache.New(cache.Options{
 		BreakerFailures: uint32(c.Breaker.Failures),
-		BreakerBackoff:  time.Duration(c.Breaker.Backoff),
+		BreakerBackoff:  c.Breaker.Backoff,
 		Invalidate:      shared,
 		Observe:         timing.observe,
 	}, built...)
@@ -117,8 +116,8 @@ func newRig(s config.Settings, tiers ...string) (*rig, error) {
 	return &rig{
 		m:      m,
 		timing: timing,
-		ttl:    time.Duration(c.TTL),
-		desc:   "cache: " + strings.Join(descs, ", ") + ", ttl " + time.Duration(c.TTL).String(),
+		ttl:    c.TTL,
+		desc:   "cache: " + strings.Join(descs, ", ") + ", ttl " + c.TTL.String(),
 	}, nil
 }
 

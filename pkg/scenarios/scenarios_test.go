@@ -31,7 +31,7 @@ func TestEveryScenarioReportsItsMetrics(t *testing.T) {
 		t.Run(sc.Name, func(t *testing.T) {
 			s := small(t, sc.Name, 500)
 			s.Cache.L2.URL = srv.URL()
-			s.Cache.L2.Timeout = config.Duration(2 * time.Second) // a loaded test machine
+			s.Cache.L2.Timeout = 2 * time.Second // a loaded test machine
 			out, err := sc.Run(context.Background(), s)
 			if err != nil {
 				t.Fatal(err)
@@ -238,7 +238,7 @@ func TestLimiterOnRedis(t *testing.T) {
 	srv := redistest.Start(t)
 	s := small(t, "limiter", 20000)
 	s.Cache.L2.URL = srv.URL()
-	s.Limiter.Timeout = config.Duration(2 * time.Second) // a loaded test machine
+	s.Limiter.Timeout = 2 * time.Second // a loaded test machine
 	s.Limiter.Policy.Rate, s.Limiter.Policy.Burst = 10000, 500
 	out, err := limiterScenario.Run(context.Background(), s)
 	if err != nil {
@@ -319,7 +319,7 @@ func TestLimiterUnusableRedis(t *testing.T) {
 	// The right password: measured in Redis.
 	s := small(t, "limiter", 2000)
 	s.Cache.L2.URL = "redis://:right-pa55@" + srv.Addr
-	s.Limiter.Timeout = config.Duration(2 * time.Second) // a loaded test machine
+	s.Limiter.Timeout = 2 * time.Second // a loaded test machine
 	out, err := limiterScenario.Run(context.Background(), s)
 	if err != nil {
 		t.Fatal(err)

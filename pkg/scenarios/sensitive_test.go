@@ -26,11 +26,19 @@ import (
 // the stack or not, sized to ops operations.
 func defaultSettings(t *testing.T, name string, l2 bool, ops int) config.Settings {
 	t.Helper()
-	c, err := config.LoadStack(nil, "", Names(), l2)
+	cl := config.CommandLine()
+	cl.Defaults.Ops = ops
+	cl.Set("defaults.ops", "--ops")
+	if l2 {
+		// The L2 stack's defaults; tests point it at their own Redis.
+		cl.Cache.L2.URL = "redis://127.0.0.1:1"
+		cl.Set("cache.l2.url", "--redis-url")
+	}
+	c, err := config.New(Names(), cl)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := c.Settings(name, config.Params{Ops: &ops})
+	s, err := c.Settings(name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +204,7 @@ func TestLimiterFallbackFaults(t *testing.T) {
 		s := defaultSettings(t, "limiter-fallback", false, 5000)
 		s.Concurrency = 1
 		run := func(every int) *Outcome {
-			pol := limiter.Policy{Name: limiterPolicy, Rate: s.Limiter.Policy.Rate, Burst: s.Limiter.Policy.Burst, Period: time.Duration(s.Limiter.Policy.Period)}
+			pol := limiter.Policy{Name: limiterPolicy, Rate: s.Limiter.Policy.Rate, Burst: s.Limiter.Policy.Burst, Period: s.Limiter.Policy.Period}
 			b, err := newBackend(s, pol, onUnreachable)
 			if err != nil {
 				t.Fatal(err)
@@ -217,7 +225,7 @@ func TestLimiterFallbackFaults(t *testing.T) {
 	t.Run("fallback_rate==1", func(t *testing.T) {
 		srv := redistest.Start(t)
 		s := defaultSettings(t, "limiter-fallback", false, 2000)
-		s.Limiter.Timeout = config.Duration(2 * time.Second) // a loaded test machine
+		s.Limiter.Timeout = 2 * time.Second // a loaded test machine
 		run := func(where string) *Outcome {
 			s := s
 			s.Cache.L2.URL = srv.URL()

@@ -31,7 +31,7 @@ func TestRunInterruptedInSetup(t *testing.T) {
 		cancel() // Ctrl-C while the keys are written
 		return nil, fmt.Errorf("fill: %w", ctx.Err())
 	})
-	p := &Plan{items: []item{{sc: sc, settings: config.Settings{Ops: 1, Concurrency: 1}, thresholds: thresholds(t, "ops>0")}}}
+	p := &Plan{items: []item{{sc: sc, settings: config.Settings{Params: config.Params{Ops: 1, Concurrency: 1}}, thresholds: thresholds(t, "ops>0")}}}
 	r := p.Run(ctx)
 	if !r.Interrupted || r.Passed || len(r.Scenarios) != 1 {
 		t.Fatalf("report interrupted %t, passed %t, %d scenarios; want true, false, 1", r.Interrupted, r.Passed, len(r.Scenarios))
@@ -59,7 +59,7 @@ func TestRunInterruptedBetweenRuns(t *testing.T) {
 		}
 		return done(100), nil
 	})
-	p := &Plan{items: []item{{sc: sc, settings: config.Settings{Count: 3, Ops: 100, Concurrency: 1}, thresholds: thresholds(t, "ops>0")}}}
+	p := &Plan{items: []item{{sc: sc, settings: config.Settings{Params: config.Params{Count: 3, Ops: 100, Concurrency: 1}}, thresholds: thresholds(t, "ops>0")}}}
 	r := p.Run(ctx)
 	if runs != 2 || !r.Interrupted || len(r.Scenarios) != 1 {
 		t.Fatalf("%d runs, report interrupted %t, %d scenarios; want 2, true, 1", runs, r.Interrupted, len(r.Scenarios))
@@ -90,7 +90,7 @@ func TestFellBehindNote(t *testing.T) {
 			out.Rate, out.Scheduled, out.Uncorrected = 1000, tt.scheduled, out.Latency
 			return out, nil
 		})
-		p := &Plan{items: []item{{sc: sc, settings: config.Settings{Duration: 2 * time.Second, Rate: 1000, Concurrency: 1}}}}
+		p := &Plan{items: []item{{sc: sc, settings: config.Settings{Params: config.Params{Duration: 2 * time.Second, Rate: 1000, Concurrency: 1}}}}}
 		notes := strings.Join(p.Run(context.Background()).Scenarios[0].Notes, "\n")
 		if got := strings.Contains(notes, "fell behind"); got != (tt.want != "") || !strings.Contains(notes, tt.want) {
 			t.Errorf("issued %d of %d: notes %q; want %q", tt.issued, tt.scheduled, notes, tt.want)

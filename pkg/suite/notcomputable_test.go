@@ -56,10 +56,10 @@ func TestNoSuccessfulOperation(t *testing.T) {
 		name string
 		s    config.Settings
 	}{
-		{"closed loop", config.Settings{Ops: 20, Concurrency: 2}},
-		{"open loop", config.Settings{Ops: 20, Concurrency: 2, Rate: 1e6}},
-		{"repeated", config.Settings{Ops: 20, Concurrency: 2, Count: 3}},
-		{"repeated, open loop", config.Settings{Ops: 20, Concurrency: 2, Rate: 1e6, Count: 2, Judge: "worst"}},
+		{"closed loop", config.Settings{Params: config.Params{Ops: 20, Concurrency: 2}}},
+		{"open loop", config.Settings{Params: config.Params{Ops: 20, Concurrency: 2, Rate: 1e6}}},
+		{"repeated", config.Settings{Params: config.Params{Ops: 20, Concurrency: 2, Count: 3}}},
+		{"repeated, open loop", config.Settings{Params: config.Params{Ops: 20, Concurrency: 2, Rate: 1e6, Count: 2, Judge: "worst"}}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			ths := thresholds(t, "hit_rate>0.9", "hit_rate!=0", "p99<1s", "mean<1s", "p99/p50<20", "errors==0", "throughput>=0")
@@ -127,17 +127,17 @@ func TestAchievedRateRatio(t *testing.T) {
 		want float64 // NaN: n/a
 	}{
 		// 1000 ops at 1000/s scheduled over 1s, the last ending just before
-		{1000, 999 * time.Millisecond, config.Settings{Ops: 1000, Rate: 1000}, 1},
+		{1000, 999 * time.Millisecond, config.Settings{Params: config.Params{Ops: 1000, Rate: 1000}}, 1},
 		// the same, fallen behind: they took 1.25s
-		{1000, 1250 * time.Millisecond, config.Settings{Ops: 1000, Rate: 1000}, 0.8},
+		{1000, 1250 * time.Millisecond, config.Settings{Params: config.Params{Ops: 1000, Rate: 1000}}, 0.8},
 		// time-bound: 2000 ops due in 2s at 1000/s
-		{2000, 1999 * time.Millisecond, config.Settings{Duration: 2 * time.Second, Rate: 1000}, 1},
+		{2000, 1999 * time.Millisecond, config.Settings{Params: config.Params{Duration: 2 * time.Second, Rate: 1000}}, 1},
 		// --rate 0.1 --duration 2s: one operation of 9µs is no rate
-		{1, 9 * time.Microsecond, config.Settings{Duration: 2 * time.Second, Rate: 0.1}, metric.NA},
+		{1, 9 * time.Microsecond, config.Settings{Params: config.Params{Duration: 2 * time.Second, Rate: 0.1}}, metric.NA},
 		// 99 operations: too few
-		{99, 99 * time.Millisecond, config.Settings{Ops: 99, Rate: 1000}, metric.NA},
+		{99, 99 * time.Millisecond, config.Settings{Params: config.Params{Ops: 99, Rate: 1000}}, metric.NA},
 		// stages of 1s and 2s: 3s scheduled
-		{3000, 2 * time.Second, config.Settings{Stages: harness.Stages{{Duration: time.Second, Target: 1000}, {Duration: 2 * time.Second, Target: 1000}}}, 1},
+		{3000, 2 * time.Second, config.Settings{Params: config.Params{Stages: harness.Stages{{Duration: time.Second, Target: 1000}, {Duration: 2 * time.Second, Target: 1000}}}}, 1},
 	} {
 		p := &Plan{items: []item{{sc: fixed(tt.ops, tt.took, 1000), settings: tt.s, thresholds: thresholds(t, "achieved_rate_ratio>0.99")}}}
 		if tt.s.Rate > 0 {

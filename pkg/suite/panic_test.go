@@ -43,7 +43,7 @@ func TestPanicIsAnErrorOfItsScenario(t *testing.T) {
 		return &scenarios.Outcome{Result: res, Counters: map[string]int64{}, Metrics: map[string]float64{}}, err
 	})
 	var panics bytes.Buffer
-	s := config.Settings{Ops: 100, Concurrency: 2}
+	s := config.Settings{Params: config.Params{Ops: 100, Concurrency: 2}}
 	p := &Plan{items: []item{{sc: inSetup, settings: s}, {sc: inOp, settings: s}, {sc: ok, settings: s}}, panics: &panics}
 	r := p.Run(context.Background())
 	if len(r.Scenarios) != 3 {

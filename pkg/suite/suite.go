@@ -34,10 +34,9 @@ import (
 type Options struct {
 	// Names are scenario or group names, as typed.
 	Names []string
-	// Config is the loaded configuration (config.Load).
+	// Config is the configuration: files and the command line, in
+	// layers (config.New).
 	Config *config.Config
-	// Flags override the configuration for every selected scenario.
-	Flags config.Params
 	// Thresholds are added to the configured ones ("cache-read:p99<2ms").
 	Thresholds []string
 	// Version is written into the report.
@@ -118,7 +117,7 @@ func NewPlan(o Options) (*Plan, error) {
 	p := &Plan{catalog: cat, version: o.Version, progress: o.Progress, live: o.Live && o.Progress != nil, panics: o.Panics}
 	byName := map[string]*item{}
 	for _, sc := range cat {
-		s, err := o.Config.Settings(sc.Name, o.Flags)
+		s, err := o.Config.Settings(sc.Name)
 		if err != nil {
 			return nil, err
 		}

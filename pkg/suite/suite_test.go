@@ -25,6 +25,18 @@ func defaults(t *testing.T) *config.Config {
 	return c
 }
 
+// withFlags is the embedded defaults under a command line that set sets.
+func withFlags(t *testing.T, set func(*config.Layer)) *config.Config {
+	t.Helper()
+	cl := config.CommandLine()
+	set(cl)
+	c, err := config.New(scenarios.Names(), cl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 func TestNewPlanErrors(t *testing.T) {
 	tests := []struct {
 		names      []string
@@ -97,11 +109,9 @@ func TestThresholdsGoWhereTheyApply(t *testing.T) {
 }
 
 func TestRunJudges(t *testing.T) {
-	ops := 300
 	p, err := NewPlan(Options{
 		Names:      []string{"cache-read"},
-		Config:     defaults(t),
-		Flags:      config.Params{Ops: &ops},
+		Config:     withFlags(t, func(l *config.Layer) { l.Defaults.Ops = 300; l.Set("defaults.ops", "--ops") }),
 		Thresholds: []string{"p99<3600s", "p50>3600s", "p99/p50>=1"},
 		Version:    "test",
 	})
@@ -136,7 +146,7 @@ func TestRunRecordsComponentErrorsAndGoesOn(t *testing.T) {
 		res, err := harness.Run(ctx, harness.Config{Workers: 1, Ops: 10}, func(int) harness.Op { return func(int) (harness.Kind, error) { return 0, nil } })
 		return &scenarios.Outcome{Result: res, Counters: map[string]int64{}, Metrics: map[string]float64{}}, err
 	})
-	s := config.Settings{Ops: 10, Concurrency: 1}
+	s := config.Settings{Params: config.Params{Ops: 10, Concurrency: 1}}
 	p := &Plan{items: []item{{sc: broken, settings: s}, {sc: ok, settings: s}}}
 	r := p.Run(context.Background())
 	if len(r.Scenarios) != 2 || r.Passed {
@@ -167,7 +177,7 @@ func TestRunInterrupted(t *testing.T) {
 		t.Error("a scenario started after the interruption")
 		return nil, errors.New("unreachable")
 	})
-	s := config.Settings{Ops: 1, Concurrency: 1}
+	s := config.Settings{Params: config.Params{Ops: 1, Concurrency: 1}}
 	p := &Plan{items: []item{{sc: first, settings: s}, {sc: never, settings: s}}}
 	r := p.Run(ctx)
 	if !r.Interrupted || r.Passed || len(r.Scenarios) != 1 {
@@ -196,7 +206,7 @@ func TestRepeatJudges(t *testing.T) {
 		actual float64
 	}{{"median", true, 200}, {"worst", false, 100}, {"each", false, 100}} {
 		run = 0
-		p := &Plan{items: []item{{sc: sc, settings: config.Settings{Count: 3, Judge: tt.judge}, thresholds: []threshold.Threshold{th}}}}
+		p := &Plan{items: []item{{sc: sc, settings: config.Settings{Params: config.Params{Count: 3, Judge: tt.judge}}, thresholds: []threshold.Threshold{th}}}}
 		s := p.Run(context.Background()).Scenarios[0]
 		got := s.Thresholds[0]
 		if got.Pass != tt.pass || got.Actual == nil || *got.Actual != tt.actual {
@@ -221,11 +231,10 @@ func TestRepeatJudges(t *testing.T) {
 // with its name and operations done, instead of the plain line.
 func TestLiveProgress(t *testing.T) {
 	d := 3 * harness.TickEvery
-	dur := config.Duration(d)
 	var out syncBuffer
 	p, err := NewPlan(Options{
-		Names: []string{"cache-read"}, Config: defaults(t),
-		Flags:    config.Params{Duration: &dur},
+		Names:    []string{"cache-read"},
+		Config:   withFlags(t, func(l *config.Layer) { l.Defaults.Duration = d; l.Set("defaults.duration", "--duration") }),
 		Progress: &out, Live: true,
 	})
 	if err != nil {

@@ -42,6 +42,19 @@ func (d Distribution) String() string {
 	return d.Name
 }
 
+// UnmarshalText reads d as ParseDistribution does, for YAML and flags.
+func (d *Distribution) UnmarshalText(b []byte) error {
+	v, err := ParseDistribution(string(b))
+	if err != nil {
+		return err
+	}
+	*d = v
+	return nil
+}
+
+// MarshalText writes d as UnmarshalText reads it.
+func (d Distribution) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
 // ParseDistribution reads "uniform", "sequential", "zipfian",
 // "zipfian:THETA" with THETA in (0, 1), "hotspot" or
 // "hotspot:HOTKEYS:HOTOPS" with both shares in (0, 1).

@@ -25,23 +25,29 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// Config says how to reach Redis.
+// Config says how to reach Redis: the one connection type of the L2 tier,
+// the limiter and the configuration file (its YAML keys).
 type Config struct {
 	// URL is redis://[user:password@]host:port[/db] or rediss:// for TLS.
 	// More Cluster nodes (or Sentinels) may follow as ?addr=host:port.
-	URL string
+	URL string `yaml:"url"`
 	// Cluster forces Redis Cluster mode with a single seed address.
-	Cluster bool
+	Cluster bool `yaml:"cluster"`
 	// SentinelMaster, when set, names the master that the Sentinels at the
-	// URL's address(es) watch.
-	SentinelMaster string
-	// Timeout bounds every call as a whole, and every dial, read and write
-	// in it (DefaultTimeout when 0).
-	Timeout time.Duration
-	// PoolSize is the connection pool size (0: go-redis's default).
-	PoolSize int
-	// CAFile, for rediss://, is a PEM file of CAs to trust.
-	CAFile string
+	// URL's address(es) watch: go-redis asks them where it is and follows
+	// failovers. The URL's password is the master's.
+	SentinelMaster string `yaml:"sentinel_master"`
+	// Timeout bounds every call as a whole, dial and handshake included,
+	// and every dial, read and write in it (DefaultTimeout when 0): a dead,
+	// hung or slow Redis costs a call this long at most (go-redis's
+	// defaults are 5s and more).
+	Timeout time.Duration `yaml:"timeout"`
+	// PoolSize is the connection pool size (0: go-redis's default, 10 per
+	// CPU).
+	PoolSize int `yaml:"pool_size"`
+	// CAFile, for rediss://, is a PEM file of the certificate authorities
+	// to trust instead of the system's.
+	CAFile string `yaml:"tls_ca_file"`
 }
 
 // DefaultTimeout is the per-call timeout when Config.Timeout is 0.

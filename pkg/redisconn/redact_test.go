@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rustci/rustci-perf/internal/redisconn"
+	"github.com/rustci/rustci-perf/pkg/redisconn"
 )
 
 // The credentials the tests put in URLs: none may be shown.

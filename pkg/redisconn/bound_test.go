@@ -6,9 +6,9 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-	"github.com/rustci/rustci-perf/internal/redisconn"
 	"github.com/rustci/rustci-perf/internal/redistest"
 	"github.com/rustci/rustci-perf/internal/slowproxy"
+	"github.com/rustci/rustci-perf/pkg/redisconn"
 )
 
 // call is one kind of Redis call the cache's L2 or the limiter makes.
