@@ -3,8 +3,11 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -39,10 +42,18 @@ func (c *compareFlags) options() (compare.Options, error) {
 	return o, nil
 }
 
+// compareOptions are the compare command's arguments and flags.
+type compareOptions struct {
+	files   [2]string
+	format  string
+	outputs []string
+	compareFlags
+	// formatGiven says --format was given.
+	formatGiven bool
+}
+
 func newCompareCmd(stdout io.Writer) *cobra.Command {
-	var cf compareFlags
-	var format string
-	var outputs []string
+	o := &compareOptions{}
 	cmd := &cobra.Command{
 		Use:   "compare BASE.json NEW.json",
 		Short: "Say whether NEW is a regression against BASE, tail latency included",
@@ -70,57 +81,65 @@ were; stderr names it), which beats 1.`,
   rustci-perf compare baseline.json report.json --min-effect 10% --output "$GITHUB_STEP_SUMMARY"`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, files []string) error {
-			write, ok := report.ComparisonFormats[format]
-			if !ok {
-				return fmt.Errorf("--format %q: want text, json or markdown", format)
-			}
-			o, err := cf.options()
-			if err != nil {
-				return err
-			}
-			outs, err := parseOutputs(outputs, format, cmd.Flags().Changed("format"), comparisonFormat, stdout)
-			if err != nil {
-				return err
-			}
-			defer closeOutputs(outs)
-			if err := outputsClear(outs, files); err != nil {
-				return err
-			}
-			var sides [2]compare.Side
-			for i, file := range files {
-				r, err := report.ReadFile(file)
-				if err != nil {
-					return fmt.Errorf("compare: %w", err)
-				}
-				sides[i] = compare.Side{Name: file, Report: r}
-			}
-			c, err := compare.Reports(sides[0], sides[1], o)
-			if err != nil {
-				return err
-			}
-			failed, done := writing(cmd.Context(), func() []error {
-				failed := writeOutputs(outs, stdout, func(w io.Writer, f func(io.Writer, *report.Comparison) error) error { return f(w, c) })
-				if len(outs) == 0 { // otherwise the outputs hold it, and stdout gets nothing else
-					if err := write(stdout, c); err != nil {
-						failed = append(failed, fmt.Errorf("write comparison to stdout: %w", err))
-					}
-				}
-				return failed
-			})
-			code := exitOK
-			switch {
-			case !done || cmd.Context().Err() != nil:
-				code = exitInterrupted
-			case c.Regressions > 0:
-				code = exitThreshold
-			}
-			return exitWith(code, failed)
+			o.files = [2]string{files[0], files[1]}
+			o.formatGiven = cmd.Flags().Changed("format")
+			return runCompare(cmd.Context(), o, stdout)
 		},
 	}
-	cf.register(cmd)
-	cmd.Flags().StringVar(&format, "format", "text", "comparison format: text, json, markdown")
-	cmd.Flags().StringArrayVar(&outputs, "output", nil, "write the comparison to a file instead of stdout (atomically; $GITHUB_STEP_SUMMARY appended to), as FORMAT=PATH or in --format, else by extension (.json, .md, .txt; others text; .xml and .html are errors); repeatable; PATH - is stdout")
+	o.compareFlags.register(cmd)
+	cmd.Flags().StringVar(&o.format, "format", "text", "comparison format: "+strings.Join(slices.Sorted(maps.Keys(report.ComparisonFormats)), ", "))
+	cmd.Flags().StringArrayVar(&o.outputs, "output", nil, "write the comparison to a file instead of stdout (atomically; $GITHUB_STEP_SUMMARY appended to), as FORMAT=PATH or in --format, else by extension (.json, .md, .txt; others text; .xml and .html are errors); repeatable; PATH - is stdout")
 	return cmd
+}
+
+// runCompare compares o's two reports and writes the comparison; a
+// regression is exit 1.
+func runCompare(ctx context.Context, o *compareOptions, stdout io.Writer) error {
+	write, ok := report.ComparisonFormats[o.format]
+	if !ok {
+		return fmt.Errorf("--format %q: want %s", o.format, strings.Join(slices.Sorted(maps.Keys(report.ComparisonFormats)), ", "))
+	}
+	copts, err := o.options()
+	if err != nil {
+		return err
+	}
+	outs, err := parseOutputs(o.outputs, o.format, o.formatGiven, comparisonFormat, stdout)
+	if err != nil {
+		return err
+	}
+	defer closeOutputs(outs)
+	if err := outputsClear(outs, o.files[:]); err != nil {
+		return err
+	}
+	var sides [2]compare.Side
+	for i, file := range o.files {
+		r, err := report.ReadFile(file)
+		if err != nil {
+			return fmt.Errorf("compare: %w", err)
+		}
+		sides[i] = compare.Side{Name: file, Report: r}
+	}
+	c, err := compare.Reports(sides[0], sides[1], copts)
+	if err != nil {
+		return err
+	}
+	failed, done := writing(ctx, func() []error {
+		failed := writeOutputs(outs, stdout, func(w io.Writer, f func(io.Writer, *report.Comparison) error) error { return f(w, c) })
+		if len(outs) == 0 { // otherwise the outputs hold it, and stdout gets nothing else
+			if err := write(stdout, c); err != nil {
+				failed = append(failed, fmt.Errorf("write comparison to stdout: %w", err))
+			}
+		}
+		return failed
+	})
+	code := exitOK
+	switch {
+	case !done || ctx.Err() != nil:
+		code = exitInterrupted
+	case c.Regressions > 0:
+		code = exitThreshold
+	}
+	return exitWith(code, failed)
 }
 
 // sharesScenario checks that baseline has one of the scenarios named.

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -12,9 +13,17 @@ import (
 	"github.com/spf13/cobra"
 )
 
+// mergeOptions are the merge command's arguments and flags.
+type mergeOptions struct {
+	files   []string
+	format  string
+	outputs []string
+	// formatGiven says --format was given.
+	formatGiven bool
+}
+
 func newMergeCmd(stdout io.Writer) *cobra.Command {
-	var format string
-	var outputs []string
+	o := &mergeOptions{}
 	cmd := &cobra.Command{
 		Use:   "merge REPORT.json REPORT.json...",
 		Short: "Combine JSON reports of the same scenarios run at the same time on several machines",
@@ -30,35 +39,41 @@ report the schema or the writer's invariants forbid are refused (exit 2).
 		Example: `  rustci-perf merge runner-*.json --output json=all.json --output junit=junit.xml`,
 		Args:    cobra.MinimumNArgs(2),
 		RunE: func(cmd *cobra.Command, files []string) error {
-			f, err := report.Lookup(format)
-			if err != nil {
-				return fmt.Errorf("--format: %w", err)
-			}
-			outs, err := parseOutputs(outputs, format, cmd.Flags().Changed("format"), reportFormat, stdout)
-			if err != nil {
-				return err
-			}
-			if err := outputsClear(outs, files); err != nil {
-				closeOutputs(outs)
-				return err
-			}
-			defer closeOutputs(outs)
-			var ins []merge.Input
-			for _, file := range files {
-				r, err := report.ReadFile(file)
-				if err != nil {
-					return fmt.Errorf("merge: %w", err)
-				}
-				ins = append(ins, merge.Input{File: file, Report: r})
-			}
-			rep, err := merge.Reports(ins, version)
-			if err != nil {
-				return err
-			}
-			return emit(cmd.Context(), rep, outs, f, stdout, nil)
+			o.files, o.formatGiven = files, cmd.Flags().Changed("format")
+			return runMerge(cmd.Context(), o, stdout)
 		},
 	}
-	cmd.Flags().StringVar(&format, "format", "text", "report format: "+strings.Join(report.Formats(), ", "))
-	cmd.Flags().StringArrayVar(&outputs, "output", nil, "write the merged report to a file (atomically; $GITHUB_STEP_SUMMARY appended to), as FORMAT=PATH or in --format, else by extension (.json, .xml junit, .md, .html, .txt; others text); repeatable; PATH - is stdout, which then gets that instead of the text report")
+	cmd.Flags().StringVar(&o.format, "format", "text", "report format: "+strings.Join(report.Formats(), ", "))
+	cmd.Flags().StringArrayVar(&o.outputs, "output", nil, "write the merged report to a file (atomically; $GITHUB_STEP_SUMMARY appended to), as FORMAT=PATH or in --format, else by extension (.json, .xml junit, .md, .html, .txt; others text); repeatable; PATH - is stdout, which then gets that instead of the text report")
 	return cmd
+}
+
+// runMerge merges o's reports, judges the thresholds again on the whole,
+// and writes the merged report.
+func runMerge(ctx context.Context, o *mergeOptions, stdout io.Writer) error {
+	f, err := report.Lookup(o.format)
+	if err != nil {
+		return fmt.Errorf("--format: %w", err)
+	}
+	outs, err := parseOutputs(o.outputs, o.format, o.formatGiven, reportFormat, stdout)
+	if err != nil {
+		return err
+	}
+	defer closeOutputs(outs)
+	if err := outputsClear(outs, o.files); err != nil {
+		return err
+	}
+	var ins []merge.Input
+	for _, file := range o.files {
+		r, err := report.ReadFile(file)
+		if err != nil {
+			return fmt.Errorf("merge: %w", err)
+		}
+		ins = append(ins, merge.Input{File: file, Report: r})
+	}
+	rep, err := merge.Reports(ins, version)
+	if err != nil {
+		return err
+	}
+	return emit(ctx, rep, outs, f, stdout, nil)
 }
