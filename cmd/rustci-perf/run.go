@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"encoding"
 	"errors"
 	"fmt"
 	"io"
@@ -69,17 +70,18 @@ and exit 1 if any threshold is missed.
 	f.IntVar(&p.Ops, "ops", 0, "measured operations per scenario, across all workers")
 	f.IntVar(&p.Concurrency, "concurrency", 0, "workers (goroutines) per scenario")
 	f.DurationVar(&p.Duration, "duration", 0, "run each scenario for this long instead of --ops operations")
-	f.TextVar(&p.Warmup, "warmup", p.Warmup, "unrecorded operations (500) or time (2s) before measuring")
+	f.Var(text{&p.Warmup, "ops|duration"}, "warmup", "unrecorded operations (500) or time (2s) before measuring")
 	f.Int64Var(&p.Seed, "seed", 0, "seed of generated keys, values and mixes")
 	f.Var(sizeRange{&p.ValueSize, &p.ValueSizeMax}, "value-size", "bytes per cache value, or a range MIN-MAX drawn uniformly (default 128)")
 	f.IntVar(&p.Keys, "keys", 0, "key space of the reading scenarios (default: one key per operation)")
 	f.Float64Var(&p.Rate, "rate", 0, "open loop: operations per second in all, each timed from when it was due (default: closed loop)")
 	f.IntVar(&p.Count, "count", 1, "run each scenario N times; the report keeps each run and the median, min, max and CV of each figure")
-	f.StringVar(&p.Judge, "judge", "median", "with --count: judge thresholds on the runs' median, worst, or each run")
-	f.TextVar(&p.Stages, "stages", p.Stages, "open loop with a ramping rate, as 10s:1000,30s:5000,10s:0 (linear between stages, from 0)")
+	p.Judge = "median"
+	f.Var(text{&p.Judge, "median|worst|each"}, "judge", "with --count: judge thresholds on the runs' median, worst, or each run")
+	f.Var(text{&p.Stages, "stages"}, "stages", "open loop with a ramping rate, as 10s:1000,30s:5000,10s:0 (linear between stages, from 0)")
 	f.Var(traceFile{&o.params.Trace}, "trace", "replay this file's keys (one per line) in the reading scenarios instead of generated ones")
 	f.Float64Var(&p.ReadRatio, "read-ratio", 0, "share of reads in the mixed scenarios, concurrent (0.8) and latency (0.9)")
-	f.TextVar(&p.Distribution, "distribution", p.Distribution, "how reads pick keys: uniform, sequential, zipfian[:THETA] or hotspot[:HOTKEYS:HOTOPS]")
+	f.Var(text{&p.Distribution, "name"}, "distribution", "how reads pick keys: uniform, sequential, zipfian[:THETA] or hotspot[:HOTKEYS:HOTOPS]")
 	f.StringArrayVar(&o.thresholds, "threshold", nil, "add a threshold, as 'p99<10ms' or 'cache-read:hit_rate>0.95' (repeatable)")
 	f.StringVar(&o.format, "format", "text", "report format: "+strings.Join(report.Formats(), ", "))
 	f.StringArrayVar(&o.outputs, "output", nil, "write the report to a file (atomically; $GITHUB_STEP_SUMMARY appended to), as FORMAT=PATH (json=r.json, junit=junit.xml, markdown=summary.md) or in --format, else by extension (.json, .xml junit, .md, .html, .txt; others text); repeatable; stdout then gets the text report, unless PATH is - (stdout: json=- writes JSON there instead)")
@@ -149,6 +151,28 @@ func (o *runOptions) commandLine() (*config.Layer, error) {
 	}
 	return l, nil
 }
+
+// text is a flag whose value parses itself, as it does from YAML; typ
+// names its form in the help.
+type text struct {
+	v interface {
+		encoding.TextUnmarshaler
+		encoding.TextMarshaler
+	}
+	typ string
+}
+
+func (t text) Set(s string) error { return t.v.UnmarshalText([]byte(s)) }
+
+func (t text) String() string {
+	if t.v == nil { // pflag's zero-value check
+		return ""
+	}
+	b, _ := t.v.MarshalText()
+	return string(b)
+}
+
+func (t text) Type() string { return t.typ }
 
 // sizeRange is --value-size: "128" or "64-1024", parsed into the smallest
 // and largest value sizes.

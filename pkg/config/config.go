@@ -63,9 +63,26 @@ type Params struct {
 	Stages harness.Stages `yaml:"stages"`
 	// Count runs each scenario that many times; Judge says whether
 	// thresholds hold on the runs' median, worst, or each.
-	Count int    `yaml:"count"`
-	Judge string `yaml:"judge"`
+	Count int   `yaml:"count"`
+	Judge Judge `yaml:"judge"`
 }
+
+// Judge says how thresholds hold over repeated runs: on the runs'
+// median, the worst of them, or each run ("" is median).
+type Judge string
+
+// UnmarshalText reads median, worst or each, for YAML and flags.
+func (j *Judge) UnmarshalText(b []byte) error {
+	switch v := Judge(strings.TrimSpace(string(b))); v {
+	case "median", "worst", "each":
+		*j = v
+		return nil
+	}
+	return fmt.Errorf("judge %q: want median, worst or each", b)
+}
+
+// MarshalText writes j as UnmarshalText reads it.
+func (j Judge) MarshalText() ([]byte, error) { return []byte(j), nil }
 
 // Scenario is one scenario's block.
 type Scenario struct {

@@ -189,8 +189,6 @@ func (s Settings) validate(origin func(field string) string) error {
 		return bad("concurrency", "%d: want at most 10000", s.Concurrency)
 	case s.Count < 1 || s.Count > MaxCount:
 		return bad("count", "%d: want 1 to %d", s.Count, MaxCount)
-	case s.Judge != "" && s.Judge != "median" && s.Judge != "worst" && s.Judge != "each":
-		return bad("judge", "%q: want median, worst or each", s.Judge)
 	case !(s.ReadRatio >= 0 && s.ReadRatio <= 1):
 		return bad("read_ratio", "%g: want 0 to 1", s.ReadRatio)
 	case !(s.Rate >= 0 && s.Rate <= 1e9):

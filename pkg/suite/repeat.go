@@ -51,7 +51,7 @@ func judgeOf(s config.Settings) string {
 	if s.Judge == "" {
 		return "median"
 	}
-	return s.Judge
+	return string(s.Judge)
 }
 
 // judge decides t over the runs: on a single run, its value; else on the

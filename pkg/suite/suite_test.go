@@ -206,7 +206,7 @@ func TestRepeatJudges(t *testing.T) {
 		actual float64
 	}{{"median", true, 200}, {"worst", false, 100}, {"each", false, 100}} {
 		run = 0
-		p := &Plan{items: []item{{sc: sc, settings: config.Settings{Params: config.Params{Count: 3, Judge: tt.judge}}, thresholds: []threshold.Threshold{th}}}}
+		p := &Plan{items: []item{{sc: sc, settings: config.Settings{Params: config.Params{Count: 3, Judge: config.Judge(tt.judge)}}, thresholds: []threshold.Threshold{th}}}}
 		s := p.Run(context.Background()).Scenarios[0]
 		got := s.Thresholds[0]
 		if got.Pass != tt.pass || got.Actual == nil || *got.Actual != tt.actual {
