@@ -15,9 +15,9 @@
 //  2. Everything else reads the Def: scenarios declare the figures they
 //     report by name and derive theirs with Def.Derive; thresholds ask it
 //     whether a limit needs a unit (ns) and what range a figure can take
-//     (Bounds); compare reads which way is better; merge derives again
-//     what the sources' summed counters give back (Def.Remergeable); list
-//     prints it.
+//     (Bounds); compare and the gobench format's Unit lines read which
+//     way is better; merge derives again what the sources' summed counters
+//     give back (Def.Remergeable); list prints it.
 //  3. A figure is a float64. One that cannot be computed (a ratio over a
 //     zero or negative count, a rate over too short a window) is n/a, held
 //     as NaN from where it is derived (Ratio, Def.Derive,
