@@ -5,10 +5,12 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/rustci/rustci-perf/pkg/config"
+	"github.com/rustci/rustci-perf/pkg/metric"
 	"github.com/rustci/rustci-perf/pkg/scenarios"
 	"github.com/rustci/rustci-perf/pkg/threshold"
 	"github.com/spf13/cobra"
@@ -58,8 +60,82 @@ func list(w io.Writer, cfg *config.Config) error {
 		}
 		fmt.Fprintf(w, "  %-11s %s\n", g, strings.Join(names, ", "))
 	}
-	fmt.Fprintln(w, "\nMETRICS a threshold can name")
-	fmt.Fprintf(w, "  every scenario: %s, and percentiles (p50, p99, p999, p(99.95))\n", strings.Join(scenarios.Common, ", "))
+	fmt.Fprintln(w, "\nMETRICS a threshold can name: unit (a limit in ns takes one: p99<2ms), which way is better, what it is")
+	listMetrics(w)
+	return nil
+}
+
+// listMetrics writes the metric catalogue, each figure once under the
+// scenarios that report it: those of every scenario, then what each kind
+// of operation has, the scenarios' own, and the counters of each tier.
+func listMetrics(w io.Writer) {
+	type group struct {
+		head string
+		defs []metric.Def
+	}
+	var groups []*group
+	add := func(head string, d metric.Def) {
+		for _, g := range groups {
+			if g.head == head {
+				g.defs = append(g.defs, d)
+				return
+			}
+		}
+		groups = append(groups, &group{head: head, defs: []metric.Def{d}})
+	}
+	reporters := func(name string) string {
+		var out []string
+		for _, sc := range scenarios.All() {
+			if slices.Contains(sc.Metrics, name) {
+				out = append(out, sc.Name)
+			}
+		}
+		if len(out) == 0 {
+			return "no built-in scenario"
+		}
+		return strings.Join(out, ", ")
+	}
+	add("every scenario", metric.Percentile)
+	for _, d := range metric.All() {
+		switch {
+		case d.Every:
+			add("every scenario", d)
+		case d.Tier == "":
+			add(reporters(d.Name), d)
+		}
+	}
+	tiers := strings.Join(metric.Tiers, ", ")
+	for _, d := range metric.TierCounters() {
+		head := fmt.Sprintf("each tier in the stack (%s) of %s, as TIER_NAME", tiers, reporters(metric.Tiers[0]+"_"+d.Name))
+		d.Name = "TIER_" + d.Name
+		add(head, d)
+	}
+	width := 0
+	for _, g := range groups {
+		for _, d := range g.defs {
+			width = max(width, len(d.Name))
+		}
+	}
+	or := func(s, none string) string {
+		if s == "" {
+			return none
+		}
+		return s
+	}
+	for i, g := range groups {
+		fmt.Fprintf(w, "  %s:\n", g.head)
+		for _, d := range g.defs {
+			fmt.Fprintf(w, "    %-*s  %-5s  %-6s  %s\n", width, d.Name, or(d.Unit, "-"), or(d.Better, "-"), d.Doc)
+		}
+		if i == 0 {
+			listKinds(w)
+		}
+	}
+}
+
+// listKinds writes the figures each kind of operation has, in the
+// scenarios that mix several.
+func listKinds(w io.Writer) {
 	var mixed []string
 	for _, sc := range scenarios.All() {
 		if len(sc.Kinds) > 0 {
@@ -70,8 +146,4 @@ func list(w io.Writer, cfg *config.Config) error {
 		fmt.Fprintf(w, "  each kind of operation of %s, as KIND.METRIC (read.p99<1ms, write.ops, read.p99/read.p50<20): %s, and percentiles\n",
 			strings.Join(mixed, " and "), strings.Join(threshold.KindMetrics(), ", "))
 	}
-	for _, sc := range scenarios.All() {
-		fmt.Fprintf(w, "  %s: %s\n", sc.Name, strings.Join(sc.Metrics, ", "))
-	}
-	return nil
 }

@@ -62,10 +62,10 @@ func figures(bs, ns report.Scenario, sameOps bool) []figure {
 // speedFigures are throughput and the latency percentiles.
 func speedFigures() []figure {
 	lat := func(name string, p float64, pick func(l report.Latency) int64) figure {
-		return figure{name: name, unit: "ns", better: better(name), pct: p, get: func(r report.Run) (float64, bool) { return float64(pick(r.Latency)), true }}
+		return figure{name: name, unit: unit(name), better: better(name), pct: p, get: func(r report.Run) (float64, bool) { return float64(pick(r.Latency)), true }}
 	}
 	return []figure{
-		{name: "throughput", unit: "ops/s", better: better("throughput"), rate: true, get: func(r report.Run) (float64, bool) { return r.ThroughputOpsPerSec, true }},
+		{name: "throughput", unit: unit("throughput"), better: better("throughput"), rate: true, get: func(r report.Run) (float64, bool) { return r.ThroughputOpsPerSec, true }},
 		lat("p50", 50, func(l report.Latency) int64 { return l.P50 }),
 		lat("p95", 95, func(l report.Latency) int64 { return l.P95 }),
 		lat("p99", 99, func(l report.Latency) int64 { return l.P99 }),
@@ -120,24 +120,16 @@ func series(rs []report.Run, f figure) []float64 {
 	return out
 }
 
-// better says which way a figure improves: "higher", "lower", or "" when
-// neither the metric catalogue nor its name says.
+// better says which way a figure improves, as the metric catalogue defines
+// it (a count per operation, errors/op, as the count): "higher", "lower",
+// or "" when neither is, or the catalogue has no such figure.
 func better(name string) string {
-	name = strings.TrimSuffix(name, "/op")
-	if d, ok := metric.Lookup(name); ok {
-		return d.Better
-	}
-	switch {
-	case name == "throughput", strings.HasSuffix(name, "hit_rate"), name == "achieved_rate_ratio":
-		return "higher"
-	case name == "p50", name == "p95", name == "p99", name == "p99.9", name == "fallback_rate",
-		name == "allocs_per_op", name == "heap_bytes_per_item":
-		return "lower"
-	}
-	for _, bad := range []string{"error", "timeout", "violation", "dropped", "rejected", "skipped", "degraded", "clamped"} {
-		if strings.Contains(name, bad) {
-			return "lower"
-		}
-	}
-	return ""
+	d, _ := metric.Lookup(strings.TrimSuffix(name, "/op"))
+	return d.Better
+}
+
+// unit is the catalogue's unit of a figure.
+func unit(name string) string {
+	d, _ := metric.Lookup(name)
+	return d.Unit
 }

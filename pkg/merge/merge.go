@@ -289,12 +289,12 @@ func droppedMetric(t threshold.Threshold, dropped []string) string {
 	return ""
 }
 
-// recomputable are the metrics merge derives again: those the catalogue
-// derives from counters (metric.Def.Derive), and achieved_rate_ratio, from
-// the sources' own.
+// recomputable are the metrics merge derives again, as the catalogue says
+// (metric.Def.Remergeable): from the summed counters (metric.Def.Derive),
+// or, for achieved_rate_ratio, from the sources' own.
 func recomputable(name string) bool {
 	d, ok := metric.Lookup(name)
-	return ok && (d.Derivable() || d.Name == metric.AchievedRate.Name)
+	return ok && d.Remergeable()
 }
 
 // recompute derives again each metric metrics names, from the summed

@@ -87,8 +87,8 @@ func TestCatalogue(t *testing.T) {
 			t.Errorf("%s: a denominator without a numerator", d.Name)
 		}
 	}
-	if _, ok := Lookup("p99"); ok {
-		t.Error("Lookup(p99): latencies are not derived figures")
+	if d, ok := Lookup("p99"); !ok || d.Source == Derived || d.Derivable() {
+		t.Errorf("Lookup(p99) = %+v, %t; want a measured figure, not a derived one", d, ok)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"unicode"
 
 	"github.com/rustci/rustci-perf/pkg/latency"
+	"github.com/rustci/rustci-perf/pkg/metric"
 )
 
 // Markdown writes r as a compact table for $GITHUB_STEP_SUMMARY or a pull
@@ -103,7 +104,9 @@ func Markdown(w io.Writer, r *Report) error {
 // run has its lines (benchstat's samples); a kind's figures per run are
 // those of the run's intervals. A scenario or run with no successful
 // operation has no line; a figure that cannot be computed is left out of
-// its line.
+// its line. A Unit line per figure, before the benchmarks, says which way
+// is better, as the metric catalogue has it (Unit ops/s better=higher), so
+// that benchstat tells an improvement from a regression.
 func GoBench(w io.Writer, r *Report) error {
 	ew := &errWriter{w: w}
 	e := r.Environment
@@ -111,12 +114,24 @@ func GoBench(w io.Writer, r *Report) error {
 	if e.CPUModel != "" {
 		ew.printf("cpu: %s\n", e.CPUModel)
 	}
+	for _, c := range benchColumns {
+		if d, ok := metric.Lookup(c.figure); ok && d.Better != "" {
+			ew.printf("Unit %s better=%s\n", c.unit, d.Better)
+		}
+	}
 	line := func(name string, ops int64, tput float64, l Latency) {
 		if l.Count == 0 {
 			return // no successful operation: no figure to give
 		}
-		ew.printf("Benchmark%s-%d\t%d%s%s\t%d p50-ns\t%d p99-ns\t%d p999-ns\n",
-			name, e.GOMAXPROCS, ops, benchValue(l.Mean, "ns/op"), benchValue(tput, "ops/s"), l.P50, l.P99, l.P999)
+		ew.printf("Benchmark%s-%d\t%d", name, e.GOMAXPROCS, ops)
+		for _, c := range benchColumns {
+			if v := c.value(tput, l); c.whole {
+				ew.printf("\t%d %s", int64(v), c.unit)
+			} else {
+				ew.printf("%s", benchValue(v, c.unit))
+			}
+		}
+		ew.printf("\n")
 	}
 	for _, s := range r.Scenarios {
 		if s.Latency.Count == 0 {
@@ -209,6 +224,22 @@ func kindRuns(s Scenario) [][]Operation {
 		}
 	}
 	return out
+}
+
+// benchColumns are the figures of a gobench line after its operations, in
+// order: each a figure of the metric catalogue, written in the unit
+// benchstat reads (the mean as Go's ns/op), whole when it is recorded so
+// (the percentiles, in nanoseconds).
+var benchColumns = []struct {
+	figure, unit string
+	value        func(tput float64, l Latency) float64
+	whole        bool
+}{
+	{"mean", "ns/op", func(_ float64, l Latency) float64 { return l.Mean }, false},
+	{"throughput", "ops/s", func(tput float64, _ Latency) float64 { return tput }, false},
+	{"p50", "p50-ns", func(_ float64, l Latency) float64 { return float64(l.P50) }, true},
+	{"p99", "p99-ns", func(_ float64, l Latency) float64 { return float64(l.P99) }, true},
+	{"p99.9", "p999-ns", func(_ float64, l Latency) float64 { return float64(l.P999) }, true},
 }
 
 // benchValue is a tab, v and its unit; nothing when v is not a number, as

@@ -276,15 +276,16 @@ func result(s Scenario) string {
 	return s.Status
 }
 
-// actual writes a threshold's actual value next to its limit's unit.
+// actual writes a threshold's actual value next to its limit's unit, a
+// rate (throughput, read.throughput) in the catalogue's ops/s.
 func actual(t Threshold) string {
 	if t.Actual == nil {
 		return "n/a"
 	}
-	if t.Unit == "ns" {
+	if t.Unit == metric.NS {
 		return Duration(*t.Actual)
 	}
-	if t.Metric == "throughput" {
+	if d, _ := metric.Lookup(t.Metric); d.Unit == metric.OpsPerSec {
 		return Throughput(*t.Actual)
 	}
 	return Number(*t.Actual)

@@ -18,21 +18,12 @@ import (
 	"github.com/rustci/rustci-perf/pkg/metric"
 )
 
-// tierCounters are the per-tier counters a cache scenario reports, each as
+// cacheMetrics returns the metric names of a cache scenario: its own, then
+// the counters (metric.TierCounters) of every tier it may run on, each as
 // "<tier>_<name>" (l1_hits, l2_errors, ...), measured phase only. Only the
 // tiers in the stack are reported; a threshold on another fails as n/a.
-var tierCounters = []string{"hits", "misses", "sets", "added", "sets_dropped", "sets_rejected", "evictions", "errors", "skipped", "promotions", "degraded"}
-
-// cacheMetrics returns the metric names of a cache scenario: its own, then
-// the tier counters of every tier it may run on.
 func cacheMetrics(own ...string) []string {
-	out := append([]string(nil), own...)
-	for _, t := range []string{"l1", "l2", "l3"} {
-		for _, c := range tierCounters {
-			out = append(out, t+"_"+c)
-		}
-	}
-	return out
+	return append(slices.Clone(own), metric.Names(func(d metric.Def) bool { return d.Tier != "" })...)
 }
 
 // rig is a cache under test, with its tiers' counters at the start of the

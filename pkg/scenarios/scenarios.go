@@ -31,8 +31,9 @@ type Scenario struct {
 	Group string
 	// Summary says in one line what it measures.
 	Summary string
-	// Metrics names the figures it reports beyond the Common ones; a
-	// threshold may name any of both.
+	// Metrics names the figures it reports beyond the Common ones, each
+	// defined in the metric catalogue (metric.Lookup); a threshold may
+	// name any of both.
 	Metrics []string
 	// Kinds names the kinds of operation it mixes (read, write), each
 	// reported apart as well as together; nil for one kind.
@@ -52,10 +53,11 @@ func New(name, group, summary string, metrics []string, run RunFunc) *Scenario {
 	return &Scenario{Name: name, Group: group, Summary: summary, Metrics: metrics, run: run}
 }
 
-// Common are the metrics every scenario has: the harness's figures and the
-// latency distribution (whose percentiles, p50 or p(99.9), are implied).
-// achieved_rate_ratio (achieved over target rate) exists in open loop only.
-var Common = []string{"ops", "errors", "throughput", "duration", "min", "mean", "stdev", "max", "achieved_rate_ratio"}
+// Common are the metrics every scenario has, as the catalogue defines them
+// (metric.Def.Every): the harness's figures and the latency distribution
+// (whose percentiles, p50 or p(99.9), are implied), and
+// achieved_rate_ratio (achieved over target rate), in open loop only.
+var Common = metric.Names(func(d metric.Def) bool { return d.Every })
 
 // HasMetric reports whether sc reports the metric named (percentiles, named
 // by the threshold language as "p…", always exist).

@@ -12,6 +12,7 @@ import (
 	"github.com/rustci/rustci-perf/pkg/config"
 	"github.com/rustci/rustci-perf/pkg/harness"
 	"github.com/rustci/rustci-perf/pkg/limiter"
+	"github.com/rustci/rustci-perf/pkg/metric"
 	"github.com/rustci/rustci-perf/pkg/workload"
 )
 
@@ -60,10 +61,16 @@ func TestEveryScenarioReportsItsMetrics(t *testing.T) {
 				if !sc.HasMetric(m) {
 					t.Errorf("reports metric %q it does not declare", m)
 				}
+				if d, _ := metric.Lookup(m); d.Source != metric.Derived {
+					t.Errorf("reports %q among metrics; the catalogue has it as source %d", m, d.Source)
+				}
 			}
 			for m := range out.Counters {
 				if !sc.HasMetric(m) {
 					t.Errorf("reports counter %q it does not declare", m)
+				}
+				if d, _ := metric.Lookup(m); d.Source != metric.Counted {
+					t.Errorf("reports %q among counters; the catalogue has it as source %d", m, d.Source)
 				}
 			}
 			if out.Component == "" {

@@ -52,9 +52,10 @@ type Metric struct {
 func (m Metric) Base() string { return strings.TrimPrefix(m.Name, m.Kind+".") }
 
 // KindMetrics returns the figures each kind of operation has besides its
-// percentiles, as a threshold names them after the kind ("write.ops").
+// percentiles (metric.Def.PerKind), as a threshold names them after the
+// kind ("write.ops").
 func KindMetrics() []string {
-	return []string{"ops", "errors", "throughput", "min", "mean", "stdev", "max"}
+	return metric.Names(func(d metric.Def) bool { return d.PerKind })
 }
 
 // kindMetrics is KindMetrics as a set.
@@ -66,13 +67,13 @@ var kindMetrics = func() map[string]bool {
 	return m
 }()
 
-// The metrics other than percentiles whose values are durations in
-// nanoseconds, so that their limits need a unit; duration is the measured
-// wall time, the others describe the latency distribution.
-var latencyNames = map[string]bool{"min": true, "mean": true, "stdev": true, "max": true, "duration": true}
-
-// IsLatency reports whether m's value is a duration.
-func (m Metric) IsLatency() bool { return m.Percentile > 0 || latencyNames[m.Base()] }
+// IsLatency reports whether m's value is a duration, so that its limit
+// needs a unit: a figure the metric catalogue has in nanoseconds (the
+// percentiles, min, mean, stdev, max, duration).
+func (m Metric) IsLatency() bool {
+	d, ok := metric.Lookup(m.Name)
+	return ok && d.Unit == metric.NS
+}
 
 // Threshold is one parsed expression.
 type Threshold struct {
