@@ -13,6 +13,7 @@ import (
 
 	goldenfile "github.com/rustci/rustci-perf/internal/golden"
 	"github.com/rustci/rustci-perf/pkg/latency"
+	"github.com/rustci/rustci-perf/pkg/metric"
 	"github.com/rustci/rustci-perf/pkg/report"
 	"github.com/rustci/rustci-perf/schema"
 	"gonum.org/v1/gonum/stat/distuv"
@@ -666,4 +667,27 @@ func holds(r *report.Report, name string) bool {
 		}
 	}
 	return n == 1
+}
+
+// TestVerdictZero: a signed error (admission_error) is better nearer 0,
+// whichever side of it: 0 to -50 is a regression, not an improvement.
+func TestVerdictZero(t *testing.T) {
+	for _, tt := range []struct {
+		base, new float64
+		want      string
+	}{
+		{0, -50, report.Regression},
+		{0, 50, report.Regression},
+		{-50, 0, report.Improvement},
+		{10, -5, report.Improvement},
+		{-5, 10, report.Regression},
+	} {
+		ch := report.Change{Metric: "admission_error", Better: metric.Zero, Base: tt.base, New: tt.new, ChangePct: change(tt.base, tt.new)}
+		if got := verdict(ch, Defaults); got != tt.want {
+			t.Errorf("admission_error %g -> %g: %s; want %s", tt.base, tt.new, got, tt.want)
+		}
+	}
+	if d, _ := metric.Lookup("admission_error"); better(d.Name) != metric.Zero {
+		t.Errorf("admission_error is better %q; want zero", better(d.Name))
+	}
 }

@@ -234,7 +234,14 @@ func verdict(ch report.Change, o Options) string {
 	if !significant || !large {
 		return report.NoChange
 	}
-	if (ch.New > ch.Base) == (ch.Better == "higher") {
+	better := ch.New > ch.Base
+	switch ch.Better {
+	case metric.Lower:
+		better = ch.New < ch.Base
+	case metric.Zero:
+		better = math.Abs(ch.New) < math.Abs(ch.Base)
+	}
+	if better {
 		return report.Improvement
 	}
 	return report.Regression

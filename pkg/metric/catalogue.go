@@ -9,10 +9,12 @@ import (
 	"strings"
 )
 
-// Directions a figure improves in.
+// Directions a figure improves in. Zero is for a signed error whose best
+// value is 0 (admission_error): a change away from 0, either way, is worse.
 const (
 	Higher = "higher"
 	Lower  = "lower"
+	Zero   = "zero"
 )
 
 // Units a figure is in; a count or a ratio has none ("").
@@ -117,7 +119,7 @@ var (
 		Doc: "live heap growth after GC over the items the cache added"}
 	AllocsPerOp = Def{Name: "allocs_per_op", Source: Derived, Better: Lower,
 		Doc: "allocations in the process during the measured phase over operations"}
-	AdmissionError = Def{Name: "admission_error", Source: Derived, Better: Lower, Signed: true,
+	AdmissionError = Def{Name: "admission_error", Source: Derived, Better: Zero, Signed: true,
 		Doc: "admissions above GCRA's most (positive) or below its fewest (negative)"}
 	AchievedRate = Def{Name: "achieved_rate_ratio", Source: Derived, Better: Higher, Every: true, ByTarget: true,
 		Doc: "open loop: operations over the scheduled window, over the target rate"}

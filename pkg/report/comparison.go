@@ -79,7 +79,8 @@ type Change struct {
 	Metric string `json:"metric"`
 	// Unit is "ns" for latencies, "ops/s" for throughput, "" otherwise.
 	Unit string `json:"unit"`
-	// Better is "higher", "lower", or "" when neither is (not judged).
+	// Better is "higher", "lower", "zero" (a signed error: nearer 0 is
+	// better), or "" when neither is (not judged).
 	Better string `json:"better"`
 	// Base and New are the medians of the runs' values (one run: its
 	// value); for figures judged by bootstrap, the figure of all runs'

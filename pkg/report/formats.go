@@ -115,7 +115,7 @@ func GoBench(w io.Writer, r *Report) error {
 		ew.printf("cpu: %s\n", e.CPUModel)
 	}
 	for _, c := range benchColumns {
-		if d, ok := metric.Lookup(c.figure); ok && d.Better != "" {
+		if d, ok := metric.Lookup(c.figure); ok && (d.Better == metric.Higher || d.Better == metric.Lower) {
 			ew.printf("Unit %s better=%s\n", c.unit, d.Better)
 		}
 	}
