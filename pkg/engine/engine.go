@@ -1,17 +1,28 @@
-// Package suite turns a selection of scenarios, a configuration and
-// command-line thresholds into a validated Plan, runs it, and judges the
-// results into a report.Report.
+// Package engine is the run engine: it turns a selection of scenarios, a
+// configuration and command-line thresholds into a validated Plan, runs
+// it, and judges the results into a report.Report.
 //
-// Everything a user can get wrong is checked by NewPlan, before anything
-// runs: unknown names, bad settings, thresholds that do not parse, name an
-// unknown scope, or a metric no selected scenario reports.
-package suite
+// The model, step by step:
+//
+//  1. NewPlan checks everything a user can get wrong before anything runs:
+//     unknown names, bad settings, thresholds that do not parse, name an
+//     unknown scope, or a metric no selected scenario reports. The
+//     scenarios are the built-in ones, or a program's own
+//     (Options.Scenarios).
+//  2. Plan.Run runs each scenario its settings' Count times, each run on a
+//     component set up afresh, and merges the runs (repeat.go).
+//  3. Thresholds are judged on the runs: one run's value, or the median,
+//     the worst or each of several (repeat.go).
+//
+// The engine draws nothing: a Progress, when given, is told as each
+// scenario starts and ends and how its measured phase goes, and the
+// program that runs the plan shows it.
+package engine
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"maps"
 	"os"
 	"runtime"
@@ -42,10 +53,8 @@ type Options struct {
 	Thresholds []string
 	// Version is written into the report.
 	Version string
-	// Progress, when not nil, gets a line as each scenario starts, or,
-	// with Live, a progress bar per scenario redrawn as it runs.
-	Progress io.Writer
-	Live     bool
+	// Progress, when not nil, is told how the run goes, as it goes.
+	Progress Progress
 	// Require makes a selected scenario that would be skipped (cache-l2
 	// with no Redis URL) an error of the plan.
 	Require bool
@@ -55,9 +64,6 @@ type Options struct {
 	// ones (scenarios.All) when nil, or a program's own. Config must know
 	// their names (config.Load's known).
 	Scenarios scenarios.Catalog
-	// Panics, when not nil, gets the value and stack of a panic recovered
-	// from a scenario, which is an error of that scenario.
-	Panics io.Writer
 }
 
 // Plan is a validated run: scenarios in order, each with its settings and
@@ -66,9 +72,7 @@ type Plan struct {
 	catalog  scenarios.Catalog
 	items    []item
 	version  string
-	progress io.Writer
-	live     bool
-	panics   io.Writer
+	progress Progress
 }
 
 type item struct {
@@ -115,7 +119,7 @@ func NewPlan(o Options) (*Plan, error) {
 	}
 	// Configured thresholds are checked for every scenario, selected or
 	// not, so a typo in a config file fails every run, not just some.
-	p := &Plan{catalog: cat, version: o.Version, progress: o.Progress, live: o.Live && o.Progress != nil, panics: o.Panics}
+	p := &Plan{catalog: cat, version: o.Version, progress: o.Progress}
 	byName := map[string]*item{}
 	for _, sc := range cat {
 		s, err := o.Config.Settings(sc.Name, o.Flags)
@@ -257,25 +261,15 @@ func (p *Plan) Run(ctx context.Context) *report.Report {
 		Environment: Environment(),
 		Scenarios:   []report.Scenario{},
 	}
+	prog := p.observer()
 	for _, it := range p.items {
 		if ctx.Err() != nil {
 			r.Interrupted = true
 			break
 		}
-		var done func()
-		switch {
-		case p.live:
-			it.settings.Tick, done = liveBar(p.progress, it)
-		case p.progress != nil:
-			fmt.Fprintf(p.progress, "rustci-perf: running %s (%s)\n", it.sc.Name, describe(it.settings))
-		}
+		it.settings.Tick = prog.Started(it.sc.Name, it.settings)
 		s, pe := p.runOne(ctx, it)
-		if done != nil {
-			done()
-		}
-		if pe != nil && p.panics != nil {
-			fmt.Fprintf(p.panics, "rustci-perf: scenario %s panicked: %v\n%s", it.sc.Name, pe.Value, pe.Stack)
-		}
+		prog.Finished(&s, pe)
 		if s.Status == report.StatusInterrupted {
 			r.Interrupted = true
 		}
@@ -290,19 +284,12 @@ func (p *Plan) Run(ctx context.Context) *report.Report {
 	return r
 }
 
-// describe says how a scenario is about to run.
-func describe(s config.Settings) string {
-	load := fmt.Sprintf("%d ops", s.Ops)
-	switch {
-	case len(s.Stages) > 0:
-		load = "stages " + s.Stages.String()
-	case s.Duration > 0:
-		load = s.Duration.String()
+// observer is the plan's Progress, silent when it was given none.
+func (p *Plan) observer() Progress {
+	if p.progress == nil {
+		return silent{}
 	}
-	if s.Rate > 0 {
-		load += fmt.Sprintf(" at %g/s", s.Rate)
-	}
-	return fmt.Sprintf("%s, concurrency %d, warmup %s", load, s.Concurrency, s.Warmup)
+	return p.progress
 }
 
 // runOne runs one planned scenario into its report, and returns the panic

@@ -1,4 +1,4 @@
-package suite
+package engine
 
 import (
 	"context"
@@ -27,8 +27,8 @@ func (p *Plan) runs(ctx context.Context, it item) (outs []*scenarios.Outcome, in
 		if ctx.Err() != nil {
 			return outs, true, nil
 		}
-		if p.progress != nil && it.settings.Count > 1 {
-			fmt.Fprintf(p.progress, "rustci-perf: %s run %d of %d\n", it.sc.Name, i+1, it.settings.Count)
+		if it.settings.Count > 1 {
+			p.observer().Run(it.sc.Name, i+1, it.settings.Count)
 		}
 		out, err := it.sc.Run(ctx, it.settings)
 		if err != nil && ctx.Err() != nil {
