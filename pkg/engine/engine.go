@@ -30,7 +30,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/rustci/rustci-perf/pkg/cache"
 	"github.com/rustci/rustci-perf/pkg/config"
 	"github.com/rustci/rustci-perf/pkg/harness"
 	"github.com/rustci/rustci-perf/pkg/latency"
@@ -359,7 +358,7 @@ func (p *Plan) runOne(ctx context.Context, it item) (report.Scenario, *harness.P
 		s.Notes = append(s.Notes, n)
 	}
 	for _, t := range out.Tiers {
-		s.Tiers = append(s.Tiers, tierOf(t, out.TierLatency[t.Name]))
+		s.Tiers = append(s.Tiers, tierOf(t.Name, out.TierLatency[t.Name]))
 	}
 	if out.Errors > 0 {
 		s.Notes = append(s.Notes, fmt.Sprintf("%d operations failed and are not in ops, throughput or latency; the first: %v", out.Errors, out.FirstError))
@@ -393,12 +392,10 @@ func (p *Plan) runOne(ctx context.Context, it item) (report.Scenario, *harness.P
 	return s, nil
 }
 
-func tierOf(t cache.TierStats, lat *latency.Summary) report.Tier {
-	rt := report.Tier{
-		Name: t.Name, Hits: t.Hits, Misses: t.Misses, Sets: t.Sets,
-		SetsDropped: t.SetsDropped, SetsRejected: t.SetsRejected,
-		Errors: t.Errors, Skipped: t.Skipped, Promotions: t.Promotions, Degraded: t.Degraded,
-	}
+// tierOf is a tier's report: its name and the latency of its own calls
+// (its counts are in the scenario's counters already).
+func tierOf(name string, lat *latency.Summary) report.Tier {
+	rt := report.Tier{Name: name}
 	if lat != nil {
 		l := report.LatencyOf(*lat)
 		rt.Latency = &l
