@@ -3,16 +3,11 @@ package engine
 import (
 	"context"
 	"fmt"
-	"math"
-	"sort"
 	"time"
 
-	"github.com/rustci/rustci-perf/pkg/cache"
 	"github.com/rustci/rustci-perf/pkg/config"
-	"github.com/rustci/rustci-perf/pkg/harness"
-	"github.com/rustci/rustci-perf/pkg/latency"
+	"github.com/rustci/rustci-perf/pkg/merge"
 	"github.com/rustci/rustci-perf/pkg/metric"
-	"github.com/rustci/rustci-perf/pkg/report"
 	"github.com/rustci/rustci-perf/pkg/scenarios"
 	"github.com/rustci/rustci-perf/pkg/threshold"
 )
@@ -72,175 +67,64 @@ func judge(t threshold.Threshold, outs []*scenarios.Outcome, how string) thresho
 		// so "each" and "worst" agree on pass; they differ in intent.
 		o.Actual = t.Worst(vals)
 	default:
-		o.Actual = median(vals)
+		o.Actual = merge.Median(vals)
 	}
 	o.Pass = t.Holds(o.Actual)
 	return o
 }
 
-// median of vals (NaN when any is NaN: a run without the figure).
-func median(vals []float64) float64 {
-	s := append([]float64(nil), vals...)
-	for _, v := range s {
-		if math.IsNaN(v) {
-			return v
-		}
-	}
-	sort.Float64s(s)
-	if n := len(s); n%2 == 1 {
-		return s[n/2]
-	} else {
-		return (s[n/2-1] + s[n/2]) / 2
-	}
+// source gives thresholds the figures of one outcome. Latency figures do
+// not exist when no operation succeeded; a metric that is n/a fails.
+func source(out *scenarios.Outcome) threshold.Source {
+	l := out.Latency.Summary()
+	return threshold.Figures{
+		Ops: float64(out.Ops), Errors: float64(out.Errors), Throughput: out.Throughput(), Duration: float64(out.Duration),
+		Min: float64(l.Min), Mean: l.Mean, Stdev: l.Stdev, Max: float64(l.Max),
+		Latencies:  out.Latency.Count() > 0,
+		Percentile: func(p float64) float64 { return float64(out.Latency.Percentile(p)) },
+		Metrics:    out.Metrics, Counters: out.Counters,
+		Kinds: kindFigures(out),
+	}.Source()
 }
 
-// repeatOf keeps each run's figures and their spread. It must run before
-// merge, which folds the runs' histograms into the first run's.
-func repeatOf(outs []*scenarios.Outcome, how string) *report.Repeat {
-	r := &report.Repeat{Count: len(outs), Judge: how, Stats: map[string]report.Stat{}}
-	series := map[string][]float64{}
-	for _, o := range outs {
-		l := latencyOf(o)
-		run := report.Run{
-			Ops: o.Ops, Errors: o.Errors, DurationNS: int64(o.Duration), ThroughputOpsPerSec: o.Throughput(),
-			Latency: l, Counters: o.Counters, Metrics: o.Metrics,
-		}
-		if l.Count > 0 {
-			if enc, err := o.Latency.Encode(); err == nil {
-				run.Histogram = enc
-			}
-		}
-		r.Runs = append(r.Runs, run)
-		for k, v := range map[string]float64{
-			"throughput": o.Throughput(), "mean": l.Mean, "p50": float64(l.P50), "p90": float64(l.P90),
-			"p95": float64(l.P95), "p99": float64(l.P99), "p999": float64(l.P999), "max": float64(l.Max),
-		} {
-			series[k] = append(series[k], v)
-		}
-		for k, v := range o.Metrics {
-			series[k] = append(series[k], v)
-		}
+// scheduled is how long an open-loop run's measured phase is scheduled to
+// last: its stages, its duration, or its operations at the rate (the j-th
+// is due at j/rate, and each has an interval: ops/rate in all).
+func scheduled(s config.Settings) time.Duration {
+	switch {
+	case len(s.Stages) > 0:
+		return s.Stages.Total()
+	case s.Duration > 0:
+		return s.Duration
+	case s.Rate > 0:
+		return time.Duration(float64(s.Ops) / s.Rate * float64(time.Second))
 	}
-	for k, vals := range series {
-		if len(vals) != len(outs) {
-			continue // a metric some runs lack has no spread to show
-		}
-		r.Stats[k] = statOf(vals)
-	}
-	return r
+	return 0
 }
 
-// statOf is the spread of a figure's values over runs. When a run's value
-// is n/a, so is every field (written null). The CV of values whose mean is
-// 0 is 0 when they are all equal, else n/a: no relative spread exists.
-func statOf(vals []float64) report.Stat {
-	st := report.Stat{Median: median(vals), Min: math.Inf(1), Max: math.Inf(-1)}
-	var sum, sq float64
-	for _, v := range vals {
-		if !metric.Valid(v) {
-			return report.Stat{Median: metric.NA, Min: metric.NA, Max: metric.NA, CV: metric.NA}
-		}
-		st.Min, st.Max = math.Min(st.Min, v), math.Max(st.Max, v)
-		sum += v
+// openLoop adds an open-loop outcome's achieved_rate_ratio to its metrics
+// (metric.AchievedRateRatio: over the scheduled window, n/a for a run too
+// short to tell), with a note when it is n/a; it does nothing in closed
+// loop. Each run of a repeated scenario gets its own, and the scenario's
+// is the median of the runs' (merge.Sequential), as for every metric that
+// counters do not give back.
+func openLoop(out *scenarios.Outcome, s config.Settings) {
+	if out.Rate <= 0 {
+		return
 	}
-	mean := sum / float64(len(vals))
-	for _, v := range vals {
-		sq += (v - mean) * (v - mean)
+	if out.Metrics == nil {
+		out.Metrics = map[string]float64{}
 	}
-	switch sd := math.Sqrt(sq / float64(len(vals))); {
-	case mean != 0:
-		st.CV = sd / math.Abs(mean)
-	case sd != 0:
-		st.CV = metric.NA
+	v, why := metric.AchievedRateRatio(out.Ops+out.Errors, scheduled(s), out.Duration, out.Rate)
+	if out.Interrupted {
+		v, why = metric.NA, "achieved_rate_ratio is n/a: the run was interrupted before its schedule's end"
 	}
-	return st
-}
-
-// merge folds the runs into one Outcome: operations, errors, durations and
-// counters summed; latency histograms merged exactly (into the first
-// run's); metrics the median of the runs'; tier counters summed (their
-// latency dropped: it was per run).
-func merge(outs []*scenarios.Outcome) *scenarios.Outcome {
-	first := outs[0]
-	m := &scenarios.Outcome{
-		Result:    &harness.Result{Latency: first.Latency, ErrorLatency: first.ErrorLatency, Uncorrected: first.Uncorrected, Rate: first.Rate},
-		Component: first.Component,
-		Counters:  map[string]int64{},
-		Metrics:   map[string]float64{},
-		Notes:     append([]string{fmt.Sprintf("%d runs: ops, errors, durations and counters summed, latency histograms merged, metrics the median of the runs'", len(outs))}, first.Notes...),
+	out.Metrics[metric.AchievedRate.Name] = v
+	if why != "" {
+		out.Notes = append(out.Notes, why)
 	}
-	var dur time.Duration
-	metric := map[string][]float64{}
-	for i, o := range outs {
-		m.Ops += o.Ops
-		m.Errors += o.Errors
-		m.WarmupOps += o.WarmupOps
-		m.Scheduled += o.Scheduled
-		dur += o.Duration
-		m.Interrupted = m.Interrupted || o.Interrupted
-		if m.FirstError == nil {
-			m.FirstError = o.FirstError
-		}
-		if i > 0 {
-			m.Latency.Merge(o.Latency)
-			m.ErrorLatency.Merge(o.ErrorLatency)
-			if m.Uncorrected != nil {
-				m.Uncorrected.Merge(o.Uncorrected)
-			}
-		}
-		for k, v := range o.Counters {
-			m.Counters[k] += v
-		}
-		for k, v := range o.Metrics {
-			metric[k] = append(metric[k], v)
-		}
-		for j, t := range o.Tiers {
-			if i == 0 {
-				m.Tiers = append(m.Tiers, t)
-				continue
-			}
-			if j < len(m.Tiers) {
-				m.Tiers[j] = addTier(m.Tiers[j], t)
-			}
-		}
+	if n, m := out.Ops+out.Errors, out.Scheduled; !out.Interrupted && n < m {
+		out.Notes = append(out.Notes, fmt.Sprintf("the generator fell behind: issued %d of %d scheduled operations in %s (%.4g%%); the measured phase ended on time, without the rest",
+			n, m, scheduled(s), 100*float64(n)/float64(m)))
 	}
-	m.Duration = dur
-	m.Kinds = mergeKinds(outs)
-	for k, vals := range metric {
-		m.Metrics[k] = median(vals)
-	}
-	return m
-}
-
-// addTier sums two readings' counters of one tier.
-func addTier(a, b cache.TierStats) cache.TierStats {
-	a.Hits += b.Hits
-	a.Misses += b.Misses
-	a.Sets += b.Sets
-	a.Added += b.Added
-	a.SetsDropped += b.SetsDropped
-	a.SetsRejected += b.SetsRejected
-	a.Evictions += b.Evictions
-	a.Errors += b.Errors
-	a.Skipped += b.Skipped
-	a.Promotions += b.Promotions
-	a.Degraded = a.Degraded || b.Degraded
-	return a
-}
-
-// mergeKinds merges each kind of operation's figures over the runs, into
-// recorders of its own (the runs' are left as they are).
-func mergeKinds(outs []*scenarios.Outcome) []harness.KindResult {
-	var ks []harness.KindResult
-	for _, o := range outs {
-		for i, k := range o.Kinds {
-			if i == len(ks) {
-				ks = append(ks, harness.KindResult{Name: k.Name, Latency: latency.NewRecorder()})
-			}
-			ks[i].Ops += k.Ops
-			ks[i].Errors += k.Errors
-			ks[i].Latency.Merge(k.Latency)
-		}
-	}
-	return ks
 }

@@ -141,8 +141,10 @@ type Scenario struct {
 	Tiers []Tier `json:"tiers,omitempty"`
 	// Repeat, with --count N > 1, keeps each run and the spread of each
 	// figure across runs. The scenario's own figures are then over all
-	// runs: ops, errors, durations and counters summed, the latency
-	// histograms merged exactly, metrics the median of the runs'.
+	// runs (merge.Sequential): ops, errors, durations and counters summed,
+	// the latency histograms merged exactly, the metrics counters give
+	// back derived again from the sums, the others the median of the
+	// runs'.
 	Repeat *Repeat `json:"repeat,omitempty"`
 }
 
