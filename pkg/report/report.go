@@ -187,10 +187,8 @@ func (st Stat) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON reads a Stat, null as NaN, refusing unknown fields as
 // ReadJSON does.
 func (st *Stat) UnmarshalJSON(data []byte) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
 	var j statJSON
-	if err := dec.Decode(&j); err != nil {
+	if err := decodeStrict(data, &j); err != nil {
 		return err
 	}
 	val := func(p *float64) float64 {
@@ -256,14 +254,21 @@ type legacyTier struct {
 // UnmarshalJSON reads a Tier, and a legacy one's copies of its counters,
 // refusing unknown fields as ReadJSON does.
 func (t *Tier) UnmarshalJSON(data []byte) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
 	var l legacyTier
-	if err := dec.Decode(&l); err != nil {
+	if err := decodeStrict(data, &l); err != nil {
 		return err
 	}
 	*t = Tier{Name: l.Name, Latency: l.Latency}
 	return nil
+}
+
+// decodeStrict decodes data's JSON value into v, refusing fields v does
+// not have: what ReadJSON does, and the types it reads with their own
+// UnmarshalJSON do again, since a decoder does not pass that on.
+func decodeStrict(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	return dec.Decode(v)
 }
 
 // Latency is a distribution in nanoseconds, from an HdrHistogram with three
