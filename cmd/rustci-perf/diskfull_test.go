@@ -75,7 +75,7 @@ func TestL3DiskFull(t *testing.T) {
 				l3 = &s.Tiers[i]
 			}
 		}
-		if l3 == nil || !l3.Degraded || s.Counters["l1_sets"] == 0 {
+		if l3 == nil || s.Counters["l3_degraded"] != 1 || s.Counters["l1_sets"] == 0 {
 			t.Errorf("tiers %+v, l1_sets %d; want l3 degraded and l1 serving", s.Tiers, s.Counters["l1_sets"])
 		}
 		left, _ := filepath.Glob(filepath.Join(mnt, "rustci-perf-l3-*"))

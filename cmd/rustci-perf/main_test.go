@@ -864,12 +864,12 @@ func TestRedisStack(t *testing.T) {
 		byName[s.Name] = s
 	}
 	l2 := byName["cache-l2"]
-	if l2.Status != report.StatusPassed || len(l2.Tiers) != 1 || l2.Tiers[0].Name != "l2" || l2.Tiers[0].Hits != 300 ||
+	if l2.Status != report.StatusPassed || len(l2.Tiers) != 1 || l2.Tiers[0].Name != "l2" || l2.Counters["l2_hits"] != 300 ||
 		l2.Tiers[0].Latency == nil || l2.Tiers[0].Latency.Count == 0 {
 		t.Errorf("cache-l2: %+v", l2)
 	}
-	if w := byName["cache-write"]; len(w.Tiers) != 3 || w.Tiers[1].Sets != 300 || w.Tiers[2].Sets != 300 {
-		t.Errorf("cache-write tiers: %+v; want l1, l2, l3 each with the 300 writes", w.Tiers)
+	if w := byName["cache-write"]; len(w.Tiers) != 3 || w.Tiers[1].Name != "l2" || w.Counters["l2_sets"] != 300 || w.Counters["l3_sets"] != 300 {
+		t.Errorf("cache-write tiers: %+v, counters %v; want l1, l2, l3 each with the 300 writes", w.Tiers, w.Counters)
 	}
 	if !strings.Contains(byName["cache-read"].Component, "redis://:xxxxx@") {
 		t.Errorf("component %q; want the URL with its password masked", byName["cache-read"].Component)

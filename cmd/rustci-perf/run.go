@@ -15,10 +15,10 @@ import (
 	"github.com/mattn/go-isatty"
 	"github.com/rustci/rustci-perf/pkg/compare"
 	"github.com/rustci/rustci-perf/pkg/config"
+	"github.com/rustci/rustci-perf/pkg/engine"
 	"github.com/rustci/rustci-perf/pkg/profile"
 	"github.com/rustci/rustci-perf/pkg/report"
 	"github.com/rustci/rustci-perf/pkg/scenarios"
-	"github.com/rustci/rustci-perf/pkg/suite"
 	"github.com/rustci/rustci-perf/pkg/workload"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -290,22 +290,16 @@ func runRun(ctx context.Context, o *runOptions, args []string, stdout, stderr io
 			return fmt.Errorf("--baseline: %w", err)
 		}
 	}
-	var progress io.Writer
-	if !o.quiet {
-		progress = stderr
-	}
 	// Bars redraw in place: only for a person watching a terminal.
 	live := o.live || (isTerminal(stderr) && os.Getenv("CI") == "")
-	plan, err := suite.NewPlan(suite.Options{
+	plan, err := engine.NewPlan(engine.Options{
 		Names:      args,
 		Config:     cfg,
 		Thresholds: o.thresholds,
 		Version:    version,
-		Progress:   progress,
+		Progress:   newProgress(stderr, o.quiet, live),
 		Require:    o.require,
-		Live:       live && !o.quiet,
 		Profile:    prof,
-		Panics:     stderr,
 	})
 	if err != nil {
 		return err

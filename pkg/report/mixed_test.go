@@ -21,7 +21,7 @@ type mixedRun struct {
 }
 
 // mixedReport is a report of a mixed scenario run twice, built as the
-// suite builds one: each kind's figures, both runs' intervals with their
+// engine builds one: each kind's figures, both runs' intervals with their
 // histograms, and a precision. Its second run's third interval stalled
 // 20 writes for 3ms.
 func mixedReport(t testing.TB) *report.Report {

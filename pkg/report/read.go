@@ -84,10 +84,8 @@ func ReadJSON(rd io.Reader) (*Report, error) {
 		err.Scenario = scenarioAt(doc, err.Pointer)
 		return nil, err
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
 	var r Report
-	if err := dec.Decode(&r); err != nil {
+	if err := decodeStrict(data, &r); err != nil {
 		return nil, fmt.Errorf("read report: %w", err)
 	}
 	if err := check(&r); err != nil {

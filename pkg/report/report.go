@@ -136,13 +136,15 @@ type Scenario struct {
 	Thresholds []Threshold      `json:"thresholds"`
 	// Notes say what a reader needs to trust the figures.
 	Notes []string `json:"notes,omitempty"`
-	// Tiers are the cache tiers' figures over the measured phase, top
-	// first, for scenarios that measure the cache.
+	// Tiers are the cache tiers, top first, for scenarios that measure
+	// the cache: each one's counts are among Counters (TierCounter).
 	Tiers []Tier `json:"tiers,omitempty"`
 	// Repeat, with --count N > 1, keeps each run and the spread of each
 	// figure across runs. The scenario's own figures are then over all
-	// runs: ops, errors, durations and counters summed, the latency
-	// histograms merged exactly, metrics the median of the runs'.
+	// runs (merge.Sequential): ops, errors, durations and counters summed,
+	// the latency histograms merged exactly, the metrics counters give
+	// back derived again from the sums, the others the median of the
+	// runs'.
 	Repeat *Repeat `json:"repeat,omitempty"`
 }
 
@@ -185,10 +187,8 @@ func (st Stat) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON reads a Stat, null as NaN, refusing unknown fields as
 // ReadJSON does.
 func (st *Stat) UnmarshalJSON(data []byte) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
 	var j statJSON
-	if err := dec.Decode(&j); err != nil {
+	if err := decodeStrict(data, &j); err != nil {
 		return err
 	}
 	val := func(p *float64) float64 {
@@ -216,24 +216,59 @@ type Run struct {
 	Metrics   metric.Values    `json:"metrics"`
 }
 
-// Tier is one cache tier's figures over a scenario's measured phase.
+// Tier is one cache tier of a scenario that measures the cache: what of
+// it is not a count. Its counts over the measured phase are the scenario's
+// Counters named TierCounter(name, "hits"), ..., where thresholds, compare
+// and merge read them too.
 type Tier struct {
-	Name   string `json:"name"`
-	Hits   uint64 `json:"hits"`
-	Misses uint64 `json:"misses"`
-	Sets   uint64 `json:"sets"`
-	// SetsDropped and SetsRejected are L1 writes ristretto did not keep.
-	SetsDropped  uint64 `json:"sets_dropped"`
-	SetsRejected uint64 `json:"sets_rejected"`
-	Errors       uint64 `json:"errors"`
-	// Skipped counts calls not made while the tier's breaker was open.
-	Skipped    uint64 `json:"skipped"`
-	Promotions uint64 `json:"promotions"`
-	// Degraded is true when the run ended with the tier's breaker open.
-	Degraded bool `json:"degraded"`
+	Name string `json:"name"`
 	// Latency is the distribution of the tier's own calls; absent for L1,
-	// whose latency is the operation's.
+	// whose latency is the operation's, and in a merged scenario: only
+	// its summary is kept, and summaries do not merge.
 	Latency *Latency `json:"latency_ns,omitempty"`
+}
+
+// TierCounter names the counter of a tier's count: "l2" and "errors" make
+// "l2_errors".
+func TierCounter(tier, count string) string { return tier + "_" + count }
+
+// legacyTier is Tier as reports written before its counts moved to the
+// counters have it: read, so that such a report still serves as a
+// baseline, and the copies dropped.
+type legacyTier struct {
+	Name    string   `json:"name"`
+	Latency *Latency `json:"latency_ns,omitempty"`
+
+	// The copies of its counters, dropped.
+	Hits         json.RawMessage `json:"hits"`
+	Misses       json.RawMessage `json:"misses"`
+	Sets         json.RawMessage `json:"sets"`
+	SetsDropped  json.RawMessage `json:"sets_dropped"`
+	SetsRejected json.RawMessage `json:"sets_rejected"`
+	Errors       json.RawMessage `json:"errors"`
+	Skipped      json.RawMessage `json:"skipped"`
+	Promotions   json.RawMessage `json:"promotions"`
+	Degraded     json.RawMessage `json:"degraded"`
+}
+
+// UnmarshalJSON reads a Tier, and a legacy one's copies of its counters,
+// refusing unknown fields as ReadJSON does.
+func (t *Tier) UnmarshalJSON(data []byte) error {
+	var l legacyTier
+	if err := decodeStrict(data, &l); err != nil {
+		return err
+	}
+	*t = Tier{Name: l.Name, Latency: l.Latency}
+	return nil
+}
+
+// decodeStrict decodes data's JSON value into v, refusing fields v does
+// not have: what ReadJSON does, and the types it reads with their own
+// UnmarshalJSON do again, since a decoder does not pass that on.
+func decodeStrict(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	return dec.Decode(v)
 }
 
 // Latency is a distribution in nanoseconds, from an HdrHistogram with three

@@ -109,7 +109,7 @@ func Text(w io.Writer, r *Report) error {
 			ew.printf("\n")
 		}
 		for _, t := range s.Tiers {
-			ew.printf("  %s\n", tierLine(t))
+			ew.printf("  %s\n", tierLine(t, s.Counters))
 		}
 		if len(s.Counters)+len(s.Metrics) > 0 {
 			ew.printf("  %s\n", figures(s))
@@ -214,17 +214,19 @@ func judgeWord(j string) string {
 	return "the median"
 }
 
-// tierLine writes one tier's figures on a line.
-func tierLine(t Tier) string {
+// tierLine writes one tier's figures on a line: its counts, from the
+// scenario's counters, and its latency.
+func tierLine(t Tier, counters map[string]int64) string {
+	n := func(count string) int64 { return counters[TierCounter(t.Name, count)] }
 	line := fmt.Sprintf("tier %s: hits %d, misses %d, sets %d, promotions %d, errors %d, skipped %d",
-		t.Name, t.Hits, t.Misses, t.Sets, t.Promotions, t.Errors, t.Skipped)
-	if t.SetsDropped+t.SetsRejected > 0 {
-		line += fmt.Sprintf(", sets dropped %d, rejected %d", t.SetsDropped, t.SetsRejected)
+		t.Name, n("hits"), n("misses"), n("sets"), n("promotions"), n("errors"), n("skipped"))
+	if n("sets_dropped")+n("sets_rejected") > 0 {
+		line += fmt.Sprintf(", sets dropped %d, rejected %d", n("sets_dropped"), n("sets_rejected"))
 	}
 	if l := t.Latency; l != nil && l.Count > 0 {
 		line += fmt.Sprintf("; latency p50 %s, p99 %s, max %s", Duration(float64(l.P50)), Duration(float64(l.P99)), Duration(float64(l.Max)))
 	}
-	if t.Degraded {
+	if n("degraded") > 0 {
 		line += "; DEGRADED (breaker open)"
 	}
 	return line

@@ -126,8 +126,8 @@ func Select(names []string) ([]*Scenario, error) { return Catalog(registry).Sele
 func GroupNames() []string { return Catalog(registry).GroupNames() }
 
 // Catalog is a set of scenarios in the order "all" runs them: the
-// built-in ones (All), or a program's own (New), which a suite runs in
-// their place (suite.Options.Scenarios).
+// built-in ones (All), or a program's own (New), which the run engine
+// runs in their place (engine.Options.Scenarios).
 type Catalog []*Scenario
 
 // Names returns every scenario's name, in run order.

@@ -1,4 +1,4 @@
-package suite
+package engine
 
 import (
 	"fmt"
@@ -12,8 +12,8 @@ import (
 	"github.com/rustci/rustci-perf/pkg/threshold"
 )
 
-// operationsOf returns each kind of operation's figures of a (merged)
-// outcome: none when it has one kind.
+// operationsOf returns each kind of operation's figures of a run: none
+// when it has one kind.
 func operationsOf(out *scenarios.Outcome) []report.Operation {
 	var ops []report.Operation
 	for _, k := range out.Kinds {
@@ -56,19 +56,18 @@ func kindFigures(out *scenarios.Outcome) map[string]threshold.Figures {
 	return m
 }
 
-// intervalsOf returns the time series of every run, in order.
-func intervalsOf(outs []*scenarios.Outcome) []report.Interval {
+// intervalsOf returns a run's time series (merge.Sequential marks each
+// interval with its run).
+func intervalsOf(out *scenarios.Outcome) []report.Interval {
 	var ivs []report.Interval
-	for run, o := range outs {
-		for _, iv := range o.Intervals {
-			ivs = append(ivs, intervalOf(run, iv))
-		}
+	for _, iv := range out.Intervals {
+		ivs = append(ivs, intervalOf(iv))
 	}
 	return ivs
 }
 
-func intervalOf(run int, iv harness.Interval) report.Interval {
-	ri := report.Interval{Run: run, StartNS: int64(iv.Start), DurationNS: int64(iv.Length), Ops: iv.Ops, Errors: iv.Errors}
+func intervalOf(iv harness.Interval) report.Interval {
+	ri := report.Interval{StartNS: int64(iv.Start), DurationNS: int64(iv.Length), Ops: iv.Ops, Errors: iv.Errors}
 	if iv.Length > 0 {
 		ri.ThroughputOpsPerSec = float64(iv.Ops) / iv.Length.Seconds()
 	}

@@ -1,4 +1,4 @@
-package suite
+package engine
 
 import (
 	"context"
@@ -151,29 +151,6 @@ func TestAchievedRateRatio(t *testing.T) {
 		th := s.Thresholds[0]
 		if wantPass := tt.want > 0.99; th.Pass != wantPass || (th.Actual == nil) == metric.Valid(tt.want) {
 			t.Errorf("%d ops in %s: threshold pass %t, actual %v; want %t", tt.ops, tt.took, th.Pass, th.Actual, wantPass)
-		}
-	}
-}
-
-func TestStatOf(t *testing.T) {
-	for _, tt := range []struct {
-		vals []float64
-		want report.Stat
-	}{
-		{[]float64{1, 2, 3}, report.Stat{Median: 2, Min: 1, Max: 3, CV: 0.408248290463863}},
-		// every run 0: no spread
-		{[]float64{0, 0, 0}, report.Stat{}},
-		// a mean of 0 with spread: no relative spread exists
-		{[]float64{-1, 0, 1}, report.Stat{Median: 0, Min: -1, Max: 1, CV: metric.NA}},
-		// n/a in one run: n/a throughout
-		{[]float64{1, metric.NA, 3}, report.Stat{Median: metric.NA, Min: metric.NA, Max: metric.NA, CV: metric.NA}},
-	} {
-		got := statOf(tt.vals)
-		same := func(a, b float64) bool {
-			return a == b || !metric.Valid(a) && !metric.Valid(b) || (a-b < 1e-12 && b-a < 1e-12)
-		}
-		if !same(got.Median, tt.want.Median) || !same(got.Min, tt.want.Min) || !same(got.Max, tt.want.Max) || !same(got.CV, tt.want.CV) {
-			t.Errorf("statOf(%v) = %+v; want %+v", tt.vals, got, tt.want)
 		}
 	}
 }

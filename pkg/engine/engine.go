@@ -1,29 +1,37 @@
-// Package suite turns a selection of scenarios, a configuration and
-// command-line thresholds into a validated Plan, runs it, and judges the
-// results into a report.Report.
+// Package engine is the run engine: it turns a selection of scenarios, a
+// configuration and command-line thresholds into a validated Plan, runs
+// it, and judges the results into a report.Report.
 //
-// Everything a user can get wrong is checked by NewPlan, before anything
-// runs: unknown names, bad settings, thresholds that do not parse, name an
-// unknown scope, or a metric no selected scenario reports.
-package suite
+// The model, step by step:
+//
+//  1. NewPlan checks everything a user can get wrong before anything runs:
+//     unknown names, bad settings, thresholds that do not parse, name an
+//     unknown scope, or a metric no selected scenario reports. The
+//     scenarios are the built-in ones, or a program's own
+//     (Options.Scenarios).
+//  2. Plan.Run runs each scenario its settings' Count times, each run on a
+//     component set up afresh (repeat.go).
+//  3. Each run becomes a report.Scenario; several are merged one after
+//     another by package merge (merge.Sequential: durations add,
+//     histograms merge exactly, each run is kept in Repeat), the same
+//     merge that combines machines' reports (scenario.go).
+//  4. Thresholds are judged on the runs: one run's value, or the median,
+//     the worst or each of several (repeat.go).
+//
+// The engine draws nothing: a Progress, when given, is told as each
+// scenario starts and ends and how its measured phase goes, and the
+// program that runs the plan shows it.
+package engine
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
-	"maps"
 	"os"
 	"runtime"
-	"slices"
 	"strings"
 	"time"
 
-	"github.com/rustci/rustci-perf/pkg/cache"
 	"github.com/rustci/rustci-perf/pkg/config"
-	"github.com/rustci/rustci-perf/pkg/harness"
-	"github.com/rustci/rustci-perf/pkg/latency"
-	"github.com/rustci/rustci-perf/pkg/metric"
 	"github.com/rustci/rustci-perf/pkg/profile"
 	"github.com/rustci/rustci-perf/pkg/report"
 	"github.com/rustci/rustci-perf/pkg/scenarios"
@@ -41,10 +49,8 @@ type Options struct {
 	Thresholds []string
 	// Version is written into the report.
 	Version string
-	// Progress, when not nil, gets a line as each scenario starts, or,
-	// with Live, a progress bar per scenario redrawn as it runs.
-	Progress io.Writer
-	Live     bool
+	// Progress, when not nil, is told how the run goes, as it goes.
+	Progress Progress
 	// Require makes a selected scenario that would be skipped (cache-l2
 	// with no Redis URL) an error of the plan.
 	Require bool
@@ -54,9 +60,6 @@ type Options struct {
 	// ones (scenarios.All) when nil, or a program's own. Config must know
 	// their names (config.Load's known).
 	Scenarios scenarios.Catalog
-	// Panics, when not nil, gets the value and stack of a panic recovered
-	// from a scenario, which is an error of that scenario.
-	Panics io.Writer
 }
 
 // Plan is a validated run: scenarios in order, each with its settings and
@@ -65,9 +68,7 @@ type Plan struct {
 	catalog  scenarios.Catalog
 	items    []item
 	version  string
-	progress io.Writer
-	live     bool
-	panics   io.Writer
+	progress Progress
 }
 
 type item struct {
@@ -114,7 +115,7 @@ func NewPlan(o Options) (*Plan, error) {
 	}
 	// Configured thresholds are checked for every scenario, selected or
 	// not, so a typo in a config file fails every run, not just some.
-	p := &Plan{catalog: cat, version: o.Version, progress: o.Progress, live: o.Live && o.Progress != nil, panics: o.Panics}
+	p := &Plan{catalog: cat, version: o.Version, progress: o.Progress}
 	byName := map[string]*item{}
 	for _, sc := range cat {
 		s, err := o.Config.Settings(sc.Name)
@@ -256,25 +257,15 @@ func (p *Plan) Run(ctx context.Context) *report.Report {
 		Environment: Environment(),
 		Scenarios:   []report.Scenario{},
 	}
+	prog := p.observer()
 	for _, it := range p.items {
 		if ctx.Err() != nil {
 			r.Interrupted = true
 			break
 		}
-		var done func()
-		switch {
-		case p.live:
-			it.settings.Tick, done = liveBar(p.progress, it)
-		case p.progress != nil:
-			fmt.Fprintf(p.progress, "rustci-perf: running %s (%s)\n", it.sc.Name, describe(it.settings))
-		}
+		it.settings.Tick = prog.Started(it.sc.Name, it.settings)
 		s, pe := p.runOne(ctx, it)
-		if done != nil {
-			done()
-		}
-		if pe != nil && p.panics != nil {
-			fmt.Fprintf(p.panics, "rustci-perf: scenario %s panicked: %v\n%s", it.sc.Name, pe.Value, pe.Stack)
-		}
+		prog.Finished(&s, pe)
 		if s.Status == report.StatusInterrupted {
 			r.Interrupted = true
 		}
@@ -289,209 +280,12 @@ func (p *Plan) Run(ctx context.Context) *report.Report {
 	return r
 }
 
-// describe says how a scenario is about to run.
-func describe(s config.Settings) string {
-	load := fmt.Sprintf("%d ops", s.Ops)
-	switch {
-	case len(s.Stages) > 0:
-		load = "stages " + s.Stages.String()
-	case s.Duration > 0:
-		load = s.Duration.String()
+// observer is the plan's Progress, silent when it was given none.
+func (p *Plan) observer() Progress {
+	if p.progress == nil {
+		return silent{}
 	}
-	if s.Rate > 0 {
-		load += fmt.Sprintf(" at %g/s", s.Rate)
-	}
-	return fmt.Sprintf("%s, concurrency %d, warmup %s", load, s.Concurrency, s.Warmup)
-}
-
-// runOne runs one planned scenario into its report, and returns the panic
-// that made it an error, if one did.
-func (p *Plan) runOne(ctx context.Context, it item) (report.Scenario, *harness.PanicError) {
-	s := report.Scenario{
-		Name:        it.sc.Name,
-		Group:       it.sc.Group,
-		Mode:        "closed-loop",
-		Concurrency: it.settings.Concurrency,
-		Counters:    map[string]int64{},
-		Metrics:     map[string]float64{},
-		Thresholds:  []report.Threshold{},
-	}
-	if it.sc.Unmet != nil {
-		if why := it.sc.Unmet(it.settings); why != "" {
-			s.Status, s.Reason = report.StatusSkipped, why
-			return s, nil
-		}
-	}
-	outs, interrupted, err := p.runs(ctx, it)
-	if err != nil {
-		s.Status, s.Error = report.StatusError, err.Error()
-		var pe *harness.PanicError
-		errors.As(err, &pe)
-		return s, pe
-	}
-	if len(outs) == 0 {
-		s.Status = report.StatusInterrupted
-		s.Notes = append(s.Notes, "interrupted while setting up: nothing was measured")
-		return s, nil
-	}
-	out := outs[0]
-	if len(outs) > 1 {
-		s.Repeat = repeatOf(outs, judgeOf(it.settings))
-		out = merge(outs)
-	}
-	s.Component = out.Component
-	s.Ops, s.Errors, s.WarmupOps = out.Ops, out.Errors, out.WarmupOps
-	s.DurationNS = int64(out.Duration)
-	s.ThroughputOpsPerSec = out.Throughput()
-	s.Latency = latencyOf(out)
-	s.Operations = operationsOf(out)
-	s.IntervalNS, s.Intervals = int64(outs[0].IntervalLength), intervalsOf(outs)
-	s.Precision = precisionOf(outs)
-	if enc, err := out.Latency.Encode(); err == nil {
-		s.Histogram = enc
-	} else {
-		s.Notes = append(s.Notes, fmt.Sprintf("the histogram could not be encoded: %v", err))
-	}
-	if out.Rate > 0 {
-		if enc, err := out.Uncorrected.Encode(); err == nil {
-			s.HistogramUncorrected = enc
-		}
-		s.Mode, s.TargetRateOpsPerSec = "open-loop", out.Rate
-		u := report.LatencyOf(out.Uncorrected.Summary())
-		s.LatencyUncorrected = &u
-	}
-	for k, v := range out.Counters {
-		s.Counters[k] = v
-	}
-	for k, v := range out.Metrics {
-		s.Metrics[k] = v
-	}
-	s.Notes = append(append(append([]string(nil), out.Notes...), naNotes(s.Metrics, out.Notes)...), it.notes...)
-	if n := precisionNote(s.Precision, outs[0].IntervalLength); n != "" {
-		s.Notes = append(s.Notes, n)
-	}
-	for _, t := range out.Tiers {
-		s.Tiers = append(s.Tiers, tierOf(t, out.TierLatency[t.Name]))
-	}
-	if out.Errors > 0 {
-		s.Notes = append(s.Notes, fmt.Sprintf("%d operations failed and are not in ops, throughput or latency; the first: %v", out.Errors, out.FirstError))
-	}
-	if interrupted {
-		s.Status = report.StatusInterrupted
-		note := "interrupted: figures cover the operations that ran; thresholds were not judged"
-		if n := it.settings.Count; n > 1 {
-			note += fmt.Sprintf(" (%d of %d runs)", len(outs), n)
-		}
-		s.Notes = append(s.Notes, note)
-		return s, nil
-	}
-	s.Passed = true
-	for _, t := range it.thresholds {
-		o := judge(t, outs, judgeOf(it.settings))
-		rt := report.Threshold{Expr: t.Expr, Metric: metricNames(t), Op: string(t.Op), Limit: t.Limit, Actual: report.Float(o.Actual), Pass: o.Pass}
-		if t.Right != nil {
-			rt.Metric = t.Left.Name + "/" + t.Right.Name
-		}
-		if t.IsLatency() {
-			rt.Unit = "ns"
-		}
-		s.Thresholds = append(s.Thresholds, rt)
-		s.Passed = s.Passed && o.Pass
-	}
-	s.Status = report.StatusFailed
-	if s.Passed {
-		s.Status = report.StatusPassed
-	}
-	return s, nil
-}
-
-func tierOf(t cache.TierStats, lat *latency.Summary) report.Tier {
-	rt := report.Tier{
-		Name: t.Name, Hits: t.Hits, Misses: t.Misses, Sets: t.Sets,
-		SetsDropped: t.SetsDropped, SetsRejected: t.SetsRejected,
-		Errors: t.Errors, Skipped: t.Skipped, Promotions: t.Promotions, Degraded: t.Degraded,
-	}
-	if lat != nil {
-		l := report.LatencyOf(*lat)
-		rt.Latency = &l
-	}
-	return rt
-}
-
-func latencyOf(out *scenarios.Outcome) report.Latency { return report.LatencyOf(out.Latency.Summary()) }
-
-// source gives thresholds the figures of one outcome. Latency figures do
-// not exist when no operation succeeded; a metric that is n/a fails.
-func source(out *scenarios.Outcome) threshold.Source {
-	l := out.Latency.Summary()
-	return threshold.Figures{
-		Ops: float64(out.Ops), Errors: float64(out.Errors), Throughput: out.Throughput(), Duration: float64(out.Duration),
-		Min: float64(l.Min), Mean: l.Mean, Stdev: l.Stdev, Max: float64(l.Max),
-		Latencies:  out.Latency.Count() > 0,
-		Percentile: func(p float64) float64 { return float64(out.Latency.Percentile(p)) },
-		Metrics:    out.Metrics, Counters: out.Counters,
-		Kinds: kindFigures(out),
-	}.Source()
-}
-
-// scheduled is how long an open-loop run's measured phase is scheduled to
-// last: its stages, its duration, or its operations at the rate (the j-th
-// is due at j/rate, and each has an interval: ops/rate in all).
-func scheduled(s config.Settings) time.Duration {
-	switch {
-	case len(s.Stages) > 0:
-		return s.Stages.Total()
-	case s.Duration > 0:
-		return s.Duration
-	case s.Rate > 0:
-		return time.Duration(float64(s.Ops) / s.Rate * float64(time.Second))
-	}
-	return 0
-}
-
-// openLoop adds an open-loop outcome's achieved_rate_ratio to its metrics
-// (metric.AchievedRateRatio: over the scheduled window, n/a for a run too
-// short to tell), with a note when it is n/a; it does nothing in closed
-// loop. Each run of a repeated scenario gets its own, so the scenario's is
-// the median of the runs', as for every metric.
-func openLoop(out *scenarios.Outcome, s config.Settings) {
-	if out.Rate <= 0 {
-		return
-	}
-	if out.Metrics == nil {
-		out.Metrics = map[string]float64{}
-	}
-	v, why := metric.AchievedRateRatio(out.Ops+out.Errors, scheduled(s), out.Duration, out.Rate)
-	if out.Interrupted {
-		v, why = metric.NA, "achieved_rate_ratio is n/a: the run was interrupted before its schedule's end"
-	}
-	out.Metrics[metric.AchievedRate.Name] = v
-	if why != "" {
-		out.Notes = append(out.Notes, why)
-	}
-	if n, m := out.Ops+out.Errors, out.Scheduled; !out.Interrupted && n < m {
-		out.Notes = append(out.Notes, fmt.Sprintf("the generator fell behind: issued %d of %d scheduled operations in %s (%.4g%%); the measured phase ended on time, without the rest",
-			n, m, scheduled(s), 100*float64(n)/float64(m)))
-	}
-}
-
-// naNotes are notes for the metrics that are n/a and that no note names,
-// so that every n/a in a report says it is one.
-func naNotes(metrics map[string]float64, notes []string) []string {
-	var out []string
-	for _, k := range slices.Sorted(maps.Keys(metrics)) {
-		if metric.Valid(metrics[k]) {
-			continue
-		}
-		named := false
-		for _, n := range notes {
-			named = named || strings.Contains(n, k+" is n/a")
-		}
-		if !named {
-			out = append(out, k+" is n/a: it could not be computed; a threshold on it fails")
-		}
-	}
-	return out
+	return p.progress
 }
 
 // Environment describes this machine.

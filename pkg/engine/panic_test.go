@@ -1,8 +1,8 @@
-package suite
+package engine
 
 import (
-	"bytes"
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -14,7 +14,7 @@ import (
 
 // TestPanicIsAnErrorOfItsScenario: a scenario that panics, in its setup
 // or in an operation on a worker, is an error of that scenario, with the
-// panic's value in the report and its stack on Panics, and the next
+// panic's value in the report and its stack told to Progress, and the next
 // scenario runs; a cleanup the scenario deferred still runs.
 func TestPanicIsAnErrorOfItsScenario(t *testing.T) {
 	cleaned := false
@@ -42,9 +42,9 @@ func TestPanicIsAnErrorOfItsScenario(t *testing.T) {
 		res, err := harness.Run(ctx, harness.Config{Workers: 1, Ops: 10}, func(int) harness.Op { return func(int) (harness.Kind, error) { return 0, nil } })
 		return &scenarios.Outcome{Result: res, Counters: map[string]int64{}, Metrics: map[string]float64{}}, err
 	})
-	var panics bytes.Buffer
+	rec := &recorder{}
 	s := config.Settings{Params: config.Params{Ops: 100, Concurrency: 2}}
-	p := &Plan{items: []item{{sc: inSetup, settings: s}, {sc: inOp, settings: s}, {sc: ok, settings: s}}, panics: &panics}
+	p := &Plan{items: []item{{sc: inSetup, settings: s}, {sc: inOp, settings: s}, {sc: ok, settings: s}}, progress: rec}
 	r := p.Run(context.Background())
 	if len(r.Scenarios) != 3 {
 		t.Fatalf("%d scenarios in the report; want 3", len(r.Scenarios))
@@ -60,12 +60,17 @@ func TestPanicIsAnErrorOfItsScenario(t *testing.T) {
 		if sc.Status != report.StatusError || !strings.Contains(sc.Error, "panic: "+tc.value) {
 			t.Errorf("%s: status %s, error %q; want an error naming the panic %q", sc.Name, sc.Status, sc.Error, tc.value)
 		}
-		if want := "rustci-perf: scenario " + sc.Name + " panicked: "; !strings.Contains(panics.String(), want) {
-			t.Errorf("Panics lacks %q:\n%s", want, panics.String())
+		pe := rec.panics[tc.i]
+		if pe == nil || !strings.Contains(fmt.Sprint(pe.Value), tc.value) {
+			t.Errorf("%s: Progress told of panic %v; want %q", sc.Name, pe, tc.value)
+			continue
+		}
+		if !strings.Contains(string(pe.Stack), "panic_test.go:") {
+			t.Errorf("%s: the panic's stack does not go through the code that panicked:\n%s", sc.Name, pe.Stack)
 		}
 	}
-	if !strings.Contains(panics.String(), "panic_test.go:") {
-		t.Errorf("Panics has no stack through the code that panicked:\n%s", panics.String())
+	if rec.panics[2] != nil {
+		t.Errorf("ok: Progress told of a panic %v", rec.panics[2])
 	}
 	if !cleaned {
 		t.Error("the panicking scenario's deferred cleanup did not run")

@@ -1,8 +1,9 @@
-package suite
+package engine
 
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -227,40 +228,66 @@ func TestRepeatJudges(t *testing.T) {
 	}
 }
 
-// TestLiveProgress: with Live, a scenario that runs for a while draws a bar
-// with its name and operations done, instead of the plain line.
-func TestLiveProgress(t *testing.T) {
+// TestProgressIsTold: a plan's Progress is told as its scenario starts,
+// as each of its runs begins, how the measured phase goes (when it asks),
+// and as it ends, in that order; ticks come only while it runs.
+func TestProgressIsTold(t *testing.T) {
 	d := 3 * harness.TickEvery
-	var out syncBuffer
+	rec := &recorder{}
 	p, err := NewPlan(Options{
-		Names:    []string{"cache-read"},
-		Config:   withFlags(t, func(l *config.Layer) { l.Defaults.Duration = d; l.Set("defaults.duration", "--duration") }),
-		Progress: &out, Live: true,
+		Names: []string{"cache-read"},
+		Config: withFlags(t, func(l *config.Layer) {
+			l.Defaults.Duration, l.Defaults.Count = d, 2
+			l.Set("defaults.duration", "--duration")
+			l.Set("defaults.count", "--count")
+		}),
+		Progress: rec,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	p.Run(context.Background())
-	s := out.String()
-	if !strings.Contains(s, "cache-read") || !strings.Contains(s, " ops ") || strings.Contains(s, "rustci-perf: running") {
-		t.Errorf("live progress output:\n%q", s)
+	got := rec.events()
+	want := []string{"started cache-read", "run 1 of 2", "tick", "run 2 of 2", "tick", "finished cache-read"}
+	if strings.Join(got, ", ") != strings.Join(want, ", ") {
+		t.Errorf("progress told:\n got %s\nwant %s", strings.Join(got, ", "), strings.Join(want, ", "))
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for the progress renderer's goroutine.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
+// recorder is a Progress that remembers what it is told, ticks once a run.
+type recorder struct {
+	mu     sync.Mutex
+	told   []string
+	panics []*harness.PanicError
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
+func (r *recorder) add(e string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if e == "tick" && len(r.told) > 0 && r.told[len(r.told)-1] == e {
+		return
+	}
+	r.told = append(r.told, e)
 }
 
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+func (r *recorder) events() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.told...)
 }
+
+func (r *recorder) Started(name string, s config.Settings) func(harness.Progress) {
+	r.add("started " + name)
+	return func(harness.Progress) { r.add("tick") }
+}
+
+func (r *recorder) Run(name string, i, n int) { r.add(fmt.Sprintf("run %d of %d", i, n)) }
+
+func (r *recorder) Finished(s *report.Scenario, pe *harness.PanicError) {
+	r.add("finished " + s.Name)
+	r.mu.Lock()
+	r.panics = append(r.panics, pe)
+	r.mu.Unlock()
+}
+
+var _ Progress = (*recorder)(nil)

@@ -1,4 +1,4 @@
-package suite_test
+package engine_test
 
 import (
 	"context"
@@ -6,9 +6,9 @@ import (
 	"slices"
 
 	"github.com/rustci/rustci-perf/pkg/config"
+	"github.com/rustci/rustci-perf/pkg/engine"
 	"github.com/rustci/rustci-perf/pkg/harness"
 	"github.com/rustci/rustci-perf/pkg/scenarios"
-	"github.com/rustci/rustci-perf/pkg/suite"
 )
 
 // A program embedding rustci-perf runs a scenario of its own, with its
@@ -49,7 +49,7 @@ scenarios:
 		fmt.Println(err)
 		return
 	}
-	plan, err := suite.NewPlan(suite.Options{Names: []string{"all"}, Config: cfg, Scenarios: mine})
+	plan, err := engine.NewPlan(engine.Options{Names: []string{"all"}, Config: cfg, Scenarios: mine})
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -1,0 +1,222 @@
+// A scenario's report: each run's figures, the runs merged, the verdict.
+
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/rustci/rustci-perf/pkg/harness"
+	"github.com/rustci/rustci-perf/pkg/latency"
+	"github.com/rustci/rustci-perf/pkg/merge"
+	"github.com/rustci/rustci-perf/pkg/metric"
+	"github.com/rustci/rustci-perf/pkg/report"
+	"github.com/rustci/rustci-perf/pkg/scenarios"
+)
+
+// runOne runs one planned scenario into its report, and returns the panic
+// that made it an error, if one did.
+func (p *Plan) runOne(ctx context.Context, it item) (report.Scenario, *harness.PanicError) {
+	s := report.Scenario{
+		Name:        it.sc.Name,
+		Group:       it.sc.Group,
+		Mode:        "closed-loop",
+		Concurrency: it.settings.Concurrency,
+		Counters:    map[string]int64{},
+		Metrics:     map[string]float64{},
+		Thresholds:  []report.Threshold{},
+	}
+	if it.sc.Unmet != nil {
+		if why := it.sc.Unmet(it.settings); why != "" {
+			s.Status, s.Reason = report.StatusSkipped, why
+			return s, nil
+		}
+	}
+	outs, interrupted, err := p.runs(ctx, it)
+	if err != nil {
+		s.Status, s.Error = report.StatusError, err.Error()
+		var pe *harness.PanicError
+		errors.As(err, &pe)
+		return s, pe
+	}
+	if len(outs) == 0 {
+		s.Status = report.StatusInterrupted
+		s.Notes = append(s.Notes, "interrupted while setting up: nothing was measured")
+		return s, nil
+	}
+	m, err := measured(outs)
+	if err != nil {
+		s.Status, s.Error = report.StatusError, err.Error()
+		return s, nil
+	}
+	m.Name, m.Group, m.Concurrency = s.Name, s.Group, s.Concurrency
+	s = m
+	if s.Repeat != nil {
+		s.Repeat.Judge = judgeOf(it.settings)
+	}
+	s.Precision = precisionOf(outs)
+	s.Notes = append(append(s.Notes, naNotes(s.Metrics, s.Notes)...), it.notes...)
+	if n := precisionNote(s.Precision, outs[0].IntervalLength); n != "" {
+		s.Notes = append(s.Notes, n)
+	}
+	if s.Errors > 0 {
+		s.Notes = append(s.Notes, fmt.Sprintf("%d operations failed and are not in ops, throughput or latency; the first: %v", s.Errors, firstError(outs)))
+	}
+	if interrupted {
+		s.Status = report.StatusInterrupted
+		note := "interrupted: figures cover the operations that ran; thresholds were not judged"
+		if n := it.settings.Count; n > 1 {
+			note += fmt.Sprintf(" (%d of %d runs)", len(outs), n)
+		}
+		s.Notes = append(s.Notes, note)
+		return s, nil
+	}
+	s.Passed = true
+	for _, t := range it.thresholds {
+		o := judge(t, outs, judgeOf(it.settings))
+		rt := report.Threshold{Expr: t.Expr, Metric: metricNames(t), Op: string(t.Op), Limit: t.Limit, Actual: report.Float(o.Actual), Pass: o.Pass}
+		if t.Right != nil {
+			rt.Metric = t.Left.Name + "/" + t.Right.Name
+		}
+		if t.IsLatency() {
+			rt.Unit = "ns"
+		}
+		s.Thresholds = append(s.Thresholds, rt)
+		s.Passed = s.Passed && o.Pass
+	}
+	s.Status = report.StatusFailed
+	if s.Passed {
+		s.Status = report.StatusPassed
+	}
+	return s, nil
+}
+
+// measured is the report of a scenario's runs, without verdict: one run's
+// own, or several merged one after another (merge.Sequential: histograms
+// merged exactly, each run kept in Repeat), with what each run noted.
+func measured(outs []*scenarios.Outcome) (report.Scenario, error) {
+	parts := make([]report.Scenario, len(outs))
+	names := make([]string, len(outs))
+	for i, o := range outs {
+		parts[i], names[i] = partOf(o), fmt.Sprintf("run %d", i+1)
+	}
+	if len(parts) == 1 {
+		return parts[0], nil
+	}
+	s, err := merge.Scenario(merge.Sequential, parts, names)
+	if err != nil {
+		return s, err
+	}
+	for _, n := range runNotes(parts, names) {
+		if !slices.Contains(s.Notes, n) {
+			s.Notes = append(s.Notes, n)
+		}
+	}
+	return s, nil
+}
+
+// partOf is one run's report: its figures, its histograms encoded, its
+// tiers and its notes.
+func partOf(out *scenarios.Outcome) report.Scenario {
+	s := report.Scenario{
+		Component: out.Component,
+		Mode:      "closed-loop",
+		Ops:       out.Ops, Errors: out.Errors, WarmupOps: out.WarmupOps,
+		DurationNS:          int64(out.Duration),
+		ThroughputOpsPerSec: out.Throughput(),
+		Latency:             report.LatencyOf(out.Latency.Summary()),
+		Operations:          operationsOf(out),
+		IntervalNS:          int64(out.IntervalLength),
+		Intervals:           intervalsOf(out),
+		Counters:            map[string]int64{},
+		Metrics:             map[string]float64{},
+		Thresholds:          []report.Threshold{},
+		Notes:               slices.Clone(out.Notes),
+	}
+	maps.Copy(s.Counters, out.Counters)
+	maps.Copy(s.Metrics, out.Metrics)
+	if enc, err := out.Latency.Encode(); err == nil {
+		s.Histogram = enc
+	} else {
+		s.Notes = append(s.Notes, fmt.Sprintf("the histogram could not be encoded: %v", err))
+	}
+	if out.Rate > 0 {
+		if enc, err := out.Uncorrected.Encode(); err == nil {
+			s.HistogramUncorrected = enc
+		}
+		s.Mode, s.TargetRateOpsPerSec = "open-loop", out.Rate
+		u := report.LatencyOf(out.Uncorrected.Summary())
+		s.LatencyUncorrected = &u
+	}
+	for _, t := range out.Tiers {
+		s.Tiers = append(s.Tiers, tierOf(t.Name, out.TierLatency[t.Name]))
+	}
+	return s
+}
+
+// tierOf is a tier's report: its name and the latency of its own calls
+// (its counts are in the scenario's counters already).
+func tierOf(name string, lat *latency.Summary) report.Tier {
+	rt := report.Tier{Name: name}
+	if lat != nil {
+		l := report.LatencyOf(*lat)
+		rt.Latency = &l
+	}
+	return rt
+}
+
+// runNotes are the notes of several runs: a note every run has, once, as
+// it is; any other, after the name of each run that has it.
+func runNotes(parts []report.Scenario, names []string) []string {
+	every := map[string]int{}
+	for _, p := range parts {
+		for _, n := range slices.Compact(slices.Sorted(slices.Values(p.Notes))) {
+			every[n]++
+		}
+	}
+	var out []string
+	for j, p := range parts {
+		for _, n := range p.Notes {
+			switch {
+			case every[n] < len(parts):
+				out = append(out, names[j]+": "+n)
+			case j == 0:
+				out = append(out, n)
+			}
+		}
+	}
+	return out
+}
+
+// firstError is the first error of the first run that had one.
+func firstError(outs []*scenarios.Outcome) error {
+	for _, o := range outs {
+		if o.FirstError != nil {
+			return o.FirstError
+		}
+	}
+	return nil
+}
+
+// naNotes are notes for the metrics that are n/a and that no note names,
+// so that every n/a in a report says it is one.
+func naNotes(metrics map[string]float64, notes []string) []string {
+	var out []string
+	for _, k := range slices.Sorted(maps.Keys(metrics)) {
+		if metric.Valid(metrics[k]) {
+			continue
+		}
+		named := false
+		for _, n := range notes {
+			named = named || strings.Contains(n, k+" is n/a")
+		}
+		if !named {
+			out = append(out, k+" is n/a: it could not be computed; a threshold on it fails")
+		}
+	}
+	return out
+}
