@@ -23,7 +23,11 @@ func newListCmd(stdout io.Writer) *cobra.Command {
 		Short: "List scenarios, groups, what each measures, and their thresholds",
 		Args:  cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			cfg, err := loadConfig(configFile)
+			// The thresholds run would judge: of the L2 stack when a
+			// Redis URL is set, by the file or the environment.
+			env := config.CommandLine()
+			redisURLFromEnv(env)
+			cfg, err := loadConfig(configFile, env)
 			if err != nil {
 				return err
 			}

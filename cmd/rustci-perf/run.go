@@ -68,7 +68,7 @@ and exit 1 if any threshold is missed.
 	p, c := &o.params.Defaults, &o.params.Cache
 	f.StringVar(&o.configFile, "config", "", "YAML file laid over the embedded defaults (unknown keys are errors)")
 	f.IntVar(&p.Ops, "ops", 0, "measured operations per scenario, across all workers")
-	f.IntVar(&p.Concurrency, "concurrency", 0, "workers (goroutines) per scenario")
+	f.IntVar(&p.Concurrency, "concurrency", 0, "workers (goroutines) per scenario; 0: one per CPU")
 	f.DurationVar(&p.Duration, "duration", 0, "run each scenario for this long instead of --ops operations")
 	f.Var(text{&p.Warmup, "ops|duration"}, "warmup", "unrecorded operations (500) or time (2s) before measuring")
 	f.Int64Var(&p.Seed, "seed", 0, "seed of generated keys, values and mixes")
@@ -103,6 +103,15 @@ and exit 1 if any threshold is missed.
 // --redis-url is not given; it beats the config file.
 const redisURLEnv = "RUSTCI_PERF_REDIS_URL"
 
+// redisURLFromEnv sets l's Redis URL from $RUSTCI_PERF_REDIS_URL, when
+// it is set.
+func redisURLFromEnv(l *config.Layer) {
+	if env := os.Getenv(redisURLEnv); env != "" {
+		l.Cache.L2.URL = env
+		l.Set("cache.l2.url", "$"+redisURLEnv)
+	}
+}
+
 // settingFlags are the flags that set a configuration value, and the
 // values' YAML paths.
 var settingFlags = map[string][]string{
@@ -123,9 +132,8 @@ var settingFlags = map[string][]string{
 // long the run lasts, so --duration and --ops with it are refused.
 func (o *runOptions) commandLine() (*config.Layer, error) {
 	l, p := o.params, &o.params.Defaults
-	if env := os.Getenv(redisURLEnv); env != "" && !o.given["redis-url"] {
-		l.Cache.L2.URL = env
-		l.Set("cache.l2.url", "$"+redisURLEnv)
+	if !o.given["redis-url"] {
+		redisURLFromEnv(l)
 	}
 	for name, paths := range settingFlags {
 		if o.given[name] {

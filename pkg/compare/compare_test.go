@@ -681,6 +681,8 @@ func TestVerdictZero(t *testing.T) {
 		{-50, 0, report.Improvement},
 		{10, -5, report.Improvement},
 		{-5, 10, report.Regression},
+		{3, -3, report.NoChange},
+		{-100, 102, report.NoChange}, // 2%, under the minimum effect
 	} {
 		ch := report.Change{Metric: "admission_error", Better: metric.Zero, Base: tt.base, New: tt.new, ChangePct: change(tt.base, tt.new)}
 		if got := verdict(ch, Defaults); got != tt.want {

@@ -230,7 +230,16 @@ func verdict(ch report.Change, o Options) string {
 			significant = significant && *ch.P <= o.Alpha
 		}
 	}
-	large := ch.ChangePct == nil || math.Abs(*ch.ChangePct) >= o.MinEffect*100
+	pct := ch.ChangePct
+	if ch.Better == metric.Zero {
+		// A signed error is judged by its distance from 0: 3 to -3 is no
+		// change.
+		if math.Abs(ch.New) == math.Abs(ch.Base) {
+			return report.NoChange
+		}
+		pct = change(math.Abs(ch.Base), math.Abs(ch.New))
+	}
+	large := pct == nil || math.Abs(*pct) >= o.MinEffect*100
 	if !significant || !large {
 		return report.NoChange
 	}

@@ -71,11 +71,15 @@ type Params struct {
 // median, the worst of them, or each run ("" is median).
 type Judge string
 
-// UnmarshalText reads median, worst or each, for YAML and flags.
+// UnmarshalText reads median, worst or each (empty: median), for YAML
+// and flags.
 func (j *Judge) UnmarshalText(b []byte) error {
 	switch v := Judge(strings.TrimSpace(string(b))); v {
 	case "median", "worst", "each":
 		*j = v
+		return nil
+	case "":
+		*j = "median"
 		return nil
 	}
 	return fmt.Errorf("judge %q: want median, worst or each", b)

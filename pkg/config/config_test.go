@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -151,6 +152,33 @@ scenarios:
 	}
 }
 
+// mergeBomb is a small document whose merge keys expand exponentially:
+// each scenario block merges the one before it forty times.
+func mergeBomb() string {
+	var b strings.Builder
+	b.WriteString("defaults: &s0 {ops: 1, seed: 2}\nscenarios:\n")
+	for i, name := range known[:4] {
+		fmt.Fprintf(&b, "  %s: &s%d\n    <<: [%s]\n", name, i+1, strings.TrimSuffix(strings.Repeat(fmt.Sprintf("*s%d, ", i), 40), ", "))
+	}
+	return b.String()
+}
+
+// TestMergePrecedence: in a list of merged mappings the earlier one's
+// keys win, and the mapping's own keys beat both (YAML's merge key).
+func TestMergePrecedence(t *testing.T) {
+	c, err := Load([]byte("defaults: &a {ops: 1100, seed: 5}\nscenarios:\n  memory: &b {ops: 1200, concurrency: 3}\n  cache-write: {<<: [*a, *b], seed: 9}\n"), "f.yaml", known)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := c.Settings("cache-write")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Ops != 1100 || s.Concurrency != 3 || s.Seed != 9 {
+		t.Errorf("cache-write: ops %d, concurrency %d, seed %d; want 1100 (the first mapping's), 3 (the second's), 9 (its own)", s.Ops, s.Concurrency, s.Seed)
+	}
+}
+
 func TestLoadErrors(t *testing.T) {
 	tests := []struct{ yaml, want string }{
 		{"cache:\n  l1:\n    num_counter: 5\n", "line 3: field num_counter not found"},
@@ -171,6 +199,9 @@ func TestLoadErrors(t *testing.T) {
 		{"limiter:\n  policy:\n    name: x\n", "line 3: field name not found"},
 		{"cache: 5\n", "line 1: cache: want a mapping"},
 		{"defaults: &d\n  <<: *d\n", "line"},
+		{"defaults: &a {ops: 1}\nscenarios:\n  memory: {<<: *a, <<: *a}\n", `line 3: key "<<" given twice`},
+		{"- 1\n", "line 1: the document: want a mapping"},
+		{mergeBomb(), "more than 10000 keys once aliases and merge keys (<<) are expanded"},
 	}
 	for _, tt := range tests {
 		_, err := Load([]byte(tt.yaml), "f.yaml", known)

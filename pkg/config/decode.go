@@ -41,6 +41,8 @@ type decoder struct {
 	// merges counts the merge keys being read, one inside another: an
 	// anchor merged into itself would never end.
 	merges int
+	// keys counts the keys read, aliases and merges expanded (maxKeys).
+	keys int
 }
 
 var (
@@ -93,17 +95,29 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, path string) error {
 // mapping reads a mapping onto the struct v, key by key.
 func (d *decoder) mapping(n *yaml.Node, v reflect.Value, path string) error {
 	if n.Kind != yaml.MappingNode {
-		return fmt.Errorf("line %d: %s: want a mapping of keys to values", n.Line, strings.TrimPrefix(path, "."))
+		where := path
+		if where == "" {
+			where = "the document"
+		}
+		return fmt.Errorf("line %d: %s: want a mapping of keys to values", n.Line, where)
 	}
-	seen := map[string]bool{}
+	if d.keys += len(n.Content) / 2; d.keys > maxKeys {
+		return fmt.Errorf("line %d: more than %d keys once aliases and merge keys (<<) are expanded", n.Line, maxKeys)
+	}
 	// Keys merged in (<<: *anchor) first: the mapping's own beat them.
+	merged := false
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == "<<" && n.Content[i].ShortTag() == "!!merge" {
+		if k := n.Content[i]; k.Value == "<<" && k.ShortTag() == "!!merge" {
+			if merged {
+				return fmt.Errorf("line %d: key %q given twice", k.Line, k.Value)
+			}
+			merged = true
 			if err := d.merge(n.Content[i+1], v, path); err != nil {
 				return err
 			}
 		}
 	}
+	seen := map[string]bool{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, val := n.Content[i], n.Content[i+1]
 		if k.Value == "<<" && k.ShortTag() == "!!merge" {
@@ -127,23 +141,34 @@ func (d *decoder) mapping(n *yaml.Node, v reflect.Value, path string) error {
 	return nil
 }
 
-// merge reads the mapping, or the list of mappings, a merge key names.
+// maxKeys bounds the keys a document may hold once aliases and merge keys
+// are expanded: a few hundred bytes of anchors merged into each other
+// would otherwise expand to billions (as yaml.v3 refuses "excessive
+// aliasing").
+const maxKeys = 10000
+
+// merge reads the mapping, or the list of mappings, a merge key names. In
+// a list the earlier mappings' keys beat the later ones' (YAML's merge
+// key), so they are read last.
 func (d *decoder) merge(n *yaml.Node, v reflect.Value, path string) error {
-	if d.merges++; d.merges > 8 {
-		return fmt.Errorf("line %d: merge keys (<<) nested more than 8 deep", n.Line)
-	}
-	defer func() { d.merges-- }()
 	if n.Kind == yaml.AliasNode {
 		n = n.Alias
 	}
 	if n.Kind == yaml.SequenceNode {
-		for _, m := range n.Content {
+		for _, m := range slices.Backward(n.Content) {
+			if m.Kind == yaml.SequenceNode {
+				return fmt.Errorf("line %d: a merge key (<<) takes a mapping or a list of mappings", m.Line)
+			}
 			if err := d.merge(m, v, path); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
+	if d.merges++; d.merges > 8 {
+		return fmt.Errorf("line %d: merge keys (<<) nested more than 8 deep", n.Line)
+	}
+	defer func() { d.merges-- }()
 	return d.mapping(n, v, path)
 }
 

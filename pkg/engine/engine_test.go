@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -291,3 +292,34 @@ func (r *recorder) Finished(s *report.Scenario, pe *harness.PanicError) {
 }
 
 var _ Progress = (*recorder)(nil)
+
+// TestRunNotesBounded: the notes of N runs are as many as the runs have
+// kinds of note, not N times as many; notes that differ only in their
+// figures are one, with the first run's figures; names with digits (l1,
+// l3) are not figures.
+func TestRunNotesBounded(t *testing.T) {
+	var parts []report.Scenario
+	var names []string
+	for i := range 50 {
+		notes := []string{"same in every run", fmt.Sprintf("allowed %d of %d.5", 31990+i, 32000), "l1 did not keep writes", "l3 did not keep writes"}
+		if i%10 == 3 {
+			notes = append(notes, "only some runs")
+		}
+		parts = append(parts, report.Scenario{Notes: notes})
+		names = append(names, fmt.Sprintf("run %d", i+1))
+	}
+	got := runNotes(parts, names)
+	want := []string{
+		"same in every run",
+		"runs 1-50, figures differing by run (run 1's here): allowed 31990 of 32000.5",
+		"l1 did not keep writes",
+		"l3 did not keep writes",
+		"runs 4, 14, 24, 34, 44: only some runs",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("runNotes of 50 runs:\n got %q\nwant %q", got, want)
+	}
+	if got := runNotes(parts[:1], names[:1]); len(got) != 4 || got[1] != "allowed 31990 of 32000.5" {
+		t.Errorf("runNotes of one run: %q", got)
+	}
+}

@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/rustci/rustci-perf/pkg/harness"
@@ -169,27 +171,73 @@ func tierOf(name string, lat *latency.Summary) report.Tier {
 	return rt
 }
 
-// runNotes are the notes of several runs: a note every run has, once, as
-// it is; any other, after the name of each run that has it.
+// runNotes are the notes of several runs, as many as the runs have kinds
+// of note, however many runs there are: a note every run has, once, as it
+// is; notes that differ only in their figures ("allowed 31999" in one run,
+// "allowed 31998" in another), once, after the runs that have one, with
+// the first of them's figures.
 func runNotes(parts []report.Scenario, names []string) []string {
-	every := map[string]int{}
-	for _, p := range parts {
-		for _, n := range slices.Compact(slices.Sorted(slices.Values(p.Notes))) {
-			every[n]++
+	type group struct {
+		first string
+		runs  []int
+		same  bool // every run's text is first
+	}
+	var order []string
+	groups := map[string]*group{}
+	for j, p := range parts {
+		seen := map[string]int{} // notes of each shape in this run so far
+		for _, n := range slices.Compact(slices.Clone(p.Notes)) {
+			shape := figures.ReplaceAllString(n, "#")
+			seen[shape]++
+			shape += "\x00" + strconv.Itoa(seen[shape])
+			g, ok := groups[shape]
+			if !ok {
+				g = &group{first: n, same: true}
+				groups[shape] = g
+				order = append(order, shape)
+			}
+			if len(g.runs) == 0 || g.runs[len(g.runs)-1] != j {
+				g.runs = append(g.runs, j)
+			}
+			g.same = g.same && n == g.first
 		}
 	}
 	var out []string
-	for j, p := range parts {
-		for _, n := range p.Notes {
-			switch {
-			case every[n] < len(parts):
-				out = append(out, names[j]+": "+n)
-			case j == 0:
-				out = append(out, n)
-			}
+	for _, shape := range order {
+		g := groups[shape]
+		switch {
+		case g.same && len(g.runs) == len(parts):
+			out = append(out, g.first)
+		case len(g.runs) == 1:
+			out = append(out, names[g.runs[0]]+": "+g.first)
+		case g.same:
+			out = append(out, runsLabel(g.runs)+": "+g.first)
+		default:
+			out = append(out, fmt.Sprintf("%s, figures differing by run (%s's here): %s", runsLabel(g.runs), names[g.runs[0]], g.first))
 		}
 	}
 	return out
+}
+
+// figures matches the numbers in a note, not those in a name (l1, p99).
+var figures = regexp.MustCompile(`\b[0-9]+(\.[0-9]+)?`)
+
+// runsLabel names runs by number, ranges joined: "runs 1-3, 5".
+func runsLabel(runs []int) string {
+	var parts []string
+	for i := 0; i < len(runs); {
+		j := i
+		for j+1 < len(runs) && runs[j+1] == runs[j]+1 {
+			j++
+		}
+		if j > i {
+			parts = append(parts, fmt.Sprintf("%d-%d", runs[i]+1, runs[j]+1))
+		} else {
+			parts = append(parts, fmt.Sprint(runs[i]+1))
+		}
+		i = j + 1
+	}
+	return "runs " + strings.Join(parts, ", ")
 }
 
 // firstError is the first error of the first run that had one.
