@@ -221,3 +221,36 @@ func (c *Compact) Recorder() *Recorder {
 
 // geometry is an empty Recorder's snapshot: the shape Compact rebuilds.
 var geometry = NewRecorder().h.Export()
+
+// MergeCompacts returns the distribution of every value cs hold (nil ones
+// hold none), in compact form: the union a Recorder merging their
+// Recorders would hold, without building one (a Recorder's counts take
+// some 270 KB; a compact form, the buckets that hold values).
+func MergeCompacts(cs ...*Compact) *Compact {
+	out := &Compact{}
+	for _, c := range cs {
+		if c == nil {
+			continue
+		}
+		out.clamped += c.clamped
+		idx := make([]int32, 0, len(out.idx)+len(c.idx))
+		counts := make([]int64, 0, cap(idx))
+		i, j := 0, 0
+		for i < len(out.idx) || j < len(c.idx) {
+			switch {
+			case j == len(c.idx) || (i < len(out.idx) && out.idx[i] < c.idx[j]):
+				idx, counts = append(idx, out.idx[i]), append(counts, out.counts[i])
+				i++
+			case i == len(out.idx) || c.idx[j] < out.idx[i]:
+				idx, counts = append(idx, c.idx[j]), append(counts, c.counts[j])
+				j++
+			default: // the same bucket
+				idx, counts = append(idx, c.idx[j]), append(counts, out.counts[i]+c.counts[j])
+				i++
+				j++
+			}
+		}
+		out.idx, out.counts = idx, counts
+	}
+	return out
+}
