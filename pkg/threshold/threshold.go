@@ -6,7 +6,7 @@
 // throughput, hit_rate, errors, a scenario's counter), a percentile (p50,
 // p99, p999 for 99.9, or p(99.95)), and a ratio of two metrics is unitless
 // (p99/p50<20). OP is one of < <= > >= == !=. A latency metric's limit
-// needs a unit (ns, us, µs, ms, s); any other metric's must not have one.
+// needs a unit (ns, us, µs, ms, s, m, h); any other metric's must not have one.
 //
 // A WINDOW judges the figure in every window of the measured phase's time
 // series rather than over the whole phase: p99[1s]<10ms holds when the p99
@@ -160,7 +160,7 @@ func (e *Error) Error() string {
 
 var units = map[string]time.Duration{
 	"ns": time.Nanosecond, "us": time.Microsecond, "µs": time.Microsecond,
-	"ms": time.Millisecond, "s": time.Second,
+	"ms": time.Millisecond, "s": time.Second, "m": time.Minute, "h": time.Hour,
 }
 
 // Parse reads one expression.
@@ -259,7 +259,7 @@ func Parse(expr string) (Threshold, error) {
 	case t.IsLatency():
 		u, ok := units[unit]
 		if !ok {
-			return t, p.fail(unitAt, fmt.Sprintf("unknown unit %q: want ns, us, µs, ms or s", unit))
+			return t, p.fail(unitAt, fmt.Sprintf("unknown unit %q: want ns, us, µs, ms, s, m or h", unit))
 		}
 		v *= float64(u)
 	case unit != "":
