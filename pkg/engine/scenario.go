@@ -140,6 +140,7 @@ func partOf(out *scenarios.Outcome) report.Scenario {
 		ThroughputOpsPerSec: out.Throughput(),
 		Latency:             report.LatencyOf(out.Latency.Summary()),
 		Operations:          operationsOf(out),
+		MeasuredAt:          out.Began,
 		IntervalNS:          int64(out.IntervalLength),
 		Intervals:           intervalsOf(out),
 		Counters:            map[string]int64{},

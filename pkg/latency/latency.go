@@ -254,3 +254,46 @@ func MergeCompacts(cs ...*Compact) *Compact {
 	}
 	return out
 }
+
+// Log writes Recorders as an HdrHistogram interval log: the .hlog format of
+// HdrHistogram's HistogramLogWriter, which HistogramLogAnalyzer and
+// hdrhistogram-go's HistogramLogReader read. Times are in milliseconds, as
+// the format has them, from its start; values are in nanoseconds, and
+// each line's max column in milliseconds, as the format's convention is.
+type Log struct {
+	lw *hdrhistogram.HistogramLogWriter
+}
+
+// NewLog writes a log's header to w: the format's version, comment (a
+// line of its own, no line break in it), its start (StartTime and
+// BaseTime: each interval's time is from it) and the legend.
+func NewLog(w io.Writer, start time.Time, comment string) (*Log, error) {
+	lw := hdrhistogram.NewHistogramLogWriter(w)
+	ms := start.UnixMilli()
+	lw.SetBaseTime(ms)
+	for _, write := range []func() error{
+		lw.OutputLogFormatVersion,
+		func() error { return lw.OutputComment(comment) },
+		func() error { return lw.OutputStartTime(ms) },
+		func() error { return lw.OutputBaseTime(ms) },
+		lw.OutputLegend,
+	} {
+		if err := write(); err != nil {
+			return nil, fmt.Errorf("write hlog: %w", err)
+		}
+	}
+	return &Log{lw: lw}, nil
+}
+
+// Write adds one interval, from to to, holding r's values, under tag
+// (no comma, space or line break in it).
+func (l *Log) Write(tag string, r *Recorder, from, to time.Time) error {
+	h := hdrhistogram.Import(r.h.Export()) // the tag and times are the copy's
+	h.SetTag(tag)
+	h.SetStartTimeMs(from.UnixMilli())
+	h.SetEndTimeMs(to.UnixMilli())
+	if err := l.lw.OutputIntervalHistogram(h); err != nil {
+		return fmt.Errorf("write hlog: %w", err)
+	}
+	return nil
+}

@@ -58,6 +58,9 @@ func check(r *Report) error {
 		if err := checkScenario(at, s); err != nil {
 			return err
 		}
+		if err := measuredAt(r, at, s); err != nil {
+			return err
+		}
 		passed = passed && (s.Passed || s.Status == StatusSkipped)
 		if s.Status == StatusInterrupted && interrupted == "" {
 			interrupted = s.Name
@@ -73,6 +76,23 @@ func check(r *Report) error {
 }
 
 const timeFormat = "2006-01-02T15:04:05.999999999Z07:00"
+
+// measuredAt checks that s's measured phases, when it says when they
+// began, began within r's run.
+func measuredAt(r *Report, at string, s Scenario) error {
+	times := map[string]time.Time{at + "/measured_at": s.MeasuredAt}
+	if s.Repeat != nil {
+		for i, run := range s.Repeat.Runs {
+			times[fmt.Sprintf("%s/repeat/runs/%d/measured_at", at, i)] = run.MeasuredAt
+		}
+	}
+	for _, ptr := range slices.Sorted(maps.Keys(times)) {
+		if t := times[ptr]; !t.IsZero() && (t.Before(r.StartedAt) || t.After(r.FinishedAt)) {
+			return &Invalid{Pointer: ptr, Scenario: s.Name, Problem: fmt.Sprintf("%s is outside the run, %s to %s", t.Format(timeFormat), r.StartedAt.Format(timeFormat), r.FinishedAt.Format(timeFormat))}
+		}
+	}
+	return nil
+}
 
 // whyPassed says why r passed or not, from its scenarios.
 func whyPassed(r *Report) string {

@@ -123,6 +123,11 @@ type Scenario struct {
 	// Operations, in a scenario that mixes kinds of operation (reads and
 	// writes), are each kind's own figures.
 	Operations []Operation `json:"operations,omitempty"`
+	// MeasuredAt is when the measured phase began on the wall clock (the
+	// first run's, with --count): Intervals' starts count from it, so an
+	// interval log (WriteHlog) places them in time. Absent in a merge of
+	// machines, which keeps no intervals.
+	MeasuredAt time.Time `json:"measured_at,omitzero"`
 	// IntervalNS is the length of the Intervals the measured phase was cut
 	// into: the run's time series. Precision is what they say of how
 	// precise the figures are.
@@ -203,11 +208,14 @@ func (st *Stat) UnmarshalJSON(data []byte) error {
 
 // Run is one run of a repeated scenario.
 type Run struct {
-	Ops                 int64   `json:"ops"`
-	Errors              int64   `json:"errors"`
-	DurationNS          int64   `json:"duration_ns"`
-	ThroughputOpsPerSec float64 `json:"throughput_ops_per_sec"`
-	Latency             Latency `json:"latency_ns"`
+	// MeasuredAt is when the run's measured phase began (its intervals'
+	// starts count from it).
+	MeasuredAt          time.Time `json:"measured_at,omitzero"`
+	Ops                 int64     `json:"ops"`
+	Errors              int64     `json:"errors"`
+	DurationNS          int64     `json:"duration_ns"`
+	ThroughputOpsPerSec float64   `json:"throughput_ops_per_sec"`
+	Latency             Latency   `json:"latency_ns"`
 	// Histogram is the run's own latency histogram, encoded as the
 	// scenario's is, so a comparison can resample runs as well as
 	// operations.
