@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/rustci/rustci-perf/pkg/report"
@@ -84,8 +85,11 @@ func TestHlog(t *testing.T) {
 	}
 	rep := readReportFile(t, filepath.Join(dir, "r.json"))
 	want := map[string][]int64{} // tag: each interval's operations, in order
+	at := map[string][]int64{}   // tag: each interval's start, in ms since the epoch
 	for _, s := range rep.Scenarios {
 		for _, iv := range s.Intervals {
+			began := s.Repeat.Runs[iv.Run].MeasuredAt
+			at[s.Name] = append(at[s.Name], began.Add(time.Duration(iv.StartNS)).UnixMilli())
 			want[report.HlogTag(s.Name, "")] = append(want[report.HlogTag(s.Name, "")], iv.Ops)
 			for _, o := range iv.Operations {
 				want[report.HlogTag(s.Name, o.Name)] = append(want[report.HlogTag(s.Name, o.Name)], o.Ops)
@@ -100,6 +104,7 @@ func TestHlog(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := map[string][]int64{}
+	gotAt := map[string][]int64{}
 	var last int64
 	rd := hdrhistogram.NewHistogramLogReader(bytes.NewReader(b))
 	for {
@@ -111,6 +116,7 @@ func TestHlog(t *testing.T) {
 			break
 		}
 		got[h.Tag()] = append(got[h.Tag()], h.TotalCount())
+		gotAt[h.Tag()] = append(gotAt[h.Tag()], h.StartTimeMs())
 		if h.Tag() == "latency" {
 			// each interval later than the one before, run 2's too
 			if h.StartTimeMs() < last {
@@ -122,6 +128,17 @@ func TestHlog(t *testing.T) {
 	for tag, ops := range want {
 		if !equalInts(got[tag], ops) {
 			t.Errorf("tag %s: read back %v; the report's intervals hold %v", tag, got[tag], ops)
+		}
+	}
+	// each interval at its time on the wall clock: its run's measured_at
+	// and its start (the reader goes through float seconds: 1ms either
+	// way)
+	for tag, want := range at {
+		for i, ms := range want {
+			if i >= len(gotAt[tag]) || gotAt[tag][i] < ms-1 || gotAt[tag][i] > ms+1 {
+				t.Errorf("tag %s: intervals read back at %v; want %v (ms since the epoch)", tag, gotAt[tag], want)
+				break
+			}
 		}
 	}
 

@@ -266,10 +266,13 @@ type Log struct {
 
 // NewLog writes a log's header to w: the format's version, comment (a
 // line of its own, no line break in it), its start (StartTime and
-// BaseTime: each interval's time is from it) and the legend.
+// BaseTime: each interval's time is from it) and the legend. The header
+// holds whole seconds, and a reader adds each interval's time to the
+// BaseTime it reads: start is taken down to its second, so that every
+// interval is read back at its own time.
 func NewLog(w io.Writer, start time.Time, comment string) (*Log, error) {
 	lw := hdrhistogram.NewHistogramLogWriter(w)
-	ms := start.UnixMilli()
+	ms := start.Truncate(time.Second).UnixMilli()
 	lw.SetBaseTime(ms)
 	for _, write := range []func() error{
 		lw.OutputLogFormatVersion,

@@ -30,7 +30,8 @@ func hlogReport(t *testing.T) *Report {
 		}
 		return s
 	}
-	start := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	// A start within a second: the log's header holds whole seconds.
+	start := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC).Add(734 * time.Millisecond)
 	iv := func(run, i, reads, writes int) Interval {
 		v := Interval{Run: run, StartNS: int64(i) * 1e8, DurationNS: 1e8, Ops: int64(reads + writes), Histogram: enc(reads+writes, time.Microsecond)}
 		if writes >= 0 {
