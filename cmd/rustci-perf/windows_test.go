@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -126,7 +127,7 @@ func TestHlog(t *testing.T) {
 		}
 	}
 	for tag, ops := range want {
-		if !equalInts(got[tag], ops) {
+		if !slices.Equal(got[tag], ops) {
 			t.Errorf("tag %s: read back %v; the report's intervals hold %v", tag, got[tag], ops)
 		}
 	}
@@ -156,16 +157,4 @@ func TestHlog(t *testing.T) {
 			t.Errorf("%v: exit %d, stderr %q; want 2 with %q, nothing run", tt.args, r.code, r.stderr, tt.want)
 		}
 	}
-}
-
-func equalInts(a, b []int64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -1,6 +1,7 @@
 package harness
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -79,7 +80,7 @@ func TestWindows(t *testing.T) {
 				t.Errorf("%s: window %d kinds %+v do not add up to %d ops, %d errors", tt.name, j, w.Kinds, w.Ops, w.Errors)
 			}
 		}
-		if !equal(ops, tt.ops) {
+		if !slices.Equal(ops, tt.ops) {
 			t.Errorf("%s: Windows(%d intervals, %s) ops %v; want %v", tt.name, tt.n, tt.length, ops, tt.ops)
 		}
 		if rest.Ops != tt.restOps || rest.Length != tt.restLen || (tt.restLen > 0 && rest.Start != tt.restFrom) {
@@ -130,16 +131,4 @@ func TestWindowsNotWhole(t *testing.T) {
 			t.Errorf("Windows(every %s, length %s) error = %v; want not a whole number of intervals", tt.every, tt.length, err)
 		}
 	}
-}
-
-func equal(a, b []int64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
