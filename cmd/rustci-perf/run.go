@@ -58,7 +58,8 @@ and exit 1 if any threshold is missed.
   rustci-perf run cache --ops 2000
   rustci-perf run latency limiter --concurrency 8
   rustci-perf run all --format json --output report.json
-  rustci-perf run cache-read --threshold 'cache-read:p99<2ms' --config configs/ci.yaml`,
+  rustci-perf run cache-read --threshold 'cache-read:p99<2ms' --config configs/ci.yaml
+  rustci-perf run cache-read --duration 10s --threshold 'p99[1s]<1ms' --hlog cache-read.hlog`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.given = map[string]bool{}
 			cmd.Flags().Visit(func(f *pflag.Flag) { o.given[f.Name] = true })
