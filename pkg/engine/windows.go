@@ -155,12 +155,17 @@ func judgeLength(ths []threshold.Threshold, idx []int, length time.Duration, out
 			}
 		}
 		if worst := t.WorstAt(values[j]); worst >= 0 {
+			place := at[worst]
 			w.outcome.Actual = values[j][worst]
-			w.entry.Worst = &at[worst]
+			w.entry.Worst = &place
 			w.outcome.Pass = t.Window.Enough(w.entry.Held, w.entry.Total)
 			if !metric.Valid(w.outcome.Actual) {
-				w.notes = append(w.notes, fmt.Sprintf("%s: the worst window's %s is n/a: the window from %s%s had no successful operation, so it did not hold",
-					t.Expr, figureName(t), report.Duration(float64(at[worst].StartNS)), runOf(at[worst], len(outs))))
+				from := "0s"
+				if place.StartNS > 0 {
+					from = report.Duration(float64(place.StartNS))
+				}
+				w.notes = append(w.notes, fmt.Sprintf("%s: the worst window's %s is n/a: in the window from %s%s it cannot be computed (no successful operation, or a ratio over zero), so that window did not hold",
+					t.Expr, figureName(t), from, runOf(place, len(outs))))
 			}
 		} else {
 			w.notes = append(w.notes, fmt.Sprintf("%s is n/a: no whole window of %s to judge: %s", t.Expr, length, reasons(why)))

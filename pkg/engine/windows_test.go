@@ -147,7 +147,7 @@ func TestJudgeWindowed(t *testing.T) {
 		// two runs: each its own windows, the share over them all; the
 		// stalled window has no p99, so it is the worst and does not hold
 		{"p99[100ms, 80%]<5ms", []*scenarios.Outcome{one, two}, math.NaN(), false, 4, 6, report.WindowAt{Run: 1, StartNS: 1e8},
-			"p99[100ms, 80%]<5ms: the worst window's p99 is n/a: the window from 100ms in run 2 had no successful operation, so it did not hold"},
+			"p99[100ms, 80%]<5ms: the worst window's p99 is n/a: in the window from 100ms in run 2 it cannot be computed (no successful operation, or a ratio over zero), so that window did not hold"},
 		{"p99[100ms, 60%]<5ms", []*scenarios.Outcome{one, two}, math.NaN(), true, 4, 6, report.WindowAt{Run: 1, StartNS: 1e8}, ""},
 		{"throughput[100ms]>50", []*scenarios.Outcome{one, two}, 0, false, 5, 6, report.WindowAt{Run: 1, StartNS: 1e8}, "each run's last part (2 runs, up to 2.00ms)"},
 		// no whole window: n/a, and why
