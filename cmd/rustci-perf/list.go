@@ -133,6 +133,8 @@ func listMetrics(w io.Writer) {
 		}
 		if i == 0 {
 			listKinds(w)
+			fmt.Fprintf(w, "  per window, as METRIC[1s] or METRIC[5s, 95%%] (p99[1s]<10ms): %s, and percentiles, each kind's too\n",
+				strings.Join(metric.Names(func(d metric.Def) bool { return d.Windowed }), ", "))
 		}
 	}
 }

@@ -139,7 +139,9 @@ func TestList(t *testing.T) {
 		// the mixed scenarios' kinds of operation, and thresholds on them
 		"concurrent        concurrent  read, write  ", "latency           latency     read, write  ",
 		"each kind of operation of concurrent (read, write) and latency (read, write), as KIND.METRIC",
-		": ops, errors, throughput, min, mean, stdev, max, and percentiles"} {
+		": ops, errors, throughput, min, mean, stdev, max, and percentiles",
+		// the figures a threshold can judge per window
+		"per window, as METRIC[1s] or METRIC[5s, 95%]", ": ops, errors, throughput, min, mean, max, and percentiles, each kind's too"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("list output lacks %q:\n%s", want, r.stdout)
 		}

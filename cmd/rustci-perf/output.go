@@ -18,11 +18,55 @@ import (
 
 // output is one --output: the value given, to name it in messages, the
 // format to write (a report's or a comparison's), and where: a file
-// opened before the run, or stdout when file is nil.
+// opened before the run, or stdout when file is nil. flag, when set, names
+// another flag that writes a file of its own as an output does (--hlog),
+// which is not a report in a format: stdout still gets the report.
 type output[F any] struct {
 	value  string
 	format F
 	file   *report.Output
+	flag   string
+}
+
+// name names o in messages: --output "json=r.json", --hlog r.hlog.
+func (o output[F]) name() string {
+	if o.flag != "" {
+		return o.flag + " " + o.value
+	}
+	return fmt.Sprintf("--output %q", o.value)
+}
+
+// reports counts outs that are reports in a format (--output), not the
+// files of other flags.
+func reports[F any](outs []output[F]) int {
+	n := 0
+	for _, o := range outs {
+		if o.flag == "" {
+			n++
+		}
+	}
+	return n
+}
+
+// fileOutput adds to outs the file flag writes at path in format, opened
+// and checked as an --output is (report.OpenOutput), refused when it is
+// stdout (which has the report) or a file an output already writes.
+func fileOutput[F any](outs []output[F], flag, path string, format F, stdout io.Writer) ([]output[F], error) {
+	if isStdout(path, stdout) {
+		return outs, fmt.Errorf("%s %s: stdout has the report: give a file", flag, path)
+	}
+	f, err := report.OpenOutput(path, report.Replace)
+	if err != nil {
+		return outs, fmt.Errorf("%s: %w", flag, err)
+	}
+	o := output[F]{value: path, format: format, file: f, flag: flag}
+	for _, prev := range outs {
+		if prev.file != nil && prev.file.Same(f) {
+			f.Close()
+			return outs, fmt.Errorf("%s and %s write the same file: give each its own", prev.name(), o.name())
+		}
+	}
+	return append(outs, o), nil
 }
 
 // writeOutputs writes to each output what write makes of its format,
@@ -37,7 +81,7 @@ func writeOutputs[F any](outs []output[F], stdout io.Writer, write func(io.Write
 			err = o.file.Write(func(w io.Writer) error { return write(w, o.format) })
 		}
 		if err != nil {
-			failed = append(failed, fmt.Errorf("--output %q: %w", o.value, err))
+			failed = append(failed, fmt.Errorf("%s: %w", o.name(), err))
 		}
 	}
 	return failed
@@ -86,12 +130,12 @@ func outputsClear[F any](outs []output[F], inputs []string, dirs ...fills) error
 		p := o.file.Path()
 		for _, in := range inputs {
 			if in != "" && samePath(p, in) {
-				return fmt.Errorf("--output %q: %s is read by this command: writing it would replace what is read", o.value, in)
+				return fmt.Errorf("%s: %s is read by this command: writing it would replace what is read", o.name(), in)
 			}
 		}
 		for _, d := range dirs {
 			if d.dir != "" && strings.HasSuffix(p, d.suffix) && samePath(filepath.Dir(p), d.dir) {
-				return fmt.Errorf("--output %q: %s %s fills that directory with *%s files of its own: give the output another name or place", o.value, d.flag, d.dir, d.suffix)
+				return fmt.Errorf("%s: %s %s fills that directory with *%s files of its own: give the output another name or place", o.name(), d.flag, d.dir, d.suffix)
 			}
 		}
 	}

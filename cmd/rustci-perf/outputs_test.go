@@ -190,6 +190,8 @@ func TestOutputFailsAfterRun(t *testing.T) {
 			[]string{"r.json", "s.md"}, []string{`rustci-perf: --output "json=` + full + `": write ` + full + ": no space left on device"}},
 		{"missed threshold too", []string{"--threshold", "cache-read:p99<1ns", "--output", "json=" + full, "--output", "r.json"},
 			[]string{"r.json"}, []string{"no space left on device"}},
+		{"hlog device full", []string{"--hlog", full, "--output", "r.json"},
+			[]string{"r.json"}, []string{`rustci-perf: --hlog ` + full + `: write ` + full + ": no space left on device"}},
 		{"hgrm file is a directory", []string{"--hgrm", "h", "--output", "r.json"},
 			[]string{"r.json"}, []string{`rustci-perf: --hgrm: "h/cache-read.hgrm" is a directory`}},
 	} {

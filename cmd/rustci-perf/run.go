@@ -33,6 +33,7 @@ type runOptions struct {
 	format     string
 	outputs    []string
 	hgrm       string
+	hlog       string
 	profile    string
 	profKinds  string
 	quiet      bool
@@ -57,7 +58,8 @@ and exit 1 if any threshold is missed.
   rustci-perf run cache --ops 2000
   rustci-perf run latency limiter --concurrency 8
   rustci-perf run all --format json --output report.json
-  rustci-perf run cache-read --threshold 'cache-read:p99<2ms' --config configs/ci.yaml`,
+  rustci-perf run cache-read --threshold 'cache-read:p99<2ms' --config configs/ci.yaml
+  rustci-perf run cache-read --duration 10s --threshold 'p99[1s]<1ms' --hlog cache-read.hlog`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.given = map[string]bool{}
 			cmd.Flags().Visit(func(f *pflag.Flag) { o.given[f.Name] = true })
@@ -86,6 +88,7 @@ and exit 1 if any threshold is missed.
 	f.StringVar(&o.format, "format", "text", "report format: "+strings.Join(report.Formats(), ", "))
 	f.StringArrayVar(&o.outputs, "output", nil, "write the report to a file (atomically; $GITHUB_STEP_SUMMARY appended to), as FORMAT=PATH (json=r.json, junit=junit.xml, markdown=summary.md) or in --format, else by extension (.json, .xml junit, .md, .html, .txt; others text); repeatable; stdout then gets the text report, unless PATH is - (stdout: json=- writes JSON there instead)")
 	f.StringVar(&o.hgrm, "hgrm", "", "write each scenario's percentile distribution as DIR/<scenario>.hgrm (HdrHistogram's format, µs)")
+	f.StringVar(&o.hlog, "hlog", "", "write every scenario's latency per interval (each kind's too) as an HdrHistogram interval log (.hlog), which HistogramLogAnalyzer reads")
 	f.StringVar(&o.profile, "profile", "", "write Go runtime profiles of each scenario's measured phase as DIR/<scenario>.<kind>.pprof, for go tool pprof")
 	f.StringVar(&o.profKinds, "profile-kinds", strings.Join(profile.Default, ","), "with --profile: the profiles to write, from "+strings.Join(profile.Kinds, ","))
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "no progress on stderr")
@@ -258,7 +261,12 @@ func runRun(ctx context.Context, o *runOptions, args []string, stdout, stderr io
 	if err != nil {
 		return err
 	}
-	defer closeOutputs(outs)
+	defer func() { closeOutputs(outs) }()
+	if o.hlog != "" {
+		if outs, err = fileOutput(outs, "--hlog", o.hlog, report.Formatter(report.WriteHlog), stdout); err != nil {
+			return err
+		}
+	}
 	if o.hgrm != "" {
 		if err := report.CheckDir(o.hgrm); err != nil {
 			return fmt.Errorf("--hgrm: %w", err)
@@ -357,7 +365,7 @@ func emit(ctx context.Context, rep *report.Report, outs []output[report.Formatte
 	more, done := writing(ctx, func() (failed []error) {
 		failed = writeOutputs(outs, stdout, func(w io.Writer, f report.Formatter) error { return f(w, rep) })
 		if !toStdout(outs) {
-			if len(outs) > 0 {
+			if reports(outs) > 0 {
 				format = report.Text
 			}
 			if err := format(stdout, rep); err != nil {

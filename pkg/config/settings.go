@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"runtime"
 	"slices"
+	"time"
 
 	"github.com/rustci/rustci-perf/pkg/harness"
 	"github.com/rustci/rustci-perf/pkg/workload"
@@ -19,6 +20,10 @@ type Settings struct {
 	Tick func(harness.Progress)
 	// Observe, set by whoever profiles, is passed to the harness.
 	Observe func() func()
+	// Interval, set by the run engine when the scenario's windowed
+	// thresholds need one, is the length of the intervals the harness cuts
+	// the measured phase into; zero lets the harness choose.
+	Interval time.Duration
 	// Trace, when set, is the key sequence reading scenarios replay.
 	Trace      *workload.Trace
 	Cache      Cache

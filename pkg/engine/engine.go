@@ -148,6 +148,9 @@ func NewPlan(o Options) (*Plan, error) {
 			}
 			it.thresholds = append(it.thresholds, t)
 		}
+		if it.settings.Interval, err = intervalFor(sc.Name, it.settings, it.thresholds); err != nil {
+			return nil, fmt.Errorf("config: scenarios.%s.thresholds: %w", sc.Name, err)
+		}
 		byName[sc.Name] = it
 	}
 	for _, sc := range selected {
@@ -161,6 +164,13 @@ func NewPlan(o Options) (*Plan, error) {
 	}
 	for _, expr := range o.Thresholds {
 		if err := p.addThreshold(expr); err != nil {
+			return nil, err
+		}
+	}
+	// The command line's thresholds may window what the files' did not.
+	for i := range p.items {
+		it := &p.items[i]
+		if it.settings.Interval, err = intervalFor(it.sc.Name, it.settings, it.thresholds); err != nil {
 			return nil, err
 		}
 	}

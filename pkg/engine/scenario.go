@@ -18,6 +18,7 @@ import (
 	"github.com/rustci/rustci-perf/pkg/metric"
 	"github.com/rustci/rustci-perf/pkg/report"
 	"github.com/rustci/rustci-perf/pkg/scenarios"
+	"github.com/rustci/rustci-perf/pkg/threshold"
 )
 
 // runOne runs one planned scenario into its report, and returns the panic
@@ -78,12 +79,21 @@ func (p *Plan) runOne(ctx context.Context, it item) (report.Scenario, *harness.P
 		return s, nil
 	}
 	s.Passed = true
-	for _, t := range it.thresholds {
-		o := judge(t, outs, judgeOf(it.settings))
-		rt := report.Threshold{Expr: t.Expr, Metric: metricNames(t), Op: string(t.Op), Limit: t.Limit, Actual: report.Float(o.Actual), Pass: o.Pass}
-		if t.Right != nil {
-			rt.Metric = t.Left.Name + "/" + t.Right.Name
+	windows := judgeWindowed(it.thresholds, outs)
+	for i, t := range it.thresholds {
+		var o threshold.Outcome
+		var entry *report.Windows
+		if w, ok := windows[i]; ok {
+			o, entry = w.outcome, &w.entry
+			for _, n := range w.notes {
+				if !slices.Contains(s.Notes, n) {
+					s.Notes = append(s.Notes, n)
+				}
+			}
+		} else {
+			o = judge(t, outs, judgeOf(it.settings))
 		}
+		rt := report.Threshold{Expr: t.Expr, Metric: figureName(t), Op: string(t.Op), Limit: t.Limit, Actual: report.Float(o.Actual), Pass: o.Pass, Windows: entry}
 		if t.IsLatency() {
 			rt.Unit = "ns"
 		}
@@ -132,6 +142,7 @@ func partOf(out *scenarios.Outcome) report.Scenario {
 		ThroughputOpsPerSec: out.Throughput(),
 		Latency:             report.LatencyOf(out.Latency.Summary()),
 		Operations:          operationsOf(out),
+		MeasuredAt:          out.Began,
 		IntervalNS:          int64(out.IntervalLength),
 		Intervals:           intervalsOf(out),
 		Counters:            map[string]int64{},

@@ -257,7 +257,7 @@ func Run(ctx context.Context, c Config, newOp func(worker int) Op) (*Result, err
 	if len(c.Stages) > 0 {
 		ops, dur = 0, c.Stages.Total()
 	}
-	phase(ws, ops, dur, sched, stop, true)
+	res.Began = phase(ws, ops, dur, sched, stop, true)
 	// The collector stops before AfterMeasure and finishes after it, so
 	// that it allocates nothing while a scenario reads the heap.
 	col.stop()
@@ -336,8 +336,9 @@ func Run(ctx context.Context, c Config, newOp func(worker int) Op) (*Result, err
 // phase runs one phase on every worker and waits for them. With dur > 0 it is
 // time-bound (every worker stops at the same deadline), else each worker runs
 // its Share of ops; with a schedule it is open-loop. record says whether
-// latencies are recorded (the measured phase) or not (warmup).
-func phase(ws []*worker, ops int, dur time.Duration, sched schedule, stop *atomic.Bool, record bool) {
+// latencies are recorded (the measured phase) or not (warmup). It returns
+// the time the workers were released, from which they time the phase.
+func phase(ws []*worker, ops int, dur time.Duration, sched schedule, stop *atomic.Bool, record bool) time.Time {
 	var wg sync.WaitGroup
 	start := make(chan struct{})
 	// base is written before start is closed and read by workers after it
@@ -373,6 +374,7 @@ func phase(ws []*worker, ops int, dur time.Duration, sched schedule, stop *atomi
 	base = time.Now()
 	close(start)
 	wg.Wait()
+	return base
 }
 
 func cut(ws []*worker) bool {

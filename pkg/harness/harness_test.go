@@ -371,3 +371,19 @@ func TestIntervalFor(t *testing.T) {
 		}
 	}
 }
+
+// TestBegan: a Result says when its measured phase began on the wall
+// clock, after the warmup, so that its intervals can be placed in time.
+func TestBegan(t *testing.T) {
+	before := time.Now()
+	res, err := Run(context.Background(), Config{Workers: 2, Ops: 100, WarmupOps: 10}, func(int) Op {
+		return func(int) (Kind, error) { return 0, nil }
+	})
+	after := time.Now()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Began.Before(before) || res.Began.After(after) {
+		t.Errorf("Began %s; want between %s and %s", res.Began, before, after)
+	}
+}

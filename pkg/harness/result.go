@@ -33,6 +33,9 @@ type Result struct {
 	// Kinds, when Config.Kinds named several, holds each kind's figures,
 	// in the order named.
 	Kinds []KindResult
+	// Began is the wall-clock time the measured phase began: Intervals'
+	// starts count from it. Zero when the run was interrupted before it.
+	Began time.Time
 	// Intervals is the measured phase cut into intervals of IntervalLength,
 	// in order: the run's time series.
 	Intervals      []Interval

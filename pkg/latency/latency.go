@@ -221,3 +221,82 @@ func (c *Compact) Recorder() *Recorder {
 
 // geometry is an empty Recorder's snapshot: the shape Compact rebuilds.
 var geometry = NewRecorder().h.Export()
+
+// MergeCompacts returns the distribution of every value cs hold (nil ones
+// hold none), in compact form: the union a Recorder merging their
+// Recorders would hold, without building one (a Recorder's counts take
+// some 270 KB; a compact form, the buckets that hold values).
+func MergeCompacts(cs ...*Compact) *Compact {
+	out := &Compact{}
+	for _, c := range cs {
+		if c == nil {
+			continue
+		}
+		out.clamped += c.clamped
+		idx := make([]int32, 0, len(out.idx)+len(c.idx))
+		counts := make([]int64, 0, cap(idx))
+		i, j := 0, 0
+		for i < len(out.idx) || j < len(c.idx) {
+			switch {
+			case j == len(c.idx) || (i < len(out.idx) && out.idx[i] < c.idx[j]):
+				idx, counts = append(idx, out.idx[i]), append(counts, out.counts[i])
+				i++
+			case i == len(out.idx) || c.idx[j] < out.idx[i]:
+				idx, counts = append(idx, c.idx[j]), append(counts, c.counts[j])
+				j++
+			default: // the same bucket
+				idx, counts = append(idx, c.idx[j]), append(counts, out.counts[i]+c.counts[j])
+				i++
+				j++
+			}
+		}
+		out.idx, out.counts = idx, counts
+	}
+	return out
+}
+
+// Log writes Recorders as an HdrHistogram interval log: the .hlog format of
+// HdrHistogram's HistogramLogWriter, which HistogramLogAnalyzer and
+// hdrhistogram-go's HistogramLogReader read. Times are in milliseconds, as
+// the format has them, from its start; values are in nanoseconds, and
+// each line's max column in milliseconds, as the format's convention is.
+type Log struct {
+	lw *hdrhistogram.HistogramLogWriter
+}
+
+// NewLog writes a log's header to w: the format's version, comment (a
+// line of its own, no line break in it), its start (StartTime and
+// BaseTime: each interval's time is from it) and the legend. The header
+// holds whole seconds, and a reader adds each interval's time to the
+// BaseTime it reads: start is taken down to its second, so that every
+// interval is read back at its own time.
+func NewLog(w io.Writer, start time.Time, comment string) (*Log, error) {
+	lw := hdrhistogram.NewHistogramLogWriter(w)
+	ms := start.Truncate(time.Second).UnixMilli()
+	lw.SetBaseTime(ms)
+	for _, write := range []func() error{
+		lw.OutputLogFormatVersion,
+		func() error { return lw.OutputComment(comment) },
+		func() error { return lw.OutputStartTime(ms) },
+		func() error { return lw.OutputBaseTime(ms) },
+		lw.OutputLegend,
+	} {
+		if err := write(); err != nil {
+			return nil, fmt.Errorf("write hlog: %w", err)
+		}
+	}
+	return &Log{lw: lw}, nil
+}
+
+// Write adds one interval, from to to, holding r's values, under tag
+// (no comma, space or line break in it).
+func (l *Log) Write(tag string, r *Recorder, from, to time.Time) error {
+	h := hdrhistogram.Import(r.h.Export()) // the tag and times are the copy's
+	h.SetTag(tag)
+	h.SetStartTimeMs(from.UnixMilli())
+	h.SetEndTimeMs(to.UnixMilli())
+	if err := l.lw.OutputIntervalHistogram(h); err != nil {
+		return fmt.Errorf("write hlog: %w", err)
+	}
+	return nil
+}

@@ -76,6 +76,34 @@ func TestMergeIsUnion(t *testing.T) {
 	}
 }
 
+// TestMergeCompactsIsUnion: compact forms merged hold what their
+// Recorders merged hold, overlapping buckets, disjoint ones, empty and nil
+// forms alike.
+func TestMergeCompactsIsUnion(t *testing.T) {
+	a, b, c, all := NewRecorder(), NewRecorder(), NewRecorder(), NewRecorder()
+	for i := 1; i <= 300; i++ {
+		for _, r := range []*Recorder{a, all} {
+			r.Record(time.Duration(i*7) * time.Nanosecond)
+		}
+		for _, r := range []*Recorder{b, all} {
+			r.Record(time.Duration(i*5) * time.Nanosecond) // shares buckets with a
+			r.Record(time.Duration(i) * time.Second)       // and not
+		}
+	}
+	b.Record(2 * time.Hour) // clamped, counted
+	all.Record(2 * time.Hour)
+	got := MergeCompacts(a.Compact(), nil, b.Compact(), NewRecorder().Compact(), c.Compact()).Recorder()
+	if got.Summary() != all.Summary() {
+		t.Errorf("MergeCompacts summary %+v; want %+v", got.Summary(), all.Summary())
+	}
+	if got.Clamped() != 1 || got.Count() != all.Count() {
+		t.Errorf("MergeCompacts: %d values, %d clamped; want %d, 1", got.Count(), got.Clamped(), all.Count())
+	}
+	if n := MergeCompacts().Count(); n != 0 {
+		t.Errorf("MergeCompacts() holds %d values; want 0", n)
+	}
+}
+
 func TestEmpty(t *testing.T) {
 	if s := NewRecorder().Summary(); s != (Summary{}) {
 		t.Errorf("empty Summary = %+v; want zero", s)

@@ -17,7 +17,9 @@
 // are left out and named in a note; the sources' intervals are left out,
 // with a note: each machine's clock starts its own, so an interval of one
 // is not the same 100ms as another's, and summing them by index would
-// invent a time series no machine saw. Sequential parts follow one
+// invent a time series no machine saw (so a threshold judged per window,
+// p99[1s]<10ms, has no window in a merge: it fails as n/a, with a note).
+// Sequential parts follow one
 // another, so durations add and throughput is all operations over all
 // that time; other derived metrics are the median of the runs'; the
 // intervals follow one another, each marked with its run; and the runs
@@ -216,6 +218,15 @@ func concurrently(parts []report.Scenario, ins []Input) (report.Scenario, error)
 			}
 			if gone := droppedMetric(t, mg.dropped); gone != "" {
 				m.Notes = append(m.Notes, fmt.Sprintf("%s not judged: %s cannot be derived from the sources' sums", rt.Expr, gone))
+				continue
+			}
+			if t.Window.Set() {
+				// The merge keeps no intervals, so no window: the
+				// figure cannot be computed, and the threshold fails.
+				m.Thresholds = append(m.Thresholds, report.Threshold{Expr: rt.Expr, Metric: rt.Metric, Op: string(t.Op), Limit: t.Limit, Unit: rt.Unit,
+					Windows: &report.Windows{LengthNS: int64(t.Window.Length), SharePct: t.Window.Share}})
+				m.Notes = append(m.Notes, fmt.Sprintf("%s is n/a: a merge of machines keeps none of their intervals, so it has no window of %s to judge (judge windows on each machine's own report)", rt.Expr, t.Window.Length))
+				m.Passed = false
 				continue
 			}
 			o := threshold.Eval(t, source(m, mg.hist, mg.kinds))

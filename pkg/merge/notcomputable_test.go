@@ -88,3 +88,44 @@ func TestMergeDerivesAgain(t *testing.T) {
 	}
 	reportcheck.Every(t, m)
 }
+
+// TestMergeWindowedNotComputable: a merge of machines keeps none of their
+// intervals, so a threshold judged per window, which held on each
+// machine, has no window in the merge: it fails as n/a, with a note, and
+// the merged report is written in every format.
+func TestMergeWindowedNotComputable(t *testing.T) {
+	t0 := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	lat := []time.Duration{time.Millisecond, 2 * time.Millisecond}
+	a, b := part(t, t0, lat, 2, 0, "1s"), part(t, t0, lat, 2, 0, "2s")
+	for _, r := range []*report.Report{a, b} {
+		held := 1.0e6
+		r.Scenarios[0].Thresholds = append(r.Scenarios[0].Thresholds, report.Threshold{
+			Expr: "p99[1s, 90%]<10ms", Metric: "p99", Op: "<", Limit: 1e7, Unit: "ns", Actual: &held, Pass: true,
+			Windows: &report.Windows{LengthNS: 1e9, SharePct: 90, Held: 1, Total: 1, Worst: &report.WindowAt{}},
+		})
+	}
+	m, err := Reports([]Input{{"a.json", a}, {"b.json", b}}, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := m.Scenarios[0]
+	var got *report.Threshold
+	for i := range s.Thresholds {
+		if s.Thresholds[i].Expr == "p99[1s, 90%]<10ms" {
+			got = &s.Thresholds[i]
+		}
+	}
+	if got == nil {
+		t.Fatalf("the windowed threshold is not in the merge: %+v", s.Thresholds)
+	}
+	if got.Pass || got.Actual != nil || got.Windows == nil || got.Windows.Total != 0 || got.Windows.Worst != nil || got.Windows.LengthNS != 1e9 || got.Windows.SharePct != 90 {
+		t.Errorf("merged %s: pass %t, actual %v, windows %+v; want n/a, failed, no window of 1s", got.Expr, got.Pass, got.Actual, got.Windows)
+	}
+	if notes := strings.Join(s.Notes, "\n"); !strings.Contains(notes, "p99[1s, 90%]<10ms is n/a: a merge of machines keeps none of their intervals") {
+		t.Errorf("no note says why the windowed threshold is n/a:\n%s", notes)
+	}
+	if s.Passed || s.Status != report.StatusFailed || m.Passed {
+		t.Errorf("a merge with a windowed threshold n/a: status %s, passed %t/%t; want failed", s.Status, s.Passed, m.Passed)
+	}
+	reportcheck.Every(t, m)
+}

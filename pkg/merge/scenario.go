@@ -82,6 +82,7 @@ func scenario(mode Mode, parts []report.Scenario, names []string) (merged, error
 	}
 	if mode == Sequential {
 		m.Concurrency, m.TargetRateOpsPerSec, m.IntervalNS = first.Concurrency, first.TargetRateOpsPerSec, first.IntervalNS
+		m.MeasuredAt = first.MeasuredAt
 	}
 	sm := sums{parts: mode.parts()}
 	hist, err := histograms(parts, names, &sm, func(p report.Scenario) (string, int64) { return p.Histogram, p.Latency.Clamped })
@@ -383,7 +384,8 @@ func repeatOf(parts []report.Scenario) *report.Repeat {
 	for _, p := range parts {
 		l := p.Latency
 		run := report.Run{
-			Ops: p.Ops, Errors: p.Errors, DurationNS: p.DurationNS, ThroughputOpsPerSec: p.ThroughputOpsPerSec,
+			MeasuredAt: p.MeasuredAt,
+			Ops:        p.Ops, Errors: p.Errors, DurationNS: p.DurationNS, ThroughputOpsPerSec: p.ThroughputOpsPerSec,
 			Latency: l, Counters: p.Counters, Metrics: p.Metrics,
 		}
 		if l.Count > 0 {

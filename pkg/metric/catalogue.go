@@ -54,6 +54,12 @@ type Def struct {
 	// those each kind of operation of a scenario that mixes several has
 	// as well (read.p99).
 	Every, PerKind bool
+	// Windowed is true for the figures a threshold can judge per window
+	// of the measured phase's time series (p99[1s]<10ms): those the
+	// intervals' histograms and counts give back for any run of whole
+	// intervals. The others (stdev, duration, what a scenario counts or
+	// derives) are the whole phase's only.
+	Windowed bool
 	// Tier is the cache tier whose counter this is (l1 for l1_hits), for
 	// the counters every tier has (TierCounters).
 	Tier string
@@ -89,22 +95,22 @@ func (d Def) Remergeable() bool { return d.Derivable() || d.ByTarget }
 // The figures the harness measures in every scenario, and each kind of
 // operation's.
 var (
-	ops        = Def{Name: "ops", Source: Measured, Every: true, PerKind: true, Doc: "operations that succeeded in the measured phase"}
-	errs       = Def{Name: "errors", Source: Measured, Better: Lower, Every: true, PerKind: true, Doc: "operations that failed"}
-	throughput = Def{Name: "throughput", Source: Measured, Unit: OpsPerSec, Better: Higher, Every: true, PerKind: true,
+	ops        = Def{Name: "ops", Source: Measured, Every: true, PerKind: true, Windowed: true, Doc: "operations that succeeded in the measured phase"}
+	errs       = Def{Name: "errors", Source: Measured, Better: Lower, Every: true, PerKind: true, Windowed: true, Doc: "operations that failed"}
+	throughput = Def{Name: "throughput", Source: Measured, Unit: OpsPerSec, Better: Higher, Every: true, PerKind: true, Windowed: true,
 		Doc: "operations that succeeded per second of the measured phase"}
 	duration = Def{Name: "duration", Source: Measured, Unit: NS, Every: true, Doc: "the measured phase's wall time, first start to last end"}
-	minimum  = latencyFigure("min", "the fastest successful operation's latency")
-	mean     = latencyFigure("mean", "the mean latency of successful operations")
-	stdev    = latencyFigure("stdev", "the standard deviation of their latencies")
-	maximum  = latencyFigure("max", "the slowest successful operation's latency")
+	minimum  = latencyFigure("min", true, "the fastest successful operation's latency")
+	mean     = latencyFigure("mean", true, "the mean latency of successful operations")
+	stdev    = latencyFigure("stdev", false, "the standard deviation of their latencies")
+	maximum  = latencyFigure("max", true, "the slowest successful operation's latency")
 	// Percentile is every percentile of latency: Lookup gives it under
 	// the name asked for (p99, p99.9, read.p99).
-	Percentile = latencyFigure("pN", "a percentile of latency: p50, p99, p999 (99.9), p(99.95)")
+	Percentile = latencyFigure("pN", true, "a percentile of latency: p50, p99, p999 (99.9), p(99.95)")
 )
 
-func latencyFigure(name, doc string) Def {
-	return Def{Name: name, Source: Measured, Unit: NS, Better: Lower, Every: true, PerKind: true, Doc: doc}
+func latencyFigure(name string, windowed bool, doc string) Def {
+	return Def{Name: name, Source: Measured, Unit: NS, Better: Lower, Every: true, PerKind: true, Windowed: windowed, Doc: doc}
 }
 
 // The derived figures.

@@ -5,9 +5,11 @@ import (
 	"maps"
 	"math"
 	"slices"
+	"time"
 
 	"github.com/rustci/rustci-perf/pkg/latency"
 	"github.com/rustci/rustci-perf/pkg/metric"
+	"github.com/rustci/rustci-perf/pkg/threshold"
 )
 
 // The invariants a report keeps as the run and merge write it, which its
@@ -56,6 +58,9 @@ func check(r *Report) error {
 		if err := checkScenario(at, s); err != nil {
 			return err
 		}
+		if err := measuredAt(r, at, s); err != nil {
+			return err
+		}
 		passed = passed && (s.Passed || s.Status == StatusSkipped)
 		if s.Status == StatusInterrupted && interrupted == "" {
 			interrupted = s.Name
@@ -71,6 +76,23 @@ func check(r *Report) error {
 }
 
 const timeFormat = "2006-01-02T15:04:05.999999999Z07:00"
+
+// measuredAt checks that s's measured phases, when it says when they
+// began, began within r's run.
+func measuredAt(r *Report, at string, s Scenario) error {
+	times := map[string]time.Time{at + "/measured_at": s.MeasuredAt}
+	if s.Repeat != nil {
+		for i, run := range s.Repeat.Runs {
+			times[fmt.Sprintf("%s/repeat/runs/%d/measured_at", at, i)] = run.MeasuredAt
+		}
+	}
+	for _, ptr := range slices.Sorted(maps.Keys(times)) {
+		if t := times[ptr]; !t.IsZero() && (t.Before(r.StartedAt) || t.After(r.FinishedAt)) {
+			return &Invalid{Pointer: ptr, Scenario: s.Name, Problem: fmt.Sprintf("%s is outside the run, %s to %s", t.Format(timeFormat), r.StartedAt.Format(timeFormat), r.FinishedAt.Format(timeFormat))}
+		}
+	}
+	return nil
+}
 
 // whyPassed says why r passed or not, from its scenarios.
 func whyPassed(r *Report) string {
@@ -117,6 +139,11 @@ func checkScenario(at string, s Scenario) error {
 	case s.Status == StatusFailed && missed < 0:
 		return bad("/status", "failed, but every threshold held")
 	}
+	for i, t := range s.Thresholds {
+		if err := windows(fmt.Sprintf("/thresholds/%d", i), t, s.Repeat, bad); err != nil {
+			return err
+		}
+	}
 
 	if err := distribution("", "", s.Ops, s.Latency, s.Histogram, bad); err != nil {
 		return err
@@ -147,6 +174,53 @@ func checkScenario(at string, s Scenario) error {
 		return runs(s, bad)
 	}
 	return nil
+}
+
+// windows checks the windows of threshold t, found at pointer at: a
+// threshold judged per window (p99[1s]<10ms) says how its windows went,
+// in agreement with its expression and its verdict, and no other does; the
+// worst window is in a run the scenario has (rp: its runs, nil for one).
+func windows(at string, t Threshold, rp *Repeat, bad func(string, string, ...any) error) error {
+	parsed, perr := threshold.Parse(t.Expr)
+	w := t.Windows
+	if w == nil {
+		if perr == nil && parsed.Window.Set() {
+			return bad(at+"/windows", "missing: %s is judged per window, and says how its windows went", t.Expr)
+		}
+		return nil
+	}
+	th := at
+	at += "/windows"
+	want := threshold.Window{Length: time.Duration(w.LengthNS), Share: w.SharePct}
+	runs := 1
+	if rp != nil {
+		runs = rp.Count
+	}
+	switch {
+	case perr != nil || parsed.Window != want:
+		return bad(at, "windows of %s, %g%% needed, but the expression %s judges %s", time.Duration(w.LengthNS), w.SharePct, t.Expr, wholeOrWindow(parsed.Window))
+	case w.Held > w.Total:
+		return bad(at+"/held", "%d, more than the %d windows", w.Held, w.Total)
+	case t.Pass != want.Enough(w.Held, w.Total):
+		return bad(at+"/held", "%d of %d windows, %g%% needed, but pass is %t", w.Held, w.Total, w.SharePct, t.Pass)
+	case w.Total == 0 && w.Worst != nil:
+		return bad(at+"/worst", "present, with no window")
+	case w.Total == 0 && t.Actual != nil:
+		return bad(th+"/actual", "%g with no window: a threshold with no window to judge is n/a", *t.Actual)
+	case w.Total > 0 && w.Worst == nil:
+		return bad(at+"/worst", "missing: the worst of %d windows is placed", w.Total)
+	case w.Worst != nil && w.Worst.Run >= runs:
+		return bad(at+"/worst/run", "%d, but the scenario has %d runs (numbered from 0)", w.Worst.Run, runs)
+	}
+	return nil
+}
+
+// wholeOrWindow says what a threshold judges: the whole phase, or windows.
+func wholeOrWindow(w threshold.Window) string {
+	if !w.Set() {
+		return "the whole phase"
+	}
+	return fmt.Sprintf("windows of %s, %g%% needed", w.Length, w.Share)
 }
 
 // distribution checks a latency summary l, and its histogram enc when

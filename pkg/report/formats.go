@@ -17,7 +17,8 @@ import (
 // under a scenario that mixes kinds of operation one row per kind, the
 // precision of throughput and p99 beside them (±, the half-width of a 95%
 // confidence interval), the missed thresholds listed under it, and the
-// verdict.
+// verdict. Thresholds judged per window (p99[1s]<10ms) are listed with
+// their worst window and how many windows held.
 func Markdown(w io.Writer, r *Report) error {
 	ew := &errWriter{w: w}
 	ew.printf("### rustci-perf %s: %s\n\n", r.ToolVersion, Verdict(r))
@@ -71,11 +72,31 @@ func Markdown(w io.Writer, r *Report) error {
 		}
 		ew.printf(".\n")
 	}
+	var windowed []string
+	for _, s := range r.Scenarios {
+		for _, t := range s.Thresholds {
+			if t.Windows == nil {
+				continue
+			}
+			mark := "❌"
+			if t.Pass {
+				mark = "✅"
+			}
+			windowed = append(windowed, fmt.Sprintf("- %s `%s` `%s`: worst window %s; %s", mark, s.Name, t.Expr, actual(t), windowsWords(t, s.Repeat != nil)))
+		}
+	}
+	if len(windowed) > 0 {
+		ew.printf("\n**Thresholds per window**\n\n%s\n", strings.Join(windowed, "\n"))
+	}
 	var missed []string
 	for _, s := range r.Scenarios {
 		for _, t := range s.Thresholds {
 			if !t.Pass {
-				missed = append(missed, fmt.Sprintf("- `%s` %s: actual %s", s.Name, "`"+t.Expr+"`", actual(t)))
+				line := fmt.Sprintf("- `%s` %s: actual %s", s.Name, "`"+t.Expr+"`", actual(t))
+				if t.Windows != nil {
+					line += " (" + windowsWords(t, s.Repeat != nil) + ")"
+				}
+				missed = append(missed, line)
 			}
 		}
 		if s.Error != "" {
@@ -346,8 +367,8 @@ func JUnit(w io.Writer, r *Report) error {
 // junitOut is a scenario's figures in its testcase's system-out, which CI
 // readers show beside the result: its key figures on the first line, then
 // each kind of operation's (thresholds name them "read.p99"), the
-// precision reached and the time series' range, as the text report words
-// them.
+// precision reached, the time series' range and how each threshold judged
+// per window went, as the text report words them.
 func junitOut(s Scenario) string {
 	lines := []string{fmt.Sprintf("ops %d, throughput %s, p50 %s, p99 %s, max %s", s.Ops, Throughput(s.ThroughputOpsPerSec),
 		Duration(float64(s.Latency.P50)), Duration(float64(s.Latency.P99)), Duration(float64(s.Latency.Max)))}
@@ -359,6 +380,11 @@ func junitOut(s Scenario) string {
 	}
 	if line := seriesLine(s); line != "" {
 		lines = append(lines, "time series: "+line)
+	}
+	for _, t := range s.Thresholds {
+		if w := windowsWords(t, s.Repeat != nil); w != "" {
+			lines = append(lines, fmt.Sprintf("%s: worst window %s; %s", t.Expr, actual(t), w))
+		}
 	}
 	return strings.Join(lines, "\n")
 }
@@ -383,8 +409,17 @@ func junitFailure(s Scenario, c *Comparison) *junitProblem {
 		if t.Unit == "ns" {
 			limit = Duration(t.Limit)
 		}
-		missed = append(missed, fmt.Sprintf("%s (actual %s)", t.Expr, actual(t)))
-		texts = append(texts, fmt.Sprintf("threshold %s\nexpected %s %s %s\nactual   %s", t.Expr, t.Metric, t.Op, limit, actual(t)))
+		text := fmt.Sprintf("threshold %s\nexpected %s %s %s\nactual   %s", t.Expr, t.Metric, t.Op, limit, actual(t))
+		if w := windowsWords(t, s.Repeat != nil); w != "" {
+			missed = append(missed, fmt.Sprintf("%s (actual %s; %s)", t.Expr, actual(t), w))
+			if t.Windows.Worst != nil {
+				text += " (the worst window's)"
+			}
+			text += "\nwindows  " + w
+		} else {
+			missed = append(missed, fmt.Sprintf("%s (actual %s)", t.Expr, actual(t)))
+		}
+		texts = append(texts, text)
 	}
 	if len(missed) > 0 {
 		parts = append(parts, fmt.Sprintf("%d of %s missed: %s", len(missed), plural(len(s.Thresholds), "threshold"), strings.Join(missed, ", ")))

@@ -36,7 +36,9 @@ var htmlPage = template.Must(template.New("report").Funcs(template.FuncMap{
 // spaced) and, in a scenario that mixes kinds of operation, each kind's
 // curve beside the whole's; each kind's figures and the precision reached;
 // a time series plot of throughput and latency per interval (every run's,
-// overlaid, with --count); the thresholds; and, with a baseline, the
+// overlaid, with --count); the thresholds, with how each judged per
+// window went and its worst window marked on the time series; and, with a
+// baseline, the
 // baseline's curve on the percentile plot and the comparison.
 func HTML(w io.Writer, r *Report) error {
 	type section struct {
@@ -47,6 +49,10 @@ func HTML(w io.Writer, r *Report) error {
 		PrecisionLine string
 		Kinds         []kindRow
 		Change        *ScenarioChange
+		// Limits are the thresholds as shown, and Windowed says whether
+		// one is judged per window (a column says how its windows went).
+		Limits   []thresholdRow
+		Windowed bool
 	}
 	page := struct {
 		*Report
@@ -60,6 +66,11 @@ func HTML(w io.Writer, r *Report) error {
 	}
 	for _, s := range r.Scenarios {
 		sec := section{Scenario: s, SeriesLine: seriesLine(s), Kinds: kindRows(s)}
+		for _, t := range s.Thresholds {
+			row := thresholdRow{Threshold: t, Windows: windowsWords(t, s.Repeat != nil)}
+			sec.Limits = append(sec.Limits, row)
+			sec.Windowed = sec.Windowed || row.Windows != ""
+		}
 		if !noteSaysPrecision(s) {
 			sec.PrecisionLine = precisionLine(s)
 		}
@@ -110,6 +121,13 @@ func HTML(w io.Writer, r *Report) error {
 		return fmt.Errorf("html report: %w", err)
 	}
 	return nil
+}
+
+// thresholdRow is one line of a scenario's table of thresholds: the
+// threshold, and for one judged per window how its windows went.
+type thresholdRow struct {
+	Threshold
+	Windows string
 }
 
 // kindColours is the number of colours the page's style sheet has for

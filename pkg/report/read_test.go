@@ -134,6 +134,8 @@ func TestReadRefuses(t *testing.T) {
 			"/scenarios/0/throughput_ops_per_sec (scenario cache-read): 1e999 is beyond the range of a float64"},
 		{"finished before started", edit(func(r *Report) { r.FinishedAt = r.StartedAt.Add(-time.Second) }),
 			"/finished_at: 2026-11-26T11:59:59Z is before started_at, 2026-11-26T12:00:00Z"},
+		{"measured before the run", edit(func(r *Report) { r.Scenarios[0].MeasuredAt = r.StartedAt.Add(-time.Second) }),
+			"/scenarios/0/measured_at (scenario cache-read): 2026-11-26T11:59:59Z is outside the run, 2026-11-26T12:00:00Z to 2026-11-26T12:00:03Z"},
 		{"empty", nil, "no JSON value: the file is empty"},
 		{"another schema", []byte(`{"schema":"rustci-perf/compare/v1"}`),
 			`/schema: schema "rustci-perf/compare/v1": want "rustci-perf/report/v1"`},

@@ -123,6 +123,11 @@ type Scenario struct {
 	// Operations, in a scenario that mixes kinds of operation (reads and
 	// writes), are each kind's own figures.
 	Operations []Operation `json:"operations,omitempty"`
+	// MeasuredAt is when the measured phase began on the wall clock (the
+	// first run's, with --count): Intervals' starts count from it, so an
+	// interval log (WriteHlog) places them in time. Absent in a merge of
+	// machines, which keeps no intervals.
+	MeasuredAt time.Time `json:"measured_at,omitzero"`
 	// IntervalNS is the length of the Intervals the measured phase was cut
 	// into: the run's time series. Precision is what they say of how
 	// precise the figures are.
@@ -203,11 +208,14 @@ func (st *Stat) UnmarshalJSON(data []byte) error {
 
 // Run is one run of a repeated scenario.
 type Run struct {
-	Ops                 int64   `json:"ops"`
-	Errors              int64   `json:"errors"`
-	DurationNS          int64   `json:"duration_ns"`
-	ThroughputOpsPerSec float64 `json:"throughput_ops_per_sec"`
-	Latency             Latency `json:"latency_ns"`
+	// MeasuredAt is when the run's measured phase began (its intervals'
+	// starts count from it).
+	MeasuredAt          time.Time `json:"measured_at,omitzero"`
+	Ops                 int64     `json:"ops"`
+	Errors              int64     `json:"errors"`
+	DurationNS          int64     `json:"duration_ns"`
+	ThroughputOpsPerSec float64   `json:"throughput_ops_per_sec"`
+	Latency             Latency   `json:"latency_ns"`
 	// Histogram is the run's own latency histogram, encoded as the
 	// scenario's is, so a comparison can resample runs as well as
 	// operations.
@@ -311,6 +319,35 @@ type Threshold struct {
 	Actual *float64 `json:"actual"`
 	Unit   string   `json:"unit"`
 	Pass   bool     `json:"pass"`
+	// Windows, for a threshold judged per window of the time series
+	// (p99[1s]<10ms), says how its windows went; Actual is then the worst
+	// window's value.
+	Windows *Windows `json:"windows,omitempty"`
+}
+
+// Windows says how a threshold judged per window of the measured phase's
+// time series went: of Total whole windows of LengthNS (a partial last
+// window is left out), Held held, and it passes when that is at least
+// SharePct percent of them (100: every one) and at least one. None at
+// all (a run shorter than a window, a merge of machines, which keeps no
+// intervals) means the figure cannot be computed: the threshold fails as
+// n/a, and a note says why.
+type Windows struct {
+	LengthNS int64   `json:"length_ns"`
+	SharePct float64 `json:"share_pct"`
+	Held     int     `json:"held"`
+	Total    int     `json:"total"`
+	// Worst is the window whose value is the threshold's actual; absent
+	// when there is no window.
+	Worst *WindowAt `json:"worst,omitempty"`
+}
+
+// WindowAt places a window in a scenario's time series, as its intervals
+// are placed: the run it is in (0-based, with --count; absent for the
+// first) and its start from that run's measured phase.
+type WindowAt struct {
+	Run     int   `json:"run,omitempty"`
+	StartNS int64 `json:"start_ns"`
 }
 
 // Formatter writes a report in one format.

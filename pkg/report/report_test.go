@@ -344,7 +344,7 @@ func TestLookup(t *testing.T) {
 // per scenario, histograms that hold one value per operation), and writes
 // and reads again to the same report.
 func FuzzReadJSON(f *testing.F) {
-	for _, r := range []*Report{fixture(), readable(f)} {
+	for _, r := range []*Report{fixture(), readable(f), windowed()} {
 		var b bytes.Buffer
 		_ = JSON(&b, r)
 		if _, err := ReadJSON(bytes.NewReader(b.Bytes())); err != nil {

@@ -29,16 +29,33 @@ func Text(w io.Writer, r *Report) error {
 		return err
 	}
 
-	tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
+	var table bytes.Buffer
+	tw := tabwriter.NewWriter(&table, 0, 0, 2, ' ', 0)
 	ew.printf("\n")
-	fmt.Fprintln(tw, "SCENARIO\tTHRESHOLD\tACTUAL\tRESULT")
+	// Thresholds judged per window say how their windows went, in a
+	// column of their own, and their actual is the worst window's.
+	windowed := false
+	for _, s := range r.Scenarios {
+		for _, t := range s.Thresholds {
+			windowed = windowed || t.Windows != nil
+		}
+	}
+	if windowed {
+		fmt.Fprintln(tw, "SCENARIO\tTHRESHOLD\tACTUAL\tRESULT\tWINDOWS")
+	} else {
+		fmt.Fprintln(tw, "SCENARIO\tTHRESHOLD\tACTUAL\tRESULT")
+	}
 	for _, s := range r.Scenarios {
 		for _, t := range s.Thresholds {
 			mark := "FAIL"
 			if t.Pass {
 				mark = "pass"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", s.Name, t.Expr, actual(t), mark)
+			if windowed {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.Name, t.Expr, actual(t), mark, windowsWords(t, s.Repeat != nil))
+			} else {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", s.Name, t.Expr, actual(t), mark)
+			}
 		}
 		if len(s.Thresholds) == 0 && s.Status != StatusPassed && s.Status != StatusFailed {
 			fmt.Fprintf(tw, "%s\t(not judged)\t-\t%s\n", s.Name, s.Status)
@@ -46,6 +63,12 @@ func Text(w io.Writer, r *Report) error {
 	}
 	if err := tw.Flush(); err != nil {
 		return err
+	}
+	for _, line := range strings.SplitAfter(table.String(), "\n") {
+		// A threshold on the whole phase leaves its WINDOWS cell empty.
+		if line = strings.TrimRight(line, " \n"); line != "" {
+			ew.printf("%s\n", line)
+		}
 	}
 
 	for _, s := range r.Scenarios {

@@ -16,7 +16,8 @@ import (
 // Each interval's value holds for its length, so every line is drawn in
 // steps; an interval with no successful operation has no latency and
 // leaves a gap. With --count every run starts at 0 and the runs are
-// overlaid, each a line of its own, so their spread shows.
+// overlaid, each a line of its own, so their spread shows. The worst
+// window of a threshold judged per window that failed is shaded.
 
 // seriesGeometry is the plot's layout in SVG units.
 const (
@@ -125,6 +126,20 @@ func seriesPlot(s Scenario) template.HTML {
 	}
 	fmt.Fprintf(&b, `<text class="axis" x="%g" y="%g">latency per interval (log scale)</text>`, seriesLeft, latTop-10)
 
+	// The worst window of each threshold judged per window that failed,
+	// shaded across both panels (runs start together at 0, so it spans
+	// the same time in each).
+	for _, t := range s.Thresholds {
+		w := t.Windows
+		if t.Pass || w == nil || w.Worst == nil {
+			continue
+		}
+		x0 := px(float64(w.Worst.StartNS))
+		x1 := px(math.Min(float64(w.Worst.StartNS+w.LengthNS), xend))
+		fmt.Fprintf(&b, `<rect class="worst" x="%.1f" y="%g" width="%.1f" height="%g"><title>%s</title></rect>`,
+			x0, tputTop, math.Max(x1-x0, 0.5), latBottom-tputTop,
+			template.HTMLEscapeString(fmt.Sprintf("%s missed: worst window %s; %s", t.Expr, actual(t), windowsWords(t, len(runs) > 1))))
+	}
 	overlay := ""
 	if len(runs) > 1 {
 		overlay = " overlay"

@@ -210,6 +210,7 @@ func plan(s config.Settings) harness.Config {
 		Stages:         s.Stages,
 		Tick:           s.Tick,
 		Observe:        s.Observe,
+		Interval:       s.Interval,
 	}
 }
 

@@ -1,13 +1,25 @@
 // Package threshold is the small language in which pass/fail limits on a
 // scenario's figures are written: "p99<10ms", "cache-read:hit_rate>0.95".
 //
-// An expression is [SCOPE:] METRIC [/ METRIC] OP NUMBER [UNIT]. SCOPE names a
-// scenario or group. METRIC is a name (mean, throughput, hit_rate, errors, a
-// scenario's counter), a percentile (p50, p99, p999 for 99.9, or p(99.95)),
-// and a ratio of two metrics is unitless (p99/p50<20). OP is one of < <= > >=
-// == !=. A latency metric's limit needs a unit (ns, us, µs, ms, s); any other
-// metric's must not have one. Parse checks the syntax; whether a scenario has
-// the metric is checked by the caller, which knows the scenarios.
+// An expression is [SCOPE:] METRIC[WINDOW] [/ METRIC[WINDOW]] OP NUMBER
+// [UNIT]. SCOPE names a scenario or group. METRIC is a name (mean,
+// throughput, hit_rate, errors, a scenario's counter), a percentile (p50,
+// p99, p999 for 99.9, or p(99.95)), and a ratio of two metrics is unitless
+// (p99/p50<20). OP is one of < <= > >= == !=. A latency metric's limit
+// needs a unit (ns, us, µs, ms, s, m, h); any other metric's must not have one.
+//
+// A WINDOW judges the figure in every window of the measured phase's time
+// series rather than over the whole phase: p99[1s]<10ms holds when the p99
+// of every whole second does; p99[5s, 95%]<10ms when that of at least 95%
+// of the 5s windows does. Only the figures the time series gives back for
+// any run of intervals can be windowed (metric.Def.Windowed: latency
+// percentiles, min, mean, max, throughput, ops, errors, each kind's too);
+// a ratio is windowed by giving both figures the same window
+// (read.p99[1s]/read.p50[1s]<20), judged window by window.
+//
+// Parse checks the syntax; whether a scenario has the metric, and whether a
+// window is a whole number of its intervals, is checked by the caller,
+// which knows the scenarios.
 package threshold
 
 import (
@@ -87,6 +99,40 @@ type Threshold struct {
 	Op    Op
 	// Limit is in the metric's base unit: nanoseconds for latencies.
 	Limit float64
+	// Window, when set (p99[1s]), judges the figure per window of the
+	// time series instead of over the whole measured phase.
+	Window Window
+}
+
+// Window is how a threshold is judged over a measured phase's time series:
+// the phase is cut into consecutive windows of Length (whole intervals of
+// the series), the figure computed in each, and the threshold holds when
+// at least Share percent of the windows hold (100: every one). The zero
+// Window judges the whole phase at once.
+type Window struct {
+	Length time.Duration
+	// Share is the percentage of windows that must hold, in (0, 100].
+	Share float64
+}
+
+// Set reports whether w is a window at all (p99[1s]), not the whole phase.
+func (w Window) Set() bool { return w.Length > 0 }
+
+// String writes w as the expression's brackets hold it: "1s", "5s, 95%".
+func (w Window) String() string {
+	if w.Share >= 100 {
+		return w.Length.String()
+	}
+	return fmt.Sprintf("%s, %s%%", w.Length, strconv.FormatFloat(w.Share, 'f', -1, 64))
+}
+
+// Enough reports whether held windows of total are enough: at least
+// Share percent of them, and at least one window (none at all tells
+// nothing, and never holds).
+func (w Window) Enough(held, total int) bool {
+	// Share*total is not exact for every share (99.9% of 1000 is not
+	// 999.0 in floating point): a millionth of a window is allowed for.
+	return total > 0 && held >= 0 && float64(held)*100+1e-6 >= w.Share*float64(total)
 }
 
 // IsLatency reports whether the compared value is a duration.
@@ -114,7 +160,7 @@ func (e *Error) Error() string {
 
 var units = map[string]time.Duration{
 	"ns": time.Nanosecond, "us": time.Microsecond, "µs": time.Microsecond,
-	"ms": time.Millisecond, "s": time.Second,
+	"ms": time.Millisecond, "s": time.Second, "m": time.Minute, "h": time.Hour,
 }
 
 // Parse reads one expression.
@@ -138,18 +184,39 @@ func Parse(expr string) (Threshold, error) {
 	}
 
 	var err error
+	p.space()
+	at := []int{p.pos} // where each metric starts
 	if t.Left, err = p.metric(); err != nil {
+		return t, err
+	}
+	if t.Window, err = p.window(); err != nil {
 		return t, err
 	}
 	p.space()
 	if p.peek() == '/' {
 		p.pos++
+		p.space()
+		at = append(at, p.pos)
 		r, err := p.metric()
 		if err != nil {
 			return t, err
 		}
 		t.Right = &r
+		w, err := p.window()
+		if err != nil {
+			return t, err
+		}
+		if w != t.Window {
+			return t, p.fail(at[1], fmt.Sprintf("%s/%s: a ratio's two figures share one window: give both the same, as in %s[1s]/%s[1s], or neither", t.Left.Name, r.Name, t.Left.Name, r.Name))
+		}
 		p.space()
+	}
+	if t.Window.Set() {
+		for i, m := range t.Metrics() {
+			if d, ok := metric.Lookup(m.Name); !ok || !d.Windowed {
+				return t, p.fail(at[i], fmt.Sprintf("%s cannot be judged per window: the time series gives back latency percentiles, min, mean, max, throughput, ops and errors (each kind's too), and nothing else", m.Name))
+			}
+		}
 	}
 
 	opAt := p.pos
@@ -192,7 +259,7 @@ func Parse(expr string) (Threshold, error) {
 	case t.IsLatency():
 		u, ok := units[unit]
 		if !ok {
-			return t, p.fail(unitAt, fmt.Sprintf("unknown unit %q: want ns, us, µs, ms or s", unit))
+			return t, p.fail(unitAt, fmt.Sprintf("unknown unit %q: want ns, us, µs, ms, s, m or h", unit))
 		}
 		v *= float64(u)
 	case unit != "":
@@ -299,6 +366,52 @@ func (p *parser) metric() (Metric, error) {
 		return m, nil
 	}
 	return p.plainMetric()
+}
+
+// window reads a window in brackets, [1s] or [5s, 95%], when one follows
+// (spaces before it allowed); the zero Window when none does.
+func (p *parser) window() (Window, error) {
+	save := p.pos
+	p.space()
+	if p.peek() != '[' {
+		p.pos = save
+		return Window{}, nil
+	}
+	at := p.pos
+	end := strings.IndexByte(p.s[at:], ']')
+	if end < 0 {
+		return Window{}, p.fail(at, "unclosed [: want a window, as in p99[1s] or p99[5s, 95%]")
+	}
+	inner := p.s[at+1 : at+end]
+	length, share, hasShare := strings.Cut(inner, ",")
+	lenAt := at + 1 + len(length) - len(strings.TrimLeft(length, " \t"))
+	length = strings.TrimSpace(length)
+	if length == "" {
+		return Window{}, p.fail(lenAt, "want a window's length, as in [1s] or [5s, 95%]")
+	}
+	d, err := time.ParseDuration(length)
+	if err != nil {
+		return Window{}, p.fail(lenAt, fmt.Sprintf("window %q: want a duration, as in 1s or 500ms", length))
+	}
+	if d <= 0 {
+		return Window{}, p.fail(lenAt, fmt.Sprintf("window %s: want a length above 0", length))
+	}
+	w := Window{Length: d, Share: 100}
+	if hasShare {
+		shareAt := at + 1 + len(inner) - len(strings.TrimLeft(share, " \t"))
+		share = strings.TrimSpace(share)
+		num, pct := strings.CutSuffix(share, "%")
+		v, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
+		if !pct || err != nil || math.IsNaN(v) {
+			return Window{}, p.fail(shareAt, fmt.Sprintf("share %q: want the percentage of windows that must hold, as in [5s, 95%%]", share))
+		}
+		if v <= 0 || v > 100 {
+			return Window{}, p.fail(shareAt, fmt.Sprintf("share %s: want more than 0%% and at most 100%% of the windows", share))
+		}
+		w.Share = v
+	}
+	p.pos = at + end + 1
+	return w, nil
 }
 
 // kind reads "read." (a lower-case name and a dot that do not start a
@@ -457,19 +570,28 @@ func (t Threshold) Holds(v float64) bool { return !math.IsNaN(v) && compare(v, t
 // and <=, the smallest for > and >=, and for == and != a failing one if
 // any. NaN, a value that could not be computed, is the worst of all.
 func (t Threshold) Worst(values []float64) float64 {
-	w := math.NaN()
+	if i := t.WorstAt(values); i >= 0 {
+		return values[i]
+	}
+	return math.NaN()
+}
+
+// WorstAt returns the index of the first of values that meets t worst (see
+// Worst); -1 when there are none.
+func (t Threshold) WorstAt(values []float64) int {
+	w := -1
 	for i, v := range values {
 		switch {
 		case math.IsNaN(v):
-			return v
-		case i == 0:
-			w = v
-		case t.Op == LT || t.Op == LE:
-			w = math.Max(w, v)
-		case t.Op == GT || t.Op == GE:
-			w = math.Min(w, v)
-		case !t.Holds(v) && t.Holds(w):
-			w = v // the first failing one
+			return i
+		case w < 0:
+			w = i
+		case (t.Op == LT || t.Op == LE) && v > values[w]:
+			w = i
+		case (t.Op == GT || t.Op == GE) && v < values[w]:
+			w = i
+		case (t.Op == EQ || t.Op == NE) && !t.Holds(v) && t.Holds(values[w]):
+			w = i // the first failing one
 		}
 	}
 	return w

@@ -33,6 +33,8 @@ func TestParse(t *testing.T) {
 		{"p50<900ns", "", "p50", 50, "", LT, 900},
 		{"p50<2µs", "", "p50", 50, "", LT, 2000},
 		{"p50<1.5s", "", "p50", 50, "", LT, 1.5e9},
+		{"max<2m", "", "max", 0, "", LT, 120e9},
+		{"cache-read:p99[1s]<1h", "cache-read", "p99", 99, "", LT, 3600e9},
 		// p999 is 99.9, p9999 99.99; p99.9 is read as written
 		{"p999<1ms", "", "p99.9", 99.9, "", LT, ms},
 		{"p9999<1ms", "", "p99.99", 99.99, "", LT, ms},
@@ -219,6 +221,9 @@ func FuzzParse(f *testing.F) {
 	for _, s := range []string{"p99<10ms", "p(99.9)<50ms", "cache-read:hit_rate>0.95", "p99/p50<20", "errors==0", "throughput>=1e3", "x:y!=-2", "p(", "p999<1s"} {
 		f.Add(s)
 	}
+	for _, s := range []string{"p99[1s]<10ms", "cache-read:p99[5s, 95%]<1ms", "latency:read.p99[1s]/read.p50[1s]<20", "throughput[300ms]>1000", "p99[", "p99[1s,]<1ms", "hit_rate[1s]>0.9"} {
+		f.Add(s)
+	}
 	f.Fuzz(func(t *testing.T, s string) {
 		th, err := Parse(s)
 		if err != nil {
@@ -231,13 +236,156 @@ func FuzzParse(f *testing.F) {
 		if err != nil {
 			t.Fatalf("Parse(%q) ok, but Parse of its Expr %q: %v", s, th.Expr, err)
 		}
-		if again.Scope != th.Scope || again.Left != th.Left || again.Op != th.Op || again.Limit != th.Limit {
+		if again.Scope != th.Scope || again.Left != th.Left || again.Op != th.Op || again.Limit != th.Limit || again.Window != th.Window {
 			t.Fatalf("Parse(%q) = %+v; again = %+v", s, th, again)
 		}
 		if math.IsNaN(th.Limit) || math.IsInf(th.Limit, 0) {
 			t.Fatalf("Parse(%q) limit %g", s, th.Limit)
 		}
+		if w := th.Window; w.Set() && (w.Length <= 0 || !(w.Share > 0 && w.Share <= 100)) {
+			t.Fatalf("Parse(%q) window %+v: a length above 0 and a share in (0, 100] expected", s, w)
+		}
+		if w := th.Window; !w.Set() && w != (Window{}) {
+			t.Fatalf("Parse(%q) window %+v without a length", s, w)
+		}
 	})
+}
+
+func TestParseWindows(t *testing.T) {
+	ms := time.Millisecond
+	tests := []struct {
+		expr  string
+		scope string
+		left  string
+		right string
+		w     Window
+		limit float64
+	}{
+		// the issue's examples: every window, or a share of them
+		{"p99[1s]<10ms", "", "p99", "", Window{time.Second, 100}, 10e6},
+		{"throughput[1s]>1000", "", "throughput", "", Window{time.Second, 100}, 1000},
+		{"p99[5s, 95%]<10ms", "", "p99", "", Window{5 * time.Second, 95}, 10e6},
+		// scopes and kinds, spaces, a fractional share, 100% as every window
+		{"cache-read:p99[1s]<1ms", "cache-read", "p99", "", Window{time.Second, 100}, 1e6},
+		{"latency:read.p99[1s]<1ms", "latency", "read.p99", "", Window{time.Second, 100}, 1e6},
+		{" p(99.9) [ 300ms ,99.5 % ] < 2ms", "", "p99.9", "", Window{300 * ms, 99.5}, 2e6},
+		{"errors[500ms,100%]==0", "", "errors", "", Window{500 * ms, 100}, 0},
+		{"write.max[1m30s]<1s", "", "write.max", "", Window{90 * time.Second, 100}, 1e9},
+		{"min[1s]>0ns", "", "min", "", Window{time.Second, 100}, 0},
+		{"mean[1s]<1ms", "", "mean", "", Window{time.Second, 100}, 1e6},
+		{"read.ops[200ms]>=1", "", "read.ops", "", Window{200 * ms, 100}, 1},
+		// a ratio: both figures in the same window
+		{"read.p99[1s]/read.p50[1s]<20", "", "read.p99", "read.p50", Window{time.Second, 100}, 20},
+		{"p99[2s,90%] / p50[2s, 90%] < 5", "", "p99", "p50", Window{2 * time.Second, 90}, 5},
+	}
+	for _, tt := range tests {
+		got, err := Parse(tt.expr)
+		if err != nil {
+			t.Errorf("Parse(%q) error: %v", tt.expr, err)
+			continue
+		}
+		right := ""
+		if got.Right != nil {
+			right = got.Right.Name
+		}
+		if got.Scope != tt.scope || got.Left.Name != tt.left || right != tt.right || got.Window != tt.w || got.Limit != tt.limit {
+			t.Errorf("Parse(%q) = {scope %q, %s / %q, window %+v, limit %g}; want {scope %q, %s / %q, window %+v, limit %g}",
+				tt.expr, got.Scope, got.Left.Name, right, got.Window, got.Limit, tt.scope, tt.left, tt.right, tt.w, tt.limit)
+		}
+	}
+	// No window: the whole phase, as before.
+	if got, _ := Parse("p99<10ms"); got.Window.Set() {
+		t.Errorf("Parse(p99<10ms) window %+v; want none", got.Window)
+	}
+}
+
+func TestParseWindowErrors(t *testing.T) {
+	tests := []struct {
+		expr string
+		want string
+		col  int
+	}{
+		{"p99[1s<10ms", "unclosed [", 4},
+		{"p99[]<10ms", "want a window's length", 5},
+		{"p99[ , 95%]<10ms", "want a window's length", 6},
+		{"p99[1x]<10ms", `window "1x": want a duration`, 5},
+		{"p99[10]<10ms", `window "10": want a duration`, 5},
+		{"p99[0s]<10ms", "window 0s: want a length above 0", 5},
+		{"p99[-1s]<10ms", "want a length above 0", 5},
+		{"p99[1s, 95]<10ms", `share "95": want the percentage of windows`, 9},
+		{"p99[1s,]<10ms", `share "": want the percentage`, 8},
+		{"p99[1s, 0%]<10ms", "share 0%: want more than 0% and at most 100%", 9},
+		{"p99[1s, 101%]<10ms", "share 101%", 9},
+		{"p99[1s, NaN%]<10ms", `share "NaN%"`, 9},
+		{"p99[1s]<10", "give the limit a unit", 11},
+		// figures the time series cannot give back
+		{"hit_rate[1s]>0.9", "hit_rate cannot be judged per window", 1},
+		{"cache-read:stdev[1s]<1ms", "stdev cannot be judged per window", 12},
+		{"duration[1s]<2s", "duration cannot be judged per window", 1},
+		{"achieved_rate_ratio[1s]>0.99", "achieved_rate_ratio cannot be judged per window", 1},
+		{"l1_hits[1s]>0", "l1_hits cannot be judged per window", 1},
+		{"admission_error[1s]==0", "cannot be judged per window", 1},
+		{"p99[1s]/hit_rate[1s]<1", "hit_rate cannot be judged per window", 9},
+		// a ratio's figures share one window
+		{"p99[1s]/p50<20", "a ratio's two figures share one window", 9},
+		{"p99/p50[1s]<20", "a ratio's two figures share one window", 5},
+		{"p99[1s]/p50[2s]<20", "share one window", 9},
+		{"p99[1s, 90%]/p50[1s]<20", "share one window", 14},
+	}
+	for _, tt := range tests {
+		_, err := Parse(tt.expr)
+		e, ok := err.(*Error)
+		if !ok || !strings.Contains(err.Error(), tt.want) || e.Col != tt.col {
+			t.Errorf("Parse(%q) error = %v; want one at column %d containing %q", tt.expr, err, tt.col, tt.want)
+		}
+	}
+}
+
+// TestWindowEnough: the share arithmetic, at its edges.
+func TestWindowEnough(t *testing.T) {
+	tests := []struct {
+		share       float64
+		held, total int
+		want        bool
+	}{
+		{100, 2, 2, true},       // every window held
+		{100, 1, 2, false},      // one did not
+		{100, 0, 0, false},      // no window: nothing to judge, never holds
+		{95, 0, 0, false},       // likewise with a share
+		{95, 19, 20, true},      // exactly 95%
+		{95, 18, 20, false},     // 90%
+		{95, 9, 10, false},      // 95% of 10 is 9.5: 10 needed
+		{95, 10, 10, true},      //
+		{99.9, 999, 1000, true}, // 99.9% of 1000 is 999, whatever the rounding of 99.9
+		{99.9, 998, 1000, false},
+		{50, 1, 2, true},
+		{50, 1, 3, false},
+		{0.1, 1, 1000, true},
+		{0.1, 0, 1000, false},
+	}
+	for _, tt := range tests {
+		w := Window{Length: time.Second, Share: tt.share}
+		if got := w.Enough(tt.held, tt.total); got != tt.want {
+			t.Errorf("Window{share %g}.Enough(%d, %d) = %t; want %t", tt.share, tt.held, tt.total, got, tt.want)
+		}
+	}
+}
+
+func TestWindowString(t *testing.T) {
+	for expr, want := range map[string]string{
+		"p99[1s]<1ms":           "1s",
+		"p99[1000ms, 100%]<1ms": "1s",
+		"p99[5s,95%]<1ms":       "5s, 95%",
+		"p99[300ms, 99.5%]<1ms": "300ms, 99.5%",
+	} {
+		th, err := Parse(expr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := th.Window.String(); got != want {
+			t.Errorf("%s: Window.String() = %q; want %q", expr, got, want)
+		}
+	}
 }
 
 func TestWorst(t *testing.T) {
@@ -258,6 +406,15 @@ func TestWorst(t *testing.T) {
 		}
 	}
 	th, _ := Parse("errors<5")
+	if got := th.WorstAt([]float64{1, 7, 7, 2}); got != 1 {
+		t.Errorf("WorstAt of two equal worst = %d; want the first, 1", got)
+	}
+	if got := th.WorstAt(nil); got != -1 {
+		t.Errorf("WorstAt(nil) = %d; want -1", got)
+	}
+	if got := th.WorstAt([]float64{9, math.NaN(), math.NaN()}); got != 1 {
+		t.Errorf("WorstAt with NaNs = %d; want the first NaN, 1", got)
+	}
 	if got := th.Worst([]float64{1, math.NaN()}); !math.IsNaN(got) {
 		t.Errorf("Worst with a NaN = %g; want NaN", got)
 	}
