@@ -134,6 +134,9 @@ type Config struct {
 	// Start, Growth, Precision, Ceiling and Floor shape the search (see
 	// the package comment); zero takes Defaults' value.
 	Start, Growth, Precision, Ceiling, Floor float64
+	// Observe, when set, is told each step as it is recorded: after each
+	// call of Measure that returned no error.
+	Observe func(Step)
 	// Min and Max bound every target, in operations per second: under
 	// Min a step cannot tell a rate (too few operations), over Max the
 	// generator cannot pace one. Zero: no bound.
@@ -185,7 +188,8 @@ func (c Config) validate() error {
 
 // Search runs the search c describes. Its error is c's (a bad Config) or
 // the first that Estimate or Measure returned, with the steps taken so
-// far; an ended context is not an error but the Interrupted stop.
+// far; an ended context is not an error but the Interrupted stop, whatever
+// the measurement it cut short returned.
 func Search(ctx context.Context, c Config) (a Answer, err error) {
 	c = c.withDefaults()
 	a = Answer{MaxRate: math.NaN(), FirstFailing: math.NaN()}
@@ -265,7 +269,7 @@ func (s *search) run(ctx context.Context, x float64) (Stop, error) {
 			return Budget, nil
 		}
 		held, err := s.step(ctx, phase, r)
-		if stop, end := ended(ctx, err); end {
+		if stop, err, end := ended(ctx, err); end {
 			return stop, err
 		}
 		switch {
@@ -287,7 +291,7 @@ func (s *search) run(ctx context.Context, x float64) (Stop, error) {
 		}
 		mid := math.Sqrt(s.lo * s.hi)
 		_, err := s.step(ctx, Bisect, mid)
-		if stop, end := ended(ctx, err); end {
+		if stop, err, end := ended(ctx, err); end {
 			return stop, err
 		}
 	}
@@ -295,15 +299,17 @@ func (s *search) run(ctx context.Context, x float64) (Stop, error) {
 }
 
 // ended says whether a step's error or an ended context ends the search,
-// and with what stop: none for an error, which the search returns.
-func ended(ctx context.Context, err error) (Stop, bool) {
+// and with what: an ended context is the Interrupted stop, whatever the
+// step returned (a measurement cut short fails for that reason); another
+// error is the search's.
+func ended(ctx context.Context, err error) (Stop, error, bool) {
 	switch {
-	case err != nil:
-		return "", true
 	case ctx.Err() != nil:
-		return Interrupted, true
+		return Interrupted, nil, true
+	case err != nil:
+		return "", err, true
 	}
-	return "", false
+	return "", nil, false
 }
 
 // step measures at target r and narrows the bracket; it returns whether
@@ -311,12 +317,17 @@ func ended(ctx context.Context, err error) (Stop, bool) {
 func (s *search) step(ctx context.Context, phase Phase, r float64) (bool, error) {
 	start := s.now()
 	o, err := s.Measure(ctx, r)
-	if err != nil || ctx.Err() != nil {
+	if err != nil {
 		return false, err
 	}
+	// A step that measured is a step, even when the context ended just
+	// after it.
 	st := Step{Phase: phase, Target: r, Outcome: o, Start: start, Took: s.now() - start}
 	s.took(st.Took)
 	s.steps = append(s.steps, st)
+	if s.Observe != nil {
+		s.Observe(st)
+	}
 	switch {
 	case o.Held && (math.IsNaN(s.lo) || r > s.lo):
 		s.lo = r

@@ -310,19 +310,35 @@ func same(a, b float64) bool { return a == b || (math.IsNaN(a) && math.IsNaN(b))
 func TestInterruptedAndErrors(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	n := 0
+	var observed []Step
 	c := Config{
 		Estimate: func(context.Context) (float64, error) { return 1000, nil },
-		Measure: func(_ context.Context, r float64) (Outcome, error) {
-			if n++; n == 3 {
-				cancel()
+		Measure: func(ctx context.Context, r float64) (Outcome, error) {
+			switch n++; n {
+			case 3:
+				cancel() // the third step measured, then the context ended
+			case 4:
+				t.Error("a step started after the context ended")
 			}
 			return Outcome{Achieved: r, Held: true}, nil
 		},
-		Budget: time.Hour,
+		Observe: func(st Step) { observed = append(observed, st) },
+		Budget:  time.Hour,
 	}
 	a, err := Search(ctx, c)
-	if err != nil || a.Stop != Interrupted || len(a.Steps) != 2 {
-		t.Errorf("interrupted: err %v, stop %s, %d steps; want nil, interrupted, the 2 steps done", err, a.Stop, len(a.Steps))
+	if err != nil || a.Stop != Interrupted || len(a.Steps) != 3 || len(observed) != 3 || observed[2] != a.Steps[2] {
+		t.Errorf("interrupted: err %v, stop %s, %d steps, %d observed; want nil, interrupted, the 3 steps done, each observed", err, a.Stop, len(a.Steps), len(observed))
+	}
+
+	// A measurement the context cut short is not a step, and its error
+	// is the interruption's, not the search's.
+	ctx, cancel = context.WithCancel(context.Background())
+	c.Measure = func(ctx context.Context, r float64) (Outcome, error) {
+		cancel()
+		return Outcome{}, ctx.Err()
+	}
+	if a, err := Search(ctx, c); err != nil || a.Stop != Interrupted || len(a.Steps) != 0 {
+		t.Errorf("cut short: err %v, stop %s, %d steps; want nil, interrupted, none", err, a.Stop, len(a.Steps))
 	}
 
 	boom := errors.New("l3: disk full")
