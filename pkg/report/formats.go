@@ -85,6 +85,7 @@ func Markdown(w io.Writer, r *Report) error {
 	if len(missed) > 0 {
 		ew.printf("\n**Missed**\n\n%s\n", strings.Join(missed, "\n"))
 	}
+	capacityMarkdown(ew, r)
 	if r.Comparison != nil {
 		ew.printf("\n")
 		if err := ComparisonMarkdown(ew, r.Comparison); err != nil {
@@ -119,6 +120,7 @@ func GoBench(w io.Writer, r *Report) error {
 			ew.printf("Unit %s better=%s\n", c.unit, d.Better)
 		}
 	}
+	capacityUnits(ew, r)
 	line := func(name string, ops int64, tput float64, l Latency) {
 		if l.Count == 0 {
 			return // no successful operation: no figure to give
@@ -162,6 +164,7 @@ func GoBench(w io.Writer, r *Report) error {
 			}
 		}
 	}
+	capacityBench(ew, r)
 	return ew.err
 }
 
@@ -359,6 +362,9 @@ func junitOut(s Scenario) string {
 	}
 	if line := seriesLine(s); line != "" {
 		lines = append(lines, "time series: "+line)
+	}
+	if s.Capacity != nil {
+		lines = append(lines, capacityLines(s.Capacity)...)
 	}
 	return strings.Join(lines, "\n")
 }
