@@ -60,6 +60,9 @@ type Options struct {
 	// ones (scenarios.All) when nil, or a program's own. Config must know
 	// their names (config.Load's known).
 	Scenarios scenarios.Catalog
+	// Capacity, when not nil, searches each scenario's capacity instead
+	// of running it once (capacity.go).
+	Capacity *Capacity
 }
 
 // Plan is a validated run: scenarios in order, each with its settings and
@@ -69,6 +72,7 @@ type Plan struct {
 	items    []item
 	version  string
 	progress Progress
+	capacity *Capacity
 }
 
 type item struct {
@@ -77,6 +81,10 @@ type item struct {
 	thresholds []threshold.Threshold
 	// notes say which default thresholds are not judged, and why.
 	notes []string
+	// slos are the objectives of a capacity search, and budget the
+	// scenario's share of its budget, given as it starts.
+	slos   []threshold.Threshold
+	budget time.Duration
 }
 
 // cannotApply says why a default threshold t does not apply to a run with
@@ -115,7 +123,7 @@ func NewPlan(o Options) (*Plan, error) {
 	}
 	// Configured thresholds are checked for every scenario, selected or
 	// not, so a typo in a config file fails every run, not just some.
-	p := &Plan{catalog: cat, version: o.Version, progress: o.Progress}
+	p := &Plan{catalog: cat, version: o.Version, progress: o.Progress, capacity: o.Capacity}
 	byName := map[string]*item{}
 	for _, sc := range cat {
 		s, err := o.Config.Settings(sc.Name)
@@ -140,6 +148,12 @@ func NewPlan(o Options) (*Plan, error) {
 				it.notes = append(it.notes, why)
 				continue
 			}
+			if namesAnswer(t) && o.Capacity == nil {
+				// A file's threshold on a search's answer waits for a
+				// run that searches (--find-max-rate).
+				it.notes = append(it.notes, fmt.Sprintf("threshold %s not judged: %s %s", t.Expr, metricNames(t), errNoSearch))
+				continue
+			}
 			if t.Scope != "" && t.Scope != sc.Name && t.Scope != sc.Group {
 				return nil, fmt.Errorf("config: scenarios.%s.thresholds: %q: scope %q is not this scenario", sc.Name, expr, t.Scope)
 			}
@@ -159,6 +173,11 @@ func NewPlan(o Options) (*Plan, error) {
 		}
 		p.items = append(p.items, *it)
 	}
+	if o.Capacity != nil {
+		if err := p.planCapacity(o.Capacity); err != nil {
+			return nil, err
+		}
+	}
 	for _, expr := range o.Thresholds {
 		if err := p.addThreshold(expr); err != nil {
 			return nil, err
@@ -174,6 +193,9 @@ func (p *Plan) addThreshold(expr string) error {
 	t, err := threshold.Parse(expr)
 	if err != nil {
 		return err
+	}
+	if namesAnswer(t) && p.capacity == nil {
+		return fmt.Errorf("threshold %q: %s %s", expr, metricNames(t), errNoSearch)
 	}
 	groups := p.catalog.Groups()
 	if t.Scope != "" {
@@ -258,10 +280,13 @@ func (p *Plan) Run(ctx context.Context) *report.Report {
 		Scenarios:   []report.Scenario{},
 	}
 	prog := p.observer()
-	for _, it := range p.items {
+	for i, it := range p.items {
 		if ctx.Err() != nil {
 			r.Interrupted = true
 			break
+		}
+		if p.capacity != nil {
+			it.budget = p.share(i, time.Since(r.StartedAt))
 		}
 		it.settings.Tick = prog.Started(it.sc.Name, it.settings)
 		s, pe := p.runOne(ctx, it)
@@ -278,6 +303,19 @@ func (p *Plan) Run(ctx context.Context) *report.Report {
 		r.Passed = r.Passed && (s.Passed || s.Status == report.StatusSkipped)
 	}
 	return r
+}
+
+// share is the budget of the capacity search of item i, elapsed into the
+// run: an even share of what is left among it and the items after it
+// that will run (a skipped one takes none).
+func (p *Plan) share(i int, elapsed time.Duration) time.Duration {
+	left := 0
+	for _, it := range p.items[i:] {
+		if it.sc.Unmet == nil || it.sc.Unmet(it.settings) == "" {
+			left++
+		}
+	}
+	return max(0, p.capacity.Budget-elapsed) / time.Duration(max(left, 1))
 }
 
 // observer is the plan's Progress, silent when it was given none.

@@ -36,7 +36,7 @@ func (p *Plan) runOne(ctx context.Context, it item) (report.Scenario, *harness.P
 			return s, nil
 		}
 	}
-	outs, interrupted, err := p.runs(ctx, it)
+	outs, search, interrupted, err := p.measure(ctx, it)
 	if err != nil {
 		s.Status, s.Error = report.StatusError, err.Error()
 		var pe *harness.PanicError
@@ -44,7 +44,7 @@ func (p *Plan) runOne(ctx context.Context, it item) (report.Scenario, *harness.P
 		return s, pe
 	}
 	if len(outs) == 0 {
-		s.Status = report.StatusInterrupted
+		s.Status, s.Capacity = report.StatusInterrupted, search
 		s.Notes = append(s.Notes, "interrupted while setting up: nothing was measured")
 		return s, nil
 	}
@@ -55,6 +55,7 @@ func (p *Plan) runOne(ctx context.Context, it item) (report.Scenario, *harness.P
 	}
 	m.Name, m.Group, m.Concurrency = s.Name, s.Group, s.Concurrency
 	s = m
+	s.Capacity = search
 	if s.Repeat != nil {
 		s.Repeat.Judge = judgeOf(it.settings)
 	}
@@ -77,15 +78,19 @@ func (p *Plan) runOne(ctx context.Context, it item) (report.Scenario, *harness.P
 	}
 	s.Passed = true
 	for _, t := range it.thresholds {
+		if search != nil {
+			// Judged at the rate found, a default throughput floor
+			// it does not clear does not apply, as in any open-loop
+			// run.
+			at := it.settings
+			at.Rate = s.TargetRateOpsPerSec
+			if why := cannotApply(t, at); why != "" {
+				s.Notes = append(s.Notes, why)
+				continue
+			}
+		}
 		o := judge(t, outs, judgeOf(it.settings))
-		rt := report.Threshold{Expr: t.Expr, Metric: metricNames(t), Op: string(t.Op), Limit: t.Limit, Actual: report.Float(o.Actual), Pass: o.Pass}
-		if t.Right != nil {
-			rt.Metric = t.Left.Name + "/" + t.Right.Name
-		}
-		if t.IsLatency() {
-			rt.Unit = "ns"
-		}
-		s.Thresholds = append(s.Thresholds, rt)
+		s.Thresholds = append(s.Thresholds, thresholdOf(t, o))
 		s.Passed = s.Passed && o.Pass
 	}
 	s.Status = report.StatusFailed
@@ -93,6 +98,21 @@ func (p *Plan) runOne(ctx context.Context, it item) (report.Scenario, *harness.P
 		s.Status = report.StatusPassed
 	}
 	return s, nil
+}
+
+// measure runs a planned scenario: its settings' Count times, or, in a
+// capacity search, as the search goes, of which it returns the outcome the
+// scenario reports and the search's report.
+func (p *Plan) measure(ctx context.Context, it item) ([]*scenarios.Outcome, *report.Capacity, bool, error) {
+	if p.capacity == nil {
+		outs, interrupted, err := p.runs(ctx, it)
+		return outs, nil, interrupted, err
+	}
+	out, search, interrupted, err := p.search(ctx, it, it.budget)
+	if out == nil {
+		return nil, search, interrupted, err
+	}
+	return []*scenarios.Outcome{out}, search, interrupted, err
 }
 
 // measured is the report of a scenario's runs, without verdict: one run's

@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/rustci/rustci-perf/pkg/metric"
 )
@@ -124,7 +123,7 @@ func share(v float64) string {
 func (c *Capacity) search() string {
 	return fmt.Sprintf("slo %s; from a closed-loop estimate of %s; %s in %s of a %s budget",
 		strings.Join(c.SLO, ", "), Throughput(c.EstimateOpsPerSec), plural(len(c.Steps), "step"),
-		Duration(float64(c.ElapsedNS)), time.Duration(c.BudgetNS))
+		Duration(float64(c.ElapsedNS)), Duration(float64(c.BudgetNS)))
 }
 
 // curve returns the steps in order of target rate, each with its number

@@ -103,7 +103,7 @@ func TestCapacityInEveryFormat(t *testing.T) {
 	for format, wants := range map[string][]string{
 		"text": {"SCENARIO    MAX RATE      FIRST FAILING  CLOSED LOOP   STEPS  SEARCH\ncache-read  418836 ops/s  424719 ops/s   500000 ops/s  8      converged in 11.0s\n",
 			"  capacity: " + answer + "\n",
-			"  search: slo p99<1ms, achieved_rate_ratio>0.99; from a closed-loop estimate of 500000 ops/s; 8 steps in 11.0s of a 1m0s budget",
+			"  search: slo p99<1ms, achieved_rate_ratio>0.99; from a closed-loop estimate of 500000 ops/s; 8 steps in 11.0s of a 60.0s budget",
 			"  STEP  PHASE   TARGET        ACHIEVED      P50    P99     MAX     RESULT\n  1     climb   250000 ops/s  250000 ops/s  100ns  304ns   314ns   held\n",
 			"  4     climb   488281 ops/s  470000 ops/s  100ns  3.00ms  3.00ms  failed: p99<1ms (3.00ms), achieved_rate_ratio>0.99 (0.9626)\n"},
 		"markdown": {"#### `cache-read` capacity: " + answer, "| 8 | bisect | 418836 ops/s | 418836 ops/s | 100ns | 900µs | 900µs | held |"},
