@@ -131,8 +131,8 @@ func (p *Plan) addSLO(expr string) error {
 			continue
 		}
 		if err := checkMetrics(t, it.sc); err != nil {
-			if t.Scope == "" {
-				return fmt.Errorf("--slo: %w; an objective without a scope applies to every scenario searched: scope it (%s:%s)", err, "SCENARIO", expr)
+			if t.Scope == "" && p.anyHas(t) {
+				return fmt.Errorf("--slo: %w; an objective without a scope applies to every scenario searched: scope it (SCENARIO:%s)", err, expr)
 			}
 			return fmt.Errorf("--slo: %w", err)
 		}
@@ -143,6 +143,16 @@ func (p *Plan) addSLO(expr string) error {
 		return fmt.Errorf("--slo %q: scope %q selects none of the scenarios being run (%s)", expr, t.Scope, strings.Join(p.Names(), ", "))
 	}
 	return nil
+}
+
+// anyHas reports whether a planned scenario has every figure t reads.
+func (p *Plan) anyHas(t threshold.Threshold) bool {
+	for _, it := range p.items {
+		if checkMetrics(t, it.sc) == nil {
+			return true
+		}
+	}
+	return false
 }
 
 // search runs it's capacity search within budget. It returns the
@@ -291,7 +301,7 @@ func stepOf(out *scenarios.Outcome, target float64, slos []threshold.Threshold) 
 // figure of it is n/a when one is.
 func stopNotes(a capacity.Answer, rep *report.Capacity) []string {
 	rate := report.Throughput
-	budget := time.Duration(rep.BudgetNS)
+	budget := report.Duration(float64(rep.BudgetNS))
 	var notes []string
 	switch {
 	case !math.IsNaN(a.MaxRate):

@@ -268,3 +268,30 @@ func ptr(p *float64) any {
 	}
 	return *p
 }
+
+// TestSearchInterrupted: a search the context ends keeps the steps it
+// measured, its scenario interrupted and its thresholds not judged.
+func TestSearchInterrupted(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	model := modelScenario("model", 10000, 10000, func(float64) time.Duration { return 10 * time.Microsecond })
+	runs := 0
+	sc := scenarios.New("model", "test", "", nil, func(c context.Context, s config.Settings) (*scenarios.Outcome, error) {
+		if runs++; runs == 4 { // the estimate, two steps, then Ctrl-C
+			cancel()
+			out, err := model.Run(c, s)
+			out.Interrupted = true
+			return out, err
+		}
+		return model.Run(c, s)
+	})
+	p := modelPlan(t, sc, []string{"p99<1ms"}, []string{"max_rate>0"}, time.Minute)
+	r := p.Run(ctx)
+	s := r.Scenarios[0]
+	if !r.Interrupted || s.Status != report.StatusInterrupted || len(s.Thresholds) != 0 {
+		t.Fatalf("report interrupted %t, status %s, %d thresholds; want interrupted, none judged", r.Interrupted, s.Status, len(s.Thresholds))
+	}
+	if c := s.Capacity; c == nil || c.Stop != report.StopInterrupt || len(c.Steps) != 2 || c.MaxRate == nil {
+		t.Errorf("capacity %+v; want the 2 steps measured, stopped by the interruption", c)
+	}
+	reportcheck.Every(t, r)
+}

@@ -127,7 +127,7 @@ var (
 	// uncertainty (package capacity): the scenario's capacity lies
 	// between the two.
 	MaxRate = Def{Name: "max_rate", Source: Derived, Unit: OpsPerSec, Better: Higher, Every: true,
-		Doc: "--find-max-rate: the highest open-loop target at which every --slo held and achieved_rate_ratio>0.99"}
+		Doc: "--find-max-rate: the highest open-loop rate at which every --slo held, achieved within 1%"}
 	FirstFailingRate = Def{Name: "first_failing_rate", Source: Derived, Unit: OpsPerSec, Every: true,
 		Doc: "--find-max-rate: the lowest target that failed; the capacity lies between max_rate and it"}
 )

@@ -74,8 +74,8 @@ func capacityReport(t testing.TB) *report.Report {
 				Name: "cache-read", Group: "cache", Status: report.StatusPassed, Passed: true, Mode: "open-loop",
 				TargetRateOpsPerSec: lo, Concurrency: 2, Ops: 1000, DurationNS: int64(time.Second), ThroughputOpsPerSec: 1000,
 				Latency: l, Histogram: enc, LatencyUncorrected: &u, HistogramUncorrected: enc,
-				Counters: map[string]int64{"hits": 1000, "misses": 0},
-				Metrics:  metric.Values{"hit_rate": 1, "achieved_rate_ratio": 1, "max_rate": lo, "first_failing_rate": hi},
+				Counters:   map[string]int64{"hits": 1000, "misses": 0},
+				Metrics:    metric.Values{"hit_rate": 1, "achieved_rate_ratio": 1, "max_rate": lo, "first_failing_rate": hi},
 				Thresholds: []report.Threshold{{Expr: "max_rate>50000", Metric: "max_rate", Op: ">", Limit: 50000, Actual: report.Float(lo), Pass: true}},
 			}
 		}
