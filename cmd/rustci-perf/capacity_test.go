@@ -80,12 +80,13 @@ func TestFindMaxRateUsage(t *testing.T) {
 }
 
 // TestFindMaxRateOnRedis: a search of cache-l2, which reads from Redis
-// alone, finds a rate.
+// alone, finds a rate. 1000 keys, not 16384: each step writes its key
+// space to Redis first, one key at a time.
 func TestFindMaxRateOnRedis(t *testing.T) {
 	srv := redistest.Start(t)
 	dir := t.TempDir()
 	out := filepath.Join(dir, "r.json")
-	args := append([]string{"run", "cache-l2", "--redis-url", srv.URL(), "--config", noTiming(t), "--threshold", "max_rate>1", "--output", "json=" + out}, searchFlags...)
+	args := append([]string{"run", "cache-l2", "--redis-url", srv.URL(), "--keys", "1000", "--config", noTiming(t), "--threshold", "max_rate>1", "--output", "json=" + out}, searchFlags...)
 	if r := rustciPerf(t, dir, args...); r.code != exitOK {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 	}
