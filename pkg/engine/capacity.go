@@ -117,19 +117,11 @@ func (p *Plan) addSLO(expr string) error {
 	if namesAnswer(t) {
 		return fmt.Errorf("--slo %q: %s is the search's answer, not a figure of a step: judge it with --threshold", expr, metricNames(t))
 	}
-	if t.Scope != "" {
-		_, isScenario := p.catalog.Lookup(t.Scope)
-		if _, isGroup := p.catalog.Groups()[t.Scope]; !isScenario && !isGroup {
-			return fmt.Errorf("--slo %q: unknown scope %q (scenarios: %s; groups: %s)", expr, t.Scope,
-				strings.Join(p.catalog.Names(), ", "), strings.Join(p.catalog.GroupNames(), ", "))
-		}
+	in, err := p.scoped(fmt.Sprintf("--slo %q", expr), t)
+	if err != nil {
+		return err
 	}
-	matched := 0
-	for i := range p.items {
-		it := &p.items[i]
-		if t.Scope != "" && t.Scope != it.sc.Name && t.Scope != it.sc.Group && t.Scope != "all" {
-			continue
-		}
+	for _, it := range in {
 		if err := checkMetrics(t, it.sc); err != nil {
 			if t.Scope == "" && p.anyHas(t) {
 				return fmt.Errorf("--slo: %w; an objective without a scope applies to every scenario searched: scope it (SCENARIO:%s)", err, expr)
@@ -137,9 +129,8 @@ func (p *Plan) addSLO(expr string) error {
 			return fmt.Errorf("--slo: %w", err)
 		}
 		it.slos = append(it.slos, t)
-		matched++
 	}
-	if matched == 0 {
+	if len(in) == 0 {
 		return fmt.Errorf("--slo %q: scope %q selects none of the scenarios being run (%s)", expr, t.Scope, strings.Join(p.Names(), ", "))
 	}
 	return nil

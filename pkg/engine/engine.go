@@ -197,20 +197,12 @@ func (p *Plan) addThreshold(expr string) error {
 	if namesAnswer(t) && p.capacity == nil {
 		return fmt.Errorf("threshold %q: %s %s", expr, metricNames(t), errNoSearch)
 	}
-	groups := p.catalog.Groups()
-	if t.Scope != "" {
-		_, isScenario := p.catalog.Lookup(t.Scope)
-		if _, isGroup := groups[t.Scope]; !isScenario && !isGroup {
-			return fmt.Errorf("threshold %q: unknown scope %q (scenarios: %s; groups: %s)", expr, t.Scope,
-				strings.Join(p.catalog.Names(), ", "), strings.Join(p.catalog.GroupNames(), ", "))
-		}
+	in, err := p.scoped(fmt.Sprintf("threshold %q", expr), t)
+	if err != nil {
+		return err
 	}
 	matched := 0
-	for i := range p.items {
-		it := &p.items[i]
-		if t.Scope != "" && t.Scope != it.sc.Name && t.Scope != it.sc.Group && t.Scope != "all" {
-			continue
-		}
+	for _, it := range in {
 		err := checkMetrics(t, it.sc)
 		if err != nil && t.Scope != "" {
 			return err
@@ -227,6 +219,28 @@ func (p *Plan) addThreshold(expr string) error {
 		return fmt.Errorf("threshold %q: scope %q selects none of the scenarios being run (%s)", expr, t.Scope, strings.Join(p.Names(), ", "))
 	}
 	return fmt.Errorf("threshold %q: no scenario being run (%s) reports %s", expr, strings.Join(p.Names(), ", "), metricNames(t))
+}
+
+// scoped returns the planned items t's scope selects: every one when it
+// has none, else those it names, by name, group or all. A scope that names
+// no scenario or group of the catalog is an error; what says what t is
+// (threshold "p99<1ms").
+func (p *Plan) scoped(what string, t threshold.Threshold) ([]*item, error) {
+	if t.Scope != "" {
+		_, isScenario := p.catalog.Lookup(t.Scope)
+		if _, isGroup := p.catalog.Groups()[t.Scope]; !isScenario && !isGroup {
+			return nil, fmt.Errorf("%s: unknown scope %q (scenarios: %s; groups: %s)", what, t.Scope,
+				strings.Join(p.catalog.Names(), ", "), strings.Join(p.catalog.GroupNames(), ", "))
+		}
+	}
+	var in []*item
+	for i := range p.items {
+		it := &p.items[i]
+		if t.Scope == "" || t.Scope == it.sc.Name || t.Scope == it.sc.Group || t.Scope == "all" {
+			in = append(in, it)
+		}
+	}
+	return in, nil
 }
 
 // checkMetrics reports a metric of t that sc does not report.
