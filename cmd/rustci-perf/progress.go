@@ -30,7 +30,10 @@ type progress struct {
 	done func()
 }
 
-var _ engine.Progress = (*progress)(nil)
+var (
+	_ engine.Progress       = (*progress)(nil)
+	_ engine.SearchProgress = (*progress)(nil)
+)
 
 // newProgress shows progress on stderr unless quiet, as bars when live;
 // panics are shown either way.
@@ -59,6 +62,20 @@ func (p *progress) Run(name string, i, n int) {
 	if p.w != nil {
 		fmt.Fprintf(p.w, "rustci-perf: %s run %d of %d\n", name, i, n)
 	}
+}
+
+// Step says how a step of a capacity search went, on a line of its own
+// (bars show the steps' runs as they go).
+func (p *progress) Step(name string, n int, st report.CapacityStep) {
+	if p.w == nil || p.live {
+		return
+	}
+	verdict := "held"
+	if !st.Held {
+		verdict = "failed"
+	}
+	fmt.Fprintf(p.w, "rustci-perf: %s step %d (%s): target %s, achieved %s, p99 %s: %s\n", name, n, st.Phase,
+		report.Throughput(st.TargetRateOpsPerSec), report.Throughput(st.AchievedRateOpsPerSec), report.Duration(float64(st.Latency.P99)), verdict)
 }
 
 func (p *progress) Finished(s *report.Scenario, pe *harness.PanicError) {

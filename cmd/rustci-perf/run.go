@@ -11,6 +11,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/mattn/go-isatty"
 	"github.com/rustci/rustci-perf/pkg/compare"
@@ -40,6 +41,10 @@ type runOptions struct {
 	live       bool
 	require    bool
 	baseline   string
+	// findMaxRate, slos and budget ask for a capacity search.
+	findMaxRate bool
+	slos        []string
+	budget      time.Duration
 	compareFlags
 	// given are the flags the user gave.
 	given map[string]bool
@@ -59,7 +64,8 @@ and exit 1 if any threshold is missed.
   rustci-perf run latency limiter --concurrency 8
   rustci-perf run all --format json --output report.json
   rustci-perf run cache-read --threshold 'cache-read:p99<2ms' --config configs/ci.yaml
-  rustci-perf run cache-read --duration 10s --threshold 'p99[1s]<1ms' --hlog cache-read.hlog`,
+  rustci-perf run cache-read --duration 10s --threshold 'p99[1s]<1ms' --hlog cache-read.hlog
+  rustci-perf run cache-read --find-max-rate --slo 'p99<1ms' --budget 60s --threshold 'max_rate>50000'`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.given = map[string]bool{}
 			cmd.Flags().Visit(func(f *pflag.Flag) { o.given[f.Name] = true })
@@ -98,6 +104,9 @@ and exit 1 if any threshold is missed.
 	f.StringVar(&c.L3.Dir, "l3-dir", "", "keep the L3 tier's store in this directory across runs (default: a temporary one per scenario)")
 	f.BoolVar(&o.require, "require", false, "make a scenario that would be skipped (cache-l2 with no Redis URL) an error")
 	f.StringVar(&o.baseline, "baseline", "", "compare with this JSON report after the thresholds (as rustci-perf compare does); a regression exits 1")
+	f.BoolVar(&o.findMaxRate, "find-max-rate", false, "find each scenario's capacity: the highest open-loop rate at which every --slo holds and achieved_rate_ratio>0.99 (max_rate, thresholdable)")
+	f.StringArrayVar(&o.slos, "slo", nil, "with --find-max-rate: an objective every step must meet, as 'p99<1ms' or 'cache-read:hit_rate>0.99' (repeatable; all must hold)")
+	f.DurationVar(&o.budget, "budget", 60*time.Second, "with --find-max-rate: wall-clock budget of the whole search, every scenario's")
 	o.compareFlags.register(cmd)
 	return cmd
 }
@@ -161,6 +170,33 @@ func (o *runOptions) commandLine() (*config.Layer, error) {
 		}
 	}
 	return l, nil
+}
+
+// capacity is the capacity search the flags ask for, nil for none. The
+// search sets the rate of each step and runs it once, so a rate, stages
+// or repeated runs beside it are refused; --slo and --budget mean nothing
+// without it.
+func (o *runOptions) capacity() (*engine.Capacity, error) {
+	if !o.findMaxRate {
+		for _, f := range []string{"slo", "budget"} {
+			if o.given[f] {
+				return nil, fmt.Errorf("--%s: give --find-max-rate too", f)
+			}
+		}
+		return nil, nil
+	}
+	for _, f := range []string{"rate", "stages"} {
+		if o.given[f] {
+			return nil, fmt.Errorf("--find-max-rate and --%s: the search sets each step's rate itself; give one", f)
+		}
+	}
+	if o.given["count"] && o.params.Defaults.Count > 1 {
+		return nil, errors.New("--find-max-rate and --count: a search runs each step once; to see how its answer varies, run the search again")
+	}
+	if o.budget <= 0 {
+		return nil, fmt.Errorf("--budget %s: want more than 0", o.budget)
+	}
+	return &engine.Capacity{SLOs: o.slos, Budget: o.budget}, nil
 }
 
 // text is a flag whose value parses itself, as it does from YAML; typ
@@ -288,6 +324,10 @@ func runRun(ctx context.Context, o *runOptions, args []string, stdout, stderr io
 	if err := outputsClear(outs, []string{o.baseline}, fills{"--hgrm", o.hgrm, ".hgrm"}, fills{"--profile", o.profile, ".pprof"}); err != nil {
 		return err
 	}
+	search, err := o.capacity()
+	if err != nil {
+		return err
+	}
 	flags, err := o.commandLine()
 	if err != nil {
 		return err
@@ -316,6 +356,7 @@ func runRun(ctx context.Context, o *runOptions, args []string, stdout, stderr io
 		Progress:   newProgress(stderr, o.quiet, live),
 		Require:    o.require,
 		Profile:    prof,
+		Capacity:   search,
 	})
 	if err != nil {
 		return err

@@ -60,6 +60,9 @@ type Options struct {
 	// ones (scenarios.All) when nil, or a program's own. Config must know
 	// their names (config.Load's known).
 	Scenarios scenarios.Catalog
+	// Capacity, when not nil, searches each scenario's capacity instead
+	// of running it once (capacity.go).
+	Capacity *Capacity
 }
 
 // Plan is a validated run: scenarios in order, each with its settings and
@@ -69,6 +72,7 @@ type Plan struct {
 	items    []item
 	version  string
 	progress Progress
+	capacity *Capacity
 }
 
 type item struct {
@@ -77,6 +81,10 @@ type item struct {
 	thresholds []threshold.Threshold
 	// notes say which default thresholds are not judged, and why.
 	notes []string
+	// slos are the objectives of a capacity search, and budget the
+	// scenario's share of its budget, given as it starts.
+	slos   []threshold.Threshold
+	budget time.Duration
 }
 
 // cannotApply says why a default threshold t does not apply to a run with
@@ -115,7 +123,7 @@ func NewPlan(o Options) (*Plan, error) {
 	}
 	// Configured thresholds are checked for every scenario, selected or
 	// not, so a typo in a config file fails every run, not just some.
-	p := &Plan{catalog: cat, version: o.Version, progress: o.Progress}
+	p := &Plan{catalog: cat, version: o.Version, progress: o.Progress, capacity: o.Capacity}
 	byName := map[string]*item{}
 	for _, sc := range cat {
 		s, err := o.Config.Settings(sc.Name)
@@ -140,6 +148,12 @@ func NewPlan(o Options) (*Plan, error) {
 				it.notes = append(it.notes, why)
 				continue
 			}
+			if namesAnswer(t) && o.Capacity == nil {
+				// A file's threshold on a search's answer waits for a
+				// run that searches (--find-max-rate).
+				it.notes = append(it.notes, fmt.Sprintf("threshold %s not judged: %s %s", t.Expr, metricNames(t), errNoSearch))
+				continue
+			}
 			if t.Scope != "" && t.Scope != sc.Name && t.Scope != sc.Group {
 				return nil, fmt.Errorf("config: scenarios.%s.thresholds: %q: scope %q is not this scenario", sc.Name, expr, t.Scope)
 			}
@@ -161,6 +175,11 @@ func NewPlan(o Options) (*Plan, error) {
 			}
 		}
 		p.items = append(p.items, *it)
+	}
+	if o.Capacity != nil {
+		if err := p.planCapacity(o.Capacity); err != nil {
+			return nil, err
+		}
 	}
 	for _, expr := range o.Thresholds {
 		if err := p.addThreshold(expr); err != nil {
@@ -185,20 +204,15 @@ func (p *Plan) addThreshold(expr string) error {
 	if err != nil {
 		return err
 	}
-	groups := p.catalog.Groups()
-	if t.Scope != "" {
-		_, isScenario := p.catalog.Lookup(t.Scope)
-		if _, isGroup := groups[t.Scope]; !isScenario && !isGroup {
-			return fmt.Errorf("threshold %q: unknown scope %q (scenarios: %s; groups: %s)", expr, t.Scope,
-				strings.Join(p.catalog.Names(), ", "), strings.Join(p.catalog.GroupNames(), ", "))
-		}
+	if namesAnswer(t) && p.capacity == nil {
+		return fmt.Errorf("threshold %q: %s %s", expr, metricNames(t), errNoSearch)
+	}
+	in, err := p.scoped(fmt.Sprintf("threshold %q", expr), t)
+	if err != nil {
+		return err
 	}
 	matched := 0
-	for i := range p.items {
-		it := &p.items[i]
-		if t.Scope != "" && t.Scope != it.sc.Name && t.Scope != it.sc.Group && t.Scope != "all" {
-			continue
-		}
+	for _, it := range in {
 		err := checkMetrics(t, it.sc)
 		if err != nil && t.Scope != "" {
 			return err
@@ -215,6 +229,28 @@ func (p *Plan) addThreshold(expr string) error {
 		return fmt.Errorf("threshold %q: scope %q selects none of the scenarios being run (%s)", expr, t.Scope, strings.Join(p.Names(), ", "))
 	}
 	return fmt.Errorf("threshold %q: no scenario being run (%s) reports %s", expr, strings.Join(p.Names(), ", "), metricNames(t))
+}
+
+// scoped returns the planned items t's scope selects: every one when it
+// has none, else those it names, by name, group or all. A scope that names
+// no scenario or group of the catalog is an error; what says what t is
+// (threshold "p99<1ms").
+func (p *Plan) scoped(what string, t threshold.Threshold) ([]*item, error) {
+	if t.Scope != "" {
+		_, isScenario := p.catalog.Lookup(t.Scope)
+		if _, isGroup := p.catalog.Groups()[t.Scope]; !isScenario && !isGroup {
+			return nil, fmt.Errorf("%s: unknown scope %q (scenarios: %s; groups: %s)", what, t.Scope,
+				strings.Join(p.catalog.Names(), ", "), strings.Join(p.catalog.GroupNames(), ", "))
+		}
+	}
+	var in []*item
+	for i := range p.items {
+		it := &p.items[i]
+		if t.Scope == "" || t.Scope == it.sc.Name || t.Scope == it.sc.Group || t.Scope == "all" {
+			in = append(in, it)
+		}
+	}
+	return in, nil
 }
 
 // checkMetrics reports a metric of t that sc does not report.
@@ -268,10 +304,13 @@ func (p *Plan) Run(ctx context.Context) *report.Report {
 		Scenarios:   []report.Scenario{},
 	}
 	prog := p.observer()
-	for _, it := range p.items {
+	for i, it := range p.items {
 		if ctx.Err() != nil {
 			r.Interrupted = true
 			break
+		}
+		if p.capacity != nil {
+			it.budget = p.share(i, time.Since(r.StartedAt))
 		}
 		it.settings.Tick = prog.Started(it.sc.Name, it.settings)
 		s, pe := p.runOne(ctx, it)
@@ -288,6 +327,19 @@ func (p *Plan) Run(ctx context.Context) *report.Report {
 		r.Passed = r.Passed && (s.Passed || s.Status == report.StatusSkipped)
 	}
 	return r
+}
+
+// share is the budget of the capacity search of item i, elapsed into the
+// run: an even share of what is left among it and the items after it
+// that will run (a skipped one takes none).
+func (p *Plan) share(i int, elapsed time.Duration) time.Duration {
+	left := 0
+	for _, it := range p.items[i:] {
+		if it.sc.Unmet == nil || it.sc.Unmet(it.settings) == "" {
+			left++
+		}
+	}
+	return max(0, p.capacity.Budget-elapsed) / time.Duration(max(left, 1))
 }
 
 // observer is the plan's Progress, silent when it was given none.

@@ -112,7 +112,7 @@ func fixed(ops int64, took time.Duration, rate float64) *scenarios.Scenario {
 		for range ops {
 			rec.Record(time.Microsecond)
 		}
-		res := &harness.Result{Ops: ops, Duration: took, Latency: rec, ErrorLatency: latency.NewRecorder(), Uncorrected: rec, Rate: rate}
+		res := &harness.Result{Ops: ops, Duration: took, Issued: took, Latency: rec, ErrorLatency: latency.NewRecorder(), Uncorrected: rec, Rate: rate}
 		return &scenarios.Outcome{Result: res, Counters: map[string]int64{}, Metrics: map[string]float64{}}, nil
 	})
 }

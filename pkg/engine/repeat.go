@@ -8,6 +8,7 @@ import (
 	"github.com/rustci/rustci-perf/pkg/config"
 	"github.com/rustci/rustci-perf/pkg/merge"
 	"github.com/rustci/rustci-perf/pkg/metric"
+	"github.com/rustci/rustci-perf/pkg/report"
 	"github.com/rustci/rustci-perf/pkg/scenarios"
 	"github.com/rustci/rustci-perf/pkg/threshold"
 )
@@ -39,6 +40,15 @@ func (p *Plan) runs(ctx context.Context, it item) (outs []*scenarios.Outcome, in
 		}
 	}
 	return outs, false, nil
+}
+
+// thresholdOf is the report's form of t judged as o.
+func thresholdOf(t threshold.Threshold, o threshold.Outcome) report.Threshold {
+	rt := report.Threshold{Expr: t.Expr, Metric: figureName(t), Op: string(t.Op), Limit: t.Limit, Actual: report.Float(o.Actual), Pass: o.Pass}
+	if t.IsLatency() {
+		rt.Unit = "ns"
+	}
+	return rt
 }
 
 // judgeOf is how s's thresholds are judged over repeated runs.
@@ -115,7 +125,7 @@ func openLoop(out *scenarios.Outcome, s config.Settings) {
 	if out.Metrics == nil {
 		out.Metrics = map[string]float64{}
 	}
-	v, why := metric.AchievedRateRatio(out.Ops+out.Errors, scheduled(s), out.Duration, out.Rate)
+	v, why := metric.AchievedRateRatio(out.Ops+out.Errors, scheduled(s), out.Issued, out.Rate)
 	if out.Interrupted {
 		v, why = metric.NA, "achieved_rate_ratio is n/a: the run was interrupted before its schedule's end"
 	}

@@ -39,7 +39,7 @@ func (p *Plan) runOne(ctx context.Context, it item) (report.Scenario, *harness.P
 			return s, nil
 		}
 	}
-	outs, interrupted, err := p.runs(ctx, it)
+	outs, search, interrupted, err := p.measure(ctx, it)
 	if err != nil {
 		s.Status, s.Error = report.StatusError, err.Error()
 		var pe *harness.PanicError
@@ -47,7 +47,7 @@ func (p *Plan) runOne(ctx context.Context, it item) (report.Scenario, *harness.P
 		return s, pe
 	}
 	if len(outs) == 0 {
-		s.Status = report.StatusInterrupted
+		s.Status, s.Capacity = report.StatusInterrupted, search
 		s.Notes = append(s.Notes, "interrupted while setting up: nothing was measured")
 		return s, nil
 	}
@@ -58,6 +58,7 @@ func (p *Plan) runOne(ctx context.Context, it item) (report.Scenario, *harness.P
 	}
 	m.Name, m.Group, m.Concurrency = s.Name, s.Group, s.Concurrency
 	s = m
+	s.Capacity = search
 	if s.Repeat != nil {
 		s.Repeat.Judge = judgeOf(it.settings)
 	}
@@ -81,6 +82,17 @@ func (p *Plan) runOne(ctx context.Context, it item) (report.Scenario, *harness.P
 	s.Passed = true
 	windows := judgeWindowed(it.thresholds, outs)
 	for i, t := range it.thresholds {
+		if search != nil {
+			// Judged at the rate found, a default throughput floor
+			// it does not clear does not apply, as in any open-loop
+			// run.
+			at := it.settings
+			at.Rate = s.TargetRateOpsPerSec
+			if why := cannotApply(t, at); why != "" {
+				s.Notes = append(s.Notes, why)
+				continue
+			}
+		}
 		var o threshold.Outcome
 		var entry *report.Windows
 		if w, ok := windows[i]; ok {
@@ -93,10 +105,8 @@ func (p *Plan) runOne(ctx context.Context, it item) (report.Scenario, *harness.P
 		} else {
 			o = judge(t, outs, judgeOf(it.settings))
 		}
-		rt := report.Threshold{Expr: t.Expr, Metric: figureName(t), Op: string(t.Op), Limit: t.Limit, Actual: report.Float(o.Actual), Pass: o.Pass, Windows: entry}
-		if t.IsLatency() {
-			rt.Unit = "ns"
-		}
+		rt := thresholdOf(t, o)
+		rt.Windows = entry
 		s.Thresholds = append(s.Thresholds, rt)
 		s.Passed = s.Passed && o.Pass
 	}
@@ -105,6 +115,21 @@ func (p *Plan) runOne(ctx context.Context, it item) (report.Scenario, *harness.P
 		s.Status = report.StatusPassed
 	}
 	return s, nil
+}
+
+// measure runs a planned scenario: its settings' Count times, or, in a
+// capacity search, as the search goes, of which it returns the outcome the
+// scenario reports and the search's report.
+func (p *Plan) measure(ctx context.Context, it item) ([]*scenarios.Outcome, *report.Capacity, bool, error) {
+	if p.capacity == nil {
+		outs, interrupted, err := p.runs(ctx, it)
+		return outs, nil, interrupted, err
+	}
+	out, search, interrupted, err := p.search(ctx, it, it.budget)
+	if out == nil {
+		return nil, search, interrupted, err
+	}
+	return []*scenarios.Outcome{out}, search, interrupted, err
 }
 
 // measured is the report of a scenario's runs, without verdict: one run's

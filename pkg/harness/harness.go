@@ -314,6 +314,7 @@ func Run(ctx context.Context, c Config, newOp func(worker int) Op) (*Result, err
 	}
 	res.Duration = last - first
 	res.Inner = max(0, lastStart-firstEnd)
+	res.Issued = max(0, lastStart-first)
 	// Open loop: the load was offered over the schedule's window, its idle
 	// waits included. A phase whose last operation ended before the window
 	// did (one operation at --rate 1 in --duration 1s) lasted the window,

@@ -27,6 +27,13 @@ type Result struct {
 	// some instant inside it, the first and last such instants are at
 	// least Inner and at most Duration apart.
 	Inner time.Duration
+	// Issued is the time over which the measured operations were started:
+	// from the start of the first to the start of the last. In open loop
+	// on schedule it is the schedule's window less about one interval of
+	// the rate; a generator that fell behind started its last operations
+	// late, and it grows past the window. Unlike Duration, it does not
+	// count the last operation's own latency.
+	Issued time.Duration
 	// Latency holds every successful measured operation's latency, all
 	// kinds together.
 	Latency *latency.Recorder

@@ -129,6 +129,13 @@ var (
 		Doc: "admissions above GCRA's most (positive) or below its fewest (negative)"}
 	AchievedRate = Def{Name: "achieved_rate_ratio", Source: Derived, Better: Higher, Every: true, ByTarget: true,
 		Doc: "open loop: operations over the scheduled window, over the target rate"}
+	// MaxRate and FirstFailingRate are a capacity search's answer and its
+	// uncertainty (package capacity): the scenario's capacity lies
+	// between the two.
+	MaxRate = Def{Name: "max_rate", Source: Derived, Unit: OpsPerSec, Better: Higher, Every: true,
+		Doc: "--find-max-rate: the highest open-loop rate at which every --slo held, achieved within 1%"}
+	FirstFailingRate = Def{Name: "first_failing_rate", Source: Derived, Unit: OpsPerSec, Every: true,
+		Doc: "--find-max-rate: the lowest target that failed; the capacity lies between max_rate and it"}
 )
 
 // counter defines a scenario's counter.
@@ -139,7 +146,7 @@ func counter(name, better, doc string) Def {
 // defined is the catalogue, in the order list shows it; tierCounters are
 // named per tier after it.
 var defined = []Def{
-	ops, errs, throughput, duration, minimum, mean, stdev, maximum, AchievedRate,
+	ops, errs, throughput, duration, minimum, mean, stdev, maximum, AchievedRate, MaxRate, FirstFailingRate,
 	// The cache.
 	counter("hits", "", "measured reads that found their key, in any tier"),
 	counter("misses", "", "measured reads that found no value, in any tier"),

@@ -19,23 +19,27 @@ const (
 //
 // The window is the longer of scheduled, how long the measured phase was
 // scheduled to last (its duration, its stages, or its operations at the
-// rate), and took, how long its operations actually took (first start to
-// last end). On schedule, took is a little shorter than scheduled (the
-// last operation is due one interval before the end) and the ratio is 1;
-// when the workers fall behind, ops falls short of the schedule (a run
-// bound by time ends at its deadline) or took grows past scheduled (one
-// bound by count runs late), and the ratio falls under 1. Dividing by took alone
-// would flatter short runs: one operation of 1µs at 0.1/s would be a
-// million times the target. scheduled 0 means unknown: took alone.
+// rate), and issued, the time over which its operations were started
+// (first start to last start: harness.Result.Issued). On schedule, issued
+// is a little shorter than scheduled (the last operation is due one
+// interval before the end) and the ratio is 1; when the workers fall
+// behind, ops falls short of the schedule (a run bound by time ends at
+// its deadline) or issued grows past scheduled (one bound by count starts
+// its last operations late), and the ratio falls under 1. Dividing by
+// issued alone would flatter short runs: one operation of 1µs at 0.1/s
+// would be a million times the target. Counting to the last operation's
+// end instead would take slow operations for a slow generator: 5ms
+// operations in a 300ms run achieved 98.5% on schedule. scheduled 0 means
+// unknown: issued alone.
 //
 // The ratio is n/a, with the reason, when the run is too short to tell:
 // fewer than MinRateOps operations, or a window under MinRateIntervals
 // intervals of the target.
-func AchievedRateRatio(ops int64, scheduled, took time.Duration, target float64) (v float64, why string) {
+func AchievedRateRatio(ops int64, scheduled, issued time.Duration, target float64) (v float64, why string) {
 	if !(target > 0) {
 		return NA, "achieved_rate_ratio is n/a: no target rate"
 	}
-	window := max(scheduled, took)
+	window := max(scheduled, issued)
 	interval := time.Duration(float64(time.Second) / target)
 	switch {
 	case ops < MinRateOps:

@@ -170,6 +170,11 @@ func checkScenario(at string, s Scenario) error {
 	if err := counts("", s.Counters, s.Metrics, bad); err != nil {
 		return err
 	}
+	if s.Capacity != nil {
+		if err := checkCapacity(s, bad); err != nil {
+			return err
+		}
+	}
 	if s.Repeat != nil {
 		return runs(s, bad)
 	}

@@ -106,6 +106,7 @@ func Markdown(w io.Writer, r *Report) error {
 	if len(missed) > 0 {
 		ew.printf("\n**Missed**\n\n%s\n", strings.Join(missed, "\n"))
 	}
+	capacityMarkdown(ew, r)
 	if r.Comparison != nil {
 		ew.printf("\n")
 		if err := ComparisonMarkdown(ew, r.Comparison); err != nil {
@@ -140,6 +141,7 @@ func GoBench(w io.Writer, r *Report) error {
 			ew.printf("Unit %s better=%s\n", c.unit, d.Better)
 		}
 	}
+	capacityUnits(ew, r)
 	line := func(name string, ops int64, tput float64, l Latency) {
 		if l.Count == 0 {
 			return // no successful operation: no figure to give
@@ -183,6 +185,7 @@ func GoBench(w io.Writer, r *Report) error {
 			}
 		}
 	}
+	capacityBench(ew, r)
 	return ew.err
 }
 
@@ -385,6 +388,9 @@ func junitOut(s Scenario) string {
 		if w := windowsWords(t, s.Repeat != nil); w != "" {
 			lines = append(lines, fmt.Sprintf("%s: worst window %s; %s", t.Expr, actual(t), w))
 		}
+	}
+	if s.Capacity != nil {
+		lines = append(lines, capacityLines(s.Capacity)...)
 	}
 	return strings.Join(lines, "\n")
 }

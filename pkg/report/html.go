@@ -53,6 +53,11 @@ func HTML(w io.Writer, r *Report) error {
 		// one is judged per window (a column says how its windows went).
 		Limits   []thresholdRow
 		Windowed bool
+		// CapacityPlot and CapacityRows draw a capacity search.
+		CapacityPlot   template.HTML
+		CapacityRows   []capacityRow
+		CapacityAnswer string
+		CapacitySearch string
 	}
 	page := struct {
 		*Report
@@ -115,6 +120,10 @@ func HTML(w io.Writer, r *Report) error {
 			sec.Plot = plot(s.Name, curves)
 		}
 		sec.Series = seriesPlot(s)
+		if c := s.Capacity; c != nil {
+			sec.CapacityPlot, sec.CapacityRows = capacityPlot(s.Name, c), capacityRows(c)
+			sec.CapacityAnswer, sec.CapacitySearch = c.answer(), c.search()
+		}
 		page.Sections = append(page.Sections, sec)
 	}
 	if err := htmlPage.Execute(w, page); err != nil {

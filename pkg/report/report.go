@@ -144,6 +144,10 @@ type Scenario struct {
 	// Tiers are the cache tiers, top first, for scenarios that measure
 	// the cache: each one's counts are among Counters (TierCounter).
 	Tiers []Tier `json:"tiers,omitempty"`
+	// Capacity, with --find-max-rate, is the scenario's capacity search:
+	// its answer and every step; the scenario's figures are then those of
+	// the step at the answer.
+	Capacity *Capacity `json:"capacity,omitempty"`
 	// Repeat, with --count N > 1, keeps each run and the spread of each
 	// figure across runs. The scenario's own figures are then over all
 	// runs (merge.Sequential): ops, errors, durations and counters summed,

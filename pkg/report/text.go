@@ -28,6 +28,9 @@ func Text(w io.Writer, r *Report) error {
 	if err := summaryTable(ew, r.Scenarios); err != nil {
 		return err
 	}
+	if err := capacityTable(ew, r.Scenarios); err != nil {
+		return err
+	}
 
 	var table bytes.Buffer
 	tw := tabwriter.NewWriter(&table, 0, 0, 2, ' ', 0)
@@ -130,6 +133,11 @@ func Text(w io.Writer, r *Report) error {
 				ew.printf("; p99 median %s (CV %s)", Duration(p.Median), percent(p.CV))
 			}
 			ew.printf("\n")
+		}
+		if s.Capacity != nil {
+			if err := capacityText(ew, s.Capacity); err != nil {
+				return err
+			}
 		}
 		for _, t := range s.Tiers {
 			ew.printf("  %s\n", tierLine(t, s.Counters))
