@@ -37,16 +37,3 @@ func TestEveryReadFailedHitRateIsNA(t *testing.T) {
 		t.Errorf("no note says why hit_rate is n/a:\n%s", notes)
 	}
 }
-
-// TestRatioOverNothing: the scenarios' ratio is n/a over a zero or negative
-// count, never 0.
-func TestRatioOverNothing(t *testing.T) {
-	for _, tt := range []struct{ a, b int64 }{{-248, 0}, {0, 0}, {10, -1}} {
-		if v := ratio(tt.a, tt.b); metric.Valid(v) {
-			t.Errorf("ratio(%d, %d) = %g; want n/a", tt.a, tt.b, v)
-		}
-	}
-	if v := ratio(1, 4); v != 0.25 {
-		t.Errorf("ratio(1, 4) = %g; want 0.25", v)
-	}
-}

@@ -5,7 +5,8 @@
 // scenario or group. METRIC is a name (mean, throughput, hit_rate, errors, a
 // scenario's counter), a percentile (p50, p99, p999 for 99.9, or p(99.95)),
 // and a ratio of two metrics is unitless (p99/p50<20). OP is one of < <= > >=
-// == !=. A latency metric's limit needs a unit (ns, us, µs, ms, s); any other
+// == !=. A duration's limit (a latency, cpu_per_op, gc_pause_total: what the
+// metric catalogue has in ns) needs a unit (ns, us, µs, ms, s); any other
 // metric's must not have one. Parse checks the syntax; whether a scenario has
 // the metric is checked by the caller, which knows the scenarios.
 package threshold
@@ -188,7 +189,13 @@ func Parse(expr string) (Threshold, error) {
 
 	switch {
 	case t.IsLatency() && unit == "":
-		return t, p.fail(unitAt, fmt.Sprintf("%s is a latency: give the limit a unit (ns, us, ms, s), as in %s%s%gms", t.Left.Name, t.Left.Name, t.Op, v))
+		// A latency is read as milliseconds (p99<10ms); a CPU or GC
+		// time, small, as the nanoseconds it is in (cpu_per_op<2000ns).
+		what, eg := "a latency", "ms"
+		if d, _ := metric.Lookup(t.Left.Name); d.Source != metric.Measured {
+			what, eg = "a time", "ns"
+		}
+		return t, p.fail(unitAt, fmt.Sprintf("%s is %s: give the limit a unit (ns, us, ms, s), as in %s%s%g%s", t.Left.Name, what, t.Left.Name, t.Op, v, eg))
 	case t.IsLatency():
 		u, ok := units[unit]
 		if !ok {
