@@ -68,13 +68,21 @@ type Options struct {
 	// SingleRunTailEffect is SingleRunEffect for the tail percentiles
 	// (p95 and above), which move most from one run to the next.
 	SingleRunTailEffect float64
+	// AllocsFloor and AllocBytesFloor are the least change in what an
+	// operation allocates that counts, per operation (allocs_per_op,
+	// alloc_bytes_per_op), whatever the test: the figures are the whole
+	// process's, so below these the harness's and the component's
+	// background allocations decide, not the operation (an operation
+	// that allocates nothing shows 0.0001 to 0.1 bytes).
+	AllocsFloor, AllocBytesFloor float64
 }
 
 // Defaults are the options compare uses unless told otherwise. The
 // single-run floors are the spread of two identical default runs measured
 // on a 2-CPU VM (README, "Comparing with a baseline").
 var Defaults = Options{Alpha: 0.05, MinEffect: 0.05, Resamples: 2000, Seed: 1,
-	SingleRunEffect: 0.5, SingleRunTailEffect: 2, UntestedEffect: 1, LatencyFloor: 50}
+	SingleRunEffect: 0.5, SingleRunTailEffect: 2, UntestedEffect: 1, LatencyFloor: 50,
+	AllocsFloor: 0.5, AllocBytesFloor: 16}
 
 // Validate reports the first bad option.
 func (o Options) Validate() error {

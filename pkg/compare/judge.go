@@ -62,7 +62,25 @@ func judge(sc *report.ScenarioChange, f figure, b, n view, o Options) {
 	if !uOK {
 		noiseFloor(&ch, f, o)
 	}
+	allocFloor(&ch, o)
 	sc.Changes = append(sc.Changes, ch)
+}
+
+// allocFloor calls ~ a change in what an operation allocates under the
+// floor of its figure (Options.AllocsFloor, AllocBytesFloor), and says so.
+func allocFloor(ch *report.Change, o Options) {
+	floor, what := 0.0, ""
+	switch ch.Metric {
+	case metric.AllocsPerOp.Name:
+		floor, what = o.AllocsFloor, "allocations"
+	case metric.AllocBytesPerOp.Name:
+		floor, what = o.AllocBytesFloor, "bytes"
+	}
+	if (ch.Verdict != report.Regression && ch.Verdict != report.Improvement) || math.Abs(ch.New-ch.Base) >= floor {
+		return
+	}
+	ch.Note = joinNote(ch.Note, fmt.Sprintf("under %g %s per operation: the process's background, not the operation's", floor, what))
+	ch.Verdict = report.NoChange
 }
 
 // noiseFloor calls ~ a change judged without a test over runs that is
