@@ -73,7 +73,7 @@ type Options struct {
 	// alloc_bytes_per_op), whatever the test: the figures are the whole
 	// process's, so below these the harness's and the component's
 	// background allocations decide, not the operation (an operation
-	// that allocates nothing shows 0.0001 to 0.1 bytes).
+	// that allocates nothing shows a fraction of a byte).
 	AllocsFloor, AllocBytesFloor float64
 }
 
