@@ -87,12 +87,9 @@ type Def struct {
 // Derivable reports whether counters give d back.
 func (d Def) Derivable() bool { return len(d.Den) > 0 }
 
-// PerOp reports whether d is per operation run: over the measured phase's
-// operations, those that failed as well as those that succeeded.
-func (d Def) PerOp() bool { return slices.Equal(d.Den, perOp) }
-
-// perOp is the denominator of a figure per operation run.
-var perOp = []string{"ops", "errors"}
+// perOp is the denominator of a figure per operation run: the measured
+// phase's operations, those that failed as well as those that succeeded.
+var perOp = []string{ops.Name, errs.Name}
 
 // Counts returns counters with the measured phase's operations beside
 // them, as ops and errors: what Derive reads, so that a figure per
@@ -158,17 +155,17 @@ var (
 // phase's end (peak RSS, live heap, goroutines) are the median of the
 // runs' with --count, and left out by merge.
 var (
-	CPUUser = costCounter("cpu_user", NS, "",
+	CPUUser = costCounter("cpu_user", NS,
 		"CPU time the process spent in user mode over the measured phase (getrusage, every thread)")
-	CPUSystem = costCounter("cpu_system", NS, "",
+	CPUSystem = costCounter("cpu_system", NS,
 		"CPU time the kernel spent on the process's behalf over the measured phase")
-	AllocBytes = costCounter("alloc_bytes", Bytes, "", "bytes the process allocated on the heap over the measured phase")
-	Allocs     = costCounter("allocs", "", "", "heap objects the process allocated over the measured phase")
-	GCCycles   = costCounter("gc_cycles", "", "", "garbage collections the process completed over the measured phase")
+	AllocBytes = costCounter("alloc_bytes", Bytes, "bytes the process allocated on the heap over the measured phase")
+	Allocs     = costCounter("allocs", "", "heap objects the process allocated over the measured phase")
+	GCCycles   = costCounter("gc_cycles", "", "garbage collections the process completed over the measured phase")
 	// GCPause is not judged by compare: GC pacing moves it from one run
 	// to the next, by whole pauses (none, then one), so a change says
 	// little; a threshold bounds it.
-	GCPause = costCounter("gc_pause_total", NS, "",
+	GCPause = costCounter("gc_pause_total", NS,
 		"GC stop-the-world pauses over the measured phase, summed (from runtime/metrics: within 12.5%)")
 	CPUPerOp = Def{Name: "cpu_per_op", Source: Derived, Unit: NS, Better: Lower, Every: true, Cost: true,
 		Num: []string{CPUUser.Name, CPUSystem.Name}, Den: perOp,
@@ -188,8 +185,10 @@ var (
 )
 
 // costCounter defines a counter of what the measured phase cost.
-func costCounter(name, unit, better, doc string) Def {
-	return Def{Name: name, Source: Counted, Unit: unit, Better: better, Every: true, Cost: true, Doc: doc}
+// The totals are not judged by compare (Better ""): its figures per
+// operation are.
+func costCounter(name, unit, doc string) Def {
+	return Def{Name: name, Source: Counted, Unit: unit, Every: true, Cost: true, Doc: doc}
 }
 
 // CostFigures are the figures of what the measured phase cost, in the

@@ -55,8 +55,10 @@ func New(name, group, summary string, metrics []string, run RunFunc) *Scenario {
 
 // Common are the metrics every scenario has, as the catalogue defines them
 // (metric.Def.Every): the harness's figures and the latency distribution
-// (whose percentiles, p50 or p(99.9), are implied), and
-// achieved_rate_ratio (achieved over target rate), in open loop only.
+// (whose percentiles, p50 or p(99.9), are implied), achieved_rate_ratio
+// (achieved over target rate), in open loop only, and what the measured
+// phase cost the process (cpu_per_op, alloc_bytes_per_op, ...: Run adds
+// them).
 var Common = metric.Names(func(d metric.Def) bool { return d.Every })
 
 // HasMetric reports whether sc reports the metric named (percentiles, named
