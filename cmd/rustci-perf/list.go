@@ -64,14 +64,15 @@ func list(w io.Writer, cfg *config.Config) error {
 		}
 		fmt.Fprintf(w, "  %-11s %s\n", g, strings.Join(names, ", "))
 	}
-	fmt.Fprintln(w, "\nMETRICS a threshold can name: unit (a limit in ns takes one: p99<2ms), which way is better, what it is")
+	fmt.Fprintln(w, "\nMETRICS a threshold can name: unit (a limit in ns takes one: p99<2ms, cpu_per_op<2µs; any other, a plain number: alloc_bytes_per_op<64), which way is better, what it is")
 	listMetrics(w)
 	return nil
 }
 
 // listMetrics writes the metric catalogue, each figure once under the
-// scenarios that report it: those of every scenario, then what each kind
-// of operation has, the scenarios' own, and the counters of each tier.
+// scenarios that report it: those of every scenario, what each kind of
+// operation has, what every scenario's measured phase cost, the
+// scenarios' own, and the counters of each tier.
 func listMetrics(w io.Writer) {
 	type group struct {
 		head string
@@ -102,6 +103,8 @@ func listMetrics(w io.Writer) {
 	add("every scenario", metric.Percentile)
 	for _, d := range metric.All() {
 		switch {
+		case d.Cost:
+			add("every scenario, what its measured phase cost the whole process (every goroutine, rustci-perf's own too)", d)
 		case d.Every:
 			add("every scenario", d)
 		case d.Tier == "":

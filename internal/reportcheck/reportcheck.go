@@ -1,6 +1,8 @@
 // Package reportcheck checks, for tests, that a report can be trusted as
-// written: every format writes it, none shows a NaN or an infinity (a
-// figure that cannot be computed is null in JSON and n/a elsewhere), the
+// written: a figure that cannot be computed is n/a, and a note says why
+// (NotComputable); every format writes it, none shows a NaN or an
+// infinity (a figure that cannot be computed is null in JSON and n/a
+// elsewhere), the
 // JSON validates against the published schema and reads back through
 // report.ReadJSON, the JUnit validates against its XSD, and the .hgrm
 // files are written, one per histogram (each kind of operation's too).
@@ -12,8 +14,10 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 
+	"github.com/rustci/rustci-perf/pkg/metric"
 	"github.com/rustci/rustci-perf/pkg/report"
 	"github.com/rustci/rustci-perf/schema"
 )
@@ -121,6 +125,23 @@ func Dir(t testing.TB, dir string) {
 		// purpose: the plotter reads it. Only Go's spellings are wrong.
 		if loc := notANumber.FindIndex(b); loc != nil {
 			t.Errorf("%s writes %q", filepath.Base(f), b[loc[0]:loc[1]])
+		}
+	}
+}
+
+// NotComputable checks that each figure of names is among metrics, n/a,
+// and that the notes say each of says (why it is).
+func NotComputable(t testing.TB, metrics map[string]float64, notes []string, names []string, says ...string) {
+	t.Helper()
+	for _, k := range names {
+		if v, ok := metrics[k]; !ok || metric.Valid(v) {
+			t.Errorf("%s = %g (present %t); want n/a", k, v, ok)
+		}
+	}
+	all := strings.Join(notes, "\n")
+	for _, want := range says {
+		if !strings.Contains(all, want) {
+			t.Errorf("no note says %q:\n%s", want, all)
 		}
 	}
 }

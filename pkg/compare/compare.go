@@ -38,6 +38,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"time"
 
 	"github.com/rustci/rustci-perf/pkg/report"
 )
@@ -68,13 +69,26 @@ type Options struct {
 	// SingleRunTailEffect is SingleRunEffect for the tail percentiles
 	// (p95 and above), which move most from one run to the next.
 	SingleRunTailEffect float64
+	// AllocsFloor and AllocBytesFloor are the least change in what an
+	// operation allocates that counts, per operation (allocs_per_op,
+	// alloc_bytes_per_op), whatever the test: the figures are the whole
+	// process's, so below these the harness's and the component's
+	// background allocations decide, not the operation (an operation
+	// that allocates nothing shows a fraction of a byte).
+	AllocsFloor, AllocBytesFloor float64
+	// CPUFloor is the least CPU time, in ns, a side must have measured in
+	// all (its runs' cpu_user + cpu_system) for a change in cpu_per_op to
+	// count: in less, the process's background work decides it (two
+	// 2000-operation runs of cache-read here differed by x2).
+	CPUFloor float64
 }
 
 // Defaults are the options compare uses unless told otherwise. The
 // single-run floors are the spread of two identical default runs measured
 // on a 2-CPU VM (README, "Comparing with a baseline").
 var Defaults = Options{Alpha: 0.05, MinEffect: 0.05, Resamples: 2000, Seed: 1,
-	SingleRunEffect: 0.5, SingleRunTailEffect: 2, UntestedEffect: 1, LatencyFloor: 50}
+	SingleRunEffect: 0.5, SingleRunTailEffect: 2, UntestedEffect: 1, LatencyFloor: 50,
+	AllocsFloor: 0.5, AllocBytesFloor: 16, CPUFloor: float64(50 * time.Millisecond)}
 
 // Validate reports the first bad option.
 func (o Options) Validate() error {

@@ -693,3 +693,24 @@ func TestVerdictZero(t *testing.T) {
 		t.Errorf("admission_error is better %q; want zero", better(d.Name))
 	}
 }
+
+// TestCPUFloor: a change in cpu_per_op counts only when both sides
+// measured Options.CPUFloor of CPU time in all.
+func TestCPUFloor(t *testing.T) {
+	run := func(cpu int64) report.Run {
+		return report.Run{Counters: map[string]int64{metric.CPUUser.Name: cpu, metric.CPUSystem.Name: 0}}
+	}
+	for _, tt := range []struct {
+		base, new int64
+		want      string
+	}{
+		{300_000, 600_000, report.NoChange},               // 0.3ms and 0.6ms: background
+		{1_000_000_000, 2_000_000_000, report.Regression}, // seconds of CPU: the operation
+	} {
+		ch := report.Change{Metric: metric.CPUPerOp.Name, Verdict: report.Regression, Base: 70, New: 146}
+		cpuFloor(&ch, view{runs: []report.Run{run(tt.base)}}, view{runs: []report.Run{run(tt.new)}}, Defaults)
+		if ch.Verdict != tt.want {
+			t.Errorf("cpu %dns vs %dns in all: %s (%s); want %s", tt.base, tt.new, ch.Verdict, ch.Note, tt.want)
+		}
+	}
+}

@@ -37,7 +37,7 @@ func figures(bs, ns report.Scenario, sameOps bool) []figure {
 	}
 	for _, k := range sortedKeys(bs.Metrics) {
 		if _, ok := ns.Metrics[k]; ok {
-			fs = append(fs, figure{name: k, better: better(k), get: func(r report.Run) (float64, bool) { v, ok := r.Metrics[k]; return v, ok }})
+			fs = append(fs, figure{name: k, unit: unit(k), better: better(k), get: func(r report.Run) (float64, bool) { v, ok := r.Metrics[k]; return v, ok }})
 		}
 	}
 	named := map[string]bool{}

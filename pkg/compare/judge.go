@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"time"
 
 	"github.com/rustci/rustci-perf/pkg/metric"
 	"github.com/rustci/rustci-perf/pkg/report"
@@ -62,7 +63,52 @@ func judge(sc *report.ScenarioChange, f figure, b, n view, o Options) {
 	if !uOK {
 		noiseFloor(&ch, f, o)
 	}
+	allocFloor(&ch, o)
+	cpuFloor(&ch, b, n, o)
 	sc.Changes = append(sc.Changes, ch)
+}
+
+// cpuFloor calls ~ a change in the CPU time per operation when a side
+// measured less than Options.CPUFloor of CPU time in all: the process's
+// background (its GC, timers, the harness's collector) is then a share of
+// it that one run to the next changes, not the operation.
+func cpuFloor(ch *report.Change, b, n view, o Options) {
+	if ch.Metric != metric.CPUPerOp.Name || (ch.Verdict != report.Regression && ch.Verdict != report.Improvement) {
+		return
+	}
+	least := math.Min(cpuTotal(b.runs), cpuTotal(n.runs))
+	if least >= o.CPUFloor {
+		return
+	}
+	ch.Note = joinNote(ch.Note, fmt.Sprintf("a side measured %s of CPU time in all, under %s: the process's background, not the operation's (run longer)",
+		time.Duration(least), time.Duration(o.CPUFloor)))
+	ch.Verdict = report.NoChange
+}
+
+// cpuTotal is the CPU time runs measured in all, in ns.
+func cpuTotal(runs []report.Run) float64 {
+	var t float64
+	for _, r := range runs {
+		t += float64(r.Counters[metric.CPUUser.Name] + r.Counters[metric.CPUSystem.Name])
+	}
+	return t
+}
+
+// allocFloor calls ~ a change in what an operation allocates under the
+// floor of its figure (Options.AllocsFloor, AllocBytesFloor), and says so.
+func allocFloor(ch *report.Change, o Options) {
+	floor, what := 0.0, ""
+	switch ch.Metric {
+	case metric.AllocsPerOp.Name:
+		floor, what = o.AllocsFloor, "allocations"
+	case metric.AllocBytesPerOp.Name:
+		floor, what = o.AllocBytesFloor, "bytes"
+	}
+	if (ch.Verdict != report.Regression && ch.Verdict != report.Improvement) || math.Abs(ch.New-ch.Base) >= floor {
+		return
+	}
+	ch.Note = joinNote(ch.Note, fmt.Sprintf("under %g %s per operation: the process's background, not the operation's", floor, what))
+	ch.Verdict = report.NoChange
 }
 
 // noiseFloor calls ~ a change judged without a test over runs that is

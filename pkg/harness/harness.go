@@ -27,6 +27,11 @@
 // shared words are a stop flag written once, on cancellation, and each
 // worker's hand-over words, on a cache line of their own.
 //
+// What the measured phase cost the process (CPU time, heap allocations,
+// garbage collection: package cost) is read twice, once every worker is
+// made and waiting to be released and once the last one has ended, and
+// never by the workers themselves.
+//
 // A panic in an Op is recovered on its worker's goroutine, where nothing
 // else could: the other workers stop, and Run returns it as a *PanicError.
 package harness
@@ -40,6 +45,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/rustci/rustci-perf/pkg/cost"
 	"github.com/rustci/rustci-perf/pkg/latency"
 )
 
@@ -257,7 +263,7 @@ func Run(ctx context.Context, c Config, newOp func(worker int) Op) (*Result, err
 	if len(c.Stages) > 0 {
 		ops, dur = 0, c.Stages.Total()
 	}
-	res.Began = phase(ws, ops, dur, sched, stop, true)
+	res.Began, res.Cost = phase(ws, ops, dur, sched, stop, true)
 	// The collector stops before AfterMeasure and finishes after it, so
 	// that it allocates nothing while a scenario reads the heap.
 	col.stop()
@@ -338,8 +344,11 @@ func Run(ctx context.Context, c Config, newOp func(worker int) Op) (*Result, err
 // time-bound (every worker stops at the same deadline), else each worker runs
 // its Share of ops; with a schedule it is open-loop. record says whether
 // latencies are recorded (the measured phase) or not (warmup). It returns
-// the time the workers were released, from which they time the phase.
-func phase(ws []*worker, ops int, dur time.Duration, sched schedule, stop *atomic.Bool, record bool) time.Time {
+// the time the workers were released, from which they time the phase,
+// and, when latencies are recorded, what the phase cost the process,
+// measured from when every worker is made and waiting to be released to
+// when the last one has ended (nil for the warmup).
+func phase(ws []*worker, ops int, dur time.Duration, sched schedule, stop *atomic.Bool, record bool) (time.Time, *cost.Usage) {
 	var wg sync.WaitGroup
 	start := make(chan struct{})
 	// base is written before start is closed and read by workers after it
@@ -372,10 +381,18 @@ func phase(ws []*worker, ops int, dur time.Duration, sched schedule, stop *atomi
 			}
 		}()
 	}
+	var m *cost.Meter
+	if record {
+		m = cost.Start()
+	}
 	base = time.Now()
 	close(start)
 	wg.Wait()
-	return base
+	if m == nil {
+		return base, nil
+	}
+	u := m.Stop()
+	return base, &u
 }
 
 func cut(ws []*worker) bool {

@@ -5,6 +5,7 @@ package harness
 import (
 	"time"
 
+	"github.com/rustci/rustci-perf/pkg/cost"
 	"github.com/rustci/rustci-perf/pkg/latency"
 )
 
@@ -68,6 +69,13 @@ type Result struct {
 	Scheduled int64
 	// Interrupted is true when the context ended the run early.
 	Interrupted bool
+	// Cost is what the measured phase cost the process: its CPU time,
+	// heap allocations, GC, peak resident set (package cost), read once
+	// as the workers are released and once after the last one ended,
+	// never in between. It is the whole process's: the workers', the
+	// collector's and every other goroutine's. Nil when the run ended
+	// before its measured phase began.
+	Cost *cost.Usage
 }
 
 // KindResult is one kind of operation's share of a Result.

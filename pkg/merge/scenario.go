@@ -145,7 +145,7 @@ func scenario(mode Mode, parts []report.Scenario, names []string) (merged, error
 		m.Notes = append(m.Notes, fmt.Sprintf("the sources' %d intervals are left out: each machine's clock starts its own, so no interval of one is the same 100ms as another's; "+
 			"the merged report has no time series, no precision, and compare judges its tails by resampling operations", n))
 	}
-	derived, medians, dropped, notes := metrics(mode, parts, values, m.Counters, m.Metrics)
+	derived, medians, dropped, notes := metrics(mode, parts, values, metric.Counts(m.Counters, m.Ops, m.Errors), m.Metrics)
 	m.Notes = append(m.Notes, notes...)
 	if mode == Sequential {
 		note := fmt.Sprintf("%d runs, one after another: ops, errors, durations and counters summed, throughput all operations over all that time, latency histograms merged exactly (each kind of operation's too)", len(parts))
@@ -223,17 +223,19 @@ func uncorrected(parts []report.Scenario) bool {
 }
 
 // metrics fills metrics with the parts' figures merged: the catalogue's
-// derived again from the summed counters; achieved_rate_ratio, of
+// derived again from the summed counts (counters, and the operations as
+// metric.Counts puts them, for a figure per operation such as
+// cpu_per_op); achieved_rate_ratio, of
 // concurrent parts, from their ratios and targets; the others the median
 // of the runs' (sequential) or left out (concurrent). It returns the names
 // of each sort, and notes for the figures that come out n/a.
-func metrics(mode Mode, parts []report.Scenario, values map[string][]float64, counters map[string]int64, metrics map[string]float64) (derived, medians, dropped, notes []string) {
+func metrics(mode Mode, parts []report.Scenario, values map[string][]float64, counts map[string]int64, metrics map[string]float64) (derived, medians, dropped, notes []string) {
 	for _, k := range slices.Sorted(maps.Keys(values)) {
 		d, ok := metric.Lookup(k)
 		var why string
 		switch {
 		case ok && d.Derivable():
-			metrics[k], why = d.Derive(counters)
+			metrics[k], why = d.Derive(counts)
 			derived = append(derived, k)
 		case mode == Sequential:
 			metrics[k] = Median(values[k])

@@ -4,6 +4,7 @@ package metric
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -63,8 +64,10 @@ type Def struct {
 	// Tier is the cache tier whose counter this is (l1 for l1_hits), for
 	// the counters every tier has (TierCounters).
 	Tier string
-	// Num and Den name the counters whose sums the figure is the ratio of.
-	// Den is empty when counters cannot give the figure back.
+	// Num and Den name the counters whose sums the figure is the ratio of,
+	// or ops and errors, the measured phase's operations, which Counts
+	// puts beside the counters (a figure per operation run). Den is empty
+	// when counters cannot give the figure back.
 	Num, Den []string
 	// Share is true when Num counts a part of what Den counts (hits of
 	// reads): the figure is a fraction in [0, 1], and Derive gives n/a
@@ -75,6 +78,10 @@ type Def struct {
 	// differences. Every other figure is a count, a rate, a latency or a
 	// share, never negative.
 	Signed bool
+	// Cost is true for what the measured phase cost the process (package
+	// cost): its CPU time, heap allocations, GC, resident set. These are
+	// the whole process's, every goroutine's, the harness's own included.
+	Cost bool
 	// ByTarget is true when the figure of runs made at the same time on
 	// several machines is their figures weighted by their target rates
 	// (MergeRateRatios), not derived from counters.
@@ -86,10 +93,27 @@ type Def struct {
 // Derivable reports whether counters give d back.
 func (d Def) Derivable() bool { return len(d.Den) > 0 }
 
+// perOp is the denominator of a figure per operation run: the measured
+// phase's operations, those that failed as well as those that succeeded.
+var perOp = []string{ops.Name, errs.Name}
+
+// Counts returns counters with the measured phase's operations beside
+// them, as ops and errors: what Derive reads, so that a figure per
+// operation (cpu_per_op) divides by the operations run. counters is not
+// changed.
+func Counts(counters map[string]int64, ops, errors int64) map[string]int64 {
+	c := maps.Clone(counters)
+	if c == nil {
+		c = map[string]int64{}
+	}
+	c[perOp[0]], c[perOp[1]] = ops, errors
+	return c
+}
+
 // Remergeable reports whether merge gives d for reports of several
 // machines: derived from their summed counters, or weighted by their
-// targets. Merge leaves out every other derived figure (allocs_per_op,
-// admission_error), as sums cannot give it back.
+// targets. Merge leaves out every other derived figure (admission_error,
+// peak_rss_bytes), as sums cannot give it back.
 func (d Def) Remergeable() bool { return d.Derivable() || d.ByTarget }
 
 // The figures the harness measures in every scenario, and each kind of
@@ -123,8 +147,6 @@ var (
 		Doc: "decisions made by the failure mode over all decisions"}
 	HeapBytesPerItem = Def{Name: "heap_bytes_per_item", Source: Derived, Unit: Bytes, Better: Lower, Num: []string{"heap_bytes"}, Den: []string{"items_stored"}, Signed: true,
 		Doc: "live heap growth after GC over the items the cache added"}
-	AllocsPerOp = Def{Name: "allocs_per_op", Source: Derived, Better: Lower,
-		Doc: "allocations in the process during the measured phase over operations"}
 	AdmissionError = Def{Name: "admission_error", Source: Derived, Better: Zero, Signed: true,
 		Doc: "admissions above GCRA's most (positive) or below its fewest (negative)"}
 	AchievedRate = Def{Name: "achieved_rate_ratio", Source: Derived, Better: Higher, Every: true, ByTarget: true,
@@ -138,6 +160,62 @@ var (
 		Doc: "--find-max-rate: the lowest target that failed; the capacity lies between max_rate and it"}
 )
 
+// What the measured phase cost the process, in every scenario (package
+// cost): the whole process's, every goroutine's (the harness's collector,
+// the component's background work), read at the phase's two ends. The
+// totals are counters, which sum over runs and machines; the figures per
+// operation are derived from them again by merge; the levels at the
+// phase's end (peak RSS, live heap, goroutines) are the median of the
+// runs' with --count, and left out by merge.
+var (
+	CPUUser = costCounter("cpu_user", NS,
+		"CPU time the process spent in user mode over the measured phase (getrusage, every thread)")
+	CPUSystem = costCounter("cpu_system", NS,
+		"CPU time the kernel spent on the process's behalf over the measured phase")
+	AllocBytes = costCounter("alloc_bytes", Bytes, "bytes the process allocated on the heap over the measured phase")
+	Allocs     = costCounter("allocs", "", "heap objects the process allocated over the measured phase")
+	GCCycles   = costCounter("gc_cycles", "", "garbage collections the process completed over the measured phase")
+	// GCPause is not judged by compare: GC pacing moves it from one run
+	// to the next, by whole pauses (none, then one), so a change says
+	// little; a threshold bounds it.
+	GCPause = costCounter("gc_pause_total", NS,
+		"GC stop-the-world pauses over the measured phase, summed (from runtime/metrics: within 12.5%)")
+	CPUPerOp = Def{Name: "cpu_per_op", Source: Derived, Unit: NS, Better: Lower, Every: true, Cost: true,
+		Num: []string{CPUUser.Name, CPUSystem.Name}, Den: perOp,
+		Doc: "the process's CPU time (user + system) over the measured phase, per operation run"}
+	AllocBytesPerOp = Def{Name: "alloc_bytes_per_op", Source: Derived, Unit: Bytes, Better: Lower, Every: true, Cost: true,
+		Num: []string{AllocBytes.Name}, Den: perOp,
+		Doc: "bytes the process allocated on the heap over the measured phase, per operation run"}
+	AllocsPerOp = Def{Name: "allocs_per_op", Source: Derived, Better: Lower, Every: true, Cost: true,
+		Num: []string{Allocs.Name}, Den: perOp,
+		Doc: "heap objects the process allocated over the measured phase, per operation run"}
+	PeakRSS = Def{Name: "peak_rss_bytes", Source: Derived, Unit: Bytes, Better: Lower, Every: true, Cost: true,
+		Doc: "the process's resident set's peak over the measured phase (or since it started: a note says)"}
+	HeapLive = Def{Name: "heap_live_bytes", Source: Derived, Unit: Bytes, Better: Lower, Every: true, Cost: true,
+		Doc: "the heap the last GC before the measured phase's end found live"}
+	Goroutines = Def{Name: "goroutines", Source: Derived, Every: true, Cost: true,
+		Doc: "live goroutines, the more of the measured phase's start (workers made) and end"}
+)
+
+// costCounter defines a counter of what the measured phase cost.
+// The totals are not judged by compare (Better ""): its figures per
+// operation are.
+func costCounter(name, unit, doc string) Def {
+	return Def{Name: name, Source: Counted, Unit: unit, Every: true, Cost: true, Doc: doc}
+}
+
+// CostFigures are the figures of what the measured phase cost, in the
+// catalogue's order.
+func CostFigures() []Def {
+	var out []Def
+	for _, d := range all {
+		if d.Cost {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
 // counter defines a scenario's counter.
 func counter(name, better, doc string) Def {
 	return Def{Name: name, Source: Counted, Better: better, Doc: doc}
@@ -147,6 +225,9 @@ func counter(name, better, doc string) Def {
 // named per tier after it.
 var defined = []Def{
 	ops, errs, throughput, duration, minimum, mean, stdev, maximum, AchievedRate, MaxRate, FirstFailingRate,
+	// What the measured phase cost.
+	CPUUser, CPUSystem, CPUPerOp, AllocBytes, Allocs, AllocBytesPerOp, AllocsPerOp,
+	GCCycles, GCPause, PeakRSS, HeapLive, Goroutines,
 	// The cache.
 	counter("hits", "", "measured reads that found their key, in any tier"),
 	counter("misses", "", "measured reads that found no value, in any tier"),
@@ -156,7 +237,7 @@ var defined = []Def{
 	counter("integrity_violations", Lower, "reads that returned a value other than the one written"),
 	{Name: "items_stored", Source: Counted, Signed: true, Doc: "items L1 holds that it did not before: keys added less evictions"},
 	{Name: "heap_bytes", Source: Counted, Unit: Bytes, Signed: true, Doc: "live heap growth after GC over the measured phase"},
-	HeapBytesPerItem, AllocsPerOp,
+	HeapBytesPerItem,
 	// The limiter.
 	counter("allowed", "", "checks allowed"),
 	counter("denied", "", "checks denied"),

@@ -53,14 +53,38 @@ func TestDerive(t *testing.T) {
 		// hits than reads, fewer fallbacks than none
 		{L1HitRate, map[string]int64{"hits": 3, "misses": 1, "l1_hits": 5}, NA, "l1_hits is 5, outside hits + misses (4)"},
 		{FallbackRate, map[string]int64{"fallback": -1, "allowed": 8, "denied": 2}, NA, "fallback is -1, outside allowed + denied (10)"},
-		// no counters give allocs_per_op back
-		{AllocsPerOp, map[string]int64{}, NA, "not derived from counters"},
+		// per operation run: failed ones too
+		{AllocsPerOp, Counts(map[string]int64{"allocs": 300}, 90, 10), 3, ""},
+		{CPUPerOp, Counts(map[string]int64{"cpu_user": 800, "cpu_system": 200}, 100, 0), 10, ""},
+		// no operation ran: nothing per operation
+		{AllocBytesPerOp, Counts(map[string]int64{"alloc_bytes": 64}, 0, 0), NA, "alloc_bytes_per_op is n/a: ops + errors is 0"},
+		// no CPU time measured (not Linux or macOS)
+		{CPUPerOp, Counts(map[string]int64{}, 100, 0), NA, "there is no cpu_user counter"},
+		// the operations are the measured ones, never a counter's
+		{AllocsPerOp, map[string]int64{"allocs": 300}, NA, "there is no ops counter"},
+		// admission_error is not derived from counters
+		{AdmissionError, map[string]int64{}, NA, "not derived from counters"},
 	}
 	for _, tt := range tests {
 		got, why := tt.d.Derive(tt.counters)
 		if !same(got, tt.want) || !strings.Contains(why, tt.why) || (tt.why == "") != (why == "") {
 			t.Errorf("%s.Derive(%v) = (%g, %q); want (%g, %q)", tt.d.Name, tt.counters, got, why, tt.want, tt.why)
 		}
+	}
+}
+
+// TestCounts: Counts puts the operations beside the counters, in a copy.
+func TestCounts(t *testing.T) {
+	counters := map[string]int64{"allocs": 3}
+	c := Counts(counters, 5, 1)
+	if c["ops"] != 5 || c["errors"] != 1 || c["allocs"] != 3 {
+		t.Errorf("Counts = %v; want allocs 3, ops 5, errors 1", c)
+	}
+	if _, ok := counters["ops"]; ok {
+		t.Errorf("Counts changed the counters it was given: %v", counters)
+	}
+	if c := Counts(nil, 2, 0); c["ops"] != 2 {
+		t.Errorf("Counts(nil, 2, 0) = %v; want ops 2", c)
 	}
 }
 

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/rustci/rustci-perf/pkg/metric"
 )
 
 // CompareSchema identifies a comparison written alone as JSON (compare
@@ -77,7 +79,8 @@ type ScenarioChange struct {
 // Change is one figure compared.
 type Change struct {
 	Metric string `json:"metric"`
-	// Unit is "ns" for latencies, "ops/s" for throughput, "" otherwise.
+	// Unit is the metric catalogue's: "ns" for latencies (cpu_per_op too),
+	// "ops/s" for throughput, "bytes" for sizes, "" otherwise.
 	Unit string `json:"unit"`
 	// Better is "higher", "lower", "zero" (a signed error: nearer 0 is
 	// better), or "" when neither is (not judged).
@@ -230,6 +233,8 @@ func value(ch Change, v float64) string {
 		return Duration(v)
 	case "ops/s":
 		return Throughput(v)
+	case metric.Bytes:
+		return Bytes(v)
 	}
 	return Number(v)
 }

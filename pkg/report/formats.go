@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strconv"
 	"strings"
 	"unicode"
 
@@ -16,9 +17,10 @@ import (
 // request comment: one row per scenario with its key figures and a mark,
 // under a scenario that mixes kinds of operation one row per kind, the
 // precision of throughput and p99 beside them (±, the half-width of a 95%
-// confidence interval), the missed thresholds listed under it, and the
-// verdict. Thresholds judged per window (p99[1s]<10ms) are listed with
-// their worst window and how many windows held.
+// confidence interval), a table of what an operation cost, the missed
+// thresholds listed under it, and the verdict. Thresholds judged per
+// window (p99[1s]<10ms) are listed with their worst window and how many
+// windows held.
 func Markdown(w io.Writer, r *Report) error {
 	ew := &errWriter{w: w}
 	ew.printf("### rustci-perf %s: %s\n\n", r.ToolVersion, Verdict(r))
@@ -88,6 +90,7 @@ func Markdown(w io.Writer, r *Report) error {
 	if len(windowed) > 0 {
 		ew.printf("\n**Thresholds per window**\n\n%s\n", strings.Join(windowed, "\n"))
 	}
+	costTable(ew, r.Scenarios)
 	var missed []string
 	for _, s := range r.Scenarios {
 		for _, t := range s.Thresholds {
@@ -117,11 +120,13 @@ func Markdown(w io.Writer, r *Report) error {
 }
 
 // GoBench writes r in Go's benchmark format, one line per scenario with
-// its operations, ns/op (the mean latency), ops/s and percentiles, so that
+// its operations, ns/op (the mean latency), ops/s, percentiles and what
+// an operation cost (cpu-ns/op, B/op, allocs/op), so that
 // benchstat reads rustci-perf results beside go test -bench ones. Names
 // are Benchmark plus the scenario's name in CamelCase; in a scenario that
 // mixes kinds of operation, each kind has a line of its own with the same
-// figures, named as a sub-benchmark with the key op (BenchmarkLatency/op=read),
+// figures but the cost (the whole process's, not a kind's), named as a
+// sub-benchmark with the key op (BenchmarkLatency/op=read),
 // so benchstat -col /op sets them side by side. With repeated runs each
 // run has its lines (benchstat's samples); a kind's figures per run are
 // those of the run's intervals. A scenario or run with no successful
@@ -142,13 +147,13 @@ func GoBench(w io.Writer, r *Report) error {
 		}
 	}
 	capacityUnits(ew, r)
-	line := func(name string, ops int64, tput float64, l Latency) {
-		if l.Count == 0 {
+	line := func(name string, ops int64, b benchLine) {
+		if b.l.Count == 0 {
 			return // no successful operation: no figure to give
 		}
 		ew.printf("Benchmark%s-%d\t%d", name, e.GOMAXPROCS, ops)
 		for _, c := range benchColumns {
-			if v := c.value(tput, l); c.whole {
+			if v := c.value(b); c.whole {
 				ew.printf("\t%d %s", int64(v), c.unit)
 			} else {
 				ew.printf("%s", benchValue(v, c.unit))
@@ -161,7 +166,7 @@ func GoBench(w io.Writer, r *Report) error {
 			continue
 		}
 		name := camel(s.Name)
-		runs := []Run{{Ops: s.Ops, ThroughputOpsPerSec: s.ThroughputOpsPerSec, Latency: s.Latency}}
+		runs := []Run{{Ops: s.Ops, ThroughputOpsPerSec: s.ThroughputOpsPerSec, Latency: s.Latency, Metrics: s.Metrics}}
 		kinds := [][]Operation{s.Operations}
 		if s.Repeat != nil {
 			runs = s.Repeat.Runs // one line per run: benchstat's samples
@@ -174,14 +179,14 @@ func GoBench(w io.Writer, r *Report) error {
 			}
 		}
 		for i, run := range runs {
-			line(name, run.Ops, run.ThroughputOpsPerSec, run.Latency)
+			line(name, run.Ops, benchLine{run.ThroughputOpsPerSec, run.Latency, run.Metrics})
 			for _, o := range kinds[i] {
-				line(name+"/op="+o.Name, o.Ops, o.ThroughputOpsPerSec, o.Latency)
+				line(name+"/op="+o.Name, o.Ops, benchLine{o.ThroughputOpsPerSec, o.Latency, nil})
 			}
 		}
 		for _, rest := range kinds[len(runs):] {
 			for _, o := range rest {
-				line(name+"/op="+o.Name, o.Ops, o.ThroughputOpsPerSec, o.Latency)
+				line(name+"/op="+o.Name, o.Ops, benchLine{o.ThroughputOpsPerSec, o.Latency, nil})
 			}
 		}
 	}
@@ -250,27 +255,53 @@ func kindRuns(s Scenario) [][]Operation {
 	return out
 }
 
+// benchLine is what a gobench line is written from: a scenario's, a
+// run's or a kind of operation's throughput and latency, and the metrics
+// of a scenario or run (nil for a kind, which has none of its own).
+type benchLine struct {
+	tput    float64
+	l       Latency
+	metrics map[string]float64
+}
+
+// metric is b's metric name, NaN when it has none: left out of the line.
+func (b benchLine) metric(name string) float64 {
+	if v, ok := b.metrics[name]; ok {
+		return v
+	}
+	return metric.NA
+}
+
 // benchColumns are the figures of a gobench line after its operations, in
 // order: each a figure of the metric catalogue, written in the unit
-// benchstat reads (the mean as Go's ns/op), whole when it is recorded so
-// (the percentiles, in nanoseconds).
+// benchstat reads (the mean as Go's ns/op; what the measured phase cost
+// per operation as go test -benchmem writes it, B/op and allocs/op, and
+// its CPU time as cpu-ns/op), whole when it is recorded so (the
+// percentiles, in nanoseconds).
 var benchColumns = []struct {
 	figure, unit string
-	value        func(tput float64, l Latency) float64
+	value        func(benchLine) float64
 	whole        bool
 }{
-	{"mean", "ns/op", func(_ float64, l Latency) float64 { return l.Mean }, false},
-	{"throughput", "ops/s", func(tput float64, _ Latency) float64 { return tput }, false},
-	{"p50", "p50-ns", func(_ float64, l Latency) float64 { return float64(l.P50) }, true},
-	{"p99", "p99-ns", func(_ float64, l Latency) float64 { return float64(l.P99) }, true},
-	{"p99.9", "p999-ns", func(_ float64, l Latency) float64 { return float64(l.P999) }, true},
+	{"mean", "ns/op", func(b benchLine) float64 { return b.l.Mean }, false},
+	{"throughput", "ops/s", func(b benchLine) float64 { return b.tput }, false},
+	{"p50", "p50-ns", func(b benchLine) float64 { return float64(b.l.P50) }, true},
+	{"p99", "p99-ns", func(b benchLine) float64 { return float64(b.l.P99) }, true},
+	{"p99.9", "p999-ns", func(b benchLine) float64 { return float64(b.l.P999) }, true},
+	{metric.CPUPerOp.Name, "cpu-ns/op", func(b benchLine) float64 { return b.metric(metric.CPUPerOp.Name) }, false},
+	{metric.AllocBytesPerOp.Name, "B/op", func(b benchLine) float64 { return b.metric(metric.AllocBytesPerOp.Name) }, false},
+	{metric.AllocsPerOp.Name, "allocs/op", func(b benchLine) float64 { return b.metric(metric.AllocsPerOp.Name) }, false},
 }
 
 // benchValue is a tab, v and its unit; nothing when v is not a number, as
 // benchstat reads a line with a value left out but not one that is "n/a".
+// Two decimals, or four significant digits under 1 (0.0001586 allocs/op).
 func benchValue(v float64, unit string) string {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return ""
+	}
+	if v != 0 && math.Abs(v) < 1 {
+		return fmt.Sprintf("\t%s %s", strconv.FormatFloat(v, 'g', 4, 64), unit)
 	}
 	return fmt.Sprintf("\t%.2f %s", v, unit)
 }
@@ -370,8 +401,9 @@ func JUnit(w io.Writer, r *Report) error {
 // junitOut is a scenario's figures in its testcase's system-out, which CI
 // readers show beside the result: its key figures on the first line, then
 // each kind of operation's (thresholds name them "read.p99"), the
-// precision reached, the time series' range and how each threshold judged
-// per window went, as the text report words them.
+// precision reached, the time series' range, what the measured phase
+// cost and how each threshold judged per window went, as the text report
+// words them.
 func junitOut(s Scenario) string {
 	lines := []string{fmt.Sprintf("ops %d, throughput %s, p50 %s, p99 %s, max %s", s.Ops, Throughput(s.ThroughputOpsPerSec),
 		Duration(float64(s.Latency.P50)), Duration(float64(s.Latency.P99)), Duration(float64(s.Latency.Max)))}
@@ -383,6 +415,9 @@ func junitOut(s Scenario) string {
 	}
 	if line := seriesLine(s); line != "" {
 		lines = append(lines, "time series: "+line)
+	}
+	if line := costLine(s); line != "" {
+		lines = append(lines, "cost: "+line)
 	}
 	for _, t := range s.Thresholds {
 		if w := windowsWords(t, s.Repeat != nil); w != "" {

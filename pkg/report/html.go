@@ -36,9 +36,9 @@ var htmlPage = template.Must(template.New("report").Funcs(template.FuncMap{
 // spaced) and, in a scenario that mixes kinds of operation, each kind's
 // curve beside the whole's; each kind's figures and the precision reached;
 // a time series plot of throughput and latency per interval (every run's,
-// overlaid, with --count); the thresholds, with how each judged per
-// window went and its worst window marked on the time series; and, with a
-// baseline, the
+// overlaid, with --count); what the measured phase cost the process; the
+// thresholds, with how each judged per window went and its worst window
+// marked on the time series; and, with a baseline, the
 // baseline's curve on the percentile plot and the comparison.
 func HTML(w io.Writer, r *Report) error {
 	type section struct {
@@ -47,6 +47,7 @@ func HTML(w io.Writer, r *Report) error {
 		Series        template.HTML
 		SeriesLine    string
 		PrecisionLine string
+		CostLine      string
 		Kinds         []kindRow
 		Change        *ScenarioChange
 		// Limits are the thresholds as shown, and Windowed says whether
@@ -70,7 +71,7 @@ func HTML(w io.Writer, r *Report) error {
 		page.Summary = r.Comparison.Summary()
 	}
 	for _, s := range r.Scenarios {
-		sec := section{Scenario: s, SeriesLine: seriesLine(s), Kinds: kindRows(s)}
+		sec := section{Scenario: s, SeriesLine: seriesLine(s), CostLine: costLine(s), Kinds: kindRows(s)}
 		for _, t := range s.Thresholds {
 			row := thresholdRow{Threshold: t, Windows: windowsWords(t, s.Repeat != nil)}
 			sec.Limits = append(sec.Limits, row)

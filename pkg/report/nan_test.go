@@ -33,8 +33,12 @@ func notComputable(t testing.TB) *report.Report {
 			Name: "cache-l2", Group: "cache", Status: report.StatusFailed, Mode: "open-loop", TargetRateOpsPerSec: 0.1, Concurrency: 4,
 			Errors: 40, DurationNS: 0, Histogram: empty, HistogramUncorrected: empty,
 			LatencyUncorrected: &report.Latency{},
-			Counters:           map[string]int64{"hits": 0, "misses": 0, "items_stored": 0, "heap_bytes": -248},
-			Metrics:            metric.Values{"hit_rate": na, "heap_bytes_per_item": math.Inf(1), "allocs_per_op": math.Inf(-1), "achieved_rate_ratio": na},
+			// What the phase cost, where no CPU time or peak is measured:
+			// nothing per operation of none.
+			Counters: map[string]int64{"hits": 0, "misses": 0, "items_stored": 0, "heap_bytes": -248,
+				"alloc_bytes": 0, "allocs": 0, "gc_cycles": 0, "gc_pause_total": 0},
+			Metrics: metric.Values{"hit_rate": na, "heap_bytes_per_item": math.Inf(1), "allocs_per_op": math.Inf(-1), "achieved_rate_ratio": na,
+				"cpu_per_op": na, "alloc_bytes_per_op": na, "peak_rss_bytes": na, "heap_live_bytes": 4096, "goroutines": 3},
 			Thresholds: []report.Threshold{
 				{Expr: "hit_rate>0.99", Metric: "hit_rate", Op: ">", Limit: 0.99, Actual: report.Float(na)},
 				{Expr: "achieved_rate_ratio>0.99", Metric: "achieved_rate_ratio", Op: ">", Limit: 0.99, Actual: report.Float(math.Inf(1))},
@@ -48,8 +52,8 @@ func notComputable(t testing.TB) *report.Report {
 					"p99":        {Median: 5, Min: 0, Max: 10, CV: na},
 				},
 				Runs: []report.Run{
-					{Errors: 20, Counters: map[string]int64{}, Metrics: metric.Values{"hit_rate": na}},
-					{Errors: 20, Counters: map[string]int64{}, Metrics: metric.Values{"hit_rate": na}},
+					{Errors: 20, Counters: map[string]int64{}, Metrics: metric.Values{"hit_rate": na, "cpu_per_op": na}},
+					{Errors: 20, Counters: map[string]int64{}, Metrics: metric.Values{"hit_rate": na, "cpu_per_op": na}},
 				}},
 		}},
 		Comparison: &report.Comparison{Base: "base.json", New: "new.json", Alpha: 0.05, MinEffect: 0.05,
@@ -68,6 +72,11 @@ func TestNotComputableInEveryFormat(t *testing.T) {
 			t.Errorf("%s shows no n/a:\n%s", format, out[format])
 		}
 	}
+	for _, format := range []string{"text", "markdown", "html"} {
+		if !strings.Contains(string(out[format]), "cost: cpu n/a (user n/a") && !strings.Contains(string(out[format]), "| cache-l2 | n/a |") {
+			t.Errorf("%s shows no n/a for cpu_per_op:\n%s", format, out[format])
+		}
+	}
 	if strings.Contains(string(out["gobench"]), "CacheL2") {
 		t.Errorf("gobench has a line for a scenario with no successful operation:\n%s", out["gobench"])
 	}
@@ -76,7 +85,7 @@ func TestNotComputableInEveryFormat(t *testing.T) {
 		t.FailNow()
 	}
 	s := r.Scenarios[0]
-	for _, k := range []string{"hit_rate", "heap_bytes_per_item", "allocs_per_op", "achieved_rate_ratio"} {
+	for _, k := range []string{"hit_rate", "heap_bytes_per_item", "allocs_per_op", "achieved_rate_ratio", "cpu_per_op", "peak_rss_bytes"} {
 		if v, ok := s.Metrics[k]; !ok || metric.Valid(v) {
 			t.Errorf("metric %s read back as %g (present %t); want n/a", k, v, ok)
 		}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -45,8 +46,12 @@ func fixture() *Report {
 				IntervalNS: 100_000_000,
 				Intervals:  []Interval{{DurationNS: 4_300_000, Ops: 10000, ThroughputOpsPerSec: 2325581.4, P50NS: 284, P99NS: 2580, MaxNS: 26400}},
 				Precision:  &Precision{Intervals: 0},
-				Counters:   map[string]int64{"hits": 10000, "misses": 0},
-				Metrics:    map[string]float64{"hit_rate": 1},
+				// What the measured phase cost: 4 workers for 4.3ms is at most
+				// 17.2ms of CPU time.
+				Counters: map[string]int64{"hits": 10000, "misses": 0, "cpu_user": 7_200_000, "cpu_system": 400_000,
+					"alloc_bytes": 81_920, "allocs": 160, "gc_cycles": 1, "gc_pause_total": 48_000},
+				Metrics: map[string]float64{"hit_rate": 1, "cpu_per_op": 760, "alloc_bytes_per_op": 8.192, "allocs_per_op": 0.016,
+					"peak_rss_bytes": 60_649_472, "heap_live_bytes": 19_490_904, "goroutines": 25},
 				Thresholds: []Threshold{
 					{Expr: "throughput>5000", Metric: "throughput", Op: ">", Limit: 5000, Actual: p(2325581.4), Pass: true},
 					{Expr: "hit_rate>0.95", Metric: "hit_rate", Op: ">", Limit: 0.95, Actual: p(1), Pass: true},
@@ -425,7 +430,8 @@ func TestFormatGoldens(t *testing.T) {
 }
 
 // TestGoBenchReadsAsBenchmarks: benchstat's own reader takes the gobench
-// output, with its units.
+// output, with its units; what an operation cost only where the scenario
+// has it (not a kind of operation, which has none of its own).
 func TestGoBenchReadsAsBenchmarks(t *testing.T) {
 	var b bytes.Buffer
 	if err := GoBench(&b, fixture()); err != nil {
@@ -438,6 +444,17 @@ func TestGoBenchReadsAsBenchmarks(t *testing.T) {
 			names = append(names, string(res.Name))
 			if v, ok := res.Value("ops/s"); !ok || v <= 0 {
 				t.Errorf("%s: ops/s %g, %t", res.Name, v, ok)
+			}
+			// what an operation cost, as go test -benchmem writes it
+			// (benchfmt reads cpu-ns/op as cpu-sec/op, as ns/op as sec/op)
+			for unit, want := range map[string]float64{"cpu-sec/op": 760e-9, "B/op": 8.19, "allocs/op": 0.016} {
+				v, ok := res.Value(unit)
+				if string(res.Name) == "CacheRead-2" && (!ok || math.Abs(v-want) > want*1e-9) {
+					t.Errorf("%s: %s %g (present %t); want %g", res.Name, unit, v, ok, want)
+				}
+				if string(res.Name) != "CacheRead-2" && ok {
+					t.Errorf("%s: %s %g; want none, as the fixture has none", res.Name, unit, v)
+				}
 			}
 		}
 	}

@@ -142,8 +142,11 @@ func Text(w io.Writer, r *Report) error {
 		for _, t := range s.Tiers {
 			ew.printf("  %s\n", tierLine(t, s.Counters))
 		}
-		if len(s.Counters)+len(s.Metrics) > 0 {
-			ew.printf("  %s\n", figures(s))
+		if line := costLine(s); line != "" {
+			ew.printf("  cost: %s\n", line)
+		}
+		if line := figures(s); line != "" {
+			ew.printf("  %s\n", line)
 		}
 		for _, n := range s.Notes {
 			ew.printf("  note: %s\n", n)
@@ -324,14 +327,19 @@ func actual(t Threshold) string {
 	return Number(*t.Actual)
 }
 
-// figures writes counters and metrics as "name=value", sorted.
+// figures writes counters and metrics as "name=value", sorted, but for
+// what the measured phase cost, which the cost line says.
 func figures(s Scenario) string {
 	var parts []string
 	for k, v := range s.Counters {
-		parts = append(parts, k+"="+strconv.FormatInt(v, 10))
+		if !isCost(k) {
+			parts = append(parts, k+"="+strconv.FormatInt(v, 10))
+		}
 	}
 	for k, v := range s.Metrics {
-		parts = append(parts, k+"="+Number(v))
+		if !isCost(k) {
+			parts = append(parts, k+"="+Number(v))
+		}
 	}
 	sort.Strings(parts)
 	return strings.Join(parts, " ")

@@ -20,7 +20,7 @@ func TestGoBenchUnits(t *testing.T) {
 	if err := rd.Err(); err != nil {
 		t.Fatal(err)
 	}
-	for unit, want := range map[string]int{"ops/s": 1, "ns/op": -1, "p50-ns": -1, "p99-ns": -1, "p999-ns": -1} {
+	for unit, want := range map[string]int{"ops/s": 1, "ns/op": -1, "p50-ns": -1, "p99-ns": -1, "p999-ns": -1, "cpu-ns/op": -1, "B/op": -1, "allocs/op": -1} {
 		if got := rd.Units().GetBetter(unit); got != want {
 			t.Errorf("benchstat's better for %s = %d; want %d", unit, got, want)
 		}
@@ -38,6 +38,9 @@ func TestActualInItsUnit(t *testing.T) {
 		{"read.throughput", "", "1234 ops/s"},
 		{"p99", "ns", "1.23µs"},
 		{"hit_rate", "", "1234.5"},
+		{"gc_pause_total", "ns", "1.23µs"},
+		{"cpu_per_op", "ns", "1.23µs"},
+		{"alloc_bytes_per_op", "", "1234.5"},
 		{"p99/p50", "", "1234.5"},
 	} {
 		if got := actual(Threshold{Metric: tt.metric, Unit: tt.unit, Actual: &v}); got != tt.want {

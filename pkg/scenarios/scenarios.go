@@ -55,8 +55,10 @@ func New(name, group, summary string, metrics []string, run RunFunc) *Scenario {
 
 // Common are the metrics every scenario has, as the catalogue defines them
 // (metric.Def.Every): the harness's figures and the latency distribution
-// (whose percentiles, p50 or p(99.9), are implied), and
-// achieved_rate_ratio (achieved over target rate), in open loop only.
+// (whose percentiles, p50 or p(99.9), are implied), achieved_rate_ratio
+// (achieved over target rate), in open loop only, and what the measured
+// phase cost the process (cpu_per_op, alloc_bytes_per_op, ...: Run adds
+// them).
 var Common = metric.Names(func(d metric.Def) bool { return d.Every })
 
 // HasMetric reports whether sc reports the metric named (percentiles, named
@@ -88,7 +90,9 @@ type Outcome struct {
 	TierLatency map[string]*latency.Summary
 }
 
-// Run runs sc with settings s. A panic in it (its component's setup or
+// Run runs sc with settings s, and adds to its figures what its measured
+// phase cost the process (cpu_per_op, alloc_bytes_per_op, ...: the
+// harness measures it for every scenario). A panic in it (its component's setup or
 // teardown; the harness recovers those of operations) is its error, a
 // *harness.PanicError, after its deferred cleanups ran.
 func (sc *Scenario) Run(ctx context.Context, s config.Settings) (out *Outcome, err error) {
@@ -101,6 +105,7 @@ func (sc *Scenario) Run(ctx context.Context, s config.Settings) (out *Outcome, e
 	if err != nil {
 		return nil, fmt.Errorf("scenario %s: %w", sc.Name, err)
 	}
+	addCost(out)
 	return out, nil
 }
 
@@ -341,13 +346,10 @@ func sum(ts []tally) tally {
 	return t
 }
 
-// ratio is a/b, or n/a (NaN) when b is 0 or negative: see metric.Ratio.
-func ratio(a, b int64) float64 { return metric.Ratio(a, b) }
-
 // derive sets out's figure d from out's counters (metric.Def.Derive) and,
 // when it cannot be computed, notes why.
 func derive(out *Outcome, d metric.Def) {
-	v, why := d.Derive(out.Counters)
+	v, why := d.Derive(metric.Counts(out.Counters, out.Ops, out.Errors))
 	out.Metrics[d.Name] = v
 	if why != "" {
 		out.Notes = append(out.Notes, why)

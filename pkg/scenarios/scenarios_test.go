@@ -57,6 +57,14 @@ func TestEveryScenarioReportsItsMetrics(t *testing.T) {
 					t.Errorf("declared metric %q not reported", m)
 				}
 			}
+			// What the measured phase cost, every scenario (Scenario.Run)
+			for _, d := range metric.CostFigures() {
+				_, inM := out.Metrics[d.Name]
+				_, inC := out.Counters[d.Name]
+				if (d.Source == metric.Counted && !inC) || (d.Source == metric.Derived && !inM) {
+					t.Errorf("%s not reported", d.Name)
+				}
+			}
 			for m := range out.Metrics {
 				if !sc.HasMetric(m) {
 					t.Errorf("reports metric %q it does not declare", m)

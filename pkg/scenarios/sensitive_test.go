@@ -176,6 +176,7 @@ func TestMemoryAllocatingTier(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		addCost(out) // as Scenario.Run does
 		return out
 	}
 	checkPushed(t, s, "allocs_per_op<64", measure(100), measure(0))

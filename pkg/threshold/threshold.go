@@ -5,8 +5,10 @@
 // [UNIT]. SCOPE names a scenario or group. METRIC is a name (mean,
 // throughput, hit_rate, errors, a scenario's counter), a percentile (p50,
 // p99, p999 for 99.9, or p(99.95)), and a ratio of two metrics is unitless
-// (p99/p50<20). OP is one of < <= > >= == !=. A latency metric's limit
-// needs a unit (ns, us, µs, ms, s, m, h); any other metric's must not have one.
+// (p99/p50<20). OP is one of < <= > >= == !=. A duration's limit (a
+// latency, cpu_per_op, gc_pause_total: what the metric catalogue has in
+// ns) needs a unit (ns, us, µs, ms, s, m, h); any other metric's must not
+// have one.
 //
 // A WINDOW judges the figure in every window of the measured phase's time
 // series rather than over the whole phase: p99[1s]<10ms holds when the p99
@@ -255,7 +257,13 @@ func Parse(expr string) (Threshold, error) {
 
 	switch {
 	case t.IsLatency() && unit == "":
-		return t, p.fail(unitAt, fmt.Sprintf("%s is a latency: give the limit a unit (ns, us, ms, s), as in %s%s%gms", t.Left.Name, t.Left.Name, t.Op, v))
+		// A latency is read as milliseconds (p99<10ms); a CPU or GC
+		// time, small, as the nanoseconds it is in (cpu_per_op<2000ns).
+		what, eg := "a latency", "ms"
+		if d, _ := metric.Lookup(t.Left.Name); d.Source != metric.Measured {
+			what, eg = "a time", "ns"
+		}
+		return t, p.fail(unitAt, fmt.Sprintf("%s is %s: give the limit a unit (ns, us, ms, s), as in %s%s%g%s", t.Left.Name, what, t.Left.Name, t.Op, v, eg))
 	case t.IsLatency():
 		u, ok := units[unit]
 		if !ok {
