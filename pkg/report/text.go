@@ -223,6 +223,9 @@ func tierLine(t Tier, counters map[string]int64) string {
 	if n("sets_dropped")+n("sets_rejected") > 0 {
 		line += fmt.Sprintf(", sets dropped %d, rejected %d", n("sets_dropped"), n("sets_rejected"))
 	}
+	if n("breaker_opens")+n("breaker_closes") > 0 {
+		line += fmt.Sprintf(", breaker opened %d, closed %d", n("breaker_opens"), n("breaker_closes"))
+	}
 	if l := t.Latency; l != nil && l.Count > 0 {
 		line += fmt.Sprintf("; latency p50 %s, p99 %s, max %s", Duration(float64(l.P50)), Duration(float64(l.P99)), Duration(float64(l.Max)))
 	}

@@ -184,6 +184,8 @@ func (r *rig) finish(out *Outcome) {
 		out.Counters[p+"errors"] = int64(st.Errors)
 		out.Counters[p+"skipped"] = int64(st.Skipped)
 		out.Counters[p+"promotions"] = int64(st.Promotions)
+		out.Counters[p+"breaker_opens"] = int64(st.BreakerOpens)
+		out.Counters[p+"breaker_closes"] = int64(st.BreakerCloses)
 		out.Counters[p+"degraded"] = 0
 		if st.Degraded {
 			out.Counters[p+"degraded"] = 1
