@@ -59,7 +59,6 @@ func (in *Injector) Do(ctx context.Context) error {
 	if at == 0 {
 		return nil
 	}
-	now := time.Since(in.base) - time.Duration(at-1)
 	var delay time.Duration
 	var fail bool
 	if r := streamOf(ctx); r != nil {
@@ -69,7 +68,11 @@ func (in *Injector) Do(ctx context.Context) error {
 		delay, fail = in.spec.draw(in.shared)
 		in.mu.Unlock()
 	}
-	if err := wait(ctx, stalled(in.spec.Stalls, now)+delay); err != nil {
+	if len(in.spec.Stalls) > 0 {
+		// One clock read, only where a stall needs it.
+		delay += stalled(in.spec.Stalls, time.Since(in.base)-time.Duration(at-1))
+	}
+	if err := wait(ctx, delay); err != nil {
 		return err
 	}
 	if fail {
@@ -112,6 +115,13 @@ func stalled(stalls []Stall, now time.Duration) time.Duration {
 // wait waits d, or until ctx's deadline (ErrDeadline) or ctx is done (its
 // error), whichever comes first. ctx may be one whose deadline no timer
 // enforces (redisconn's): the deadline is read, not waited for on Done.
+//
+// Go's timers wake up on a millisecond grid on Linux (its poller waits in
+// whole milliseconds: a 50µs timer fires after about 1.08ms here), which
+// would turn latency=200us into 1ms and uniform:1ms-5ms into five steps.
+// So a timer, which ctx can interrupt, waits all but the last fineWait,
+// and sleepUntil waits the rest precisely; a cancellation waits at most
+// that long.
 func wait(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return nil
@@ -119,11 +129,12 @@ func wait(ctx context.Context, d time.Duration) error {
 	cut := false
 	if dl, ok := ctx.Deadline(); ok {
 		if left := time.Until(dl); left < d {
-			d, cut = left, true
+			d, cut = max(left, 0), true
 		}
 	}
-	if d > 0 {
-		t := time.NewTimer(d)
+	end := time.Now().Add(d)
+	if coarse := d - fineWait; coarse > 0 {
+		t := time.NewTimer(coarse)
 		select {
 		case <-t.C:
 		case <-ctx.Done():
@@ -131,11 +142,19 @@ func wait(ctx context.Context, d time.Duration) error {
 			return ctx.Err()
 		}
 	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	sleepUntil(end)
 	if cut {
 		return ErrDeadline
 	}
 	return nil
 }
+
+// fineWait is the end of a wait that sleepUntil waits rather than a timer:
+// more than a timer's millisecond grid and its lateness.
+const fineWait = 2 * time.Millisecond
 
 // streamKey is the context key of a worker's stream.
 type streamKey struct{}

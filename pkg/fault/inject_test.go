@@ -173,3 +173,23 @@ func TestWorkerStreams(t *testing.T) {
 		t.Errorf("worker 0 twice: %v, %v; worker 1: %v; want the first two equal, the third not", a, b, other)
 	}
 }
+
+// TestWaitNeverShort: a wait lasts at least what it was asked, on either
+// side of the timer's share (fineWait), and an injected latency delays
+// the call by at least that.
+func TestWaitNeverShort(t *testing.T) {
+	for _, d := range []time.Duration{0, 10 * time.Microsecond, 300 * time.Microsecond, fineWait + time.Millisecond} {
+		start := time.Now()
+		if err := wait(context.Background(), d); err != nil || time.Since(start) < d {
+			t.Errorf("wait(%s) = %v after %s; want nil, no sooner", d, err, time.Since(start))
+		}
+	}
+	in := New(mustParse(t, "l2:latency=uniform:200us-400us"), 1)
+	in.Arm()
+	for range 20 {
+		start := time.Now()
+		if err := in.Do(context.Background()); err != nil || time.Since(start) < 200*time.Microsecond {
+			t.Errorf("Do with 200µs-400µs of latency = %v after %s; want nil, no sooner than 200µs", err, time.Since(start))
+		}
+	}
+}
