@@ -23,7 +23,11 @@ func Text(w io.Writer, r *Report) error {
 	if e.CPUModel != "" {
 		ew.printf(" · %s", e.CPUModel)
 	}
-	ew.printf("\nstarted %s, took %s\n\n", r.StartedAt.UTC().Format(time.RFC3339), Duration(float64(r.FinishedAt.Sub(r.StartedAt))))
+	ew.printf("\nstarted %s, took %s\n", r.StartedAt.UTC().Format(time.RFC3339), Duration(float64(r.FinishedAt.Sub(r.StartedAt))))
+	if line := InjectedLine(r.Injected); line != "" {
+		ew.printf("%s\n", line)
+	}
+	ew.printf("\n")
 
 	if err := summaryTable(ew, r.Scenarios); err != nil {
 		return err
@@ -202,6 +206,16 @@ func summaryTable(w io.Writer, ss []Scenario) error {
 
 // kindIndent sets a kind of operation's row under its scenario's.
 const kindIndent = "  "
+
+// InjectedLine is the line every format puts at its top when faults were
+// injected (package fault), so that the report is not taken for a clean
+// run's: "" when none were.
+func InjectedLine(injected []string) string {
+	if len(injected) == 0 {
+		return ""
+	}
+	return "FAULTS INJECTED, not a clean run: " + strings.Join(injected, "; ")
+}
 
 // judgeWord says how repeated runs were judged.
 func judgeWord(j string) string {
