@@ -35,15 +35,7 @@ func injectedSettings(t *testing.T, name, url string, duration time.Duration, sp
 			cl.Set(path, path)
 		}
 	}
-	c, err := config.New(Names(), cl)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := c.Settings(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return settingsOf(t, name, cl)
 }
 
 // TestBreakerOpensAndRecoversUnderAStall: L2 stalls for 1s, 300ms into
