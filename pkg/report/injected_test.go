@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/rustci/rustci-perf/schema"
+	"golang.org/x/perf/benchfmt"
 )
 
 // TestInjectedInEveryFormat: a report of a run with faults injected says
@@ -58,6 +59,19 @@ func TestInjectedInEveryFormat(t *testing.T) {
 			}
 			if !reflect.DeepEqual(got.Injected, r.Injected) {
 				t.Errorf("read back injected %q; want %q", got.Injected, r.Injected)
+			}
+		case "gobench":
+			// benchstat reads the faults as a configuration key, and so
+			// keeps results with other faults apart.
+			rd := benchfmt.NewReader(bytes.NewReader(b.Bytes()), "report")
+			found := false
+			for rd.Scan() {
+				if res, ok := rd.Result().(*benchfmt.Result); ok {
+					found = found || res.GetConfig("injected") == "l2:latency=2ms,error=0.01 limiter:stall=2s@5s"
+				}
+			}
+			if !found {
+				t.Errorf("benchstat does not read the faults as a configuration key:\n%s", b.String())
 			}
 		case "junit":
 			err := schema.ValidateJUnit(b.Bytes())
