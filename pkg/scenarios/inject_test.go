@@ -93,7 +93,7 @@ func TestBreakerOpensAndRecoversUnderAStall(t *testing.T) {
 	if during != 0 || after == 0 {
 		t.Errorf("%d operations succeeded inside the stall, %d after it; want none, then L2 serving again", during, after)
 	}
-	if !strings.Contains(strings.Join(out.Notes, "\n"), "injected fault l2:stall=1s@300ms: into every call to l2 in the measured phase, inside each Redis call, within its 50ms timeout") {
+	if !strings.Contains(strings.Join(out.Notes, "\n"), "injected fault l2:stall=1s@300ms: into every call to l2 in the measured phase, inside the Redis call, within its 50ms timeout") {
 		t.Errorf("no note says what was injected:\n%s", strings.Join(out.Notes, "\n"))
 	}
 }
@@ -140,7 +140,7 @@ func TestLimiterFallsBackWithinItsTimeout(t *testing.T) {
 	if max := out.Latency.Summary().Max; max > 5*time.Second {
 		t.Errorf("slowest check %s; want each ended by the %s timeout, not the injected 10s", max, s.Limiter.Timeout)
 	}
-	if !strings.Contains(strings.Join(out.Notes, "\n"), "injected fault limiter:latency=10s: into every call to limiter in the measured phase, inside each Redis call of a check, within its 50ms timeout") {
+	if !strings.Contains(strings.Join(out.Notes, "\n"), "injected fault limiter:latency=10s: into every Redis call of the limiter's checks in the measured phase, within its 50ms timeout") {
 		t.Errorf("no note says what was injected:\n%s", strings.Join(out.Notes, "\n"))
 	}
 

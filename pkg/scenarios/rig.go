@@ -141,12 +141,12 @@ func newRig(s config.Settings, tiers ...string) (*rig, error) {
 // and what it meets there: a timeout and a breaker, or neither.
 func injectedNote(sp fault.Spec, s config.Settings) string {
 	where := map[string]string{
-		"l1":      "in process, with no timeout or breaker: its delays are the operations'",
-		"l2":      fmt.Sprintf("inside each Redis call, within its %s timeout (cache.l2.timeout), with l2's breaker in front", s.Cache.L2.Timeout),
-		"l3":      "behind l3's breaker, with no timeout (Pebble has none): a call waits its delay out in full",
-		"limiter": fmt.Sprintf("inside each Redis call of a check, within its %s timeout (limiter.timeout), with the limiter's breaker in front", s.Limiter.Timeout),
+		"l1":      "every call to l1 in the measured phase, in process, with no timeout or breaker: its delays are the operations'",
+		"l2":      fmt.Sprintf("every call to l2 in the measured phase, inside the Redis call, within its %s timeout (cache.l2.timeout), with l2's breaker in front", s.Cache.L2.Timeout),
+		"l3":      "every call to l3 in the measured phase, behind l3's breaker, with no timeout (Pebble has none): a call waits its delay out in full",
+		"limiter": fmt.Sprintf("every Redis call of the limiter's checks in the measured phase, within its %s timeout (limiter.timeout), with the limiter's breaker in front", s.Limiter.Timeout),
 	}[sp.Target]
-	return fmt.Sprintf("injected fault %s: into every call to %s in the measured phase, %s", sp, sp.Target, where)
+	return fmt.Sprintf("injected fault %s: into %s", sp, where)
 }
 
 // worker returns the context worker w's operations use: ctx, carrying the
