@@ -225,6 +225,10 @@ func TestUsageErrorsExit2AndRunNothing(t *testing.T) {
 		{[]string{"run", "all", "--config", bad}, "field opps not found"},
 		{[]string{"run", "all", "--config", filepath.Join(dir, "missing.yaml")}, "missing.yaml: no such file"},
 		{[]string{"run", "all", "--output", filepath.Join(dir, "no", "r.json")}, "does not exist"},
+		{[]string{"run", "all", "--inject", "l2:latency=2"}, `rustci-perf: --inject "l2:latency=2": latency "2": want a delay above 0 (2ms), uniform:MIN-MAX, or p=SHARE:DELAY`},
+		{[]string{"run", "all", "--inject", "l4:error=0.1"}, `--inject "l4:error=0.1": unknown target "l4" (targets: l1, l2, l3, limiter)`},
+		{[]string{"run", "all", "--inject", "l2:stall=2s"}, `--inject "l2:stall=2s": stall "2s": want FOR@AT`},
+		{[]string{"run", "all", "--inject", "l2:latency=1ms", "--inject", "l2:latency=2ms"}, "inject: l2: latency given twice (latency=1ms and latency=2ms)"},
 		{[]string{"run", "all", "--frobnicate"}, "unknown flag: --frobnicate"},
 		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
 	}

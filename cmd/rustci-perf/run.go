@@ -17,6 +17,7 @@ import (
 	"github.com/rustci/rustci-perf/pkg/compare"
 	"github.com/rustci/rustci-perf/pkg/config"
 	"github.com/rustci/rustci-perf/pkg/engine"
+	"github.com/rustci/rustci-perf/pkg/fault"
 	"github.com/rustci/rustci-perf/pkg/profile"
 	"github.com/rustci/rustci-perf/pkg/report"
 	"github.com/rustci/rustci-perf/pkg/scenarios"
@@ -102,6 +103,7 @@ and exit 1 if any threshold is missed.
 	f.StringVar(&c.L2.URL, "redis-url", "", "Redis for the L2 tier and cache-l2: redis://[user:password@]host:port[/db], rediss:// for TLS (default $"+redisURLEnv+")")
 	f.StringSliceVar(&c.Tiers, "tiers", nil, "cache tiers to stack, from l1,l2,l3 (default l1,l3, with l2 when a Redis URL is set)")
 	f.StringVar(&c.L3.Dir, "l3-dir", "", "keep the L3 tier's store in this directory across runs (default: a temporary one per scenario)")
+	f.Var(specs{&o.params.Inject}, "inject", "inject faults into a component's calls in the measured phase, as TARGET:KIND=VALUE[,KIND=VALUE]: targets l1, l2, l3, limiter (its Redis); latency=2ms, latency=uniform:1ms-5ms, latency=p=0.01:50ms, error=0.01, stall=2s@5s (repeatable)")
 	f.BoolVar(&o.require, "require", false, "make a scenario that would be skipped (cache-l2 with no Redis URL) an error")
 	f.StringVar(&o.baseline, "baseline", "", "compare with this JSON report after the thresholds (as rustci-perf compare does); a regression exits 1")
 	f.BoolVar(&o.findMaxRate, "find-max-rate", false, "find each scenario's capacity: the highest open-loop rate at which every --slo holds and achieved_rate_ratio>0.99 (max_rate, thresholdable)")
@@ -131,7 +133,7 @@ var settingFlags = map[string][]string{
 	"warmup": {"defaults.warmup"}, "seed": {"defaults.seed"}, "value-size": {"defaults.value_size", "defaults.value_size_max"},
 	"keys": {"defaults.keys"}, "rate": {"defaults.rate"}, "count": {"defaults.count"}, "judge": {"defaults.judge"},
 	"stages": {"defaults.stages"}, "read-ratio": {"defaults.read_ratio"}, "distribution": {"defaults.distribution"},
-	"redis-url": {"cache.l2.url"}, "tiers": {"cache.tiers"}, "l3-dir": {"cache.l3.dir"},
+	"redis-url": {"cache.l2.url"}, "tiers": {"cache.tiers"}, "l3-dir": {"cache.l3.dir"}, "inject": {"inject"},
 }
 
 // commandLine completes the flags' configuration layer: it records which
@@ -220,6 +222,28 @@ func (t text) String() string {
 }
 
 func (t text) Type() string { return t.typ }
+
+// specs is --inject: each value parses itself, as in a file's inject
+// list, and adds to the ones before.
+type specs struct{ v *[]fault.Spec }
+
+func (s specs) Set(v string) error {
+	var sp fault.Spec
+	if err := sp.UnmarshalText([]byte(v)); err != nil {
+		return err
+	}
+	*s.v = append(*s.v, sp)
+	return nil
+}
+
+func (s specs) String() string {
+	if s.v == nil { // pflag's zero-value check
+		return ""
+	}
+	return strings.Join(fault.Strings(*s.v), " ")
+}
+
+func (specs) Type() string { return "spec" }
 
 // sizeRange is --value-size: "128" or "64-1024", parsed into the smallest
 // and largest value sizes.

@@ -74,6 +74,11 @@ type TierStats struct {
 	Skipped uint64 `json:"skipped"`
 	// Promotions counts items copied into this tier from a lower one.
 	Promotions uint64 `json:"promotions"`
+	// BreakerOpens counts the times the tier's breaker opened (after
+	// failures in a row, or a failed probe), BreakerCloses the times it
+	// closed again (a probe succeeded): the tier served once more.
+	BreakerOpens  uint64 `json:"breaker_opens"`
+	BreakerCloses uint64 `json:"breaker_closes"`
 	// Degraded is true while the tier's breaker is open (or half-open):
 	// calls skip it until a probe succeeds.
 	Degraded bool `json:"degraded"`
@@ -95,6 +100,8 @@ func (s TierStats) Since(b TierStats) TierStats {
 	s.Errors -= b.Errors
 	s.Skipped -= b.Skipped
 	s.Promotions -= b.Promotions
+	s.BreakerOpens -= b.BreakerOpens
+	s.BreakerCloses -= b.BreakerCloses
 	return s
 }
 

@@ -250,8 +250,9 @@ func TestBreaker(t *testing.T) {
 
 	// A backoff longer than the test: the breaker stays open.
 	m, top := trip(time.Hour)
-	if st := m.Stats()[0]; !st.Degraded || st.Errors < 3 {
-		t.Fatalf("after 3 failures: degraded %t, errors %d; want open, >= 3", st.Degraded, st.Errors)
+	if st := m.Stats()[0]; !st.Degraded || st.Errors < 3 || st.BreakerOpens != 1 || st.BreakerCloses != 0 {
+		t.Fatalf("after 3 failures: degraded %t, errors %d, breaker opened %d, closed %d; want open, >= 3, opened once, never closed",
+			st.Degraded, st.Errors, st.BreakerOpens, st.BreakerCloses)
 	}
 	calls := top.calls.Load()
 	for i := 0; i < 5; i++ {
@@ -274,6 +275,9 @@ func TestBreaker(t *testing.T) {
 	})
 	if _, ok := top.m["k"]; !ok {
 		t.Error("recovered top tier did not get the promoted item")
+	}
+	if st := m.Stats()[0]; st.BreakerOpens != 1 || st.BreakerCloses != 1 {
+		t.Errorf("recovered: breaker opened %d, closed %d; want once each", st.BreakerOpens, st.BreakerCloses)
 	}
 }
 

@@ -56,6 +56,8 @@ type tierState struct {
 	// whose calls cost microseconds or more: a shared atomic is noise there.
 	hits, misses, sets                    atomic.Uint64
 	errors, skipped, promotions, subFails atomic.Uint64
+	// opens and closes count the breaker's moves to open and to closed.
+	opens, closes atomic.Uint64
 }
 
 // ErrNoTiers is returned by New when it is given no tier.
@@ -85,6 +87,14 @@ func New(opts Options, tiers ...Tier) (*Manager, error) {
 				ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= opts.BreakerFailures },
 				// A caller giving up is not the tier failing.
 				IsExcluded: func(err error) bool { return errors.Is(err, context.Canceled) },
+				OnStateChange: func(_ string, _, to gobreaker.State) {
+					switch to {
+					case gobreaker.StateOpen:
+						ts.opens.Add(1)
+					case gobreaker.StateClosed:
+						ts.closes.Add(1)
+					}
+				},
 			})
 		}
 		m.tiers = append(m.tiers, ts)
@@ -337,6 +347,7 @@ func (m *Manager) Stats() []TierStats {
 		if !t.local {
 			s.Hits, s.Misses, s.Sets = t.hits.Load(), t.misses.Load(), t.sets.Load()
 			s.Skipped = t.skipped.Load()
+			s.BreakerOpens, s.BreakerCloses = t.opens.Load(), t.closes.Load()
 			s.Degraded = t.breaker.State() != gobreaker.StateClosed
 		}
 		out[i] = s

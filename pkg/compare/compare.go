@@ -37,6 +37,7 @@ package compare
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -119,6 +120,9 @@ func Reports(base, nw Side, o Options) (*report.Comparison, error) {
 		return nil, err
 	}
 	c := &report.Comparison{Base: base.Name, New: nw.Name, Alpha: o.Alpha, MinEffect: o.MinEffect, BaseReport: base.Report}
+	if n := injectedNote(base.Report.Injected, nw.Report.Injected); n != "" {
+		c.Notes = append(c.Notes, n)
+	}
 	byName := map[string]report.Scenario{}
 	for _, s := range base.Report.Scenarios {
 		byName[s.Name] = s
@@ -181,6 +185,26 @@ func Reports(base, nw Side, o Options) (*report.Comparison, error) {
 	}
 	return nil, fmt.Errorf("compare %s with %s: no scenario is in both (baseline: %s; new: %s)",
 		base.Name, nw.Name, names(base.Report), names(nw.Report))
+}
+
+// injectedNote warns when the two reports ran with faults injected
+// (package fault): different faults make a change the faults' as much as
+// the code's; the same ones make neither report a clean run's. "" when
+// neither had any.
+func injectedNote(base, nw []string) string {
+	list := func(in []string) string {
+		if len(in) == 0 {
+			return "none"
+		}
+		return strings.Join(in, "; ")
+	}
+	switch {
+	case len(base) == 0 && len(nw) == 0:
+		return ""
+	case slices.Equal(base, nw):
+		return fmt.Sprintf("both reports ran with the same faults injected (%s): neither is a clean run's", list(base))
+	}
+	return fmt.Sprintf("WARNING: the reports ran with different faults injected (baseline: %s; new: %s): a change may be the faults', not the code's", list(base), list(nw))
 }
 
 // lost is the comparison of a scenario measured in the baseline (bs) with

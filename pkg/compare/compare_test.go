@@ -714,3 +714,41 @@ func TestCPUFloor(t *testing.T) {
 		}
 	}
 }
+
+// TestInjectedDiffer: the comparison warns when the two reports ran with
+// different faults injected, says so when both ran with the same ones,
+// and says nothing of faults when neither did.
+func TestInjectedDiffer(t *testing.T) {
+	side := func(name string, injected ...string) Side {
+		s := load(t, "l2-base.json")
+		r := *s.Report
+		r.Injected = injected
+		return Side{Name: name, Report: &r}
+	}
+	for _, tt := range []struct {
+		base, new Side
+		want      string // the note, "" for none
+	}{
+		{side("a.json"), side("b.json"), ""},
+		{side("a.json"), side("b.json", "l2:latency=2ms"),
+			"WARNING: the reports ran with different faults injected (baseline: none; new: l2:latency=2ms): a change may be the faults', not the code's"},
+		{side("a.json", "l2:latency=2ms"), side("b.json", "l2:latency=2400us"),
+			"WARNING: the reports ran with different faults injected (baseline: l2:latency=2ms; new: l2:latency=2400us): a change may be the faults', not the code's"},
+		{side("a.json", "l2:latency=2ms", "limiter:error=1"), side("b.json", "l2:latency=2ms", "limiter:error=1"),
+			"both reports ran with the same faults injected (l2:latency=2ms; limiter:error=1): neither is a clean run's"},
+	} {
+		c, err := Reports(tt.base, tt.new, Defaults)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, n := range c.Notes {
+			if strings.Contains(n, "fault") {
+				got = append(got, n)
+			}
+		}
+		if want := []string{tt.want}; (tt.want == "" && len(got) > 0) || (tt.want != "" && (len(got) != 1 || got[0] != want[0])) {
+			t.Errorf("baseline %q, new %q: notes on faults %q; want %q", tt.base.Report.Injected, tt.new.Report.Injected, got, tt.want)
+		}
+	}
+}

@@ -76,22 +76,30 @@ func cpuFloor(ch *report.Change, b, n view, o Options) {
 	if ch.Metric != metric.CPUPerOp.Name || (ch.Verdict != report.Regression && ch.Verdict != report.Improvement) {
 		return
 	}
-	least := math.Min(cpuTotal(b.runs), cpuTotal(n.runs))
-	if least >= o.CPUFloor {
-		return
+	bt, bok := cpuTotal(b.runs)
+	nt, nok := cpuTotal(n.runs)
+	least := math.Min(bt, nt)
+	if !bok || !nok || least >= o.CPUFloor {
+		return // a side without the totals: nothing says how much it measured
 	}
 	ch.Note = joinNote(ch.Note, fmt.Sprintf("a side measured %s of CPU time in all, under %s: the process's background, not the operation's (run longer)",
 		time.Duration(least), time.Duration(o.CPUFloor)))
 	ch.Verdict = report.NoChange
 }
 
-// cpuTotal is the CPU time runs measured in all, in ns.
-func cpuTotal(runs []report.Run) float64 {
+// cpuTotal is the CPU time runs measured in all, in ns, and whether
+// every run has its counters.
+func cpuTotal(runs []report.Run) (float64, bool) {
 	var t float64
 	for _, r := range runs {
-		t += float64(r.Counters[metric.CPUUser.Name] + r.Counters[metric.CPUSystem.Name])
+		u, uok := r.Counters[metric.CPUUser.Name]
+		s, sok := r.Counters[metric.CPUSystem.Name]
+		if !uok || !sok {
+			return 0, false
+		}
+		t += float64(u + s)
 	}
-	return t
+	return t, true
 }
 
 // allocFloor calls ~ a change in what an operation allocates under the

@@ -25,6 +25,7 @@ import (
 
 	"github.com/rustci/rustci-perf/configs"
 	"github.com/rustci/rustci-perf/pkg/cache"
+	"github.com/rustci/rustci-perf/pkg/fault"
 	"github.com/rustci/rustci-perf/pkg/harness"
 	"github.com/rustci/rustci-perf/pkg/limiter"
 	"github.com/rustci/rustci-perf/pkg/workload"
@@ -36,6 +37,9 @@ type Doc struct {
 	Cache     Cache                `yaml:"cache"`
 	Limiter   Limiter              `yaml:"limiter"`
 	Scenarios map[string]*Scenario `yaml:"scenarios"`
+	// Inject lists faults to inject into the components (package fault):
+	// every layer's add up, as --inject's do.
+	Inject []fault.Spec `yaml:"inject"`
 }
 
 // Params are the settings that apply to any scenario.
@@ -245,8 +249,10 @@ type Config struct {
 	// Cache and Limiter are resolved over every layer.
 	Cache   Cache
 	Limiter Limiter
-	known   []string
-	layers  []*Layer
+	// Inject is every layer's faults, joined one per target (fault.Join).
+	Inject []fault.Spec
+	known  []string
+	layers []*Layer
 }
 
 // Parse reads a user's file, data read from name; known lists the scenario
@@ -283,6 +289,15 @@ func New(known []string, layers ...*Layer) (*Config, error) {
 	}
 	c := &Config{known: known, layers: append([]*Layer{base}, layers...)}
 	c.resolve()
+	var inject []fault.Spec
+	for _, l := range c.layers {
+		if _, ok := l.set["inject"]; ok {
+			inject = append(inject, l.Inject...)
+		}
+	}
+	if c.Inject, err = fault.Join(inject); err != nil {
+		return nil, err
+	}
 	if slices.Contains(c.Cache.StackTiers(), "l2") {
 		stack, err := embedded(configs.StackL2, "stack-l2.yaml", known)
 		if err != nil {

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rustci/rustci-perf/pkg/fault"
 )
 
 var known = []string{"cache-write", "cache-read", "cache-l2", "cache-l3", "limiter", "limiter-fallback", "concurrent", "memory", "latency"}
@@ -179,6 +181,55 @@ func TestMergePrecedence(t *testing.T) {
 	}
 }
 
+// TestInject: faults from a file and from the command line add up, one
+// spec per target; a latency given twice for one target, from any two
+// layers, is an error.
+func TestInject(t *testing.T) {
+	user, err := Parse([]byte(`
+inject:
+  - l2:latency=2ms
+  - "l3:stall=1s@2s"
+  - &e limiter:error=0.5
+`), "ci.yaml", known)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl := CommandLine()
+	cl.Inject = []fault.Spec{mustSpec(t, "l2:error=0.01"), mustSpec(t, "l1:latency=p=0.1:1ms")}
+	cl.Set("inject", "--inject")
+	c, err := New(known, user, cl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "l1:latency=p=0.1:1ms l2:latency=2ms,error=0.01 l3:stall=1s@2s limiter:error=0.5"
+	if got := strings.Join(fault.Strings(c.Inject), " "); got != want {
+		t.Errorf("Inject = %s; want %s", got, want)
+	}
+	s, err := c.Settings("cache-read")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(fault.Strings(s.Inject), " "); got != want {
+		t.Errorf("cache-read's Inject = %s; want %s", got, want)
+	}
+	if c, _ := New(known); len(c.Inject) != 0 {
+		t.Errorf("defaults inject %v; want nothing", c.Inject)
+	}
+	cl.Inject = []fault.Spec{mustSpec(t, "l2:latency=3ms")}
+	if _, err := New(known, user, cl); err == nil || err.Error() != "inject: l2: latency given twice (latency=2ms and latency=3ms)" {
+		t.Errorf("l2's latency in the file and on the command line: %v; want it refused", err)
+	}
+}
+
+func mustSpec(t *testing.T, s string) fault.Spec {
+	t.Helper()
+	sp, err := fault.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sp
+}
+
 func TestLoadErrors(t *testing.T) {
 	tests := []struct{ yaml, want string }{
 		{"cache:\n  l1:\n    num_counter: 5\n", "line 3: field num_counter not found"},
@@ -202,6 +253,10 @@ func TestLoadErrors(t *testing.T) {
 		{"defaults: &a {ops: 1}\nscenarios:\n  memory: {<<: *a, <<: *a}\n", `line 3: key "<<" given twice`},
 		{"- 1\n", "line 1: the document: want a mapping"},
 		{mergeBomb(), "more than 10000 keys once aliases and merge keys (<<) are expanded"},
+		{"inject: l2:latency=2ms\n", "line 1: inject: want a list"},
+		{"inject:\n  - l2: latency=2ms\n", `line 2: inject: want each item a single value; quote it if it has ": " in it`},
+		{"inject: [\"l9:latency=2ms\"]\n", `line 1: inject "l9:latency=2ms": unknown target "l9"`},
+		{"inject:\n  - l2:latency=2ms\n  - l2:latency=2\n", `line 3: inject "l2:latency=2": latency "2": want a delay`},
 	}
 	for _, tt := range tests {
 		_, err := Load([]byte(tt.yaml), "f.yaml", known)
@@ -286,6 +341,7 @@ func FuzzLoad(f *testing.F) {
 	f.Add([]byte("cache:\n  l1: {max_cost_bytes: 1, num_counters: 1}\n  ttl: 1s\n"))
 	f.Add([]byte("limiter: {policy: {rate: 1, burst: 1, period: 1ms}}\n"))
 	f.Add([]byte("&a [*a]"))
+	f.Add([]byte("inject: [\"l2:latency=uniform:1ms-2ms,stall=1s@0s\", \"limiter:error=0.1\"]\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, err := Load(data, "fuzz.yaml", known)
 		if err != nil {

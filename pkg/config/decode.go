@@ -77,6 +77,10 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, path string) error {
 		if err := v.Addr().Interface().(encoding.TextUnmarshaler).UnmarshalText([]byte(n.Value)); err != nil {
 			return fmt.Errorf("line %d: %w", n.Line, err)
 		}
+	case v.Kind() == reflect.Slice && reflect.PointerTo(v.Type().Elem()).Implements(unmarshalerType):
+		if err := d.list(n, v, key); err != nil {
+			return err
+		}
 	case v.Kind() == reflect.Struct:
 		return d.mapping(n, v, path)
 	case v.Kind() == reflect.Map: // scenarios
@@ -89,6 +93,30 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, path string) error {
 		}
 	}
 	d.set[path] = path
+	return nil
+}
+
+// list reads a sequence of scalars onto the slice v, each element parsed
+// by its own UnmarshalText (inject: a list of faults).
+func (d *decoder) list(n *yaml.Node, v reflect.Value, key string) error {
+	if n.Kind != yaml.SequenceNode {
+		return fmt.Errorf("line %d: %s: want a list", n.Line, key)
+	}
+	out := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
+	for i, e := range n.Content {
+		if e.Kind == yaml.AliasNode {
+			e = e.Alias
+		}
+		if e.Kind != yaml.ScalarNode {
+			// "- l2: latency=2ms", with a space after the colon, is a
+			// mapping to YAML.
+			return fmt.Errorf("line %d: %s: want each item a single value; quote it if it has \": \" in it", e.Line, key)
+		}
+		if err := out.Index(i).Addr().Interface().(encoding.TextUnmarshaler).UnmarshalText([]byte(e.Value)); err != nil {
+			return fmt.Errorf("line %d: %w", e.Line, err)
+		}
+	}
+	v.Set(out)
 	return nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/rustci/rustci-perf/pkg/fault"
 	"github.com/rustci/rustci-perf/pkg/harness"
 	"github.com/rustci/rustci-perf/pkg/workload"
 )
@@ -25,9 +26,12 @@ type Settings struct {
 	// the measured phase into; zero lets the harness choose.
 	Interval time.Duration
 	// Trace, when set, is the key sequence reading scenarios replay.
-	Trace      *workload.Trace
-	Cache      Cache
-	Limiter    Limiter
+	Trace   *workload.Trace
+	Cache   Cache
+	Limiter Limiter
+	// Inject are the faults to inject into the components, one spec per
+	// target (fault.Join), for the measured phase.
+	Inject     []fault.Spec
 	Thresholds []string
 	// UserThresholds says a user's file wrote the scenario's thresholds;
 	// otherwise they are the embedded defaults, which a run does not judge
@@ -151,6 +155,7 @@ func (c *Config) Settings(scenario string) (Settings, error) {
 		Trace:          trace,
 		Cache:          c.Cache,
 		Limiter:        c.Limiter,
+		Inject:         c.Inject,
 		Thresholds:     slices.Clone(thresholds),
 		UserThresholds: userThresholds,
 	}

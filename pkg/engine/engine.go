@@ -32,6 +32,7 @@ import (
 	"time"
 
 	"github.com/rustci/rustci-perf/pkg/config"
+	"github.com/rustci/rustci-perf/pkg/fault"
 	"github.com/rustci/rustci-perf/pkg/profile"
 	"github.com/rustci/rustci-perf/pkg/report"
 	"github.com/rustci/rustci-perf/pkg/scenarios"
@@ -73,6 +74,8 @@ type Plan struct {
 	version  string
 	progress Progress
 	capacity *Capacity
+	// injected are the faults injected, as the report lists them.
+	injected []string
 }
 
 type item struct {
@@ -123,7 +126,7 @@ func NewPlan(o Options) (*Plan, error) {
 	}
 	// Configured thresholds are checked for every scenario, selected or
 	// not, so a typo in a config file fails every run, not just some.
-	p := &Plan{catalog: cat, version: o.Version, progress: o.Progress, capacity: o.Capacity}
+	p := &Plan{catalog: cat, version: o.Version, progress: o.Progress, capacity: o.Capacity, injected: fault.Strings(o.Config.Inject)}
 	byName := map[string]*item{}
 	for _, sc := range cat {
 		s, err := o.Config.Settings(sc.Name)
@@ -301,6 +304,7 @@ func (p *Plan) Run(ctx context.Context) *report.Report {
 		ToolVersion: p.version,
 		StartedAt:   time.Now(),
 		Environment: Environment(),
+		Injected:    p.injected,
 		Scenarios:   []report.Scenario{},
 	}
 	prog := p.observer()

@@ -115,7 +115,40 @@ func Reports(ins []Input, version string) (*report.Report, error) {
 		out.Scenarios = append(out.Scenarios, s)
 	}
 	out.Passed = out.Passed && !out.Interrupted
+	out.Injected = injected(ins, out.Scenarios)
 	return out, nil
+}
+
+// injected is every fault the sources ran with, each once, in the order
+// first seen: a merge with one source that ran with faults is not a clean
+// run either. When the sources differ, each scenario says which ran with
+// what.
+func injected(ins []Input, scenarios []report.Scenario) []string {
+	var all []string
+	same := true
+	for _, in := range ins {
+		same = same && slices.Equal(in.Report.Injected, ins[0].Report.Injected)
+		for _, f := range in.Report.Injected {
+			if !slices.Contains(all, f) {
+				all = append(all, f)
+			}
+		}
+	}
+	if !same {
+		var each []string
+		for _, in := range ins {
+			f := "none"
+			if len(in.Report.Injected) > 0 {
+				f = strings.Join(in.Report.Injected, "; ")
+			}
+			each = append(each, fmt.Sprintf("%s: %s", in.File, f))
+		}
+		note := "the sources ran with different faults injected (" + strings.Join(each, ", ") + ")"
+		for i := range scenarios {
+			scenarios[i].Notes = append(scenarios[i].Notes, note)
+		}
+	}
+	return all
 }
 
 // distinct refuses an input given twice: the same file named twice, or

@@ -198,3 +198,33 @@ func FuzzMerge(f *testing.F) {
 		}
 	})
 }
+
+// TestMergeKeepsInjected: a merge lists every fault any source ran with,
+// once; when the sources differ, each scenario says which ran with what.
+func TestMergeKeepsInjected(t *testing.T) {
+	t0 := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	lat := []time.Duration{time.Microsecond, 2 * time.Microsecond}
+	ra, rb, rc := part(t, t0, lat, 2, 0, "2ms"), part(t, t0, lat, 2, 0, "3ms"), part(t, t0, lat, 2, 0, "4ms")
+	ra.Injected = []string{"l2:latency=2ms"}
+	rb.Injected = []string{"l2:latency=2ms", "limiter:error=1"}
+	m, err := Reports([]Input{{"a.json", ra}, {"b.json", rb}, {"c.json", rc}}, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(m.Injected, " "); got != "l2:latency=2ms limiter:error=1" {
+		t.Errorf("merged injected %q; want every source's, once", got)
+	}
+	want := "the sources ran with different faults injected (a.json: l2:latency=2ms, b.json: l2:latency=2ms; limiter:error=1, c.json: none)"
+	if notes := strings.Join(m.Scenarios[0].Notes, "\n"); !strings.Contains(notes, want) {
+		t.Errorf("notes lack %q:\n%s", want, notes)
+	}
+	rc.Injected = ra.Injected
+	rb.Injected = ra.Injected
+	m, err = Reports([]Input{{"a.json", ra}, {"b.json", rb}, {"c.json", rc}}, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if notes := strings.Join(m.Scenarios[0].Notes, "\n"); strings.Contains(notes, "faults") || strings.Join(m.Injected, " ") != "l2:latency=2ms" {
+		t.Errorf("the same faults everywhere: injected %q, notes %s", m.Injected, notes)
+	}
+}

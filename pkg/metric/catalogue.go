@@ -269,6 +269,8 @@ var tierCounters = []Def{
 	counter("errors", Lower, "calls to the tier that failed"),
 	counter("skipped", Lower, "calls not made while the tier's breaker was open"),
 	counter("promotions", "", "items copied into the tier from a lower one"),
+	counter("breaker_opens", Lower, "times the tier's breaker opened: after failures in a row, or a failed probe"),
+	counter("breaker_closes", "", "times the tier's breaker closed again: a probe succeeded, the tier served once more"),
 	counter("degraded", Lower, "1 when the tier's breaker was open at the end of the run"),
 }
 

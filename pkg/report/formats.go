@@ -24,6 +24,9 @@ import (
 func Markdown(w io.Writer, r *Report) error {
 	ew := &errWriter{w: w}
 	ew.printf("### rustci-perf %s: %s\n\n", r.ToolVersion, Verdict(r))
+	if len(r.Injected) > 0 {
+		ew.printf("> **Faults injected, not a clean run:** `%s`\n\n", strings.Join(r.Injected, "`, `"))
+	}
 	ew.printf("| | scenario | ops | throughput | p50 | p99 | max | thresholds |\n")
 	ew.printf("|---|---|---:|---:|---:|---:|---:|---|\n")
 	precise, unknown := false, false
@@ -140,6 +143,11 @@ func GoBench(w io.Writer, r *Report) error {
 	ew.printf("goos: %s\ngoarch: %s\npkg: rustci-perf\n", e.OS, e.Arch)
 	if e.CPUModel != "" {
 		ew.printf("cpu: %s\n", e.CPUModel)
+	}
+	if len(r.Injected) > 0 {
+		// A configuration line: benchstat keeps results with different
+		// faults apart.
+		ew.printf("injected: %s\n", strings.Join(r.Injected, " "))
 	}
 	for _, c := range benchColumns {
 		if d, ok := metric.Lookup(c.figure); ok && (d.Better == metric.Higher || d.Better == metric.Lower) {
@@ -345,17 +353,25 @@ func JUnit(w io.Writer, r *Report) error {
 		Skipped   *skipped       `xml:"skipped"`
 		SystemOut string         `xml:"system-out,omitempty"`
 	}
+	type property struct {
+		Name  string `xml:"name,attr"`
+		Value string `xml:"value,attr"`
+	}
+	type properties struct {
+		Property []property `xml:"property"`
+	}
 	type testsuite struct {
-		XMLName   xml.Name   `xml:"testsuite"`
-		Name      string     `xml:"name,attr"`
-		Tests     int        `xml:"tests,attr"`
-		Failures  int        `xml:"failures,attr"`
-		Errors    int        `xml:"errors,attr"`
-		Skipped   int        `xml:"skipped,attr"`
-		Time      string     `xml:"time,attr"`
-		Timestamp string     `xml:"timestamp,attr"`
-		Hostname  string     `xml:"hostname,attr"`
-		Cases     []testcase `xml:"testcase"`
+		XMLName    xml.Name    `xml:"testsuite"`
+		Properties *properties `xml:"properties"`
+		Name       string      `xml:"name,attr"`
+		Tests      int         `xml:"tests,attr"`
+		Failures   int         `xml:"failures,attr"`
+		Errors     int         `xml:"errors,attr"`
+		Skipped    int         `xml:"skipped,attr"`
+		Time       string      `xml:"time,attr"`
+		Timestamp  string      `xml:"timestamp,attr"`
+		Hostname   string      `xml:"hostname,attr"`
+		Cases      []testcase  `xml:"testcase"`
 	}
 	ts := testsuite{
 		Name:      "rustci-perf",
@@ -363,6 +379,14 @@ func JUnit(w io.Writer, r *Report) error {
 		Time:      fmt.Sprintf("%.3f", r.FinishedAt.Sub(r.StartedAt).Seconds()),
 		Timestamp: r.StartedAt.UTC().Format("2006-01-02T15:04:05"),
 		Hostname:  r.Environment.Hostname,
+	}
+	if len(r.Injected) > 0 {
+		// One property per target's faults, named as CI readers show
+		// them beside the suite.
+		ts.Properties = &properties{}
+		for _, in := range r.Injected {
+			ts.Properties.Property = append(ts.Properties.Property, property{Name: "rustci-perf.injected", Value: in})
+		}
 	}
 	for _, s := range r.Scenarios {
 		tc := testcase{Name: s.Name, Classname: "rustci-perf." + s.Group, Time: fmt.Sprintf("%.3f", float64(s.DurationNS)/1e9)}
@@ -383,6 +407,10 @@ func JUnit(w io.Writer, r *Report) error {
 		}
 		if s.Latency.Count > 0 {
 			tc.SystemOut = junitOut(s)
+		}
+		if line := InjectedLine(r.Injected); line != "" {
+			// Readers that show a testcase alone show this too.
+			tc.SystemOut = strings.TrimSuffix(line+"\n"+tc.SystemOut, "\n")
 		}
 		ts.Cases = append(ts.Cases, tc)
 	}

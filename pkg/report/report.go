@@ -42,8 +42,12 @@ type Report struct {
 	// threshold.
 	Passed bool `json:"passed"`
 	// Interrupted is true when the run was stopped (Ctrl-C) before its end.
-	Interrupted bool       `json:"interrupted"`
-	Scenarios   []Scenario `json:"scenarios"`
+	Interrupted bool `json:"interrupted"`
+	// Injected lists the faults injected into the components (package
+	// fault), one spec per target as --inject writes it: a report with
+	// any is not a clean run's, and every format says so at its top.
+	Injected  []string   `json:"injected,omitempty"`
+	Scenarios []Scenario `json:"scenarios"`
 	// Sources, in a merged report, are the reports it combines.
 	Sources []Source `json:"sources,omitempty"`
 	// Comparison, with run --baseline, sets this report against the

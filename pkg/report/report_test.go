@@ -349,7 +349,9 @@ func TestLookup(t *testing.T) {
 // per scenario, histograms that hold one value per operation), and writes
 // and reads again to the same report.
 func FuzzReadJSON(f *testing.F) {
-	for _, r := range []*Report{fixture(), readable(f), windowed()} {
+	injected := fixture()
+	injected.Injected = []string{"l2:latency=2ms,stall=1s@0s", "limiter:error=0.5"}
+	for _, r := range []*Report{fixture(), readable(f), windowed(), injected} {
 		var b bytes.Buffer
 		_ = JSON(&b, r)
 		if _, err := ReadJSON(bytes.NewReader(b.Bytes())); err != nil {

@@ -23,7 +23,11 @@ func Text(w io.Writer, r *Report) error {
 	if e.CPUModel != "" {
 		ew.printf(" · %s", e.CPUModel)
 	}
-	ew.printf("\nstarted %s, took %s\n\n", r.StartedAt.UTC().Format(time.RFC3339), Duration(float64(r.FinishedAt.Sub(r.StartedAt))))
+	ew.printf("\nstarted %s, took %s\n", r.StartedAt.UTC().Format(time.RFC3339), Duration(float64(r.FinishedAt.Sub(r.StartedAt))))
+	if line := InjectedLine(r.Injected); line != "" {
+		ew.printf("%s\n", line)
+	}
+	ew.printf("\n")
 
 	if err := summaryTable(ew, r.Scenarios); err != nil {
 		return err
@@ -237,6 +241,16 @@ func summaryTable(w io.Writer, ss []Scenario) error {
 // kindIndent sets a kind of operation's row under its scenario's.
 const kindIndent = "  "
 
+// InjectedLine is the line every format puts at its top when faults were
+// injected (package fault), so that the report is not taken for a clean
+// run's: "" when none were.
+func InjectedLine(injected []string) string {
+	if len(injected) == 0 {
+		return ""
+	}
+	return "FAULTS INJECTED, not a clean run: " + strings.Join(injected, "; ")
+}
+
 // judgeWord says how repeated runs were judged.
 func judgeWord(j string) string {
 	switch j {
@@ -256,6 +270,9 @@ func tierLine(t Tier, counters map[string]int64) string {
 		t.Name, n("hits"), n("misses"), n("sets"), n("promotions"), n("errors"), n("skipped"))
 	if n("sets_dropped")+n("sets_rejected") > 0 {
 		line += fmt.Sprintf(", sets dropped %d, rejected %d", n("sets_dropped"), n("sets_rejected"))
+	}
+	if n("breaker_opens")+n("breaker_closes") > 0 {
+		line += fmt.Sprintf(", breaker opened %d, closed %d", n("breaker_opens"), n("breaker_closes"))
 	}
 	if l := t.Latency; l != nil && l.Count > 0 {
 		line += fmt.Sprintf("; latency p50 %s, p99 %s, max %s", Duration(float64(l.P50)), Duration(float64(l.P99)), Duration(float64(l.Max)))

@@ -49,7 +49,7 @@ func (r *rig) writeAll(ctx context.Context, s config.Settings) (*Outcome, error)
 // from vals.
 func (r *rig) writer(ctx context.Context, wkeys [][]string, vals [][]byte) func(w int) harness.Op {
 	return func(w int) harness.Op {
-		ks := wkeys[w]
+		ks, ctx := wkeys[w], r.worker(ctx, w)
 		return func(i int) (harness.Kind, error) {
 			return 0, r.m.Set(ctx, ks[i%len(ks)], vals[i%len(vals)], r.ttl)
 		}
@@ -85,7 +85,7 @@ func (r *rig) readAll(ctx context.Context, s config.Settings) (*Outcome, error) 
 	if err := r.fill(ctx, ks, values(s, s.Seed, valuePool(s))); err != nil {
 		return nil, fmt.Errorf("fill: %w", err)
 	}
-	out, err := r.measure(ctx, s, nil, func(w int, t *tally) harness.Op {
+	out, err := r.measure(ctx, s, nil, func(ctx context.Context, w int, t *tally) harness.Op {
 		next := pick(w)
 		return func(int) (harness.Kind, error) {
 			return 0, r.get(ctx, ks[next.Next()], t)
@@ -162,7 +162,7 @@ func runConcurrent(ctx context.Context, s config.Settings) (*Outcome, error) {
 		wkeys[w] = keys(fmt.Sprintf("c%d", w), n)
 		wvals[w] = values(s, s.Seed+int64(w)+1, n)
 	}
-	out, err := r.measure(ctx, s, mixedKinds, func(w int, t *tally) harness.Op {
+	out, err := r.measure(ctx, s, mixedKinds, func(ctx context.Context, w int, t *tally) harness.Op {
 		ks, vs := wkeys[w], wvals[w]
 		rng := rand.New(rand.NewPCG(uint64(s.Seed), uint64(w)))
 		written, nw := 0, 0
@@ -318,7 +318,7 @@ func runLatency(ctx context.Context, s config.Settings) (*Outcome, error) {
 	if err := r.fill(ctx, ks, vals); err != nil {
 		return nil, fmt.Errorf("fill: %w", err)
 	}
-	return r.measure(ctx, s, mixedKinds, func(w int, t *tally) harness.Op {
+	return r.measure(ctx, s, mixedKinds, func(ctx context.Context, w int, t *tally) harness.Op {
 		rng := rand.New(rand.NewPCG(uint64(s.Seed), uint64(w)))
 		next := pick(w)
 		return func(int) (harness.Kind, error) {

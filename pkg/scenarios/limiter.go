@@ -8,6 +8,7 @@ import (
 
 	"github.com/rustci/rustci-perf/internal/blackhole"
 	"github.com/rustci/rustci-perf/pkg/config"
+	"github.com/rustci/rustci-perf/pkg/fault"
 	"github.com/rustci/rustci-perf/pkg/harness"
 	"github.com/rustci/rustci-perf/pkg/limiter"
 	"github.com/rustci/rustci-perf/pkg/metric"
@@ -60,6 +61,20 @@ type backend struct {
 	// ping, for Redis, checks that the server answers on a connection
 	// set up as the checks' are (AUTH, SELECT included).
 	ping func(context.Context) error
+	// fault, when faults are injected into the limiter's Redis, is their
+	// injector, armed when measuring starts; notes say what went where.
+	fault *fault.Injector
+	seed  uint64
+	notes []string
+}
+
+// worker returns the context worker w's checks use: ctx, carrying the
+// worker's stream of fault draws when faults are injected.
+func (b *backend) worker(ctx context.Context, w int) context.Context {
+	if b.fault == nil {
+		return ctx
+	}
+	return fault.Worker(ctx, b.seed, w)
 }
 
 // newBackend builds the in-memory limiter, or the Redis one: against the
@@ -70,7 +85,11 @@ func newBackend(s config.Settings, pol limiter.Policy, where string) (*backend, 
 		if err != nil {
 			return nil, err
 		}
-		return &backend{lim: m, desc: "limiter: in-memory GCRA", close: func() {}}, nil
+		b := &backend{lim: m, desc: "limiter: in-memory GCRA", close: func() {}}
+		if sp := fault.For(s.Inject, "limiter"); sp != nil {
+			b.notes = append(b.notes, fmt.Sprintf("injected fault %s not applied: the limiter ran in memory, and faults go into its Redis (give a Redis URL)", sp))
+		}
+		return b, nil
 	}
 	url, closeTarget, what := s.Cache.L2.URL, func() {}, ""
 	if where == onUnreachable {
@@ -88,6 +107,15 @@ func newBackend(s config.Settings, pol limiter.Policy, where string) (*backend, 
 	if err != nil {
 		closeTarget()
 		return nil, err
+	}
+	var in *fault.Injector
+	var notes []string
+	if sp := fault.For(s.Inject, "limiter"); sp != nil {
+		// Inside the client's deadline hook: the delay is part of the
+		// Redis call, bounded by limiter.timeout.
+		in = fault.New(*sp, uint64(s.Seed))
+		c.AddHook(fault.Hook(in))
+		notes = append(notes, injectedNote(*sp, s))
 	}
 	r, err := limiter.NewRedis(c, limiter.RedisOptions{
 		FallbackShare:   s.Limiter.FallbackShare,
@@ -110,6 +138,7 @@ func newBackend(s config.Settings, pol limiter.Policy, where string) (*backend, 
 		desc: fmt.Sprintf("limiter: redis GCRA (redis_rate) at %s%s, timeout %s, fallback share %g, on failure %s",
 			desc, what, s.Limiter.Timeout, s.Limiter.FallbackShare, pol.OnFailure),
 		close: func() { c.Close(); closeTarget() },
+		fault: in, seed: uint64(s.Seed), notes: notes,
 	}, nil
 }
 
@@ -179,9 +208,12 @@ func measureLimiter(ctx context.Context, s config.Settings, pol limiter.Policy, 
 		if b.redis != nil {
 			switches = b.redis.Switches()
 		}
+		if b.fault != nil {
+			b.fault.Arm()
+		}
 	}
 	res, err := harness.Run(ctx, hc, func(w int) harness.Op {
-		t, d := &tallies[w], &logs[w]
+		t, d, ctx := &tallies[w], &logs[w], b.worker(ctx, w)
 		return func(i int) (harness.Kind, error) {
 			k := (w + i*s.Concurrency) % nkeys
 			timed := single && d.timed(i)
@@ -214,6 +246,7 @@ func measureLimiter(ctx context.Context, s config.Settings, pol limiter.Policy, 
 	total := sum(tallies)
 	out := outcome(res)
 	out.Component = b.desc
+	out.Notes = append(out.Notes, b.notes...)
 	st, was := b.lim.Stats()[pol.Name], before[pol.Name]
 	st.Allowed, st.Denied = st.Allowed-was.Allowed, st.Denied-was.Denied
 	st.Fallback, st.RedisErrors, st.Timeouts = st.Fallback-was.Fallback, st.RedisErrors-was.RedisErrors, st.Timeouts-was.Timeouts

@@ -18,7 +18,7 @@ func TestEveryReadFailedHitRateIsNA(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.close()
-	out, err := r.measure(context.Background(), s, nil, func(int, *tally) harness.Op {
+	out, err := r.measure(context.Background(), s, nil, func(context.Context, int, *tally) harness.Op {
 		return func(int) (harness.Kind, error) { return 0, errors.New("tier down") }
 	})
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/rustci/rustci-perf/pkg/cache"
 	"github.com/rustci/rustci-perf/pkg/config"
+	"github.com/rustci/rustci-perf/pkg/fault"
 	"github.com/rustci/rustci-perf/pkg/harness"
 	"github.com/rustci/rustci-perf/pkg/metric"
 )
@@ -35,6 +36,12 @@ type rig struct {
 	desc   string
 	base   []cache.TierStats
 	closed bool
+	// faults are the injectors of the tiers with faults injected
+	// (settings' Inject), armed when measuring starts; seed seeds each
+	// worker's stream of draws; injected notes what went where.
+	faults   []*fault.Injector
+	seed     uint64
+	injected []string
 }
 
 // close closes the cache once; scenarios defer it so that no error path
@@ -55,6 +62,8 @@ func newRig(s config.Settings, tiers ...string) (*rig, error) {
 	}
 	var built []cache.Tier
 	var descs []string
+	var faults []*fault.Injector
+	var injected []string
 	fail := func(err error) (*rig, error) {
 		for _, t := range built {
 			t.Close()
@@ -92,6 +101,19 @@ func newRig(s config.Settings, tiers ...string) (*rig, error) {
 		default:
 			return fail(fmt.Errorf("unknown tier %q", name))
 		}
+		if sp := fault.For(s.Inject, name); sp != nil {
+			in := fault.New(*sp, uint64(s.Seed))
+			t := built[len(built)-1]
+			if l2, ok := t.(*cache.L2); ok {
+				// Inside the client's deadline hook: the delay is part
+				// of the Redis call, bounded by its timeout.
+				l2.Client().AddHook(fault.Hook(in))
+			} else {
+				built[len(built)-1] = fault.Tier(t, in)
+			}
+			faults = append(faults, in)
+			injected = append(injected, injectedNote(*sp, s))
+		}
 	}
 	shared := slices.Contains(tiers, "l2")
 	timing := newTierTiming(tiers)
@@ -105,11 +127,35 @@ func newRig(s config.Settings, tiers ...string) (*rig, error) {
 		return fail(err)
 	}
 	return &rig{
-		m:      m,
-		timing: timing,
-		ttl:    c.TTL,
-		desc:   "cache: " + strings.Join(descs, ", ") + ", ttl " + c.TTL.String(),
+		m:        m,
+		timing:   timing,
+		ttl:      c.TTL,
+		desc:     "cache: " + strings.Join(descs, ", ") + ", ttl " + c.TTL.String(),
+		faults:   faults,
+		seed:     uint64(s.Seed),
+		injected: injected,
 	}, nil
+}
+
+// injectedNote says what fault went into a tier or the limiter's Redis,
+// and what it meets there: a timeout and a breaker, or neither.
+func injectedNote(sp fault.Spec, s config.Settings) string {
+	where := map[string]string{
+		"l1":      "every call to l1 in the measured phase, in process, with no timeout or breaker: its delays are the operations'",
+		"l2":      fmt.Sprintf("every call to l2 in the measured phase, inside the Redis call, within its %s timeout (cache.l2.timeout), with l2's breaker in front", s.Cache.L2.Timeout),
+		"l3":      "every call to l3 in the measured phase, behind l3's breaker, with no timeout (Pebble has none): a call waits its delay out in full",
+		"limiter": fmt.Sprintf("every Redis call of the limiter's checks in the measured phase, within its %s timeout (limiter.timeout), with the limiter's breaker in front", s.Limiter.Timeout),
+	}[sp.Target]
+	return fmt.Sprintf("injected fault %s: into %s", sp, where)
+}
+
+// worker returns the context worker w's operations use: ctx, carrying the
+// worker's stream of fault draws when faults are injected.
+func (r *rig) worker(ctx context.Context, w int) context.Context {
+	if len(r.faults) == 0 {
+		return ctx
+	}
+	return fault.Worker(ctx, r.seed, w)
 }
 
 // runID returns 8 random hex digits.
@@ -126,6 +172,9 @@ func (r *rig) mark() {
 	r.m.Wait()
 	r.base = r.m.Stats()
 	r.timing.reset()
+	for _, in := range r.faults {
+		in.Arm()
+	}
 }
 
 // fillTries is how many times fill tries to write a key: it is setup, not
@@ -164,6 +213,7 @@ func (r *rig) fill(ctx context.Context, ks []string, vals [][]byte) error {
 // to out, notes what a reader should know about them, and closes the cache
 // (noting an error).
 func (r *rig) finish(out *Outcome) {
+	out.Notes = append(out.Notes, r.injected...)
 	r.m.Wait()
 	for i, st := range r.m.Stats() {
 		if i < len(r.base) {
@@ -184,6 +234,8 @@ func (r *rig) finish(out *Outcome) {
 		out.Counters[p+"errors"] = int64(st.Errors)
 		out.Counters[p+"skipped"] = int64(st.Skipped)
 		out.Counters[p+"promotions"] = int64(st.Promotions)
+		out.Counters[p+"breaker_opens"] = int64(st.BreakerOpens)
+		out.Counters[p+"breaker_closes"] = int64(st.BreakerCloses)
 		out.Counters[p+"degraded"] = 0
 		if st.Degraded {
 			out.Counters[p+"degraded"] = 1
@@ -244,9 +296,9 @@ func outcome(res *harness.Result) *Outcome {
 }
 
 // measure runs the measured workload of a scenario that reads: newOp gets
-// its worker's tally, zeroed when measuring starts, and the outcome gets the
-// hits and misses summed over workers.
-func (r *rig) measure(ctx context.Context, s config.Settings, kinds []string, newOp func(w int, t *tally) harness.Op) (*Outcome, error) {
+// its worker's context (r.worker) and tally, zeroed when measuring starts,
+// and the outcome gets the hits and misses summed over workers.
+func (r *rig) measure(ctx context.Context, s config.Settings, kinds []string, newOp func(ctx context.Context, w int, t *tally) harness.Op) (*Outcome, error) {
 	tallies := make([]tally, s.Concurrency)
 	hc := plan(s)
 	hc.Kinds = kinds
@@ -254,7 +306,7 @@ func (r *rig) measure(ctx context.Context, s config.Settings, kinds []string, ne
 		clear(tallies)
 		r.mark()
 	}
-	res, err := harness.Run(ctx, hc, func(w int) harness.Op { return newOp(w, &tallies[w]) })
+	res, err := harness.Run(ctx, hc, func(w int) harness.Op { return newOp(r.worker(ctx, w), w, &tallies[w]) })
 	if err != nil {
 		return nil, err
 	}

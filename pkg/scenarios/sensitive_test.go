@@ -34,6 +34,13 @@ func defaultSettings(t *testing.T, name string, l2 bool, ops int) config.Setting
 		cl.Cache.L2.URL = "redis://127.0.0.1:1"
 		cl.Set("cache.l2.url", "--redis-url")
 	}
+	return settingsOf(t, name, cl)
+}
+
+// settingsOf resolves scenario name's settings over the embedded defaults
+// and the command-line layer cl.
+func settingsOf(t *testing.T, name string, cl *config.Layer) config.Settings {
+	t.Helper()
 	c, err := config.New(Names(), cl)
 	if err != nil {
 		t.Fatal(err)
