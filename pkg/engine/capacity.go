@@ -73,6 +73,12 @@ func (p *Plan) planCapacity(c *Capacity) error {
 			return fmt.Errorf("--find-max-rate: %s has an open-loop rate or stages set (--rate, --stages, or rate: or stages: in a config file): the search sets the rate itself", it.sc.Name)
 		case s.Count > 1:
 			return fmt.Errorf("--find-max-rate: %s is set to run %d times (--count, or count: in a config file): a search runs each step once", it.sc.Name, s.Count)
+		case s.Duration <= 0:
+			// A phase of a count of operations lasts as long as the
+			// component takes: no budget bounds it, and at a high rate
+			// it is too short for a stable p99 (memory's 1000 items
+			// last about a millisecond).
+			return fmt.Errorf("--find-max-rate: %s sizes its measured phase by operations (%d: --ops, or ops: in a config file): a search needs steps of a known length: give --duration", it.sc.Name, s.Ops)
 		}
 		if it.sc.Unmet == nil || it.sc.Unmet(s) == "" {
 			runnable++
@@ -93,8 +99,7 @@ func (p *Plan) planCapacity(c *Capacity) error {
 }
 
 // stepLength is how long one run of it is expected to take: its warmup and
-// measured phase by time (a phase sized by operations counts as nothing;
-// setting the component up is not known before it runs).
+// measured phase (setting the component up is not known before it runs).
 func stepLength(it *item) time.Duration {
 	return it.settings.Warmup.Duration + it.settings.Duration
 }
@@ -113,6 +118,9 @@ func (p *Plan) addSLO(expr string) error {
 	t, err := threshold.Parse(expr)
 	if err != nil {
 		return fmt.Errorf("--slo: %w", err)
+	}
+	if t.Window.Set() {
+		return fmt.Errorf("--slo %q: a window is not judged in a capacity search, whose steps are judged over their whole measured phase: give the window to --threshold", expr)
 	}
 	if namesAnswer(t) {
 		return fmt.Errorf("--slo %q: %s is the search's answer, not a figure of a step: judge it with --threshold", expr, metricNames(t))

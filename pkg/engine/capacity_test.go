@@ -136,6 +136,12 @@ func TestSearchEnds(t *testing.T) {
 			t.Errorf("%s: max_rate>0 pass %t; want %t", tt.name, th.Pass, tt.maxRate)
 		}
 		reportcheck.Every(t, r)
+		// With no threshold on the answer, a search without one fails
+		// all the same.
+		p = modelPlan(t, sc, []string{"p99<1ms"}, nil, time.Minute)
+		if s := p.Run(context.Background()).Scenarios[0]; s.Passed != tt.maxRate {
+			t.Errorf("%s, no threshold: passed %t; want %t (notes %q)", tt.name, s.Passed, tt.maxRate, s.Notes)
+		}
 	}
 }
 

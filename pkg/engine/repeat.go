@@ -133,6 +133,9 @@ func openLoop(out *scenarios.Outcome, s config.Settings) {
 	if why != "" {
 		out.Notes = append(out.Notes, why)
 	}
+	if _, ok := out.Metrics[metric.CPUPerOp.Name]; ok {
+		out.Notes = append(out.Notes, "cpu_per_op in open loop is the process's CPU per operation, the pacer's wait for each operation's due time included (it yields in a loop for the last 1.5ms before each): measure what an operation costs in closed loop")
+	}
 	if n, m := out.Ops+out.Errors, out.Scheduled; !out.Interrupted && n < m {
 		out.Notes = append(out.Notes, fmt.Sprintf("the generator fell behind: issued %d of %d scheduled operations in %s (%.4g%%); the measured phase ended on time, without the rest",
 			n, m, scheduled(s), 100*float64(n)/float64(m)))

@@ -64,6 +64,7 @@ func (p *Plan) runOne(ctx context.Context, it item) (report.Scenario, *harness.P
 	}
 	s.Precision = precisionOf(outs)
 	s.Notes = append(append(s.Notes, naNotes(s.Metrics, s.Notes)...), it.notes...)
+	s.Notes = append(s.Notes, notApplied(p.injected, s.Notes)...)
 	if n := precisionNote(s.Precision, outs[0].IntervalLength); n != "" {
 		s.Notes = append(s.Notes, n)
 	}
@@ -109,6 +110,12 @@ func (p *Plan) runOne(ctx context.Context, it item) (report.Scenario, *harness.P
 		rt.Windows = entry
 		s.Thresholds = append(s.Thresholds, rt)
 		s.Passed = s.Passed && o.Pass
+	}
+	if search != nil && search.MaxRate == nil {
+		// A search that found no rate has no answer: a figure that could
+		// not be computed is not a pass.
+		s.Passed = false
+		s.Notes = append(s.Notes, "the capacity search found no rate that held (max_rate n/a): the scenario fails")
 	}
 	s.Status = report.StatusFailed
 	if s.Passed {
@@ -274,6 +281,20 @@ func runsLabel(runs []int) string {
 		i = j + 1
 	}
 	return "runs " + strings.Join(parts, ", ")
+}
+
+// notApplied notes each injected fault no note says went anywhere (its
+// target is not in this scenario: l2 without Redis, l1 under the limiter),
+// so that a report marked as injected never hides that a scenario ran
+// clean.
+func notApplied(injected, notes []string) []string {
+	var out []string
+	for _, f := range injected {
+		if !slices.ContainsFunc(notes, func(n string) bool { return strings.HasPrefix(n, "injected fault "+f) }) {
+			out = append(out, fmt.Sprintf("injected fault %s not applied: this scenario has no %s", f, strings.SplitN(f, ":", 2)[0]))
+		}
+	}
+	return out
 }
 
 // firstError is the first error of the first run that had one.

@@ -52,6 +52,11 @@ func intervalFor(name string, s config.Settings, ths []threshold.Threshold) (tim
 	if len(s.Stages) > 0 {
 		planned = s.Stages.Total()
 	}
+	for _, t := range windows {
+		if planned > 0 && t.Window.Length > planned {
+			return 0, fmt.Errorf("threshold %q: window %s is longer than %s's measured phase (%s): no window of it would be whole", t.Expr, t.Window.Length, name, planned)
+		}
+	}
 	every := harness.IntervalFor(planned)
 	divides := func(d time.Duration) bool {
 		for _, t := range windows {

@@ -54,7 +54,10 @@ func TestWindows(t *testing.T) {
 		// 300ms windows of 7 full intervals: two whole, one interval left
 		{"300ms windows", 7, every, 300 * time.Millisecond, []int64{6, 15}, 7, every, 600 * time.Millisecond},
 		// k intervals, the last short: no whole window at all
-		{"shorter than a window", 10, 99 * time.Millisecond, time.Second, nil, 55, 999 * time.Millisecond, 0},
+		{"shorter than a window", 10, 98 * time.Millisecond, time.Second, nil, 55, 998 * time.Millisecond, 0},
+		// a timed phase ends with its last operation, µs short of its
+		// deadline: its last interval is whole all the same
+		{"ends µs short", 10, every - 7*time.Microsecond, time.Second, []int64{55}, 0, 0, 0},
 		// exactly whole: nothing left
 		{"exactly two windows", 4, every, 200 * time.Millisecond, []int64{3, 7}, 0, 0, 0},
 		// no interval at all
