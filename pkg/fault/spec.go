@@ -172,8 +172,8 @@ func Parse(s string) (Spec, error) {
 				return bad("error given twice")
 			}
 			r, err := strconv.ParseFloat(val, 64)
-			if err != nil || !(r >= 0 && r <= 1) {
-				return bad("error %q: want the share of calls that fail, from 0 to 1, as in error=0.01", val)
+			if err != nil || !(r > 0 && r <= 1) {
+				return bad("error %q: want the share of calls that fail, more than 0, at most 1, as in error=0.01 (0 injects nothing)", val)
 			}
 			sp.Error = &r
 		case "stall":

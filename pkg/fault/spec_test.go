@@ -27,7 +27,6 @@ func TestParse(t *testing.T) {
 		// one Redis call of the limiter's in a hundred fails
 		{"limiter:error=0.01", "limiter:error=0.01", Spec{Target: "limiter", Error: rate(0.01)}},
 		// an error rate of 0 fails nothing, and is said
-		{"l2:error=0", "l2:error=0", Spec{Target: "l2", Error: rate(0)}},
 		// l2 does not answer from 5s into the measured phase, for 2s
 		{"l2:stall=2s@5s", "l2:stall=2s@5s", Spec{Target: "l2", Stalls: []Stall{{For: 2 * time.Second, At: 5 * time.Second}}}},
 		// a stall from the start
@@ -74,7 +73,9 @@ func TestParseErrors(t *testing.T) {
 		{"l2:latency=p=1.5:1ms", `want p=SHARE:DELAY`},
 		{"l2:latency=p=NaN:1ms", `want p=SHARE:DELAY`},
 		{"l2:latency=p=0.1", `want p=SHARE:DELAY`},
-		{"l2:error=1.5", `error "1.5": want the share of calls that fail, from 0 to 1, as in error=0.01`},
+		{"l2:error=1.5", `error "1.5": want the share of calls that fail, more than 0, at most 1, as in error=0.01`},
+		{"l2:error=0", `error "0": want the share of calls that fail, more than 0, at most 1, as in error=0.01 (0 injects nothing)`},
+		{"l2:error=1e-400", `error "1e-400": want the share of calls that fail, more than 0`},
 		{"l2:error=-0.1", `error "-0.1": want the share`},
 		{"l2:error=NaN", `error "NaN": want the share`},
 		{"l2:error=1%", `error "1%": want the share`},

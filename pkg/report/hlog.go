@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/rustci/rustci-perf/pkg/latency"
@@ -35,7 +36,13 @@ func HlogTag(scenario, kind string) string {
 // no gap. Scenarios with no interval (skipped, or merged from several
 // machines) have no line.
 func WriteHlog(w io.Writer, r *Report) error {
-	log, err := latency.NewLog(w, r.StartedAt, fmt.Sprintf("[rustci-perf %s: latency per interval of each scenario's measured phase, in ns; tags: scenario, scenario.kind]", r.ToolVersion))
+	comment := fmt.Sprintf("[rustci-perf %s: latency per interval of each scenario's measured phase, in ns; tags: scenario, scenario.kind]", r.ToolVersion)
+	if len(r.Injected) > 0 {
+		// As every other format says at its top: never taken for a
+		// clean run's.
+		comment += " FAULTS INJECTED, not a clean run: " + strings.Join(r.Injected, "; ")
+	}
+	log, err := latency.NewLog(w, r.StartedAt, comment)
 	if err != nil {
 		return err
 	}

@@ -121,3 +121,24 @@ func TestHlogBadHistogram(t *testing.T) {
 		t.Errorf("WriteHlog of a bad histogram: %v; want an error naming its scenario", err)
 	}
 }
+
+// TestHlogSaysInjected: a log of a run with faults injected says so in
+// its header, as every other format does, and still reads back.
+func TestHlogSaysInjected(t *testing.T) {
+	r := hlogReport(t)
+	r.Injected = []string{"l2:latency=2ms"}
+	var b bytes.Buffer
+	if err := WriteHlog(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	named := false
+	for _, line := range strings.Split(b.String(), "\n") {
+		named = named || (strings.HasPrefix(line, "#") && strings.Contains(line, "FAULTS INJECTED, not a clean run: l2:latency=2ms"))
+	}
+	if !named {
+		t.Errorf("no header line names the faults:\n%.300s", b.String())
+	}
+	if h, err := hdrhistogram.NewHistogramLogReader(&b).NextIntervalHistogram(); err != nil || h == nil {
+		t.Errorf("log with the faults named does not read back: %v, %v", h, err)
+	}
+}
