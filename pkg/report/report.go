@@ -38,6 +38,10 @@ type Report struct {
 	StartedAt   time.Time   `json:"started_at"`
 	FinishedAt  time.Time   `json:"finished_at"`
 	Environment Environment `json:"environment"`
+	// Provenance says which binary made the report and what it measured:
+	// the system under test's commit, branch, CI run and the user's
+	// labels. Absent only in reports written before it existed.
+	Provenance *Provenance `json:"provenance,omitempty"`
 	// Passed is true when every scenario ran to the end and met every
 	// threshold.
 	Passed bool `json:"passed"`
@@ -61,6 +65,38 @@ type Source struct {
 	StartedAt   time.Time   `json:"started_at"`
 	FinishedAt  time.Time   `json:"finished_at"`
 	Environment Environment `json:"environment"`
+}
+
+// Provenance is where a report came from: the binary that wrote it
+// (Tool), and the system under test's commit, branch and CI run, from the
+// CI's variables or --meta (package provenance). Labels are the user's
+// own key=value pairs: the one place a report holds names of the user's
+// choosing.
+type Provenance struct {
+	Tool   Tool              `json:"tool"`
+	Commit string            `json:"commit,omitempty"`
+	Branch string            `json:"branch,omitempty"`
+	CI     *CI               `json:"ci,omitempty"`
+	Labels map[string]string `json:"labels,omitempty"`
+}
+
+// Tool is the rustci-perf binary: its version (stamped at build time, else
+// the module's version from its build information), and the revision of
+// the source it was built from, Modified when that tree had uncommitted
+// changes.
+type Tool struct {
+	Version  string `json:"version"`
+	Revision string `json:"revision,omitempty"`
+	Modified bool   `json:"modified,omitempty"`
+}
+
+// CI is the CI run a report was made in.
+type CI struct {
+	// Provider is github-actions, gitlab-ci, jenkins or buildkite.
+	Provider string `json:"provider"`
+	RunID    string `json:"run_id,omitempty"`
+	RunURL   string `json:"run_url,omitempty"`
+	Job      string `json:"job,omitempty"`
 }
 
 // Environment is the machine the run was on.
