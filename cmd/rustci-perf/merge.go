@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/rustci/rustci-perf/pkg/merge"
+	"github.com/rustci/rustci-perf/pkg/provenance"
 	"github.com/rustci/rustci-perf/pkg/report"
 	"github.com/spf13/cobra"
 )
@@ -71,7 +72,7 @@ func runMerge(ctx context.Context, o *mergeOptions, stdout io.Writer) error {
 		}
 		ins = append(ins, merge.Input{File: file, Report: r})
 	}
-	rep, err := merge.Reports(ins, version)
+	rep, err := merge.Reports(ins, provenance.Tool(version))
 	if err != nil {
 		return err
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/rustci/rustci-perf/pkg/engine"
 	"github.com/rustci/rustci-perf/pkg/fault"
 	"github.com/rustci/rustci-perf/pkg/profile"
+	"github.com/rustci/rustci-perf/pkg/provenance"
 	"github.com/rustci/rustci-perf/pkg/report"
 	"github.com/rustci/rustci-perf/pkg/scenarios"
 	"github.com/rustci/rustci-perf/pkg/workload"
@@ -104,6 +105,7 @@ and exit 1 if any threshold is missed.
 	f.StringSliceVar(&c.Tiers, "tiers", nil, "cache tiers to stack, from l1,l2,l3 (default l1,l3, with l2 when a Redis URL is set)")
 	f.StringVar(&c.L3.Dir, "l3-dir", "", "keep the L3 tier's store in this directory across runs (default: a temporary one per scenario)")
 	f.Var(specs{&o.params.Inject}, "inject", "inject faults into a component's calls in the measured phase, as TARGET:KIND=VALUE[,KIND=VALUE]: targets l1, l2, l3, limiter (its Redis); latency=2ms, latency=uniform:1ms-5ms, latency=p=0.01:50ms, error=0.01, stall=2s@5s (repeatable)")
+	f.Var(labels{&o.params.Meta}, "meta", "record KEY=VALUE in the report's provenance: commit=SHA and branch=NAME set the system under test's commit and branch (default: from the CI's variables), other keys are labels (repeatable)")
 	f.BoolVar(&o.require, "require", false, "make a scenario that would be skipped (cache-l2 with no Redis URL) an error")
 	f.StringVar(&o.baseline, "baseline", "", "compare with this JSON report after the thresholds (as rustci-perf compare does); a regression exits 1")
 	f.BoolVar(&o.findMaxRate, "find-max-rate", false, "find each scenario's capacity: the highest open-loop rate at which every --slo holds and achieved_rate_ratio>0.99 (max_rate, thresholdable)")
@@ -134,6 +136,7 @@ var settingFlags = map[string][]string{
 	"keys": {"defaults.keys"}, "rate": {"defaults.rate"}, "count": {"defaults.count"}, "judge": {"defaults.judge"},
 	"stages": {"defaults.stages"}, "read-ratio": {"defaults.read_ratio"}, "distribution": {"defaults.distribution"},
 	"redis-url": {"cache.l2.url"}, "tiers": {"cache.tiers"}, "l3-dir": {"cache.l3.dir"}, "inject": {"inject"},
+	"meta": {"meta"},
 }
 
 // commandLine completes the flags' configuration layer: it records which
@@ -244,6 +247,26 @@ func (s specs) String() string {
 }
 
 func (specs) Type() string { return "spec" }
+
+// labels is --meta: each KEY=VALUE is checked as a file's meta: keys are.
+type labels struct{ v *provenance.Labels }
+
+func (l labels) Set(v string) error {
+	k, val, err := provenance.ParsePair(v)
+	if err != nil {
+		return err
+	}
+	return l.v.Set(k, val)
+}
+
+func (l labels) String() string {
+	if l.v == nil { // pflag's zero-value check
+		return ""
+	}
+	return strings.Join(l.v.Strings(), " ")
+}
+
+func (labels) Type() string { return "key=value" }
 
 // sizeRange is --value-size: "128" or "64-1024", parsed into the smallest
 // and largest value sizes.
@@ -376,7 +399,7 @@ func runRun(ctx context.Context, o *runOptions, args []string, stdout, stderr io
 		Names:      args,
 		Config:     cfg,
 		Thresholds: o.thresholds,
-		Version:    version,
+		Provenance: provenance.Of(version, os.Getenv, cfg.Meta),
 		Progress:   newProgress(stderr, o.quiet, live),
 		Require:    o.require,
 		Profile:    prof,

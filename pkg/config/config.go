@@ -28,6 +28,7 @@ import (
 	"github.com/rustci/rustci-perf/pkg/fault"
 	"github.com/rustci/rustci-perf/pkg/harness"
 	"github.com/rustci/rustci-perf/pkg/limiter"
+	"github.com/rustci/rustci-perf/pkg/provenance"
 	"github.com/rustci/rustci-perf/pkg/workload"
 )
 
@@ -40,6 +41,10 @@ type Doc struct {
 	// Inject lists faults to inject into the components (package fault):
 	// every layer's add up, as --inject's do.
 	Inject []fault.Spec `yaml:"inject"`
+	// Meta are labels for the report's provenance (package provenance):
+	// commit and branch set those fields, other keys are labels. Layers
+	// add up key by key, a later layer's value winning.
+	Meta provenance.Labels `yaml:"meta"`
 }
 
 // Params are the settings that apply to any scenario.
@@ -251,6 +256,8 @@ type Config struct {
 	Limiter Limiter
 	// Inject is every layer's faults, joined one per target (fault.Join).
 	Inject []fault.Spec
+	// Meta is every layer's labels, a later layer's winning key by key.
+	Meta   provenance.Labels
 	known  []string
 	layers []*Layer
 }
@@ -294,6 +301,9 @@ func New(known []string, layers ...*Layer) (*Config, error) {
 		if _, ok := l.set["inject"]; ok {
 			inject = append(inject, l.Inject...)
 		}
+	}
+	for _, l := range c.layers {
+		c.Meta = c.Meta.Over(l.Meta)
 	}
 	if c.Inject, err = fault.Join(inject); err != nil {
 		return nil, err

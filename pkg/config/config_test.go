@@ -2,11 +2,13 @@ package config
 
 import (
 	"fmt"
+	"maps"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/rustci/rustci-perf/pkg/fault"
+	"github.com/rustci/rustci-perf/pkg/provenance"
 )
 
 var known = []string{"cache-write", "cache-read", "cache-l2", "cache-l3", "limiter", "limiter-fallback", "concurrent", "memory", "latency"}
@@ -221,6 +223,28 @@ inject:
 	}
 }
 
+func TestMeta(t *testing.T) {
+	user, err := Parse([]byte("meta:\n  team: cache\n  runner: &r big\n  commit: abc\n  env: *r\n"), "ci.yaml", known)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl := CommandLine()
+	cl.Meta = provenance.Labels{"runner": "small"}
+	cl.Set("meta", "--meta")
+	c, err := New(known, user, cl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The command line's runner beats the file's, key by key.
+	want := provenance.Labels{"team": "cache", "runner": "small", "commit": "abc", "env": "big"}
+	if !maps.Equal(c.Meta, want) {
+		t.Errorf("Meta = %v; want %v", c.Meta, want)
+	}
+	if c, _ := New(known); c.Meta != nil {
+		t.Errorf("defaults meta %v; want none", c.Meta)
+	}
+}
+
 func mustSpec(t *testing.T, s string) fault.Spec {
 	t.Helper()
 	sp, err := fault.Parse(s)
@@ -257,6 +281,10 @@ func TestLoadErrors(t *testing.T) {
 		{"inject:\n  - l2: latency=2ms\n", `line 2: inject: want each item a single value; quote it if it has ": " in it`},
 		{"inject: [\"l9:latency=2ms\"]\n", `line 1: inject "l9:latency=2ms": unknown target "l9"`},
 		{"inject:\n  - l2:latency=2ms\n  - l2:latency=2\n", `line 3: inject "l2:latency=2": latency "2": want a delay`},
+		{"meta: team=cache\n", "line 1: meta: want a mapping of label names to values"},
+		{"meta:\n  team: [a, b]\n", "line 2: meta: want each label a single value"},
+		{"meta:\n  bad key: x\n", `line 2: meta: label "bad key": want a name`},
+		{"meta:\n  team: a\n  team: b\n", "line 3: meta: label team given twice"},
 	}
 	for _, tt := range tests {
 		_, err := Load([]byte(tt.yaml), "f.yaml", known)

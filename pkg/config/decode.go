@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/rustci/rustci-perf/pkg/provenance"
 )
 
 // parse reads one YAML document into a Layer: each value parsed once, into
@@ -48,6 +50,7 @@ type decoder struct {
 var (
 	durationType    = reflect.TypeFor[time.Duration]()
 	unmarshalerType = reflect.TypeFor[encoding.TextUnmarshaler]()
+	labelsType      = reflect.TypeFor[provenance.Labels]()
 )
 
 // value reads n onto v, whose YAML path is path. A null leaves v as it
@@ -83,6 +86,8 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, path string) error {
 		}
 	case v.Kind() == reflect.Struct:
 		return d.mapping(n, v, path)
+	case v.Type() == labelsType:
+		return d.labels(n, v, path)
 	case v.Kind() == reflect.Map: // scenarios
 		return d.scenarios(n, v, path)
 	default:
@@ -198,6 +203,30 @@ func (d *decoder) merge(n *yaml.Node, v reflect.Value, path string) error {
 	}
 	defer func() { d.merges-- }()
 	return d.mapping(n, v, path)
+}
+
+// labels reads meta: a mapping of label keys to single values, each
+// checked as --meta checks it (provenance.Labels.Set).
+func (d *decoder) labels(n *yaml.Node, v reflect.Value, path string) error {
+	if n.Kind != yaml.MappingNode {
+		return fmt.Errorf("line %d: %s: want a mapping of label names to values", n.Line, path)
+	}
+	l := provenance.Labels{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, val := n.Content[i], n.Content[i+1]
+		if val.Kind == yaml.AliasNode {
+			val = val.Alias
+		}
+		if k.Kind != yaml.ScalarNode || val.Kind != yaml.ScalarNode {
+			return fmt.Errorf("line %d: %s: want each label a single value", k.Line, path)
+		}
+		if err := l.Set(k.Value, val.Value); err != nil {
+			return fmt.Errorf("line %d: %s: %w", k.Line, path, err)
+		}
+	}
+	v.Set(reflect.ValueOf(l))
+	d.set[path] = path
+	return nil
 }
 
 // scenarios reads the scenarios' blocks into the map v.

@@ -48,8 +48,9 @@ type Options struct {
 	Config *config.Config
 	// Thresholds are added to the configured ones ("cache-read:p99<2ms").
 	Thresholds []string
-	// Version is written into the report.
-	Version string
+	// Provenance is written into the report: its tool's version is the
+	// report's tool_version ("dev" when nil).
+	Provenance *report.Provenance
 	// Progress, when not nil, is told how the run goes, as it goes.
 	Progress Progress
 	// Require makes a selected scenario that would be skipped (cache-l2
@@ -71,7 +72,7 @@ type Options struct {
 type Plan struct {
 	catalog  scenarios.Catalog
 	items    []item
-	version  string
+	prov     *report.Provenance
 	progress Progress
 	capacity *Capacity
 	// injected are the faults injected, as the report lists them.
@@ -126,7 +127,7 @@ func NewPlan(o Options) (*Plan, error) {
 	}
 	// Configured thresholds are checked for every scenario, selected or
 	// not, so a typo in a config file fails every run, not just some.
-	p := &Plan{catalog: cat, version: o.Version, progress: o.Progress, capacity: o.Capacity, injected: fault.Strings(o.Config.Inject)}
+	p := &Plan{catalog: cat, prov: o.Provenance, progress: o.Progress, capacity: o.Capacity, injected: fault.Strings(o.Config.Inject)}
 	byName := map[string]*item{}
 	for _, sc := range cat {
 		s, err := o.Config.Settings(sc.Name)
@@ -301,11 +302,15 @@ func (p *Plan) Names() []string {
 func (p *Plan) Run(ctx context.Context) *report.Report {
 	r := &report.Report{
 		Schema:      report.Schema,
-		ToolVersion: p.version,
+		ToolVersion: "dev",
+		Provenance:  p.prov,
 		StartedAt:   time.Now(),
 		Environment: Environment(),
 		Injected:    p.injected,
 		Scenarios:   []report.Scenario{},
+	}
+	if p.prov != nil {
+		r.ToolVersion = p.prov.Tool.Version
 	}
 	prog := p.observer()
 	for i, it := range p.items {

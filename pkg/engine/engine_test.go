@@ -115,13 +115,13 @@ func TestRunJudges(t *testing.T) {
 		Names:      []string{"cache-read"},
 		Config:     withFlags(t, func(l *config.Layer) { l.Defaults.Ops = 300; l.Set("defaults.ops", "--ops") }),
 		Thresholds: []string{"p99<3600s", "p50>3600s", "p99/p50>=1"},
-		Version:    "test",
+		Provenance: &report.Provenance{Tool: report.Tool{Version: "test"}, Commit: "abc"},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	r := p.Run(context.Background())
-	if r.Schema != report.Schema || r.ToolVersion != "test" || r.Passed || r.Interrupted || len(r.Scenarios) != 1 {
+	if r.Schema != report.Schema || r.ToolVersion != "test" || r.Provenance == nil || r.Provenance.Commit != "abc" || r.Passed || r.Interrupted || len(r.Scenarios) != 1 {
 		t.Fatalf("report header %+v", r)
 	}
 	s := r.Scenarios[0]

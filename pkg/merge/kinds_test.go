@@ -73,7 +73,7 @@ func TestMergeKinds(t *testing.T) {
 	aw := spread(100, time.Millisecond, time.Microsecond)       // 1ms..1.1ms
 	bw := spread(100, 10*time.Millisecond, 10*time.Microsecond) // 10ms..11ms
 	ar, br := spread(900, time.Microsecond, time.Microsecond), spread(800, time.Microsecond, time.Microsecond)
-	m, err := Reports([]Input{{"a.json", mixed(t, t0, ar, aw)}, {"b.json", mixed(t, t0, br, bw)}}, "test")
+	m, err := Reports([]Input{{"a.json", mixed(t, t0, ar, aw)}, {"b.json", mixed(t, t0, br, bw)}}, report.Tool{Version: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -61,7 +61,7 @@ type Input struct {
 // count twice), different scenarios, windows that do not overlap, a
 // scenario without its histogram, sums beyond what a count or a figure
 // holds.
-func Reports(ins []Input, version string) (*report.Report, error) {
+func Reports(ins []Input, tool report.Tool) (*report.Report, error) {
 	if len(ins) < 2 {
 		return nil, errors.New("merge: want at least two reports")
 	}
@@ -71,7 +71,8 @@ func Reports(ins []Input, version string) (*report.Report, error) {
 	first := ins[0].Report
 	out := &report.Report{
 		Schema:      report.Schema,
-		ToolVersion: version,
+		ToolVersion: tool.Version,
+		Provenance:  common(ins, tool),
 		StartedAt:   first.StartedAt,
 		FinishedAt:  first.FinishedAt,
 		Environment: first.Environment,
@@ -96,7 +97,7 @@ func Reports(ins []Input, version string) (*report.Report, error) {
 			overlapTo = r.FinishedAt
 		}
 		out.Interrupted = out.Interrupted || r.Interrupted
-		out.Sources = append(out.Sources, report.Source{File: in.File, StartedAt: r.StartedAt, FinishedAt: r.FinishedAt, Environment: r.Environment})
+		out.Sources = append(out.Sources, report.Source{File: in.File, StartedAt: r.StartedAt, FinishedAt: r.FinishedAt, Environment: r.Environment, Provenance: r.Provenance})
 	}
 	if !overlapFrom.Before(overlapTo) {
 		return nil, fmt.Errorf("merge: the reports' time windows do not overlap (latest start %s, earliest end %s): they did not run at the same time",
@@ -117,6 +118,48 @@ func Reports(ins []Input, version string) (*report.Report, error) {
 	out.Passed = out.Passed && !out.Interrupted
 	out.Injected = injected(ins, out.Scenarios)
 	return out, nil
+}
+
+// common is a merged report's provenance: the merging binary, and the
+// commit, branch, CI run and labels the sources all have alike (each
+// source's own is under its Source).
+func common(ins []Input, tool report.Tool) *report.Provenance {
+	p := &report.Provenance{Tool: tool}
+	first := ins[0].Report.Provenance
+	if first == nil {
+		return p
+	}
+	p.Commit, p.Branch, p.CI = first.Commit, first.Branch, first.CI
+	for k, v := range first.Labels {
+		if p.Labels == nil {
+			p.Labels = map[string]string{}
+		}
+		p.Labels[k] = v
+	}
+	for _, in := range ins[1:] {
+		q := in.Report.Provenance
+		if q == nil {
+			return &report.Provenance{Tool: tool}
+		}
+		if q.Commit != p.Commit {
+			p.Commit = ""
+		}
+		if q.Branch != p.Branch {
+			p.Branch = ""
+		}
+		if p.CI != nil && (q.CI == nil || *q.CI != *p.CI) {
+			p.CI = nil
+		}
+		for k, v := range p.Labels {
+			if q.Labels[k] != v {
+				delete(p.Labels, k)
+			}
+		}
+	}
+	if len(p.Labels) == 0 {
+		p.Labels = nil
+	}
+	return p
 }
 
 // injected is every fault the sources ran with, each once, in the order

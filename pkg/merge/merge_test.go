@@ -54,7 +54,7 @@ func TestMergeIsTheUnion(t *testing.T) {
 	}
 	ra := part(t, t0, a, 900, 0, "2ms")
 	rb := part(t, t0.Add(5*time.Second), b, 50, 50, "200ms")
-	m, err := Reports([]Input{{"a.json", ra}, {"b.json", rb}}, "test")
+	m, err := Reports([]Input{{"a.json", ra}, {"b.json", rb}}, report.Tool{Version: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +118,7 @@ func TestMergeRefuses(t *testing.T) {
 			"merge: scenario cache-read: counter misses summed over the reports is beyond what it can hold"},
 	}
 	for _, tt := range tests {
-		if _, err := Reports(tt.ins, "test"); err == nil || !strings.Contains(err.Error(), tt.want) {
+		if _, err := Reports(tt.ins, report.Tool{Version: "test"}); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("Reports(%d inputs) error = %v; want %q", len(tt.ins), err, tt.want)
 		}
 	}
@@ -157,10 +157,10 @@ func FuzzMerge(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if _, err := Reports([]Input{{File: "a.json", Report: r}, {File: "b.json", Report: r}}, "test"); err == nil {
+		if _, err := Reports([]Input{{File: "a.json", Report: r}, {File: "b.json", Report: r}}, report.Tool{Version: "test"}); err == nil {
 			t.Fatal("a report merged with itself")
 		}
-		m, err := Reports([]Input{{File: "good.json", Report: good}, {File: "fuzz.json", Report: r}}, "test")
+		m, err := Reports([]Input{{File: "good.json", Report: good}, {File: "fuzz.json", Report: r}}, report.Tool{Version: "test"})
 		if err != nil {
 			return
 		}
@@ -207,7 +207,7 @@ func TestMergeKeepsInjected(t *testing.T) {
 	ra, rb, rc := part(t, t0, lat, 2, 0, "2ms"), part(t, t0, lat, 2, 0, "3ms"), part(t, t0, lat, 2, 0, "4ms")
 	ra.Injected = []string{"l2:latency=2ms"}
 	rb.Injected = []string{"l2:latency=2ms", "limiter:error=1"}
-	m, err := Reports([]Input{{"a.json", ra}, {"b.json", rb}, {"c.json", rc}}, "test")
+	m, err := Reports([]Input{{"a.json", ra}, {"b.json", rb}, {"c.json", rc}}, report.Tool{Version: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -220,7 +220,7 @@ func TestMergeKeepsInjected(t *testing.T) {
 	}
 	rc.Injected = ra.Injected
 	rb.Injected = ra.Injected
-	m, err = Reports([]Input{{"a.json", ra}, {"b.json", rb}, {"c.json", rc}}, "test")
+	m, err = Reports([]Input{{"a.json", ra}, {"b.json", rb}, {"c.json", rc}}, report.Tool{Version: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}

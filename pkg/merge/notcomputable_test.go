@@ -28,7 +28,7 @@ func TestMergeNotComputable(t *testing.T) {
 		s.Counters["heap_bytes"], s.Counters["items_stored"] = -124, r.items
 		s.Thresholds = append(s.Thresholds, report.Threshold{Expr: "achieved_rate_ratio>0.99"}, report.Threshold{Expr: "heap_bytes_per_item<1024"})
 	}
-	m, err := Reports([]Input{{"a.json", a}, {"b.json", b}}, "test")
+	m, err := Reports([]Input{{"a.json", a}, {"b.json", b}}, report.Tool{Version: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +66,7 @@ func TestMergeDerivesAgain(t *testing.T) {
 		s.Metrics["heap_bytes_per_item"] = float64(r.heap) / float64(r.items)
 		s.Counters["heap_bytes"], s.Counters["items_stored"] = r.heap, r.items
 	}
-	m, err := Reports([]Input{{"a.json", a}, {"b.json", b}}, "test")
+	m, err := Reports([]Input{{"a.json", a}, {"b.json", b}}, report.Tool{Version: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +95,7 @@ func TestMergeWindowedNotComputable(t *testing.T) {
 			Windows: &report.Windows{LengthNS: 1e9, SharePct: 90, Held: 1, Total: 1, Worst: &report.WindowAt{}},
 		})
 	}
-	m, err := Reports([]Input{{"a.json", a}, {"b.json", b}}, "test")
+	m, err := Reports([]Input{{"a.json", a}, {"b.json", b}}, report.Tool{Version: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,6 +24,9 @@ import (
 func Markdown(w io.Writer, r *Report) error {
 	ew := &errWriter{w: w}
 	ew.printf("### rustci-perf %s: %s\n\n", r.ToolVersion, Verdict(r))
+	if line := ProvenanceLine(r.Provenance); line != "" {
+		ew.printf("%s\n\n", mdEscape(line))
+	}
 	if len(r.Injected) > 0 {
 		ew.printf("> **Faults injected, not a clean run:** `%s`\n\n", strings.Join(r.Injected, "`, `"))
 	}
@@ -513,3 +516,10 @@ func junitFailure(s Scenario, c *Comparison) *junitProblem {
 	}
 	return &junitProblem{Message: strings.Join(parts, "; "), Type: strings.Join(kinds, ","), Text: strings.Join(texts, "\n\n")}
 }
+
+// mdEscaper backslash-escapes what Markdown would read as markup in text
+// of the user's choosing (labels): GitHub's renderer shows it as typed.
+var mdEscaper = strings.NewReplacer(`\`, `\\`, "`", "\\`", "*", `\*`, "_", `\_`, "[", `\[`, "]", `\]`,
+	"<", `\<`, ">", `\>`, "|", `\|`, "#", `\#`, "~", `\~`, "!", `\!`)
+
+func mdEscape(s string) string { return mdEscaper.Replace(s) }

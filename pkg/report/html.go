@@ -66,7 +66,9 @@ func HTML(w io.Writer, r *Report) error {
 		Summary  string
 		Precise  bool
 		Sections []section
-	}{Report: r, Verdict: Verdict(r)}
+		// ProvenanceLine is what the report measured (ProvenanceLine).
+		ProvenanceLine string
+	}{Report: r, Verdict: Verdict(r), ProvenanceLine: ProvenanceLine(r.Provenance)}
 	if r.Comparison != nil {
 		page.Summary = r.Comparison.Summary()
 	}

@@ -65,6 +65,7 @@ type Source struct {
 	StartedAt   time.Time   `json:"started_at"`
 	FinishedAt  time.Time   `json:"finished_at"`
 	Environment Environment `json:"environment"`
+	Provenance  *Provenance `json:"provenance,omitempty"`
 }
 
 // Provenance is where a report came from: the binary that wrote it
@@ -499,4 +500,53 @@ func Float(v float64) *float64 {
 		return nil
 	}
 	return &v
+}
+
+// ProvenanceLine says in one line what a report measured, when its
+// provenance says anything beyond the tool: "commit 4a37e40c on main ·
+// github-actions run 123 (URL) · team=cache" ("" when nothing).
+func ProvenanceLine(p *Provenance) string {
+	if p == nil {
+		return ""
+	}
+	var parts []string
+	switch {
+	case p.Commit != "" && p.Branch != "":
+		parts = append(parts, "commit "+ShortCommit(p.Commit)+" on "+p.Branch)
+	case p.Commit != "":
+		parts = append(parts, "commit "+ShortCommit(p.Commit))
+	case p.Branch != "":
+		parts = append(parts, "branch "+p.Branch)
+	}
+	if c := p.CI; c != nil {
+		s := c.Provider
+		if c.RunID != "" {
+			s += " run " + c.RunID
+		}
+		if c.Job != "" {
+			s += " job " + c.Job
+		}
+		if c.RunURL != "" {
+			s += " (" + c.RunURL + ")"
+		}
+		parts = append(parts, s)
+	}
+	keys := make([]string, 0, len(p.Labels))
+	for k := range p.Labels {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		parts = append(parts, k+"="+p.Labels[k])
+	}
+	return strings.Join(parts, " · ")
+}
+
+// ShortCommit is a commit hash cut to 12 characters, as people quote them;
+// anything else (a tag, a short hash) as it is.
+func ShortCommit(c string) string {
+	if len(c) > 12 && strings.Trim(c, "0123456789abcdef") == "" {
+		return c[:12]
+	}
+	return c
 }

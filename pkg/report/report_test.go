@@ -34,7 +34,14 @@ func fixture() *Report {
 		StartedAt:   start,
 		FinishedAt:  start.Add(1234 * time.Millisecond),
 		Environment: Environment{GoVersion: "go1.26.8", OS: "linux", Arch: "amd64", GOMAXPROCS: 2, NumCPU: 2, CPUModel: "Test CPU @ 2.00GHz", Hostname: "ci-1"},
-		Passed:      false,
+		Provenance: &Provenance{
+			Tool:   Tool{Version: "v0.1.0", Revision: "3ee614a78baeeaf3195534989b0ef78cf049ddc4"},
+			Commit: "0123456789abcdef0123456789abcdef01234567", Branch: "main",
+			CI: &CI{Provider: "github-actions", RunID: "42", RunURL: "https://github.com/o/r/actions/runs/42", Job: "perf"},
+			// Markup in a label is shown as typed, in every format.
+			Labels: map[string]string{"team": "cache", "note": "<b>*x*</b> | y"},
+		},
+		Passed: false,
 		Scenarios: []Scenario{
 			{
 				Name: "cache-read", Group: "cache", Status: StatusPassed, Passed: true,

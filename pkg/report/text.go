@@ -24,6 +24,9 @@ func Text(w io.Writer, r *Report) error {
 		ew.printf(" · %s", e.CPUModel)
 	}
 	ew.printf("\nstarted %s, took %s\n", r.StartedAt.UTC().Format(time.RFC3339), Duration(float64(r.FinishedAt.Sub(r.StartedAt))))
+	if line := ProvenanceLine(r.Provenance); line != "" {
+		ew.printf("%s\n", line)
+	}
 	if line := InjectedLine(r.Injected); line != "" {
 		ew.printf("%s\n", line)
 	}
