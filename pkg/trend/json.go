@@ -20,7 +20,7 @@ type jsonResult struct {
 	Schema       string       `json:"schema"`
 	Verdict      string       `json:"verdict"` // alert or ok
 	Alerts       int          `json:"alerts"`
-	FalseAlarm   *float64     `json:"false_alarm"`  // the whole invocation's bound, a fraction
+	FalseAlarm   *float64     `json:"false_alarm"` // the whole invocation's bound, a fraction
 	MinEffectPct *float64     `json:"min_effect_pct"`
 	Significance *float64     `json:"significance"` // each series'
 	Permutations int          `json:"permutations"`
