@@ -73,9 +73,9 @@ func TestDetectKnownSteps(t *testing.T) {
 // bound (3 standard deviations), and not far below it (the test is exact,
 // so a rate far below means it cannot find anything).
 func TestFalsePositiveRate(t *testing.T) {
-	n := 2000
+	n := 800
 	if testing.Short() {
-		n = 400
+		n = 200
 	}
 	outliers := func(r *rand.Rand) float64 {
 		if r.IntN(20) == 0 {
