@@ -44,13 +44,13 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// cleanEnv is this process's environment without RUSTCI_PERF_REDIS_URL or
-// GITHUB_STEP_SUMMARY, so that a developer's setting or the CI's does not
+// cleanEnv is this process's environment without RUSTCI_PERF_REDIS_URL,
+// RUSTCI_PERF_HISTORY or GITHUB_STEP_SUMMARY, so that a developer's setting or the CI's does not
 // change what the tests run or where they write.
 func cleanEnv() []string {
 	var env []string
 	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "RUSTCI_PERF_REDIS_URL=") && !strings.HasPrefix(kv, stepSummaryEnv+"=") {
+		if !strings.HasPrefix(kv, "RUSTCI_PERF_REDIS_URL=") && !strings.HasPrefix(kv, historyEnv+"=") && !strings.HasPrefix(kv, stepSummaryEnv+"=") {
 			env = append(env, kv)
 		}
 	}

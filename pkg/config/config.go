@@ -40,6 +40,9 @@ type Doc struct {
 	// Inject lists faults to inject into the components (package fault):
 	// every layer's add up, as --inject's do.
 	Inject []fault.Spec `yaml:"inject"`
+	// History is the store every run is appended to (package history):
+	// a SQLite file's path, or a postgres:// URL.
+	History string `yaml:"history"`
 }
 
 // Params are the settings that apply to any scenario.
@@ -251,8 +254,13 @@ type Config struct {
 	Limiter Limiter
 	// Inject is every layer's faults, joined one per target (fault.Join).
 	Inject []fault.Spec
-	known  []string
-	layers []*Layer
+	// History is the store to append runs to, from the topmost layer
+	// that sets it ("" for none); HistoryFrom names where it was set
+	// ("--history", "$RUSTCI_PERF_HISTORY", "history (ci.yaml)"), for
+	// errors.
+	History, HistoryFrom string
+	known                []string
+	layers               []*Layer
 }
 
 // Parse reads a user's file, data read from name; known lists the scenario
@@ -293,6 +301,14 @@ func New(known []string, layers ...*Layer) (*Config, error) {
 	for _, l := range c.layers {
 		if _, ok := l.set["inject"]; ok {
 			inject = append(inject, l.Inject...)
+		}
+	}
+	for _, l := range c.layers {
+		if origin, ok := l.set["history"]; ok {
+			c.History, c.HistoryFrom = l.History, origin
+			if origin == "history" {
+				c.HistoryFrom = fmt.Sprintf("history (%s)", l.Name)
+			}
 		}
 	}
 	if c.Inject, err = fault.Join(inject); err != nil {
