@@ -38,6 +38,7 @@ fuzz: ## run each fuzz target for FUZZTIME
 	go test ./pkg/merge -run '^$$' -fuzz FuzzMerge -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
 	go test ./pkg/redisconn -run '^$$' -fuzz FuzzRedact -fuzztime $(FUZZTIME)
 	go test ./pkg/fault -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
+	go test ./pkg/history -run '^$$' -fuzz FuzzParseLabel -fuzztime $(FUZZTIME)
 
 bench: ## benchmarks, each beside the raw library it wraps, compared by benchstat
 	go test -run '^$$' -bench . -benchmem -count $(COUNT) ./pkg/... | tee bench.txt
