@@ -36,8 +36,8 @@ const exitCodesHelp = `Exit codes:
        value and stack on stderr, the report written); or rustci-perf
        itself panicked
   4    the run finished but a report output could not be written (--output,
-       --hgrm, --hlog, --profile, stdout): every other output was written,
-       and stderr names each that failed
+       --hgrm, --hlog, --profile, --history, stdout): every other output was
+       written, and stderr names each that failed
   130  interrupted (Ctrl-C or SIGTERM), after writing the report of what ran
 When several apply, the first of 130, 4, 3, 1 wins.`
 
@@ -113,7 +113,7 @@ checks thresholds, and exits non-zero when one is missed.
 	root.SetErr(stderr)
 	root.SetContext(ctx)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return flagError(err) })
-	root.AddCommand(newRunCmd(stdout, stderr), newCompareCmd(stdout), newMergeCmd(stdout), newListCmd(stdout), newVersionCmd(stdout))
+	root.AddCommand(newRunCmd(stdout, stderr), newCompareCmd(stdout), newMergeCmd(stdout), newListCmd(stdout), newVersionCmd(stdout), newHistoryCmd(stdout), newTrendCmd(stdout))
 	return root
 }
 

@@ -43,6 +43,8 @@ type runOptions struct {
 	live       bool
 	require    bool
 	baseline   string
+	// history is --history: the store the run is appended to.
+	history string
 	// findMaxRate, slos and budget ask for a capacity search.
 	findMaxRate bool
 	slos        []string
@@ -67,7 +69,8 @@ and exit 1 if any threshold is missed.
   rustci-perf run all --format json --output report.json
   rustci-perf run cache-read --threshold 'cache-read:p99<2ms' --config configs/ci.yaml
   rustci-perf run cache-read --duration 10s --threshold 'p99[1s]<1ms' --hlog cache-read.hlog
-  rustci-perf run cache-read --find-max-rate --slo 'p99<1ms' --budget 60s --threshold 'max_rate>50000'`,
+  rustci-perf run cache-read --find-max-rate --slo 'p99<1ms' --budget 60s --threshold 'max_rate>50000'
+  rustci-perf run all --history perf.db`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.given = map[string]bool{}
 			cmd.Flags().Visit(func(f *pflag.Flag) { o.given[f.Name] = true })
@@ -107,6 +110,7 @@ and exit 1 if any threshold is missed.
 	f.Var(specs{&o.params.Inject}, "inject", "inject faults into a component's calls in the measured phase, as TARGET:KIND=VALUE[,KIND=VALUE]: targets l1, l2, l3, limiter (its Redis); latency=2ms, latency=uniform:1ms-5ms, latency=p=0.01:50ms, error=0.01, stall=2s@5s (repeatable)")
 	f.Var(labels{&o.params.Meta}, "meta", "record KEY=VALUE in the report's provenance: commit=SHA and branch=NAME set the system under test's commit and branch (default: from the CI's variables), other keys are labels (repeatable)")
 	f.BoolVar(&o.require, "require", false, "make a scenario that would be skipped (cache-l2 with no Redis URL) an error")
+	f.StringVar(&o.history, "history", "", "append the run, whatever its verdict, to this history store: "+historyFlagHelp)
 	f.StringVar(&o.baseline, "baseline", "", "compare with this JSON report after the thresholds (as rustci-perf compare does); a regression exits 1")
 	f.BoolVar(&o.findMaxRate, "find-max-rate", false, "find each scenario's capacity: the highest open-loop rate at which every --slo holds and achieved_rate_ratio>0.99 (max_rate, thresholdable)")
 	f.StringArrayVar(&o.slos, "slo", nil, "with --find-max-rate: an objective every step must meet, as 'p99<1ms' or 'cache-read:hit_rate>0.99' (repeatable; all must hold)")
@@ -152,6 +156,7 @@ func (o *runOptions) commandLine() (*config.Layer, error) {
 	if !o.given["redis-url"] {
 		redisURLFromEnv(l)
 	}
+	historyFromFlags(l, o.given["history"], o.history)
 	for name, paths := range settingFlags {
 		if o.given[name] {
 			for _, path := range paths {
@@ -248,7 +253,9 @@ func (s specs) String() string {
 
 func (specs) Type() string { return "spec" }
 
-// labels is --meta: each KEY=VALUE is checked as a file's meta: keys are.
+// labels is --meta, and --label of history list and trend: each
+// KEY=VALUE is checked as a file's meta: keys are, and a key given twice
+// is refused.
 type labels struct{ v *provenance.Labels }
 
 func (l labels) Set(v string) error {
@@ -387,6 +394,15 @@ func runRun(ctx context.Context, o *runOptions, args []string, stdout, stderr io
 	if err != nil {
 		return err
 	}
+	// The history store is opened, and migrated, before anything runs:
+	// a bad path or URL, or a server that does not answer, is exit 2.
+	store, err := openHistory(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	if store != nil {
+		defer store.Close()
+	}
 	var baseline *report.Report
 	if o.baseline != "" {
 		if baseline, err = report.ReadFile(o.baseline); err != nil {
@@ -427,6 +443,9 @@ func runRun(ctx context.Context, o *runOptions, args []string, stdout, stderr io
 	}
 
 	var failed []error
+	if store != nil {
+		failed = append(failed, appendRun(ctx, store, rep, stderr)...)
+	}
 	if o.hgrm != "" {
 		if err := report.WriteHgrm(o.hgrm, rep); err != nil {
 			for _, e := range unjoin(err) {

@@ -45,6 +45,9 @@ type Doc struct {
 	// commit and branch set those fields, other keys are labels. Layers
 	// add up key by key, a later layer's value winning.
 	Meta provenance.Labels `yaml:"meta"`
+	// History is the store every run is appended to (package history):
+	// a SQLite file's path, or a postgres:// URL.
+	History string `yaml:"history"`
 }
 
 // Params are the settings that apply to any scenario.
@@ -257,9 +260,14 @@ type Config struct {
 	// Inject is every layer's faults, joined one per target (fault.Join).
 	Inject []fault.Spec
 	// Meta is every layer's labels, a later layer's winning key by key.
-	Meta   provenance.Labels
-	known  []string
-	layers []*Layer
+	Meta provenance.Labels
+	// History is the store to append runs to, from the topmost layer
+	// that sets it ("" for none); HistoryFrom names where it was set
+	// ("--history", "$RUSTCI_PERF_HISTORY", "history (ci.yaml)"), for
+	// errors.
+	History, HistoryFrom string
+	known                []string
+	layers               []*Layer
 }
 
 // Parse reads a user's file, data read from name; known lists the scenario
@@ -304,6 +312,12 @@ func New(known []string, layers ...*Layer) (*Config, error) {
 	}
 	for _, l := range c.layers {
 		c.Meta = c.Meta.Over(l.Meta)
+		if origin, ok := l.set["history"]; ok {
+			c.History, c.HistoryFrom = l.History, origin
+			if origin == "history" {
+				c.HistoryFrom = fmt.Sprintf("history (%s)", l.Name)
+			}
+		}
 	}
 	if c.Inject, err = fault.Join(inject); err != nil {
 		return nil, err

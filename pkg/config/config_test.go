@@ -383,3 +383,39 @@ func FuzzLoad(f *testing.F) {
 		}
 	})
 }
+
+// TestHistory: the history store comes from the topmost layer that sets
+// it, named for errors by where it was set.
+func TestHistory(t *testing.T) {
+	user, err := Parse([]byte("history: perf.db\n"), "ci.yaml", known)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name       string
+		layers     []*Layer
+		want, from string
+	}{
+		// none set: no history
+		{"none", nil, "", ""},
+		// the file's
+		{"file", []*Layer{user}, "perf.db", "history (ci.yaml)"},
+		// the command line beats the file
+		{"flag", []*Layer{user, func() *Layer {
+			cl := CommandLine()
+			cl.History = "postgres://h/db"
+			cl.Set("history", "--history")
+			return cl
+		}()}, "postgres://h/db", "--history"},
+		// a command line that does not set it leaves the file's
+		{"flag unset", []*Layer{user, CommandLine()}, "perf.db", "history (ci.yaml)"},
+	} {
+		c, err := New(known, tt.layers...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.History != tt.want || c.HistoryFrom != tt.from {
+			t.Errorf("%s: History, HistoryFrom = %q, %q; want %q, %q", tt.name, c.History, c.HistoryFrom, tt.want, tt.from)
+		}
+	}
+}

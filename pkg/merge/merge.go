@@ -329,6 +329,41 @@ func droppedMetric(t threshold.Threshold, dropped []string) string {
 
 // source gives thresholds the merged figures, each kind's too.
 func source(s report.Scenario, h *latency.Recorder, kinds map[string]*latency.Recorder) threshold.Source {
+	return scenarioFigures(s, h, kinds).Source()
+}
+
+// Figures returns a report's scenario's figures under the names
+// thresholds give them (threshold.Figures), its histograms decoded so
+// that any percentile is the one of all its operations: the one
+// conversion of a report.Scenario into figures, which merge judges its
+// thresholds on again and package history stores. A scenario with no
+// histogram (it did not run) has no latencies; a histogram that does not
+// decode is an error.
+func Figures(s report.Scenario) (threshold.Figures, error) {
+	h, err := decodeOrEmpty(s.Histogram)
+	if err != nil {
+		return threshold.Figures{}, fmt.Errorf("scenario %s: %w", s.Name, err)
+	}
+	kinds := map[string]*latency.Recorder{}
+	for _, op := range s.Operations {
+		if kinds[op.Name], err = decodeOrEmpty(op.Histogram); err != nil {
+			return threshold.Figures{}, fmt.Errorf("scenario %s, %s operations: %w", s.Name, op.Name, err)
+		}
+	}
+	return scenarioFigures(s, h, kinds), nil
+}
+
+// decodeOrEmpty decodes an encoded histogram, an empty one for "".
+func decodeOrEmpty(enc string) (*latency.Recorder, error) {
+	if enc == "" {
+		return latency.NewRecorder(), nil
+	}
+	return latency.Decode(enc)
+}
+
+// scenarioFigures are s's figures, its latency distribution h, each
+// kind's in kinds.
+func scenarioFigures(s report.Scenario, h *latency.Recorder, kinds map[string]*latency.Recorder) threshold.Figures {
 	f := figures(s.Ops, s.Errors, s.ThroughputOpsPerSec, s.Latency, h)
 	f.Duration = float64(s.DurationNS)
 	f.Metrics, f.Counters = s.Metrics, s.Counters
@@ -336,9 +371,13 @@ func source(s report.Scenario, h *latency.Recorder, kinds map[string]*latency.Re
 		if f.Kinds == nil {
 			f.Kinds = map[string]threshold.Figures{}
 		}
-		f.Kinds[op.Name] = figures(op.Ops, op.Errors, op.ThroughputOpsPerSec, op.Latency, kinds[op.Name])
+		k := kinds[op.Name]
+		if k == nil {
+			k = latency.NewRecorder()
+		}
+		f.Kinds[op.Name] = figures(op.Ops, op.Errors, op.ThroughputOpsPerSec, op.Latency, k)
 	}
-	return f.Source()
+	return f
 }
 
 // figures are the figures every set of operations has.

@@ -280,6 +280,28 @@ func Parse(expr string) (Threshold, error) {
 	return t, nil
 }
 
+// ParseMetric reads one metric as an expression names it (p99, p999,
+// p(99.9), read.p99, hit_rate), with no comparison, and returns it under
+// its canonical name ("p99.9" for p999 and p(99.9) alike): the one name a
+// figure has wherever it is stored or asked for (package history stores
+// figures under it; a trend asks for it). Whether a scenario has it is
+// the caller's to check.
+func ParseMetric(s string) (Metric, error) {
+	p := &parser{s: s, orig: s}
+	if strings.TrimSpace(s) == "" {
+		return Metric{}, p.fail(0, "want a metric name")
+	}
+	m, err := p.metric()
+	if err != nil {
+		return Metric{}, err
+	}
+	p.space()
+	if p.pos != len(p.s) {
+		return Metric{}, p.fail(p.pos, fmt.Sprintf("unexpected %q after the metric %s", p.s[p.pos:], m.Name))
+	}
+	return m, nil
+}
+
 // never says why t can never hold, whatever is measured, or returns "":
 // a limit outside what the metric can be at all, not one merely out of
 // reach (p99<1ns is a threshold that fails, exit 1, which CI relies on).

@@ -433,3 +433,27 @@ func TestParseLimitsAtTheEdge(t *testing.T) {
 		}
 	}
 }
+
+func TestParseMetric(t *testing.T) {
+	for _, tt := range []struct {
+		in, want string
+		ok       bool
+	}{
+		{"p99", "p99", true},
+		{"p999", "p99.9", true},    // the 9s after the first two are decimals
+		{"p(99.9)", "p99.9", true}, // one name for one figure
+		{"p99.9", "p99.9", true},
+		{" read.p999 ", "read.p99.9", true},
+		{"hit_rate", "hit_rate", true},
+		{"write.ops", "write.ops", true},
+		{"read.hits", "", false}, // a kind has no counters
+		{"p99<1ms", "", false},   // a threshold, not a figure
+		{"", "", false},
+		{"P99", "", false},
+	} {
+		m, err := ParseMetric(tt.in)
+		if (err == nil) != tt.ok || m.Name != tt.want {
+			t.Errorf("ParseMetric(%q) = (%q, %v); want (%q, ok %t)", tt.in, m.Name, err, tt.want, tt.ok)
+		}
+	}
+}
