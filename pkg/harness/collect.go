@@ -42,7 +42,7 @@ type collector struct {
 	seen   *latency.Recorder // scratch for Tick's p99 over kinds
 	// parts are Progress.Kinds, made once, refilled at each tick.
 	parts []KindProgress
-	late   int
+	late  int
 
 	done, stopped chan struct{}
 	halted        bool
