@@ -40,7 +40,9 @@ func (o metricsOptions) newLiveMetrics(stderr io.Writer) (*liveMetrics, error) {
 		return nil, err
 	}
 	if o.push != "" {
-		warn := func(err error) { fmt.Fprintf(stderr, "rustci-perf: warning: --metrics-push: %s\n", oneLine(err.Error())) }
+		warn := func(err error) {
+			fmt.Fprintf(stderr, "rustci-perf: warning: --metrics-push: %s\n", oneLine(err.Error()))
+		}
 		if lm.pusher, err = livemetrics.NewPusher(o.push, lm.exp, lm.runID, warn); err != nil {
 			return nil, fmt.Errorf("--metrics-push %q: %w", o.push, err)
 		}

@@ -83,7 +83,7 @@ type Pusher struct {
 	p    *push.Pusher
 	warn func(error)
 	// every is how often it pushes; PushEvery unless a test sets it.
-	every time.Duration
+	every   time.Duration
 	stop    chan struct{}
 	done    chan struct{}
 	started bool
