@@ -36,7 +36,7 @@ const counterNote = " (measured phase only; live every 200ms while the scenario 
 
 // The families every scenario has.
 var (
-	runInfo    = &Family{Name: Prefix + "run_info", Type: prometheus.GaugeValue, Help: "1, labelled with the run's id (the Pushgateway grouping key) and rustci-perf's version.", Labels: []string{"run_id", "version"}}
+	runInfo    = &Family{Name: Prefix + "run_info", Type: prometheus.GaugeValue, Help: "1, labelled with the run's id (run; the Pushgateway groups pushes by it as run_id) and rustci-perf's version.", Labels: []string{"run", "version"}}
 	status     = &Family{Name: Prefix + "scenario_status", Type: prometheus.GaugeValue, Help: "1 for the scenario's current status, 0 for the others: pending, running, then the report's (passed, failed, error, skipped, interrupted).", Labels: []string{"scenario", "status"}}
 	run        = &Family{Name: Prefix + "scenario_run", Type: prometheus.GaugeValue, Help: "The run of the scenario under way, from 1 (--count); the last once it finished.", Labels: []string{"scenario"}}
 	runs       = &Family{Name: Prefix + "scenario_runs", Type: prometheus.GaugeValue, Help: "How many runs of the scenario are planned (--count).", Labels: []string{"scenario"}}

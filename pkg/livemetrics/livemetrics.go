@@ -228,7 +228,11 @@ func (e *Exporter) tick(s *scenario, p harness.Progress) {
 		s.target = s.stages.RateAt(p.Elapsed)
 	}
 	for _, c := range p.Counters {
-		s.live[c.Name] = c.Value
+		// A counter read live may dip for a moment (L1's hits less
+		// its expired reads): what was published stands.
+		if v, ok := s.live[c.Name]; !ok || c.Value > v {
+			s.live[c.Name] = c.Value
+		}
 	}
 	if p.Through == s.through || p.Latency == nil {
 		return
