@@ -312,4 +312,3 @@ func TestMetricsFlagsExit2(t *testing.T) {
 		}
 	}
 }
-
