@@ -53,4 +53,3 @@ func TestLiveCounters(t *testing.T) {
 		})
 	}
 }
-
