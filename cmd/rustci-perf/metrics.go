@@ -81,19 +81,24 @@ func (lm *liveMetrics) start(plan *engine.Plan, addr string, stderr io.Writer) e
 }
 
 // stop pushes the final figures and stops serving, each within a few
-// seconds: a Pushgateway or a scraper that hangs does not hold the exit
+// seconds, one after an interruption (ctx ended: a user waiting on
+// Ctrl-C): a Pushgateway or a scraper that hangs does not hold the exit
 // up. Neither changes the exit code; a failure is a warning.
-func (lm *liveMetrics) stop(stderr io.Writer) {
+func (lm *liveMetrics) stop(ctx context.Context, stderr io.Writer) {
 	if lm == nil {
 		return
 	}
+	within := 5 * time.Second
+	if ctx.Err() != nil {
+		within = time.Second
+	}
 	if lm.pusher != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), within)
 		lm.pusher.Stop(ctx)
 		cancel()
 	}
 	if lm.srv != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), min(within, 2*time.Second))
 		if err := lm.srv.Close(ctx); err != nil {
 			fmt.Fprintf(stderr, "rustci-perf: warning: --metrics-addr: %s\n", oneLine(err.Error()))
 		}

@@ -404,7 +404,7 @@ func runRun(ctx context.Context, o *runOptions, args []string, stdout, stderr io
 	if err := metrics.start(plan, o.metrics.addr, stderr); err != nil {
 		return err
 	}
-	defer metrics.stop(stderr)
+	defer metrics.stop(ctx, stderr)
 
 	rep := plan.Run(ctx)
 	if baseline != nil && !rep.Interrupted {
