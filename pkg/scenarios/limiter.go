@@ -421,15 +421,27 @@ func (l *liveLimiter) mark(st limiter.PolicyStats, switches uint64) {
 	l.base.Store(&limiterBase{stats: st, switches: switches})
 }
 
+// policyStats is what both limiters have: their counters of one policy,
+// read without allocating.
+type policyStats interface {
+	PolicyStats(name string) (limiter.PolicyStats, bool)
+}
+
+var (
+	_ policyStats = (*limiter.Memory)(nil)
+	_ policyStats = (*limiter.Redis)(nil)
+)
+
 // tick returns tick, told the limiter's counters over the measured phase
 // so far as well (allowed, denied, fallback, redis_errors, timeouts, and
 // with Redis switches and redis_ok, as the report names them), or nil
-// when tick is nil. The limiter's Stats makes a map of its one policy:
-// a few hundred bytes per tick, on the collector's goroutine, and only
-// when someone watches.
+// when tick is nil or the limiter cannot be read without allocating. It
+// reads them on the collector's goroutine, every tick, from the
+// limiter's atomic counters, into memory made here.
 func (l *liveLimiter) tick(b *backend, policy string, tick func(harness.Progress)) func(harness.Progress) {
-	if tick == nil {
-		return nil
+	ps, ok := b.lim.(policyStats)
+	if tick == nil || !ok {
+		return tick
 	}
 	names := []string{"allowed", "denied", "fallback", "redis_errors", "timeouts"}
 	if b.redis != nil {
@@ -441,7 +453,8 @@ func (l *liveLimiter) tick(b *backend, policy string, tick func(harness.Progress
 	}
 	return func(p harness.Progress) {
 		if base := l.base.Load(); base != nil {
-			st, was := b.lim.Stats()[policy], base.stats
+			st, _ := ps.PolicyStats(policy)
+			was := base.stats
 			counters[0].Value = int64(st.Allowed - was.Allowed)
 			counters[1].Value = int64(st.Denied - was.Denied)
 			counters[2].Value = int64(st.Fallback - was.Fallback)

@@ -53,3 +53,41 @@ func TestLiveCounters(t *testing.T) {
 		})
 	}
 }
+
+// TestLiveTicksAllocateNothing: the ticks that read the cache's and the
+// limiter's counters on the collector's goroutine allocate nothing.
+func TestLiveTicksAllocateNothing(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts mean nothing under the race detector (make test runs this test without it)")
+	}
+	s := small(t, "cache-read", 1)
+	s.Cache.Tiers = []string{"l1", "l3"}
+	r, err := newRig(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.close()
+	r.mark()
+	var n int
+	cacheTick := r.liveTick(func(p harness.Progress) { n += len(p.Counters) })
+
+	ls := small(t, "limiter", 1)
+	pol := ls.Limiter.Policy
+	pol.Name = limiterPolicy
+	b, err := newBackend(ls, pol, onMemory)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.close()
+	var live liveLimiter
+	st, _ := b.lim.Stats()[pol.Name]
+	live.mark(st, 0)
+	limiterTick := live.tick(b, pol.Name, func(p harness.Progress) { n += len(p.Counters) })
+
+	for name, tick := range map[string]func(harness.Progress){"cache": cacheTick, "limiter": limiterTick} {
+		n = 0
+		if a := testing.AllocsPerRun(100, func() { tick(harness.Progress{}) }); a != 0 || n == 0 {
+			t.Errorf("%s tick: %g allocations, %d counters passed on; want none, some", name, a, n)
+		}
+	}
+}
