@@ -50,6 +50,7 @@ type runOptions struct {
 	slos        []string
 	budget      time.Duration
 	compareFlags
+	metrics metricsOptions
 	// given are the flags the user gave.
 	given map[string]bool
 }
@@ -115,6 +116,8 @@ and exit 1 if any threshold is missed.
 	f.BoolVar(&o.findMaxRate, "find-max-rate", false, "find each scenario's capacity: the highest open-loop rate at which every --slo holds and achieved_rate_ratio>0.99 (max_rate, thresholdable)")
 	f.StringArrayVar(&o.slos, "slo", nil, "with --find-max-rate: an objective every step must meet, as 'p99<1ms' or 'cache-read:hit_rate>0.99' (repeatable; all must hold)")
 	f.DurationVar(&o.budget, "budget", 60*time.Second, "with --find-max-rate: wall-clock budget of the whole search, every scenario's")
+	f.StringVar(&o.metrics.addr, "metrics-addr", "", "serve live Prometheus metrics at http://ADDR/metrics while the run runs (as :9464, or 127.0.0.1:0 for any port; the address is printed on stderr)")
+	f.StringVar(&o.metrics.push, "metrics-push", "", "push the live metrics to this Prometheus Pushgateway URL every 5s and at the end (job rustci-perf, grouped by run_id and instance); a failed push is a warning")
 	o.compareFlags.register(cmd)
 	return cmd
 }
@@ -409,14 +412,19 @@ func runRun(ctx context.Context, o *runOptions, args []string, stdout, stderr io
 			return fmt.Errorf("--baseline: %w", err)
 		}
 	}
+	prov := provenance.Of(version, os.Getenv, cfg.Meta)
+	metrics, err := o.metrics.newLiveMetrics(prov.Tool.Version, stderr)
+	if err != nil {
+		return err
+	}
 	// Bars redraw in place: only for a person watching a terminal.
 	live := o.live || (isTerminal(stderr) && os.Getenv("CI") == "")
 	plan, err := engine.NewPlan(engine.Options{
 		Names:      args,
 		Config:     cfg,
 		Thresholds: o.thresholds,
-		Provenance: provenance.Of(version, os.Getenv, cfg.Meta),
-		Progress:   newProgress(stderr, o.quiet, live),
+		Provenance: prov,
+		Progress:   metrics.progress(newProgress(stderr, o.quiet, live)),
 		Require:    o.require,
 		Profile:    prof,
 		Capacity:   search,
@@ -429,6 +437,14 @@ func runRun(ctx context.Context, o *runOptions, args []string, stdout, stderr io
 			return fmt.Errorf("--baseline %s: %w", o.baseline, err)
 		}
 	}
+
+	// Listening is the last check: a port in use is the user's error,
+	// and nothing has run. The metrics are served until the report is
+	// written.
+	if err := metrics.start(plan, o.metrics.addr, stderr); err != nil {
+		return err
+	}
+	defer metrics.stop(ctx, stderr)
 
 	rep := plan.Run(ctx)
 	if baseline != nil && !rep.Interrupted {

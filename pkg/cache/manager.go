@@ -339,6 +339,15 @@ func (m *Manager) Names() []string {
 // Stats returns every tier's counters, top tier first.
 func (m *Manager) Stats() []TierStats {
 	out := make([]TierStats, len(m.tiers))
+	m.StatsInto(out)
+	return out
+}
+
+// StatsInto is Stats into dst, whose length must be Stats': it allocates
+// nothing, for a reader that polls the counters while the cache is in use
+// (every counter is atomic, or ristretto's).
+func (m *Manager) StatsInto(dst []TierStats) {
+	out := dst[:len(m.tiers)]
 	for i, t := range m.tiers {
 		s := t.Stats()
 		s.Name = t.Name()
@@ -352,7 +361,6 @@ func (m *Manager) Stats() []TierStats {
 		}
 		out[i] = s
 	}
-	return out
 }
 
 // Close closes every tier and returns their errors joined.

@@ -40,7 +40,9 @@ type collector struct {
 	// phase runs, for Tick's p99; finish sums them all again.
 	folded int
 	seen   *latency.Recorder // scratch for Tick's p99 over kinds
-	late   int
+	// parts are Progress.Kinds, made once, refilled at each tick.
+	parts []KindProgress
+	late  int
 
 	done, stopped chan struct{}
 	halted        bool
@@ -49,7 +51,7 @@ type collector struct {
 // newCollector gives every worker an empty chunk to swap for and makes the
 // accumulators of the intervals a phase of length planned holds (0:
 // unknown); go c.run() starts it.
-func newCollector(ws []*worker, kinds int, every, planned time.Duration, tick func(Progress)) *collector {
+func newCollector(ws []*worker, kinds int, names []string, every, planned time.Duration, tick func(Progress)) *collector {
 	n := 2
 	if planned > 0 {
 		n += int(planned / every)
@@ -66,6 +68,14 @@ func newCollector(ws []*worker, kinds int, every, planned time.Duration, tick fu
 	}
 	for _, w := range ws {
 		w.give.Store(newChunk(kinds))
+	}
+	if kinds > 1 {
+		c.parts = make([]KindProgress, kinds)
+		for k := range c.parts {
+			if k < len(names) {
+				c.parts[k].Name = names[k]
+			}
+		}
 	}
 	return c
 }
@@ -133,11 +143,14 @@ func (c *collector) fold(upTo int) {
 	}
 }
 
-// progress calls tick with the operations done and the p99 so far: of the
-// intervals before the one still running, less what workers still hold.
+// progress calls tick with the operations done, and the latencies, errors
+// and p99 so far: of the intervals before the one still running, less
+// what workers still hold. It hands tick its own histograms (totals, and
+// seen, the kinds merged) to read during the call: nothing is copied or
+// allocated here.
 func (c *collector) progress(elapsed time.Duration) {
 	c.fold(int(elapsed/c.every) - 1)
-	p := Progress{Elapsed: elapsed}
+	p := Progress{Elapsed: elapsed, Through: time.Duration(c.folded) * c.every}
 	for _, w := range c.ws {
 		p.Ops += w.pub.Load()
 	}
@@ -147,8 +160,14 @@ func (c *collector) progress(elapsed time.Duration) {
 		seen.Reset()
 		for k := range c.kinds {
 			seen.Merge(c.totals.recs[k])
+			c.parts[k].Latency, c.parts[k].Errors = c.totals.recs[k], c.totals.errs[k]
 		}
+		p.Kinds = c.parts
 	}
+	for k := range c.kinds {
+		p.Errors += c.totals.errs[k]
+	}
+	p.Latency = seen
 	if seen.Count() > 0 {
 		p.P99 = seen.Percentile(99)
 	}

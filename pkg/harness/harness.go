@@ -117,6 +117,41 @@ type Progress struct {
 	// P99 is the 99th percentile of the successful operations' latencies
 	// handed over so far (from when due, in the open loop); 0 before any.
 	P99 time.Duration
+	// Through is how much of the measured phase, from its start, Latency
+	// and Errors cover: the whole intervals the collector has folded into
+	// its running totals (0 before the first). It lags Elapsed by one to
+	// two intervals; operations that ended after it are in Ops only.
+	Through time.Duration
+	// Latency holds the latencies of the successful operations that ended
+	// before Through, every kind merged (the histogram P99 is read from),
+	// and Errors counts the failed ones. Latency is the collector's own:
+	// valid only during the call, to be read or copied (Recorder.Merge),
+	// never kept or written.
+	Latency *latency.Recorder
+	Errors  int64
+	// Kinds, when the run mixes kinds of operation, are each kind's part
+	// of Latency and Errors, in Config.Kinds order; nil otherwise. The
+	// slice and its histograms are the collector's, as Latency is.
+	Kinds []KindProgress
+	// Counters are the scenario's own counts over the measured phase so
+	// far (l1_hits, allowed), named as its report names them; the harness
+	// sets none: a scenario that can read its component's counters from
+	// another goroutine while it runs adds them to the Progress its Tick
+	// passes on. Valid only during the call.
+	Counters []Counter
+}
+
+// KindProgress is one kind of operation's part of a Progress.
+type KindProgress struct {
+	Name    string
+	Latency *latency.Recorder
+	Errors  int64
+}
+
+// Counter is a count a scenario reads while it runs (Progress.Counters).
+type Counter struct {
+	Name  string
+	Value int64
 }
 
 // Validate reports the first thing wrong with c.
@@ -245,7 +280,7 @@ func Run(ctx context.Context, c Config, newOp func(worker int) Op) (*Result, err
 	// BeforeMeasure, so that
 	// a scenario reading the heap there and after the phase sees only its
 	// component's growth.
-	col := newCollector(ws, kinds, every, planned, c.Tick)
+	col := newCollector(ws, kinds, c.Kinds, every, planned, c.Tick)
 	// As testing.B does before a benchmark: the garbage of the setup, the
 	// warmup and whatever ran before is collected now, not by a GC cycle
 	// during the measured phase that would take a CPU from the workers.

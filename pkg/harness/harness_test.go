@@ -387,3 +387,68 @@ func TestBegan(t *testing.T) {
 		t.Errorf("Began %s; want between %s and %s", res.Began, before, after)
 	}
 }
+
+// TestTickTotals: a tick is told the latencies and errors folded so far,
+// every kind's part of them, and how much of the phase they cover; what it
+// is told only grows, never past what the Result holds, and a tick that
+// reads all of it makes the collector allocate nothing while the phase
+// runs.
+func TestTickTotals(t *testing.T) {
+	errOdd := errors.New("odd")
+	var before, after runtime.MemStats
+	type seen struct {
+		ok, errs, through int64
+		kindsOK, kindsErr int64
+		kinds             int
+	}
+	// Written by the collector's goroutine, read after Run returns; made
+	// beforehand so that the tick allocates nothing.
+	ticks := make([]seen, 0, 1000)
+	res, err := Run(context.Background(), Config{
+		Workers: 2, Duration: 6 * TickEvery, Interval: 50 * time.Millisecond, Kinds: []string{"read", "write"},
+		BeforeMeasure: func() { runtime.ReadMemStats(&before) },
+		AfterMeasure:  func() { runtime.ReadMemStats(&after) },
+		Tick: func(p Progress) {
+			s := seen{ok: p.Latency.Count(), errs: p.Errors, through: int64(p.Through), kinds: len(p.Kinds)}
+			for _, k := range p.Kinds {
+				s.kindsOK += k.Latency.Count()
+				s.kindsErr += k.Errors
+			}
+			if len(ticks) < cap(ticks) {
+				ticks = append(ticks, s)
+			}
+		},
+	}, func(int) Op {
+		return func(i int) (Kind, error) {
+			if i%10 == 9 {
+				return 1, errOdd
+			}
+			return Kind(i % 2), nil
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := after.Mallocs - before.Mallocs; n > 100 {
+		t.Errorf("measured phase with a reading tick allocated %d times; want a fixed handful", n)
+	}
+	if len(ticks) == 0 {
+		t.Fatal("no tick")
+	}
+	var prev seen
+	for i, s := range ticks {
+		if s.kinds != 2 || s.kindsOK != s.ok || s.kindsErr != s.errs {
+			t.Errorf("tick %d: %d kinds holding %d ok and %d errors; want 2 holding %d and %d", i, s.kinds, s.kindsOK, s.kindsErr, s.ok, s.errs)
+		}
+		if s.ok < prev.ok || s.errs < prev.errs || s.through < prev.through {
+			t.Errorf("tick %d: %+v after %+v; want counts that only grow", i, s, prev)
+		}
+		if s.through%int64(50*time.Millisecond) != 0 {
+			t.Errorf("tick %d: through %v; want whole intervals", i, time.Duration(s.through))
+		}
+		prev = s
+	}
+	if prev.ok == 0 || prev.ok > res.Ops || prev.errs > res.Errors {
+		t.Errorf("last tick: %d ok, %d errors; want some, at most the result's %d and %d", prev.ok, prev.errs, res.Ops, res.Errors)
+	}
+}

@@ -80,6 +80,22 @@ func (ss Stages) Total() time.Duration {
 	return t
 }
 
+// RateAt is the target rate, in operations per second, at d into the
+// schedule: linear within each stage, from the previous stage's target
+// (0 before the first); the last target past the end.
+func (ss Stages) RateAt(d time.Duration) float64 {
+	var start time.Duration
+	var from float64
+	for _, s := range ss {
+		if d < start+s.Duration {
+			return from + (s.Target-from)*float64(d-start)/float64(s.Duration)
+		}
+		start += s.Duration
+		from = s.Target
+	}
+	return from
+}
+
 // Count is how many operations the schedule holds (the integral of its
 // rate).
 func (ss Stages) Count() float64 {

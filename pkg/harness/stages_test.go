@@ -92,3 +92,21 @@ func TestRunStages(t *testing.T) {
 		t.Error("rate and stages together accepted")
 	}
 }
+
+func TestStagesRateAt(t *testing.T) {
+	ss := Stages{{Duration: 10 * time.Second, Target: 1000}, {Duration: 10 * time.Second, Target: 1000}, {Duration: 10 * time.Second, Target: 0}}
+	for _, tt := range []struct {
+		at   time.Duration
+		want float64
+	}{
+		{0, 0},                   // the ramp starts from 0
+		{5 * time.Second, 500},   // half way up the first stage
+		{15 * time.Second, 1000}, // the plateau
+		{25 * time.Second, 500},  // half way down
+		{40 * time.Second, 0},    // past the end: the last target
+	} {
+		if got := ss.RateAt(tt.at); got != tt.want {
+			t.Errorf("RateAt(%s) = %g; want %g", tt.at, got, tt.want)
+		}
+	}
+}

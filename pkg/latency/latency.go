@@ -100,6 +100,21 @@ func (r *Recorder) Steps() (values, cumulative []int64) {
 	return values, cumulative
 }
 
+// Buckets calls f, in increasing order, for each bucket holding values:
+// the lowest and highest values it stands for, and how many it holds. It
+// allocates as much as Steps does, so it is for readers off the hot path
+// and off the collector's goroutine (a metrics scrape).
+func (r *Recorder) Buckets(f func(lo, hi time.Duration, n int64)) {
+	if r.h.TotalCount() == 0 {
+		return
+	}
+	for _, b := range r.h.Distribution() {
+		if b.Count != 0 {
+			f(time.Duration(b.From), time.Duration(b.To), b.Count)
+		}
+	}
+}
+
 // Summary returns the standard figures of the distribution.
 func (r *Recorder) Summary() Summary {
 	if r.h.TotalCount() == 0 {

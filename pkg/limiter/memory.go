@@ -240,13 +240,23 @@ func (m *Memory) Keys(policy string) int {
 // Stats returns allowed and denied counts per policy.
 func (m *Memory) Stats() map[string]PolicyStats {
 	out := map[string]PolicyStats{}
-	for name, ps := range m.policies.all() {
-		var s PolicyStats
-		for i := range ps.stats {
-			s.Allowed += ps.stats[i].allowed.Load()
-			s.Denied += ps.stats[i].denied.Load()
-		}
-		out[name] = s
+	for name := range m.policies.all() {
+		out[name], _ = m.PolicyStats(name)
 	}
 	return out
+}
+
+// PolicyStats is Stats' entry for the policy named, made without a map,
+// for a reader that polls the counters while checks run; ok is false
+// when there is no such policy.
+func (m *Memory) PolicyStats(name string) (s PolicyStats, ok bool) {
+	ps, ok := m.policies.all()[name]
+	if !ok {
+		return s, false
+	}
+	for i := range ps.stats {
+		s.Allowed += ps.stats[i].allowed.Load()
+		s.Denied += ps.stats[i].denied.Load()
+	}
+	return s, true
 }

@@ -243,12 +243,23 @@ func (r *Redis) Transitions() uint64 { return r.changes.Load() }
 // mode made, and Redis's errors and timeouts.
 func (r *Redis) Stats() map[string]PolicyStats {
 	out := map[string]PolicyStats{}
-	for name, rp := range r.policies.all() {
-		s := rp.stats
-		out[name] = PolicyStats{
-			Allowed: s.allowed.Load(), Denied: s.denied.Load(),
-			Fallback: s.fallback.Load(), RedisErrors: s.errors.Load(), Timeouts: s.timeouts.Load(),
-		}
+	for name := range r.policies.all() {
+		out[name], _ = r.PolicyStats(name)
 	}
 	return out
+}
+
+// PolicyStats is Stats' entry for the policy named, made without a map,
+// for a reader that polls the counters while checks run; ok is false
+// when there is no such policy.
+func (r *Redis) PolicyStats(name string) (PolicyStats, bool) {
+	rp, ok := r.policies.all()[name]
+	if !ok {
+		return PolicyStats{}, false
+	}
+	s := rp.stats
+	return PolicyStats{
+		Allowed: s.allowed.Load(), Denied: s.denied.Load(),
+		Fallback: s.fallback.Load(), RedisErrors: s.errors.Load(), Timeouts: s.timeouts.Load(),
+	}, true
 }

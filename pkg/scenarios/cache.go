@@ -34,6 +34,7 @@ func (r *rig) writeAll(ctx context.Context, s config.Settings) (*Outcome, error)
 	vals := values(s, s.Seed, valuePool(s))
 	wkeys := workerKeys(s, "w")
 	hc := plan(s)
+	hc.Tick = r.liveTick(s.Tick)
 	hc.BeforeMeasure = r.mark
 	res, err := harness.Run(ctx, hc, r.writer(ctx, wkeys, vals))
 	if err != nil {
@@ -246,6 +247,7 @@ func (r *rig) memory(ctx context.Context, s config.Settings) (*Outcome, error) {
 	// here allocate too, and are not counted.
 	var before, after runtime.MemStats
 	hc := plan(s)
+	hc.Tick = r.liveTick(s.Tick)
 	hc.BeforeMeasure = func() {
 		r.mark()
 		settle()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"sync/atomic"
 	"time"
 
 	"github.com/rustci/rustci-perf/internal/blackhole"
@@ -194,7 +195,9 @@ func measureLimiter(ctx context.Context, s config.Settings, pol limiter.Policy, 
 	origin := time.Now()
 	var before map[string]limiter.PolicyStats
 	var switches uint64
+	var live liveLimiter
 	hc := plan(s)
+	hc.Tick = live.tick(b, pol.Name, s.Tick)
 	hc.BeforeMeasure = func() {
 		// No worker runs here: the harness's barriers order these writes
 		// before the measured phase's reads.
@@ -208,6 +211,7 @@ func measureLimiter(ctx context.Context, s config.Settings, pol limiter.Policy, 
 		if b.redis != nil {
 			switches = b.redis.Switches()
 		}
+		live.mark(before[pol.Name], switches)
 		if b.fault != nil {
 			b.fault.Arm()
 		}
@@ -398,4 +402,70 @@ func plural(n int, one, many string) string {
 		return "1 " + one
 	}
 	return fmt.Sprintf("%d %s", n, many)
+}
+
+// liveLimiter reads the limiter's counters while the measured phase runs,
+// for a Tick: the limiter's own statistics (atomic counters), less those
+// at the phase's start, which mark stores (the collector's goroutine
+// starts before it).
+type liveLimiter struct {
+	base atomic.Pointer[limiterBase]
+}
+
+type limiterBase struct {
+	stats    limiter.PolicyStats
+	switches uint64
+}
+
+func (l *liveLimiter) mark(st limiter.PolicyStats, switches uint64) {
+	l.base.Store(&limiterBase{stats: st, switches: switches})
+}
+
+// policyStats is what both limiters have: their counters of one policy,
+// read without allocating.
+type policyStats interface {
+	PolicyStats(name string) (limiter.PolicyStats, bool)
+}
+
+var (
+	_ policyStats = (*limiter.Memory)(nil)
+	_ policyStats = (*limiter.Redis)(nil)
+)
+
+// tick returns tick, told the limiter's counters over the measured phase
+// so far as well (allowed, denied, fallback, redis_errors, timeouts, and
+// with Redis switches and redis_ok, as the report names them), or nil
+// when tick is nil or the limiter cannot be read without allocating. It
+// reads them on the collector's goroutine, every tick, from the
+// limiter's atomic counters, into memory made here.
+func (l *liveLimiter) tick(b *backend, policy string, tick func(harness.Progress)) func(harness.Progress) {
+	ps, ok := b.lim.(policyStats)
+	if tick == nil || !ok {
+		return tick
+	}
+	names := []string{"allowed", "denied", "fallback", "redis_errors", "timeouts"}
+	if b.redis != nil {
+		names = append(names, "switches", "redis_ok")
+	}
+	counters := make([]harness.Counter, len(names))
+	for i, n := range names {
+		counters[i].Name = n
+	}
+	return func(p harness.Progress) {
+		if base := l.base.Load(); base != nil {
+			st, _ := ps.PolicyStats(policy)
+			was := base.stats
+			counters[0].Value = int64(st.Allowed - was.Allowed)
+			counters[1].Value = int64(st.Denied - was.Denied)
+			counters[2].Value = int64(st.Fallback - was.Fallback)
+			counters[3].Value = int64(st.RedisErrors - was.RedisErrors)
+			counters[4].Value = int64(st.Timeouts - was.Timeouts)
+			if b.redis != nil {
+				counters[5].Value = int64(b.redis.Switches() - base.switches)
+				counters[6].Value = max(0, counters[0].Value+counters[1].Value-counters[2].Value)
+			}
+			p.Counters = counters
+		}
+		tick(p)
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/rustci/rustci-perf/pkg/cache"
@@ -35,7 +36,10 @@ type rig struct {
 	ttl    time.Duration
 	desc   string
 	base   []cache.TierStats
-	closed bool
+	// liveBase is base again, for liveTick on the collector's goroutine,
+	// which starts before mark runs.
+	liveBase atomic.Pointer[[]cache.TierStats]
+	closed   bool
 	// faults are the injectors of the tiers with faults injected
 	// (settings' Inject), armed when measuring starts; seed seeds each
 	// worker's stream of draws; injected notes what went where.
@@ -171,6 +175,8 @@ func runID() string {
 func (r *rig) mark() {
 	r.m.Wait()
 	r.base = r.m.Stats()
+	base := slices.Clone(r.base)
+	r.liveBase.Store(&base)
 	r.timing.reset()
 	for _, in := range r.faults {
 		in.Arm()
@@ -209,6 +215,49 @@ func (r *rig) fill(ctx context.Context, ks []string, vals [][]byte) error {
 	return nil
 }
 
+// tierCounterNames are the counters of a tier that finish reports and
+// liveTick reads, in tierCounts' order.
+var tierCounterNames = [...]string{"hits", "misses", "sets", "added", "sets_dropped", "sets_rejected", "evictions", "errors", "skipped", "promotions", "breaker_opens", "breaker_closes"}
+
+// tierCounts are st's counters, in tierCounterNames' order.
+func tierCounts(st cache.TierStats) [len(tierCounterNames)]int64 {
+	return [...]int64{int64(st.Hits), int64(st.Misses), int64(st.Sets), int64(st.Added), int64(st.SetsDropped), int64(st.SetsRejected),
+		int64(st.Evictions), int64(st.Errors), int64(st.Skipped), int64(st.Promotions), int64(st.BreakerOpens), int64(st.BreakerCloses)}
+}
+
+// liveTick returns tick, told the tiers' counters over the measured
+// phase so far as well (l1_hits, ..., as finish names them), or nil when
+// tick is nil. It reads them on the harness's collector goroutine, every
+// tick, from the tiers' atomic counters and ristretto's, into memory
+// made here: nothing is allocated per tick. Until mark has taken the
+// counters at the phase's start (the collector starts before it), it
+// passes on none.
+func (r *rig) liveTick(tick func(harness.Progress)) func(harness.Progress) {
+	if tick == nil {
+		return nil
+	}
+	n := len(r.m.Stats())
+	now := make([]cache.TierStats, n)
+	counters := make([]harness.Counter, 0, n*len(tierCounterNames))
+	for _, st := range r.m.Stats() {
+		for _, name := range tierCounterNames {
+			counters = append(counters, harness.Counter{Name: st.Name + "_" + name})
+		}
+	}
+	return func(p harness.Progress) {
+		if base := r.liveBase.Load(); base != nil {
+			r.m.StatsInto(now)
+			for i, st := range now {
+				for j, v := range tierCounts(st.Since((*base)[i])) {
+					counters[i*len(tierCounterNames)+j].Value = v
+				}
+			}
+			p.Counters = counters
+		}
+		tick(p)
+	}
+}
+
 // finish waits for pending writes, adds the tiers' measured-phase counters
 // to out, notes what a reader should know about them, and closes the cache
 // (noting an error).
@@ -224,18 +273,9 @@ func (r *rig) finish(out *Outcome) {
 	out.TierLatency = r.timing.summaries()
 	for i, st := range out.Tiers {
 		p := st.Name + "_"
-		out.Counters[p+"hits"] = int64(st.Hits)
-		out.Counters[p+"misses"] = int64(st.Misses)
-		out.Counters[p+"sets"] = int64(st.Sets)
-		out.Counters[p+"added"] = int64(st.Added)
-		out.Counters[p+"sets_dropped"] = int64(st.SetsDropped)
-		out.Counters[p+"sets_rejected"] = int64(st.SetsRejected)
-		out.Counters[p+"evictions"] = int64(st.Evictions)
-		out.Counters[p+"errors"] = int64(st.Errors)
-		out.Counters[p+"skipped"] = int64(st.Skipped)
-		out.Counters[p+"promotions"] = int64(st.Promotions)
-		out.Counters[p+"breaker_opens"] = int64(st.BreakerOpens)
-		out.Counters[p+"breaker_closes"] = int64(st.BreakerCloses)
+		for j, v := range tierCounts(st) {
+			out.Counters[p+tierCounterNames[j]] = v
+		}
 		out.Counters[p+"degraded"] = 0
 		if st.Degraded {
 			out.Counters[p+"degraded"] = 1
@@ -302,6 +342,7 @@ func (r *rig) measure(ctx context.Context, s config.Settings, kinds []string, ne
 	tallies := make([]tally, s.Concurrency)
 	hc := plan(s)
 	hc.Kinds = kinds
+	hc.Tick = r.liveTick(s.Tick)
 	hc.BeforeMeasure = func() {
 		clear(tallies)
 		r.mark()
