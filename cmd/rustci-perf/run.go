@@ -42,6 +42,7 @@ type runOptions struct {
 	quiet      bool
 	live       bool
 	require    bool
+	canary     bool
 	baseline   string
 	// history is --history: the store the run is appended to.
 	history string
@@ -110,6 +111,7 @@ and exit 1 if any threshold is missed.
 	f.StringVar(&c.L3.Dir, "l3-dir", "", "keep the L3 tier's store in this directory across runs (default: a temporary one per scenario)")
 	f.Var(specs{&o.params.Inject}, "inject", "inject faults into a component's calls in the measured phase, as TARGET:KIND=VALUE[,KIND=VALUE]: targets l1, l2, l3, limiter (its Redis); latency=2ms, latency=uniform:1ms-5ms, latency=p=0.01:50ms, error=0.01, stall=2s@5s (repeatable)")
 	f.Var(labels{&o.params.Meta}, "meta", "record KEY=VALUE in the report's provenance: commit=SHA and branch=NAME set the system under test's commit and branch (default: from the CI's variables), other keys are labels (repeatable)")
+	f.BoolVar(&o.canary, "canary", false, "measure the machine's speed with a fixed workload before the first scenario and after the last (environment.canary; always with --history, whose trends use it)")
 	f.BoolVar(&o.require, "require", false, "make a scenario that would be skipped (cache-l2 with no Redis URL) an error")
 	f.StringVar(&o.history, "history", "", "append the run, whatever its verdict, to this history store: "+historyFlagHelp)
 	f.StringVar(&o.baseline, "baseline", "", "compare with this JSON report after the thresholds (as rustci-perf compare does); a regression exits 1")
@@ -428,6 +430,7 @@ func runRun(ctx context.Context, o *runOptions, args []string, stdout, stderr io
 		Require:    o.require,
 		Profile:    prof,
 		Capacity:   search,
+		Canary:     o.canary || store != nil,
 	})
 	if err != nil {
 		return err

@@ -199,7 +199,7 @@ func trendSeries(ctx context.Context, st *history.Store, o *trendOptions, metric
 			found[m] = true
 			ser := trend.Series{Scenario: s, Metric: m, Points: make([]trend.Point, len(pts))}
 			for i, p := range pts {
-				ser.Points[i] = trend.Point{RunID: p.RunID, At: p.At, Commit: p.Commit, Branch: p.Branch, Value: p.Value}
+				ser.Points[i] = trend.Point{RunID: p.RunID, At: p.At, Commit: p.Commit, Branch: p.Branch, Value: p.Value, Canary: p.Canary}
 			}
 			out = append(out, ser)
 		}

@@ -31,6 +31,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rustci/rustci-perf/pkg/canary"
 	"github.com/rustci/rustci-perf/pkg/config"
 	"github.com/rustci/rustci-perf/pkg/fault"
 	"github.com/rustci/rustci-perf/pkg/profile"
@@ -65,6 +66,11 @@ type Options struct {
 	// Capacity, when not nil, searches each scenario's capacity instead
 	// of running it once (capacity.go).
 	Capacity *Capacity
+	// Canary measures the machine's speed (package canary) before the
+	// first scenario and after the last, into the report's environment:
+	// for a history, whose trends tell a change of the machine from one
+	// of the code by it. It costs about 2 × 150ms.
+	Canary bool
 }
 
 // Plan is a validated run: scenarios in order, each with its settings and
@@ -73,6 +79,7 @@ type Plan struct {
 	catalog  scenarios.Catalog
 	items    []item
 	prov     *report.Provenance
+	canary   bool
 	progress Progress
 	capacity *Capacity
 	// injected are the faults injected, as the report lists them.
@@ -127,7 +134,7 @@ func NewPlan(o Options) (*Plan, error) {
 	}
 	// Configured thresholds are checked for every scenario, selected or
 	// not, so a typo in a config file fails every run, not just some.
-	p := &Plan{catalog: cat, prov: o.Provenance, progress: o.Progress, capacity: o.Capacity, injected: fault.Strings(o.Config.Inject)}
+	p := &Plan{catalog: cat, prov: o.Provenance, canary: o.Canary, progress: o.Progress, capacity: o.Capacity, injected: fault.Strings(o.Config.Inject)}
 	byName := map[string]*item{}
 	for _, sc := range cat {
 		s, err := o.Config.Settings(sc.Name)
@@ -312,6 +319,9 @@ func (p *Plan) Run(ctx context.Context) *report.Report {
 	if p.prov != nil {
 		r.ToolVersion = p.prov.Tool.Version
 	}
+	if p.canary {
+		r.Environment.Canary = &report.Canary{Workload: canary.Workload, BeforeOpsPerSec: canary.Measure(ctx)}
+	}
 	prog := p.observer()
 	for i, it := range p.items {
 		if ctx.Err() != nil {
@@ -328,6 +338,9 @@ func (p *Plan) Run(ctx context.Context) *report.Report {
 			r.Interrupted = true
 		}
 		r.Scenarios = append(r.Scenarios, s)
+	}
+	if p.canary && !r.Interrupted {
+		r.Environment.Canary.AfterOpsPerSec = canary.Measure(ctx)
 	}
 	r.FinishedAt = time.Now()
 	r.Passed = !r.Interrupted

@@ -156,6 +156,14 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
+// canaryRate is a canary's measure as stored: NULL when not taken.
+func canaryRate(v float64) any {
+	if v > 0 {
+		return v
+	}
+	return nil
+}
+
 // insert writes row in one transaction; a run already stored under its
 // key is left as it was, and its id returned with added false.
 func (s *Store) insert(ctx context.Context, row *runRow) (id int64, added bool, err error) {
@@ -180,14 +188,19 @@ func (s *Store) insert(ctx context.Context, row *runRow) (id int64, added bool, 
 	if p.CI != nil {
 		ci = *p.CI
 	}
+	var canary report.Canary
+	if r.Environment.Canary != nil {
+		canary = *r.Environment.Canary
+	}
 	err = tx.QueryRowContext(ctx, s.rebind(`INSERT INTO runs (content_key, started_at_ns, finished_at_ns, added_at_ns,
 		tool_version, tool_revision, tool_modified, commit_sha, branch, ci_provider, ci_run_id, ci_run_url, ci_job,
-		passed, interrupted, injected, hostname, report_json)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		passed, interrupted, injected, hostname, report_json, canary_workload, canary_before, canary_after)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (content_key) DO NOTHING RETURNING id`),
 		row.key, r.StartedAt.UnixNano(), r.FinishedAt.UnixNano(), time.Now().UnixNano(),
 		p.Tool.Version, p.Tool.Revision, b2i(p.Tool.Modified), p.Commit, p.Branch, ci.Provider, ci.RunID, ci.RunURL, ci.Job,
-		b2i(r.Passed), b2i(r.Interrupted), row.injected, r.Environment.Hostname, row.json).Scan(&id)
+		b2i(r.Passed), b2i(r.Interrupted), row.injected, r.Environment.Hostname, row.json,
+		canary.Workload, canaryRate(canary.BeforeOpsPerSec), canaryRate(canary.AfterOpsPerSec)).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		// Already stored: by an earlier append, or by another process
 		// whose transaction committed while this one waited.

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rustci/rustci-perf/pkg/canary"
 	"github.com/rustci/rustci-perf/pkg/latency"
 	"github.com/rustci/rustci-perf/pkg/report"
 	"github.com/rustci/rustci-perf/pkg/threshold"
@@ -51,6 +52,10 @@ type Point struct {
 	// Injected says faults were injected into the run (only with
 	// Query.Injected).
 	Injected bool
+	// Canary is how fast the machine was around the run, by the current
+	// canary workload (report.Canary.Rate); 0 when the run has none, or
+	// one of another workload.
+	Canary float64
 }
 
 // SeriesKey names a series.
@@ -83,7 +88,7 @@ func (s *Store) Series(ctx context.Context, q Query) ([]Point, error) {
 	}
 	where = append(where, "f.name = ?", "f.value IS NOT NULL")
 	args = append(args, m.Name)
-	query := `SELECT r.id, r.started_at_ns, r.commit_sha, r.branch, r.injected, f.value
+	query := `SELECT r.id, r.started_at_ns, r.commit_sha, r.branch, r.injected, r.canary_workload, r.canary_before, r.canary_after, f.value
 		FROM runs r JOIN scenarios s ON s.run_id = r.id JOIN figures f ON f.scenario_id = s.id
 		WHERE ` + strings.Join(where, " AND ") + ` ORDER BY r.started_at_ns DESC, r.id DESC`
 	if q.Limit > 0 {
@@ -99,10 +104,11 @@ func (s *Store) Series(ctx context.Context, q Query) ([]Point, error) {
 		var p Point
 		var at int64
 		var injected string
-		if err := rows.Scan(&p.RunID, &at, &p.Commit, &p.Branch, &injected, &p.Value); err != nil {
+		var c canaryCols
+		if err := rows.Scan(&p.RunID, &at, &p.Commit, &p.Branch, &injected, &c.workload, &c.before, &c.after, &p.Value); err != nil {
 			return nil, s.wrap(err, "series")
 		}
-		p.At, p.Injected = time.Unix(0, at).UTC(), injected != ""
+		p.At, p.Injected, p.Canary = time.Unix(0, at).UTC(), injected != "", c.rate()
 		pts = append(pts, p)
 	}
 	if err := rows.Err(); err != nil {
@@ -110,6 +116,22 @@ func (s *Store) Series(ctx context.Context, q Query) ([]Point, error) {
 	}
 	slices.Reverse(pts)
 	return pts, nil
+}
+
+// canaryCols are a run's canary columns as read.
+type canaryCols struct {
+	workload      string
+	before, after sql.NullFloat64
+}
+
+// rate is the run's canary rate (report.Canary.Rate), 0 when the run has
+// none, or one of a workload other than the current one, which does not
+// compare with it.
+func (c canaryCols) rate() float64 {
+	if c.workload != canary.Workload {
+		return 0
+	}
+	return (&report.Canary{Workload: c.workload, BeforeOpsPerSec: c.before.Float64, AfterOpsPerSec: c.after.Float64}).Rate()
 }
 
 // percentileSeries computes a percentile not stored from each run's
@@ -121,7 +143,7 @@ func (s *Store) percentileSeries(ctx context.Context, m threshold.Metric, where 
 		where = append(where, "k.kind = ?")
 		args = append(args, m.Kind)
 	}
-	query := `SELECT r.id, r.started_at_ns, r.commit_sha, r.branch, r.injected, ` + hist + `
+	query := `SELECT r.id, r.started_at_ns, r.commit_sha, r.branch, r.injected, r.canary_workload, r.canary_before, r.canary_after, ` + hist + `
 		FROM runs r JOIN scenarios s ON s.run_id = r.id` + from + `
 		WHERE ` + strings.Join(where, " AND ") + ` ORDER BY r.started_at_ns DESC, r.id DESC`
 	rows, err := s.db.QueryContext(ctx, s.rebind(query), args...)
@@ -134,7 +156,8 @@ func (s *Store) percentileSeries(ctx context.Context, m threshold.Metric, where 
 		var p Point
 		var at int64
 		var injected, enc string
-		if err := rows.Scan(&p.RunID, &at, &p.Commit, &p.Branch, &injected, &enc); err != nil {
+		var c canaryCols
+		if err := rows.Scan(&p.RunID, &at, &p.Commit, &p.Branch, &injected, &c.workload, &c.before, &c.after, &enc); err != nil {
 			return nil, err
 		}
 		if enc == "" {
@@ -147,7 +170,7 @@ func (s *Store) percentileSeries(ctx context.Context, m threshold.Metric, where 
 		if h.Count() == 0 {
 			continue
 		}
-		p.At, p.Injected = time.Unix(0, at).UTC(), injected != ""
+		p.At, p.Injected, p.Canary = time.Unix(0, at).UTC(), injected != "", c.rate()
 		p.Value = float64(h.Percentile(m.Percentile))
 		pts = append(pts, p)
 	}

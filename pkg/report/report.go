@@ -109,6 +109,35 @@ type Environment struct {
 	NumCPU     int    `json:"num_cpu"`
 	CPUModel   string `json:"cpu_model"`
 	Hostname   string `json:"hostname"`
+	// Canary, in a run kept in a history (or given --canary), is how fast
+	// the machine was around the run, by a fixed workload (package
+	// canary): a trend tells a change of the machine from one of the code
+	// by it.
+	Canary *Canary `json:"canary,omitempty"`
+}
+
+// Canary is the machine's speed by the fixed workload Workload, measured
+// before the run's first scenario and after its last, in the workload's
+// operations per second (0: not measured, the run interrupted first).
+type Canary struct {
+	Workload        string  `json:"workload"`
+	BeforeOpsPerSec float64 `json:"before_ops_per_sec"`
+	AfterOpsPerSec  float64 `json:"after_ops_per_sec"`
+}
+
+// Rate is the slower of the canary's two measures, those taken: the
+// machine at its slowest around the run; 0 when neither was.
+func (c *Canary) Rate() float64 {
+	if c == nil {
+		return 0
+	}
+	switch {
+	case c.BeforeOpsPerSec > 0 && c.AfterOpsPerSec > 0:
+		return min(c.BeforeOpsPerSec, c.AfterOpsPerSec)
+	case c.BeforeOpsPerSec > 0:
+		return c.BeforeOpsPerSec
+	}
+	return c.AfterOpsPerSec
 }
 
 // Status values of a scenario.

@@ -23,7 +23,11 @@ func Text(w io.Writer, r *Report) error {
 	if e.CPUModel != "" {
 		ew.printf(" · %s", e.CPUModel)
 	}
-	ew.printf("\nstarted %s, took %s\n", r.StartedAt.UTC().Format(time.RFC3339), Duration(float64(r.FinishedAt.Sub(r.StartedAt))))
+	ew.printf("\nstarted %s, took %s", r.StartedAt.UTC().Format(time.RFC3339), Duration(float64(r.FinishedAt.Sub(r.StartedAt))))
+	if c := e.Canary; c != nil {
+		ew.printf(" · canary %s: %s before, %s after", c.Workload, Throughput(c.BeforeOpsPerSec), Throughput(c.AfterOpsPerSec))
+	}
+	ew.printf("\n")
 	if line := ProvenanceLine(r.Provenance); line != "" {
 		ew.printf("%s\n", line)
 	}

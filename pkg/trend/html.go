@@ -95,9 +95,13 @@ func plot(s SeriesResult) template.HTML {
 		}
 		title := fmt.Sprintf("run %d, %s: %s → %s (%s), %s, %s", c.RunID, between(c), value(s.Unit, c.Before.Mean), value(s.Unit, c.After.Mean),
 			change(c.MeanChange), pValue(c.PValue), c.Direction)
-		if c.Alert {
+		switch {
+		case c.Alert:
 			class += " alert"
 			title += ": ALERT"
+		case c.Machine != nil:
+			class = "moved machine"
+			title += ": the machine's canary moved too"
 		}
 		fmt.Fprintf(&b, `<line class="cp %s" data-index="%d" x1="%.1f" y1="%g" x2="%.1f" y2="%g"><title>%s</title></line>`,
 			class, c.Index, x, plotTop, x, plotBottom, esc(title))

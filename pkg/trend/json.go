@@ -47,6 +47,9 @@ type jsonPoint struct {
 	Commit string   `json:"commit"`
 	Branch string   `json:"branch"`
 	Value  *float64 `json:"value"`
+	// CanaryOpsPerSec is the machine's canary around the run, null when
+	// unknown.
+	CanaryOpsPerSec *float64 `json:"canary_ops_per_sec"`
 }
 
 type jsonSegment struct {
@@ -72,7 +75,17 @@ type jsonChange struct {
 	Statistic       *float64 `json:"statistic"` // E-divisive's Q, in the unit to the power 1
 	Direction       string   `json:"direction"` // regression, improvement, change
 	Alert           bool     `json:"alert"`
-	Note            string   `json:"note"`
+	// Machine is the canary's move at the change, when it explains it.
+	Machine *jsonMachine `json:"machine"`
+	Note    string       `json:"note"`
+}
+
+// jsonMachine is a Machine: the canary's mean rate before and after, in
+// its operations per second.
+type jsonMachine struct {
+	BeforeOpsPerSec *float64 `json:"before_ops_per_sec"`
+	AfterOpsPerSec  *float64 `json:"after_ops_per_sec"`
+	ChangePct       *float64 `json:"change_pct"`
 }
 
 type jsonRegressed struct {
@@ -84,6 +97,20 @@ type jsonRegressed struct {
 	BeforeMean    *float64 `json:"before_mean"`
 	AfterMean     *float64 `json:"after_mean"`
 	MeanChangePct *float64 `json:"mean_change_pct"`
+}
+
+func canaryJSON(v float64) *float64 {
+	if v > 0 {
+		return num(v)
+	}
+	return nil
+}
+
+func machineJSON(m *Machine) *jsonMachine {
+	if m == nil {
+		return nil
+	}
+	return &jsonMachine{BeforeOpsPerSec: num(m.Before), AfterOpsPerSec: num(m.After), ChangePct: pctOf(m.Change)}
 }
 
 // num is v, or nil (null) when it is n/a.
@@ -113,7 +140,7 @@ func JSON(w io.Writer, r *Result) error {
 		js := jsonSeries{Scenario: s.Scenario, Metric: s.Metric, Unit: s.Unit, Better: s.Better, Status: s.Status,
 			Points: []jsonPoint{}, Segments: []jsonSegment{}, Changes: []jsonChange{}, Notes: append([]string{}, s.Notes...)}
 		for _, p := range s.Points {
-			js.Points = append(js.Points, jsonPoint{RunID: p.RunID, At: timeOf(p.At), Commit: p.Commit, Branch: p.Branch, Value: num(p.Value)})
+			js.Points = append(js.Points, jsonPoint{RunID: p.RunID, At: timeOf(p.At), Commit: p.Commit, Branch: p.Branch, Value: num(p.Value), CanaryOpsPerSec: canaryJSON(p.Canary)})
 		}
 		for _, g := range s.Segments {
 			js.Segments = append(js.Segments, jsonSegment{From: g.From, To: g.To, Mean: num(g.Mean), Median: num(g.Median)})
@@ -122,7 +149,7 @@ func JSON(w io.Writer, r *Result) error {
 			js.Changes = append(js.Changes, jsonChange{Index: c.Index, RunID: c.RunID, At: timeOf(c.At), FromCommit: c.FromCommit, ToCommit: c.ToCommit,
 				BeforeMean: num(c.Before.Mean), AfterMean: num(c.After.Mean), MeanChangePct: pctOf(c.MeanChange),
 				BeforeMedian: num(c.Before.Median), AfterMedian: num(c.After.Median), MedianChangePct: pctOf(c.MedianChange),
-				PValue: num(c.PValue), Statistic: num(c.Statistic), Direction: c.Direction, Alert: c.Alert, Note: c.Note})
+				PValue: num(c.PValue), Statistic: num(c.Statistic), Direction: c.Direction, Alert: c.Alert, Machine: machineJSON(c.Machine), Note: c.Note})
 		}
 		if g := s.Regressed; g != nil {
 			js.Regressed = &jsonRegressed{Index: g.Index, RunID: g.RunID, Changes: g.Changes, FromCommit: g.FromCommit, ToCommit: g.ToCommit,

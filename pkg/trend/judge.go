@@ -53,30 +53,43 @@ func (r *SeriesResult) analyze(opts changepoint.Options, minEffect float64) erro
 	if r.Status != OK || len(r.Changes) == 0 {
 		return nil
 	}
-	// The regressions in a row that end at the latest change, and the
-	// level before the first of them.
-	last := len(r.Changes) - 1
+	if err := r.machine(opts); err != nil {
+		return err
+	}
+	// The code's changes: those the machine does not explain.
+	var code []*Change
+	for i := range r.Changes {
+		if c := &r.Changes[i]; c.Machine == nil {
+			code = append(code, c)
+		}
+	}
+	if len(code) == 0 {
+		return nil
+	}
+	// The regressions in a row that end at the code's latest change, and
+	// the level before the first of them.
+	last := len(code) - 1
 	first := last
-	for first >= 0 && r.Changes[first].Direction == Regression {
+	for first >= 0 && code[first].Direction == Regression {
 		first--
 	}
 	first++
-	for i := range r.Changes[:first] {
-		if c := &r.Changes[i]; c.Direction == Regression {
+	for _, c := range code[:first] {
+		if c.Direction == Regression {
 			c.Note = "a later change undid or superseded it"
 		}
 	}
 	if first > last {
 		return nil
 	}
-	for i := first; i < last; i++ {
-		r.Changes[i].Note = "a later regression followed it"
+	for _, c := range code[first:last] {
+		c.Note = "a later regression followed it"
 	}
-	r.Regressed = &Regressed{Index: r.Changes[first].Index, RunID: r.Changes[first].RunID, Changes: last - first + 1,
-		Before: r.Changes[first].Before, After: r.Changes[last].After,
-		MeanChange: relative(r.Changes[first].Before.Mean, r.Changes[last].After.Mean),
-		FromCommit: r.Changes[first].FromCommit, ToCommit: r.Changes[last].ToCommit}
-	c := &r.Changes[last]
+	r.Regressed = &Regressed{Index: code[first].Index, RunID: code[first].RunID, Changes: last - first + 1,
+		Before: code[first].Before, After: code[last].After,
+		MeanChange: relative(code[first].Before.Mean, code[last].After.Mean),
+		FromCommit: code[first].FromCommit, ToCommit: code[last].ToCommit}
+	c := code[last]
 	if m := r.Regressed.MeanChange; metric.Valid(m) && math.Abs(m) < minEffect {
 		c.Note = fmt.Sprintf("below the minimum effect of %s: reported, not alerting", percent(minEffect))
 		return nil
@@ -84,6 +97,73 @@ func (r *SeriesResult) analyze(opts changepoint.Options, minEffect float64) erro
 	c.Alert = true
 	r.Status = Alert
 	return nil
+}
+
+// MachineReach is how many runs apart a change of the canary and a
+// change of a figure may be and still be one change: the canary is
+// measured around a run, the figure within it, and a change of the
+// machine during a run shows in one and not the other.
+const MachineReach = 1
+
+// machine marks the changes the machine's canary explains: the canary's
+// own series, over the runs that have one, is searched for change points
+// at changepoint's default significance (0.05: generous, since a change
+// it explains only stops an alert), and a figure's change within
+// MachineReach runs of one of the canary's, in the direction it predicts
+// (a slower machine, a worse figure; a faster machine, a better one), is
+// the machine's. Changes of figures without a better direction are left
+// alone.
+func (r *SeriesResult) machine(opts changepoint.Options) error {
+	var idx []int // indexes of the points with a canary
+	var xs []float64
+	for i, p := range r.Points {
+		if p.Canary > 0 {
+			idx = append(idx, i)
+			xs = append(xs, p.Canary)
+		}
+	}
+	switch {
+	case len(idx) == 0:
+		r.Notes = append(r.Notes, "no run has a canary (runs kept before it existed, or reports imported without one): a change of the machine cannot be told from one of the code")
+	case len(idx) < len(r.Points):
+		r.Notes = append(r.Notes, fmt.Sprintf("%d of %d runs have no canary (kept before it existed, or imported without one): a change of the machine there cannot be told from one of the code",
+			len(r.Points)-len(idx), len(r.Points)))
+	}
+	copts := changepoint.DefaultOptions
+	copts.MinSize, copts.Seed = opts.MinSize, opts.Seed
+	cps, err := changepoint.Detect(xs, copts)
+	if err != nil {
+		return fmt.Errorf("trend: %s %s: canary: %w", r.Scenario, r.Metric, err)
+	}
+	bounds := []int{0}
+	for _, cp := range cps {
+		bounds = append(bounds, cp.Index)
+	}
+	bounds = append(bounds, len(xs))
+	for k, cp := range cps {
+		before, after := mean(xs[bounds[k]:bounds[k+1]]), mean(xs[bounds[k+1]:bounds[k+2]])
+		at := idx[cp.Index] // the canary's change, as a point of the series
+		slower := after < before
+		for i := range r.Changes {
+			c := &r.Changes[i]
+			if c.Machine != nil || abs(c.Index-at) > MachineReach {
+				continue
+			}
+			if (slower && c.Direction == Regression) || (!slower && c.Direction == Improvement) {
+				c.Machine = &Machine{Before: before, After: after, Change: relative(before, after)}
+				c.Note = fmt.Sprintf("the machine's canary moved at the same runs (%s → %s, %s): the machine changed, not the code",
+					value(metric.OpsPerSec, before), value(metric.OpsPerSec, after), change(c.Machine.Change))
+			}
+		}
+	}
+	return nil
+}
+
+func abs(n int) int {
+	if n < 0 {
+		return -n
+	}
+	return n
 }
 
 // direction says whether the mean's move from before to after is a

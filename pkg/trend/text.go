@@ -102,8 +102,11 @@ func Text(w io.Writer, r *Result) error {
 		name, met, runs, status := s.Scenario, s.Metric, fmt.Sprint(len(s.Points)), s.Status
 		for _, c := range s.Changes {
 			dir := c.Direction
-			if c.Alert {
+			switch {
+			case c.Alert:
 				dir += " (ALERT)"
+			case c.Machine != nil:
+				dir += " (machine)"
 			}
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s → %s\t%s\t%s\t%s\t%s\n", name, met, runs, status, c.RunID, between(c),
 				value(s.Unit, c.Before.Mean), value(s.Unit, c.After.Mean), change(c.MeanChange), change(c.MedianChange), pValue(c.PValue), dir)
@@ -169,8 +172,11 @@ func Markdown(w io.Writer, r *Result) error {
 		}
 		for _, c := range s.Changes {
 			mark := map[string]string{Regression: "🔺", Improvement: "✅", Moved: "↕️"}[c.Direction]
-			if c.Alert {
+			switch {
+			case c.Alert:
 				mark = "❌"
+			case c.Machine != nil:
+				mark = "🖥️"
 			}
 			fmt.Fprintf(&b, "| %s | %s | %s | %d | %s | %s → %s | %s | %s | %s |\n", mark, s.Scenario, s.Metric, c.RunID, between(c),
 				value(s.Unit, c.Before.Mean), value(s.Unit, c.After.Mean), change(c.MeanChange), change(c.MedianChange), pValue(c.PValue))

@@ -91,6 +91,9 @@ type Point struct {
 	At             time.Time
 	Commit, Branch string
 	Value          float64
+	// Canary is how fast the machine was around the run (package
+	// canary), 0 when unknown.
+	Canary float64
 }
 
 // Series is one scenario's figure over runs, oldest first.
@@ -179,6 +182,10 @@ type Change struct {
 	FromCommit, ToCommit string
 	// Alert is true for the change that makes the series alert.
 	Alert bool
+	// Machine, when set, says the machine's canary moved at the same
+	// runs, in the direction that explains the change: the machine
+	// changed, and the change does not count as the code's.
+	Machine *Machine
 	// Note says why a regression does not alert.
 	Note string
 }
@@ -198,6 +205,12 @@ type Regressed struct {
 	// FromCommit is the last commit before the first regression, ToCommit
 	// the first of the latest segment.
 	FromCommit, ToCommit string
+}
+
+// Machine is the move of the machine's canary (package canary) at a
+// change: its mean rate before and after, and (after − before)/before.
+type Machine struct {
+	Before, After, Change float64
 }
 
 // Level is a segment's mean and median.

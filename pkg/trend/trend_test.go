@@ -12,6 +12,7 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -290,4 +291,65 @@ func FuzzAnalyze(f *testing.F) {
 			}
 		}
 	})
+}
+
+// withCanary gives s's points the canary rates cs (0: none).
+func withCanary(s Series, cs []float64) Series {
+	for i := range s.Points {
+		s.Points[i].Canary = cs[i]
+	}
+	return s
+}
+
+// TestMachine: a change the machine's canary explains (it moved at the
+// same runs, the way that explains it) does not alert; one it does not
+// explain does; the code's regression before a change of the machine
+// still alerts.
+func TestMachine(t *testing.T) {
+	p99 := append(flat(15, 100), flat(15, 120)...) // 20% slower from run 16
+	for _, tc := range []struct {
+		name    string
+		p99     []float64
+		canary  []float64
+		want    string
+		machine int // changes marked the machine's
+	}{
+		// The machine 30% slower from the same run: the machine's.
+		{"slower machine", p99, append(flat(15, 1000), flat(15, 700)...), OK, 1},
+		// ... one run earlier (measured around the run, the figure within it).
+		{"one run apart", p99, append(flat(14, 1000), flat(16, 700)...), OK, 1},
+		// The machine faster at that run: it does not explain a regression.
+		{"faster machine", p99, append(flat(15, 700), flat(15, 1000)...), Alert, 0},
+		// The machine moved five runs before: not the same change.
+		{"elsewhere", p99, append(flat(10, 1000), flat(20, 700)...), Alert, 0},
+		// No canary: nothing tells the machine from the code.
+		{"no canary", p99, make([]float64, 30), Alert, 0},
+		// The code's regression at run 11, then the machine slower at 21:
+		// the code's still alerts.
+		{"code then machine", append(append(flat(10, 100), flat(10, 120)...), flat(10, 150)...),
+			append(flat(20, 1000), flat(10, 700)...), Alert, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := Analyze([]Series{withCanary(series(tc.name, tc.p99...), tc.canary)}, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := res.Series[0]
+			machine := 0
+			for _, c := range s.Changes {
+				if c.Machine != nil {
+					machine++
+					if c.Alert || c.Note == "" {
+						t.Errorf("the machine's change %+v alerts or says nothing", c)
+					}
+				}
+			}
+			if s.Status != tc.want || machine != tc.machine {
+				t.Errorf("status %s, %d changes the machine's (%+v); want %s, %d", s.Status, machine, s.Changes, tc.want, tc.machine)
+			}
+			if tc.name == "no canary" && !slices.ContainsFunc(s.Notes, func(n string) bool { return strings.Contains(n, "no run has a canary") }) {
+				t.Errorf("notes %q; want one saying no run has a canary", s.Notes)
+			}
+		})
+	}
 }
