@@ -33,7 +33,8 @@ func fixture() *Report {
 		ToolVersion: "v0.1.0",
 		StartedAt:   start,
 		FinishedAt:  start.Add(1234 * time.Millisecond),
-		Environment: Environment{GoVersion: "go1.26.8", OS: "linux", Arch: "amd64", GOMAXPROCS: 2, NumCPU: 2, CPUModel: "Test CPU @ 2.00GHz", Hostname: "ci-1"},
+		Environment: Environment{GoVersion: "go1.26.8", OS: "linux", Arch: "amd64", GOMAXPROCS: 2, NumCPU: 2, CPUModel: "Test CPU @ 2.00GHz", Hostname: "ci-1",
+			Canary: &Canary{Workload: "map-read-shared/v1", BeforeOpsPerSec: 123353893, AfterOpsPerSec: 65120000}},
 		Provenance: &Provenance{
 			Tool:   Tool{Version: "v0.1.0", Revision: "3ee614a78baeeaf3195534989b0ef78cf049ddc4"},
 			Commit: "0123456789abcdef0123456789abcdef01234567", Branch: "main",
