@@ -123,23 +123,7 @@ func runCompare(ctx context.Context, o *compareOptions, stdout io.Writer) error 
 	if err != nil {
 		return err
 	}
-	failed, done := writing(ctx, func() []error {
-		failed := writeOutputs(outs, stdout, func(w io.Writer, f func(io.Writer, *report.Comparison) error) error { return f(w, c) })
-		if len(outs) == 0 { // otherwise the outputs hold it, and stdout gets nothing else
-			if err := write(stdout, c); err != nil {
-				failed = append(failed, fmt.Errorf("write comparison to stdout: %w", err))
-			}
-		}
-		return failed
-	})
-	code := exitOK
-	switch {
-	case !done || ctx.Err() != nil:
-		code = exitInterrupted
-	case c.Regressions > 0:
-		code = exitThreshold
-	}
-	return exitWith(code, failed)
+	return emitResult(ctx, outs, stdout, write, c, "comparison", c.Regressions > 0)
 }
 
 // sharesScenario checks that baseline has one of the scenarios named.

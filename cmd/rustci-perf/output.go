@@ -269,3 +269,29 @@ func samePath(a, b string) bool {
 	bi, err2 := os.Stat(b)
 	return err1 == nil && err2 == nil && os.SameFile(ai, bi)
 }
+
+// emitResult writes res, a comparison or a trend (what names it), to each
+// output, or in the default format write to stdout when there is none:
+// stdout then gets nothing else. The error carries the exit code: 130
+// when ctx ended before it was written, 1 when bad (a regression, an
+// alert), 0 otherwise; an output that failed makes it 4, as exitWith
+// orders them.
+func emitResult[R any](ctx context.Context, outs []output[func(io.Writer, R) error], stdout io.Writer, write func(io.Writer, R) error, res R, what string, bad bool) error {
+	failed, done := writing(ctx, func() []error {
+		failed := writeOutputs(outs, stdout, func(w io.Writer, f func(io.Writer, R) error) error { return f(w, res) })
+		if len(outs) == 0 {
+			if err := write(stdout, res); err != nil {
+				failed = append(failed, fmt.Errorf("write %s to stdout: %w", what, err))
+			}
+		}
+		return failed
+	})
+	code := exitOK
+	switch {
+	case !done || ctx.Err() != nil:
+		code = exitInterrupted
+	case bad:
+		code = exitThreshold
+	}
+	return exitWith(code, failed)
+}

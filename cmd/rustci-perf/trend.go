@@ -138,23 +138,7 @@ func runTrend(ctx context.Context, o *trendOptions, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	failed, done := writing(ctx, func() []error {
-		failed := writeOutputs(outs, stdout, func(w io.Writer, f func(io.Writer, *trend.Result) error) error { return f(w, res) })
-		if len(outs) == 0 {
-			if err := write(stdout, res); err != nil {
-				failed = append(failed, fmt.Errorf("write trend to stdout: %w", err))
-			}
-		}
-		return failed
-	})
-	code := exitOK
-	switch {
-	case !done || ctx.Err() != nil:
-		code = exitInterrupted
-	case res.Verdict == trend.Alert:
-		code = exitThreshold
-	}
-	return exitWith(code, failed)
+	return emitResult(ctx, outs, stdout, write, res, "trend", res.Verdict == trend.Alert)
 }
 
 // trendSeries reads from st the series o asks for: each scenario's
