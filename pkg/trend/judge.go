@@ -20,15 +20,11 @@ func (r *SeriesResult) analyze(opts changepoint.Options, minEffect float64) erro
 	if err != nil {
 		return fmt.Errorf("trend: %s %s: %w", r.Scenario, r.Metric, err)
 	}
-	bounds := []int{0}
-	for _, cp := range cps {
-		bounds = append(bounds, cp.Index)
-	}
-	bounds = append(bounds, len(xs))
+	bs := bounds(cps, len(xs))
 	if len(xs) > 0 {
-		for i := 1; i < len(bounds); i++ {
-			seg := xs[bounds[i-1]:bounds[i]]
-			r.Segments = append(r.Segments, Segment{From: bounds[i-1], To: bounds[i], Mean: mean(seg), Median: median(seg)})
+		for i := 1; i < len(bs); i++ {
+			seg := xs[bs[i-1]:bs[i]]
+			r.Segments = append(r.Segments, Segment{From: bs[i-1], To: bs[i], Mean: mean(seg), Median: median(seg)})
 		}
 	}
 	for i, cp := range cps {
@@ -135,13 +131,9 @@ func (r *SeriesResult) machine(opts changepoint.Options) error {
 	if err != nil {
 		return fmt.Errorf("trend: %s %s: canary: %w", r.Scenario, r.Metric, err)
 	}
-	bounds := []int{0}
-	for _, cp := range cps {
-		bounds = append(bounds, cp.Index)
-	}
-	bounds = append(bounds, len(xs))
+	bs := bounds(cps, len(xs))
 	for k, cp := range cps {
-		before, after := mean(xs[bounds[k]:bounds[k+1]]), mean(xs[bounds[k+1]:bounds[k+2]])
+		before, after := mean(xs[bs[k]:bs[k+1]]), mean(xs[bs[k+1]:bs[k+2]])
 		at := idx[cp.Index] // the canary's change, as a point of the series
 		slower := after < before
 		for i := range r.Changes {
@@ -157,6 +149,17 @@ func (r *SeriesResult) machine(opts changepoint.Options) error {
 		}
 	}
 	return nil
+}
+
+// bounds are the segments' bounds n points make with change points cps:
+// 0, each change point's index, n.
+func bounds(cps []changepoint.ChangePoint, n int) []int {
+	out := make([]int, 0, len(cps)+2)
+	out = append(out, 0)
+	for _, cp := range cps {
+		out = append(out, cp.Index)
+	}
+	return append(out, n)
 }
 
 func abs(n int) int {
