@@ -73,7 +73,7 @@ could not be written after all (stderr names it), which beats 1.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.store, "history", "", historyFlagHelp)
+	f.StringVar(&o.store, "history", "", "the history store: "+historyFlagHelp)
 	f.StringVar(&o.configFile, "config", "", "YAML file whose history key names the store")
 	f.StringArrayVar(&o.scenarios, "scenario", nil, "only this scenario (repeatable; default: every scenario in the store)")
 	f.StringArrayVar(&o.metrics, "metric", nil, "the figure to trend, as a threshold names it: p99, throughput, hit_rate, read.p99, p99.99 (repeatable; default p99 and throughput)")
@@ -124,7 +124,7 @@ func runTrend(ctx context.Context, o *trendOptions, stdout io.Writer) error {
 	if err := outputsClear(outs, nil); err != nil {
 		return err
 	}
-	st, err := o.open(ctx)
+	st, err := o.open(ctx, false)
 	if err != nil {
 		return err
 	}
