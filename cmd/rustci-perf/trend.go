@@ -111,11 +111,27 @@ func runTrend(ctx context.Context, o *trendOptions, stdout io.Writer) error {
 	if len(metrics) == 0 {
 		metrics = defaultTrendMetrics
 	}
+	// Each figure once, by its canonical name: p999, p(99.9) and p99.9
+	// are one series, which trended twice would alert twice and, counted
+	// twice by Bonferroni, halve every series' significance.
+	var canonical []string
 	for _, m := range metrics {
-		if _, err := threshold.ParseMetric(m); err != nil {
+		pm, err := threshold.ParseMetric(m)
+		if err != nil {
 			return fmt.Errorf("--metric %q: %w", m, err)
 		}
+		if !slices.Contains(canonical, pm.Name) {
+			canonical = append(canonical, pm.Name)
+		}
 	}
+	metrics = canonical
+	var scenarios []string
+	for _, s := range o.scenarios {
+		if !slices.Contains(scenarios, s) {
+			scenarios = append(scenarios, s)
+		}
+	}
+	o.scenarios = scenarios
 	outs, err := parseOutputs(o.outputs, o.format, o.formatGiven, trendFormat, stdout)
 	if err != nil {
 		return err
