@@ -26,7 +26,7 @@ import (
 // when --history is not given; it beats the config file's history key.
 const historyEnv = "RUSTCI_PERF_HISTORY"
 
-const historyFlagHelp = "the history store: a SQLite file (created if missing) or a postgres:// URL (default $" + historyEnv + ", then the config file's history key)"
+const historyFlagHelp = "a SQLite file (run and history import create it if missing; list, show and trend want it to exist) or a postgres:// URL (default $" + historyEnv + ", then the config file's history key)"
 
 // historyFromFlags sets l's history store from --history when given (an
 // empty value then means none), else from $RUSTCI_PERF_HISTORY when set.
@@ -41,13 +41,20 @@ func historyFromFlags(l *config.Layer, given bool, value string) {
 	}
 }
 
-// openHistory opens cfg's history store, nil when none is set. Its
-// errors name where the store was set, and mask a URL's credentials.
-func openHistory(ctx context.Context, cfg *config.Config) (*history.Store, error) {
+// openHistory opens cfg's history store, nil when none is set; a SQLite
+// file that does not exist is created when create is true (run, import),
+// an error otherwise (list, show, trend read a store, and a mistyped path
+// must not leave an empty one behind). Its errors name where the store
+// was set, and mask a URL's credentials.
+func openHistory(ctx context.Context, cfg *config.Config, create bool) (*history.Store, error) {
 	if cfg.History == "" {
 		return nil, nil
 	}
-	st, err := history.Open(ctx, cfg.History)
+	open := history.OpenExisting
+	if create {
+		open = history.Open
+	}
+	st, err := open(ctx, cfg.History)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", cfg.HistoryFrom, err)
 	}
@@ -82,8 +89,9 @@ type historyOptions struct {
 }
 
 // open opens the store the flags, the environment or the config file
-// name, in that order; none is a usage error.
-func (o *historyOptions) open(ctx context.Context) (*history.Store, error) {
+// name, in that order; none is a usage error. create says whether a
+// SQLite file that does not exist is created (import) or an error.
+func (o *historyOptions) open(ctx context.Context, create bool) (*history.Store, error) {
 	l := config.CommandLine()
 	historyFromFlags(l, o.given, o.store)
 	cfg, err := loadConfig(o.configFile, l)
@@ -93,7 +101,7 @@ func (o *historyOptions) open(ctx context.Context) (*history.Store, error) {
 	if cfg.History == "" {
 		return nil, errors.New("no history store: give --history PATH (a SQLite file) or a postgres:// URL, or set $" + historyEnv + ", or history: in --config FILE")
 	}
-	return openHistory(ctx, cfg)
+	return openHistory(ctx, cfg, create)
 }
 
 func newHistoryCmd(stdout io.Writer) *cobra.Command {
@@ -112,7 +120,7 @@ or a PostgreSQL database (a postgres:// URL) that CI runners share.
 		},
 	}
 	pf := cmd.PersistentFlags()
-	pf.StringVar(&o.store, "history", "", historyFlagHelp)
+	pf.StringVar(&o.store, "history", "", "the history store: "+historyFlagHelp)
 	pf.StringVar(&o.configFile, "config", "", "YAML file whose history key names the store")
 	cmd.AddCommand(newHistoryListCmd(o, stdout), newHistoryShowCmd(o, stdout), newHistoryImportCmd(o, stdout))
 	return cmd
@@ -155,7 +163,7 @@ func runHistoryList(ctx context.Context, o *historyListOptions, stdout io.Writer
 	if o.query.Limit < 0 {
 		return fmt.Errorf("--limit %d: want 0 (all) or more", o.query.Limit)
 	}
-	st, err := o.open(ctx)
+	st, err := o.open(ctx, false)
 	if err != nil {
 		return err
 	}
@@ -266,7 +274,7 @@ func runHistoryShow(ctx context.Context, o *historyShowOptions, stdout io.Writer
 			return fmt.Errorf("run %q: want a run's id (history list) or latest", o.run)
 		}
 	}
-	st, err := o.open(ctx)
+	st, err := o.open(ctx, false)
 	if err != nil {
 		return err
 	}
@@ -329,7 +337,7 @@ func runHistoryImport(ctx context.Context, o *historyImportOptions, stdout io.Wr
 		}
 		reps[i] = r
 	}
-	st, err := o.open(ctx)
+	st, err := o.open(ctx, true)
 	if err != nil {
 		return err
 	}

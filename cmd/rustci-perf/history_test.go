@@ -96,6 +96,11 @@ func TestHistory(t *testing.T) {
 	if got := listRuns(t, dir, nil, "--config", "h.yaml"); len(got) != 2 {
 		t.Errorf("history list --config (history: perf.db): %d runs; want 2", len(got))
 	}
+	other, err := history.Open(context.Background(), filepath.Join(dir, "other.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	other.Close()
 	if got := listRuns(t, dir, env, "--history", "other.db"); len(got) != 0 {
 		t.Errorf("history list --history other.db beside $%s: %d runs; want the flag's store, empty", historyEnv, len(got))
 	}
@@ -117,6 +122,13 @@ func TestHistoryUsageErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	for _, name := range []string{"perf.db", "empty.db"} { // stores, empty
+		st, err := history.Open(context.Background(), filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		st.Close()
+	}
 	for _, tt := range []struct {
 		args []string
 		says string
@@ -132,6 +144,11 @@ func TestHistoryUsageErrors(t *testing.T) {
 		{[]string{"history", "show", "7", "--history", "perf.db"}, "run 7: no such run"},
 		{[]string{"history", "show", "seven", "--history", "perf.db"}, `run "seven": want a run's id`},
 		{[]string{"history", "show", "latest", "--history", "empty.db"}, "holds no run"},
+		// a store that does not exist (a mistyped path) is named, and
+		// the readers do not create it
+		{[]string{"history", "list", "--history", "typo.db"}, "history typo.db: open: no such file"},
+		{[]string{"history", "show", "latest", "--history", "typo.db"}, "history typo.db: open: no such file"},
+		{[]string{"trend", "--history", "typo.db"}, "history typo.db: open: no such file"},
 		// a file that is not a report: named, and nothing imported
 		{[]string{"history", "import", good, "bad.json", "--history", "perf.db"}, "import: bad.json:"},
 	} {
@@ -142,6 +159,9 @@ func TestHistoryUsageErrors(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "r.json")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("r.json: %v; want no report written by a run refused", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "typo.db")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("typo.db: %v; want no store created by list, show or trend", err)
 	}
 	if got := listRuns(t, dir, nil, "--history", "perf.db"); len(got) != 0 {
 		t.Errorf("%d runs after an import with a bad file; want none imported", len(got))

@@ -8,10 +8,12 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/url"
 	"time"
 
 	"github.com/rustci/rustci-perf/pkg/engine"
 	"github.com/rustci/rustci-perf/pkg/livemetrics"
+	"github.com/rustci/rustci-perf/pkg/redisconn"
 )
 
 // metricsOptions are the flags of the live metrics.
@@ -45,7 +47,9 @@ func (o metricsOptions) newLiveMetrics(version string, stderr io.Writer) (*liveM
 			fmt.Fprintf(stderr, "rustci-perf: warning: --metrics-push: %s\n", oneLine(err.Error()))
 		}
 		if lm.pusher, err = livemetrics.NewPusher(o.push, lm.exp, lm.runID, warn); err != nil {
-			return nil, fmt.Errorf("--metrics-push %q: %w", o.push, err)
+			// The URL as shown: a Pushgateway's basic-auth password
+			// (or a token in its query) is not for stderr or CI logs.
+			return nil, fmt.Errorf("--metrics-push %q: %w", shownPushURL(o.push), err)
 		}
 	}
 	return lm, nil
@@ -105,4 +109,19 @@ func (lm *liveMetrics) stop(ctx context.Context, stderr io.Writer) {
 		}
 		cancel()
 	}
+}
+
+// shownPushURL is a --metrics-push URL for a message: its user name,
+// password and any secret query parameter masked (redisconn.Redact's
+// rules), or a placeholder when it does not parse, since where a
+// credential ends in it is then anyone's guess.
+func shownPushURL(raw string) string {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		return "(unparsable URL)"
+	case u.User == nil && u.RawQuery == "" && u.Opaque == "":
+		return raw // nothing to mask: as the user wrote it
+	}
+	return redisconn.Redact(raw)
 }

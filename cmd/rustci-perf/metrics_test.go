@@ -303,6 +303,15 @@ func TestMetricsFlagsExit2(t *testing.T) {
 		{[]string{"--metrics-addr", busy.Addr().String()}, `--metrics-addr "` + busy.Addr().String() + `": listen tcp ` + busy.Addr().String() + `: bind: address already in use`},
 		{[]string{"--metrics-push", "ftp://gw:9091"}, `--metrics-push "ftp://gw:9091": want an http:// or https:// URL`},
 		{[]string{"--metrics-push", "http://"}, `--metrics-push "http://": want a host`},
+		// A Pushgateway's basic-auth credentials are never echoed,
+		// whatever is wrong with the URL.
+		{[]string{"--metrics-push", "ftp://gw:s3cret@gw:9091"}, `--metrics-push "ftp://xxxxx:xxxxx@gw:9091": want an http:// or https:// URL`},
+		{[]string{"--metrics-push", "http://gw:s3cret@/"}, `--metrics-push "http://xxxxx:xxxxx@/": want a host`},
+		{[]string{"--metrics-push", "http://gw:s3cret@gw:bad/"}, `--metrics-push "(unparsable URL)": not a URL: invalid port ":bad" after host`},
+		// A query would be mangled by the push client, which appends
+		// /metrics/job/... to the URL as a string; its token masked.
+		{[]string{"--metrics-push", "http://gw:9091/?token=s3cret"}, `--metrics-push "http://gw:9091/?token=xxxxx": want no query or fragment: the Pushgateway's path is appended to the URL`},
+		{[]string{"--metrics-push", "http://gw:9091/#frag"}, `--metrics-push "http://gw:9091/#frag": want no query or fragment: the Pushgateway's path is appended to the URL`},
 	} {
 		var stdout, stderr strings.Builder
 		c := run(context.Background(), append([]string{"run", "cache-read", "--ops", "100"}, tt.args...), &stdout, &stderr)

@@ -401,7 +401,7 @@ func runRun(ctx context.Context, o *runOptions, args []string, stdout, stderr io
 	}
 	// The history store is opened, and migrated, before anything runs:
 	// a bad path or URL, or a server that does not answer, is exit 2.
-	store, err := openHistory(ctx, cfg)
+	store, err := openHistory(ctx, cfg, true)
 	if err != nil {
 		return err
 	}

@@ -73,7 +73,7 @@ could not be written after all (stderr names it), which beats 1.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.store, "history", "", historyFlagHelp)
+	f.StringVar(&o.store, "history", "", "the history store: "+historyFlagHelp)
 	f.StringVar(&o.configFile, "config", "", "YAML file whose history key names the store")
 	f.StringArrayVar(&o.scenarios, "scenario", nil, "only this scenario (repeatable; default: every scenario in the store)")
 	f.StringArrayVar(&o.metrics, "metric", nil, "the figure to trend, as a threshold names it: p99, throughput, hit_rate, read.p99, p99.99 (repeatable; default p99 and throughput)")
@@ -111,11 +111,27 @@ func runTrend(ctx context.Context, o *trendOptions, stdout io.Writer) error {
 	if len(metrics) == 0 {
 		metrics = defaultTrendMetrics
 	}
+	// Each figure once, by its canonical name: p999, p(99.9) and p99.9
+	// are one series, which trended twice would alert twice and, counted
+	// twice by Bonferroni, halve every series' significance.
+	var canonical []string
 	for _, m := range metrics {
-		if _, err := threshold.ParseMetric(m); err != nil {
+		pm, err := threshold.ParseMetric(m)
+		if err != nil {
 			return fmt.Errorf("--metric %q: %w", m, err)
 		}
+		if !slices.Contains(canonical, pm.Name) {
+			canonical = append(canonical, pm.Name)
+		}
 	}
+	metrics = canonical
+	var scenarios []string
+	for _, s := range o.scenarios {
+		if !slices.Contains(scenarios, s) {
+			scenarios = append(scenarios, s)
+		}
+	}
+	o.scenarios = scenarios
 	outs, err := parseOutputs(o.outputs, o.format, o.formatGiven, trendFormat, stdout)
 	if err != nil {
 		return err
@@ -124,7 +140,7 @@ func runTrend(ctx context.Context, o *trendOptions, stdout io.Writer) error {
 	if err := outputsClear(outs, nil); err != nil {
 		return err
 	}
-	st, err := o.open(ctx)
+	st, err := o.open(ctx, false)
 	if err != nil {
 		return err
 	}

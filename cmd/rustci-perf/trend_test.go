@@ -153,3 +153,31 @@ func TestTrendUsageErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestTrendFigureOnce: one figure named several ways (p999, p(99.9),
+// p99.9), or a --metric or --scenario given twice, is one series: trended
+// twice it would alert twice and, counted twice by Bonferroni, halve
+// every series' significance; and a flag repeated is not a usage error.
+func TestTrendFigureOnce(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "perf.db")
+	if r := rustciPerf(t, dir, append([]string{"history", "import", "--history", db}, historyFiles(t, dir, 0, 6, "base", "nochange")...)...); r.code != 0 {
+		t.Fatalf("history import: exit %d\n%s", r.code, r.stderr)
+	}
+	r := rustciPerf(t, dir, "trend", "--history", db, "--format", "json", "--scenario", "cache-read", "--scenario", "cache-read",
+		"--metric", "p999", "--metric", "p(99.9)", "--metric", "p99.9", "--metric", "throughput", "--metric", "throughput")
+	if r.code != 0 {
+		t.Fatalf("trend: exit %d; want 0\n%s", r.code, r.stderr)
+	}
+	var got trendJSON
+	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
+		t.Fatalf("trend --format json: %v\n%s", err, r.stdout)
+	}
+	var names []string
+	for _, s := range got.Series {
+		names = append(names, s.Scenario+" "+s.Metric)
+	}
+	if strings.Join(names, ", ") != "cache-read p99.9, cache-read throughput" {
+		t.Errorf("series %q; want cache-read p99.9 and throughput, once each", names)
+	}
+}

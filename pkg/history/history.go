@@ -47,7 +47,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -115,7 +117,26 @@ func Redact(dsn string) string {
 // masked; a store written by a later version of rustci-perf, whose schema
 // this one does not know, is refused.
 func Open(ctx context.Context, dsn string) (*Store, error) {
+	return openStore(ctx, dsn, true)
+}
+
+// OpenExisting is Open for a reader (list, show, trend): a SQLite file
+// that does not exist is an error (wrapping fs.ErrNotExist), not an empty
+// store created where a mistyped path points.
+func OpenExisting(ctx context.Context, dsn string) (*Store, error) {
+	return openStore(ctx, dsn, false)
+}
+
+func openStore(ctx context.Context, dsn string, create bool) (*Store, error) {
 	s := &Store{dsn: dsn, shown: Redact(dsn)}
+	if !create && !IsPostgres(dsn) && dsn != "" {
+		if _, err := os.Stat(dsn); err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				err = fmt.Errorf("no such file (a store is created by run --history or history import): %w", fs.ErrNotExist)
+			}
+			return nil, s.wrap(err, "open")
+		}
+	}
 	if err := s.open(ctx); err != nil {
 		if s.db != nil {
 			s.db.Close()

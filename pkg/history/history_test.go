@@ -3,6 +3,8 @@ package history
 import (
 	"bytes"
 	"context"
+	"errors"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -502,6 +504,24 @@ func TestOpenErrors(t *testing.T) {
 	if _, err := os.Stat(odd); err != nil {
 		t.Errorf("the store at %s: %v", odd, err)
 	}
+}
+
+// TestOpenExisting: a reader's open of a SQLite file that does not exist
+// is an error naming it, and creates nothing; of one that does, it opens.
+func TestOpenExisting(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "typo.db")
+	if _, err := OpenExisting(context.Background(), path); !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), path) {
+		t.Errorf("OpenExisting(%s) = %v; want an error naming it, wrapping fs.ErrNotExist", path, err)
+	}
+	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("after OpenExisting(%s): %v; want no file created", path, err)
+	}
+	open(t, path).Close()
+	s, err := OpenExisting(context.Background(), path)
+	if err != nil {
+		t.Fatalf("OpenExisting(%s) of a store: %v", path, err)
+	}
+	s.Close()
 }
 
 func TestMigrationFiles(t *testing.T) {

@@ -93,18 +93,31 @@ type Pusher struct {
 	last string
 }
 
-// NewPusher checks rawURL (an http or https URL with a host) and returns
-// a Pusher of e's metrics there, grouped by runID, that tells warn of
-// pushes that fail. Start starts it.
+// NewPusher checks rawURL (an http or https URL with a host, and no query
+// or fragment) and returns a Pusher of e's metrics there, grouped by
+// runID, that tells warn of pushes that fail. Start starts it.
+//
+// Its errors never quote rawURL: a Pushgateway behind basic auth has its
+// password in it (http://user:password@gw:9091), and url.Parse's error
+// would repeat it. A query or fragment is refused because the push
+// client appends the group's path (/metrics/job/...) to the URL as a
+// string: it would land inside the query (and a ?token=... would then be
+// echoed in every failed push's warning).
 func NewPusher(rawURL string, e *Exporter, runID string, warn func(error)) (*Pusher, error) {
 	u, err := url.Parse(rawURL)
 	switch {
 	case err != nil:
-		return nil, err
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err // without the URL
+		}
+		return nil, fmt.Errorf("not a URL: %w", err)
 	case u.Scheme != "http" && u.Scheme != "https":
 		return nil, fmt.Errorf("want an http:// or https:// URL")
 	case u.Host == "":
 		return nil, fmt.Errorf("want a host")
+	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
+		return nil, fmt.Errorf("want no query or fragment: the Pushgateway's path is appended to the URL")
 	}
 	host, _ := os.Hostname()
 	if host == "" {
