@@ -113,7 +113,7 @@ and exit 1 if any threshold is missed.
 	f.Var(labels{&o.params.Meta}, "meta", "record KEY=VALUE in the report's provenance: commit=SHA and branch=NAME set the system under test's commit and branch (default: from the CI's variables), other keys are labels (repeatable)")
 	f.BoolVar(&o.canary, "canary", false, "measure the machine's speed with a fixed workload before the first scenario and after the last (environment.canary; always with --history, whose trends use it)")
 	f.BoolVar(&o.require, "require", false, "make a scenario that would be skipped (cache-l2 with no Redis URL) an error")
-	f.StringVar(&o.history, "history", "", "append the run, whatever its verdict, to this history store: "+historyFlagHelp)
+	f.StringVar(&o.history, "history", "", "append the run, whatever its verdict (not an interrupted one), to this history store: "+historyFlagHelp)
 	f.StringVar(&o.baseline, "baseline", "", "compare with this JSON report after the thresholds (as rustci-perf compare does); a regression exits 1")
 	f.BoolVar(&o.findMaxRate, "find-max-rate", false, "find each scenario's capacity: the highest open-loop rate at which every --slo holds and achieved_rate_ratio>0.99 (max_rate, thresholdable)")
 	f.StringArrayVar(&o.slos, "slo", nil, "with --find-max-rate: an objective every step must meet, as 'p99<1ms' or 'cache-read:hit_rate>0.99' (repeatable; all must hold)")

@@ -95,8 +95,10 @@ func runTrend(ctx context.Context, o *trendOptions, stdout io.Writer) error {
 		return fmt.Errorf("--format: %w", err)
 	}
 	opts := trend.Options{FalseAlarm: o.falseAlarm}
-	if !(o.falseAlarm > 0 && o.falseAlarm < 1) {
-		return fmt.Errorf("--false-alarm %g: want a probability between 0 and 1, as 0.05", o.falseAlarm)
+	// Below 0.001 the permutations each series needs (5 × series /
+	// false alarm) would take minutes over a long history.
+	if !(o.falseAlarm >= 0.001 && o.falseAlarm <= 0.5) {
+		return fmt.Errorf("--false-alarm %g: want a probability from 0.001 to 0.5, as 0.05", o.falseAlarm)
 	}
 	v, err := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(o.minEffect, "%")), 64)
 	if err != nil || !(v >= 0 && v < 10000) {

@@ -10,7 +10,9 @@
 package provenance
 
 import (
+	"encoding/json"
 	"fmt"
+	"os"
 	"regexp"
 	"runtime/debug"
 	"sort"
@@ -65,10 +67,13 @@ type ci struct {
 	provider string
 	detect   func(Env) bool
 	commit   []string // the first set wins
-	branch   []string
-	runID    []string
-	runURL   func(Env) string
-	job      []string
+	// headCommit, when set and it finds one, beats commit: the commit a
+	// pull request's run measures.
+	headCommit func(Env) string
+	branch     []string
+	runID      []string
+	runURL     func(Env) string
+	job        []string
 }
 
 // systems are the CI systems recognised, each as its documentation names
@@ -81,8 +86,11 @@ var systems = []ci{
 		provider: "github-actions",
 		detect:   func(e Env) bool { return e("GITHUB_ACTIONS") == "true" },
 		commit:   []string{"GITHUB_SHA"},
-		branch:   []string{"GITHUB_HEAD_REF", "GITHUB_REF_NAME"},
-		runID:    []string{"GITHUB_RUN_ID"},
+		// On a pull request GITHUB_SHA is the merge commit GitHub made,
+		// which no one pushed: the head's is in the event's payload.
+		headCommit: githubHead,
+		branch:     []string{"GITHUB_HEAD_REF", "GITHUB_REF_NAME"},
+		runID:      []string{"GITHUB_RUN_ID"},
 		runURL: func(e Env) string {
 			if e("GITHUB_SERVER_URL") == "" || e("GITHUB_REPOSITORY") == "" || e("GITHUB_RUN_ID") == "" {
 				return ""
@@ -114,15 +122,60 @@ var systems = []ci{
 	{
 		// Jenkins' own variables and its Git plugin's; GIT_BRANCH is
 		// "origin/main" in a freestyle job, BRANCH_NAME "main" in a
-		// multibranch pipeline.
+		// multibranch pipeline, where a pull request's BRANCH_NAME is
+		// "PR-12" and its branch CHANGE_BRANCH.
 		provider: "jenkins",
 		detect:   func(e Env) bool { return e("JENKINS_URL") != "" && e("BUILD_NUMBER") != "" },
 		commit:   []string{"GIT_COMMIT"},
-		branch:   []string{"BRANCH_NAME", "GIT_BRANCH"},
+		branch:   []string{"CHANGE_BRANCH", "BRANCH_NAME", "GIT_BRANCH"},
 		runID:    []string{"BUILD_NUMBER"},
 		runURL:   func(e Env) string { return e("BUILD_URL") },
 		job:      []string{"JOB_NAME"},
 	},
+}
+
+// readFile reads the CI's event payload: os.ReadFile, or a map in tests.
+var readFile = os.ReadFile
+
+// githubHead is the head commit of the pull request a GitHub Actions run
+// is for, from its event payload ("" for another event, or when it
+// cannot be read).
+func githubHead(e Env) string {
+	switch e("GITHUB_EVENT_NAME") {
+	case "pull_request", "pull_request_target":
+	default:
+		return ""
+	}
+	path := e("GITHUB_EVENT_PATH")
+	if path == "" {
+		return ""
+	}
+	b, err := readFile(path)
+	if err != nil {
+		return ""
+	}
+	var ev struct {
+		PullRequest struct {
+			Head struct {
+				SHA string `json:"sha"`
+			} `json:"head"`
+		} `json:"pull_request"`
+	}
+	if json.Unmarshal(b, &ev) != nil {
+		return ""
+	}
+	return ev.PullRequest.Head.SHA
+}
+
+// remoteless is a Git branch name as Jenkins' Git plugin may give it,
+// "origin/main" or "refs/remotes/origin/main", as the branch: "main".
+func remoteless(b string) string {
+	for _, prefix := range []string{"refs/remotes/origin/", "refs/heads/", "origin/"} {
+		if rest, ok := strings.CutPrefix(b, prefix); ok {
+			return rest
+		}
+	}
+	return b
 }
 
 func first(e Env, keys []string) string {
@@ -144,8 +197,13 @@ func Of(stamped string, env Env, labels Labels) *report.Provenance {
 			continue
 		}
 		p.Commit, p.Branch = first(env, s.commit), first(env, s.branch)
+		if s.headCommit != nil {
+			if head := s.headCommit(env); head != "" {
+				p.Commit = head
+			}
+		}
 		if s.provider == "jenkins" {
-			p.Branch = strings.TrimPrefix(p.Branch, "origin/")
+			p.Branch = remoteless(p.Branch)
 		}
 		p.CI = &report.CI{Provider: s.provider, RunID: first(env, s.runID), RunURL: s.runURL(env), Job: first(env, s.job)}
 		break

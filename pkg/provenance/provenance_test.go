@@ -1,6 +1,7 @@
 package provenance
 
 import (
+	"os"
 	"reflect"
 	"runtime/debug"
 	"strings"
@@ -29,6 +30,24 @@ func TestOfCI(t *testing.T) {
 		{"github pull request", map[string]string{
 			"GITHUB_ACTIONS": "true", "GITHUB_SHA": sha, "GITHUB_REF_NAME": "7/merge", "GITHUB_HEAD_REF": "feature",
 		}, report.Provenance{Commit: sha, Branch: "feature", CI: &report.CI{Provider: "github-actions"}}},
+		// A pull request's run: the head commit from the event's payload,
+		// not GitHub's merge commit.
+		{"github pull request head", map[string]string{
+			"GITHUB_ACTIONS": "true", "GITHUB_SHA": sha, "GITHUB_HEAD_REF": "feature",
+			"GITHUB_EVENT_NAME": "pull_request", "GITHUB_EVENT_PATH": "event.json",
+		}, report.Provenance{Commit: "feedfacefeedfacefeedfacefeedfacefeedface", Branch: "feature", CI: &report.CI{Provider: "github-actions"}}},
+		// A payload that cannot be read: GITHUB_SHA.
+		{"github pull request no payload", map[string]string{
+			"GITHUB_ACTIONS": "true", "GITHUB_SHA": sha, "GITHUB_HEAD_REF": "feature",
+			"GITHUB_EVENT_NAME": "pull_request", "GITHUB_EVENT_PATH": "missing.json",
+		}, report.Provenance{Commit: sha, Branch: "feature", CI: &report.CI{Provider: "github-actions"}}},
+		// A multibranch pipeline's pull request: CHANGE_BRANCH, not PR-12.
+		{"jenkins pull request", map[string]string{
+			"JENKINS_URL": "https://ci/", "BUILD_NUMBER": "3", "BRANCH_NAME": "PR-12", "CHANGE_BRANCH": "fix/x",
+		}, report.Provenance{Branch: "fix/x", CI: &report.CI{Provider: "jenkins", RunID: "3"}}},
+		{"jenkins refs", map[string]string{
+			"JENKINS_URL": "https://ci/", "BUILD_NUMBER": "4", "GIT_BRANCH": "refs/remotes/origin/feature/y",
+		}, report.Provenance{Branch: "feature/y", CI: &report.CI{Provider: "jenkins", RunID: "4"}}},
 		{"gitlab", map[string]string{
 			"GITLAB_CI": "true", "CI_COMMIT_SHA": sha, "CI_COMMIT_REF_NAME": "main", "CI_PIPELINE_ID": "9",
 			"CI_PIPELINE_URL": "https://gitlab.com/o/r/-/pipelines/9", "CI_JOB_NAME": "bench",
@@ -47,6 +66,13 @@ func TestOfCI(t *testing.T) {
 			"BUILD_URL": "https://ci/job/perf/77/", "JOB_NAME": "perf",
 		}, report.Provenance{Commit: sha, Branch: "main", CI: &report.CI{Provider: "jenkins", RunID: "77", RunURL: "https://ci/job/perf/77/", Job: "perf"}}},
 	}
+	readFile = func(name string) ([]byte, error) {
+		if name == "event.json" {
+			return []byte(`{"action": "synchronize", "pull_request": {"head": {"sha": "feedfacefeedfacefeedfacefeedfacefeedface", "ref": "feature"}}}`), nil
+		}
+		return nil, os.ErrNotExist
+	}
+	t.Cleanup(func() { readFile = os.ReadFile })
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got := Of("v1.0.0", env(tt.env), nil)

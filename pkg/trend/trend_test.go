@@ -322,6 +322,11 @@ func TestMachine(t *testing.T) {
 		{"faster machine", p99, append(flat(15, 700), flat(15, 1000)...), Alert, 0},
 		// The machine moved five runs before: not the same change.
 		{"elsewhere", p99, append(flat(10, 1000), flat(20, 700)...), Alert, 0},
+		// The canary 2% slower: within its noise, it explains nothing.
+		{"canary within noise", p99, append(flat(15, 1000), flat(15, 980)...), Alert, 0},
+		// The canary 10% slower, the figure 4 times as slow: more than
+		// the machine explains.
+		{"figure moved far more", append(flat(15, 100), flat(15, 400)...), append(flat(15, 1000), flat(15, 900)...), Alert, 0},
 		// No canary: nothing tells the machine from the code.
 		{"no canary", p99, make([]float64, 30), Alert, 0},
 		// The code's regression at run 11, then the machine slower at 21:
@@ -351,5 +356,33 @@ func TestMachine(t *testing.T) {
 				t.Errorf("notes %q; want one saying no run has a canary", s.Notes)
 			}
 		})
+	}
+}
+
+// TestTooFewToBeSignificant: a series whose clearest change could not be
+// significant at the level it is judged at is "too few runs", not "ok";
+// the same runs judged alone can alert.
+func TestTooFewToBeSignificant(t *testing.T) {
+	step := append(flat(5, 100), flat(5, 200)...) // 10 runs: the best p is 2/C(10,5) = 0.0079
+	var many []Series
+	for i := range 8 { // judged at 0.05/8 = 0.00625: out of reach
+		many = append(many, series(fmt.Sprint("s", i), step...))
+	}
+	res, err := Analyze(many, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range res.Series {
+		if s.Status != TooFew || !slices.ContainsFunc(s.Notes, func(n string) bool { return strings.Contains(n, "a change can be found from 11 runs on") }) {
+			t.Errorf("%s: status %s, notes %q; want too few runs, from 11 runs on", s.Scenario, s.Status, s.Notes)
+		}
+	}
+	if res, err := Analyze(many[:1], Options{}); err != nil || res.Verdict != Alert {
+		t.Errorf("one series of the same runs: %+v, %v; want an alert", res, err)
+	}
+	for n, want := range map[int]float64{8: 2.0 / 70, 10: 2.0 / 252, 12: 2.0 / 924} {
+		if got := minPValue(n); math.Abs(got-want) > 1e-12 {
+			t.Errorf("minPValue(%d) = %g; want %g", n, got, want)
+		}
 	}
 }
