@@ -5,7 +5,7 @@
 #               (another tenant) shares the machine. trend must not alert:
 #               the machine's canary moved with the figures.
 #   regression: 15 runs, then 15 with a regression injected into the L1
-#               cache's reads (1% of them wait 20µs more: --inject). trend
+#               cache's reads (1% of them wait 20µs more: --inject; INJECT=SPEC for another). trend
 #               --injected must alert on cache-read, between commits c15
 #               and c16, and on nothing else.
 # Usage: bench/trend-demo.sh STORE clean|regression [RUNS]
@@ -25,7 +25,7 @@ for i in $(seq 1 "$runs"); do
     if [ "$i" = $((2 * runs / 3 + 1)) ] && [ -n "$hog" ]; then kill "$hog"; hog=; fi
     ;;
   regression)
-    if [ "$i" -gt "$half" ]; then extra=(--inject 'l1:latency=p=0.01:20us'); fi
+    if [ "$i" -gt "$half" ]; then extra=(--inject "${INJECT:-l1:latency=p=0.01:20us}"); fi
     ;;
   *) echo "mode: clean or regression" >&2; exit 2 ;;
   esac
