@@ -82,9 +82,6 @@ func (cfg L2Config) Validate() error {
 	return err
 }
 
-// RedactURL returns raw with its credentials masked (see redisconn.Redact).
-func RedactURL(raw string) string { return redisconn.Redact(raw) }
-
 // Name is "l2".
 func (*L2) Name() string { return "l2" }
 

@@ -42,7 +42,6 @@ type Options struct {
 type Manager struct {
 	tiers []*tierState
 	sf    singleflight.Group
-	loads atomic.Uint64
 	// observe is Options.Observe.
 	observe func(tier string, d time.Duration, err error)
 }
@@ -257,7 +256,6 @@ func (m *Manager) GetOrLoad(ctx context.Context, key string, ttl time.Duration, 
 		if v, ok, _ := m.Get(ctx, key); ok {
 			return v, nil
 		}
-		m.loads.Add(1)
 		v, err := load(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("load %q: %w", key, err)
@@ -270,9 +268,6 @@ func (m *Manager) GetOrLoad(ctx context.Context, key string, ttl time.Duration, 
 	}
 	return v.([]byte), nil
 }
-
-// Loads is the number of times GetOrLoad called its loader.
-func (m *Manager) Loads() uint64 { return m.loads.Load() }
 
 // Set writes value under key to every tier. A tier that fails or is skipped
 // is counted; Set fails only when no tier took the write, and the error then

@@ -72,10 +72,12 @@ type Config struct {
 	// Duration bounds the measured phase by time instead of by count.
 	Duration time.Duration
 	// Rate, when not zero, makes the measured phase open-loop: operations
-	// are due at fixed times, Rate per second in all (see Due), and each
-	// latency is measured from when the operation was due. Zero keeps the
-	// closed loop, where each worker starts an operation when its previous
-	// one ends. The warmup is always closed-loop.
+	// are due at fixed times, Rate per second in all (the j-th at j/Rate,
+	// dealt to the workers in turn), and each latency is measured from
+	// when the operation was due, so a stall shows in every operation
+	// that should have started during it. Zero keeps the closed loop,
+	// where each worker starts an operation when its previous one ends.
+	// The warmup is always closed-loop.
 	Rate float64
 	// Stages, instead of Rate, ramp the open-loop target rate (see
 	// Stages); the measured phase lasts as long as they do.

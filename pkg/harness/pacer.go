@@ -6,20 +6,14 @@ import (
 	"time"
 )
 
-// Due returns when, after the start of an open-loop phase, worker w of
-// workers is to start its k-th operation (k from 0) for rate operations per
-// second in all. Operations are dealt to workers in turn: the j-th of the
-// whole schedule, due at j/rate, goes to worker j mod workers. It is a pure
-// function of its arguments, so the schedule never drifts: a worker that
-// falls behind starts its late operations at once, one after the other, and
-// each is timed from when it was due, so a stall shows in the latency of
-// every operation that should have started during it (wrk2's correction of
+// dueAt is when operation j of a schedule at a constant rate is due: at
+// j/rate. Operations are dealt to workers in turn (worker w of workers
+// starts the schedule's (w + k*workers)-th as its k-th, see paced). It is a
+// pure function, so the schedule never drifts: a worker that falls behind
+// starts its late operations at once, one after the other, and each is
+// timed from when it was due, so a stall shows in the latency of every
+// operation that should have started during it (wrk2's correction of
 // coordinated omission).
-func Due(w, k, workers int, rate float64) time.Duration {
-	return dueAt(int64(w)+int64(k)*int64(workers), rate)
-}
-
-// dueAt is when operation j of a schedule at a constant rate is due.
 func dueAt(j int64, rate float64) time.Duration {
 	return time.Duration(float64(j) / rate * float64(time.Second))
 }

@@ -7,6 +7,12 @@ import (
 	"time"
 )
 
+// due is when worker w of workers is to start its k-th operation (k from
+// 0) for rate operations per second in all: how paced reads the schedule.
+func due(w, k, workers int, rate float64) time.Duration {
+	return dueAt(int64(w)+int64(k)*int64(workers), rate)
+}
+
 func TestDue(t *testing.T) {
 	ms := time.Millisecond
 	tests := []struct {
@@ -23,8 +29,8 @@ func TestDue(t *testing.T) {
 		{0, 1, 1, 3, time.Second / 3},   // rates that do not divide a second
 	}
 	for _, tt := range tests {
-		if got := Due(tt.w, tt.k, tt.workers, tt.rate); got != tt.want {
-			t.Errorf("Due(%d, %d, %d, %g) = %s; want %s", tt.w, tt.k, tt.workers, tt.rate, got, tt.want)
+		if got := due(tt.w, tt.k, tt.workers, tt.rate); got != tt.want {
+			t.Errorf("due(%d, %d, %d, %g) = %s; want %s", tt.w, tt.k, tt.workers, tt.rate, got, tt.want)
 		}
 	}
 }

@@ -166,9 +166,9 @@ func (b *Blocks) Weighted(w []int64, p float64) time.Duration {
 	return time.Duration(b.values[min(j, len(b.values)-1)])
 }
 
-// Resample returns percentile p of one replicate (Draw). scratch, when
+// resample returns percentile p of one replicate (Draw). scratch, when
 // long enough, holds the weights.
-func (b *Blocks) Resample(r *rand.Rand, p float64, scratch []int64) time.Duration {
+func (b *Blocks) resample(r *rand.Rand, p float64, scratch []int64) time.Duration {
 	if len(b.cum) == 0 {
 		return 0
 	}
@@ -184,7 +184,7 @@ func (b *Blocks) Interval(p, conf float64, reps int, seed uint64) (lo, hi time.D
 	reps = max(reps, 1)
 	vals := make([]time.Duration, reps)
 	for i := range vals {
-		vals[i] = b.Resample(r, p, scratch)
+		vals[i] = b.resample(r, p, scratch)
 	}
 	slices.Sort(vals)
 	tail := (1 - conf) / 2

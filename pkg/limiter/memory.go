@@ -108,16 +108,6 @@ func (m *Memory) SetPolicy(p Policy) error {
 // RemovePolicy removes the named policy and reports whether it existed.
 func (m *Memory) RemovePolicy(name string) bool { return m.policies.remove(name) }
 
-// Policies returns the current policies.
-func (m *Memory) Policies() []Policy {
-	cur := m.policies.all()
-	out := make([]Policy, 0, len(cur))
-	for _, ps := range cur {
-		out = append(out, ps.Policy)
-	}
-	return out
-}
-
 // Allow is AllowN with n = 1.
 func (m *Memory) Allow(ctx context.Context, policy, key string) (Result, error) {
 	return m.AllowN(ctx, policy, key, 1)
@@ -224,17 +214,6 @@ func (m *Memory) sweep(t *keyTable) {
 	})
 	t.inserts.Store(0)
 	t.nextSweep.Store(max(kept, minSweep))
-}
-
-// Keys returns the number of keys whose state policy holds.
-func (m *Memory) Keys(policy string) int {
-	ps, ok := m.policies.get(policy)
-	if !ok {
-		return 0
-	}
-	n := 0
-	ps.keys.m.Range(func(_, _ any) bool { n++; return true })
-	return n
 }
 
 // Stats returns allowed and denied counts per policy.

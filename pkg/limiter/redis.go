@@ -235,8 +235,11 @@ func isTimeout(err error) bool {
 func (r *Redis) Degraded() bool { return r.breaker.State() != gobreaker.StateClosed }
 
 // Switches counts the times checks moved to the fallback (the breaker
-// opened); Transitions every change of the breaker's state.
-func (r *Redis) Switches() uint64    { return r.switches.Load() }
+// opened).
+func (r *Redis) Switches() uint64 { return r.switches.Load() }
+
+// Transitions counts every change of the breaker's state: to open,
+// half-open (a probe) and closed.
 func (r *Redis) Transitions() uint64 { return r.changes.Load() }
 
 // Stats returns per policy the decisions made, how many of them the failure
