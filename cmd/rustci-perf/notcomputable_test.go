@@ -13,7 +13,7 @@ import (
 
 // outputs are the files every format is written to, by format.
 var outputs = map[string]string{
-	"json": "r.json", "text": "r.txt", "markdown": "r.md", "junit": "r.xml", "html": "r.html", "gobench": "r.bench",
+	"json": "r.json", "text": "r.txt", "markdown": "r.md", "junit": "r.xml", "html": "r.html", "gobench": "r.bench", "csv": "r.csv",
 }
 
 // everyFormat returns the flags that write the report in every format, and

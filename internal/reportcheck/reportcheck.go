@@ -10,10 +10,13 @@ package reportcheck
 
 import (
 	"bytes"
+	"encoding/csv"
 	"errors"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -49,7 +52,8 @@ func Every(t testing.TB, r *report.Report) map[string][]byte {
 }
 
 // Output checks one format's output: no NaN or infinity; JSON valid
-// against the schema and read back by report.ReadJSON; JUnit valid
+// against the schema and read back by report.ReadJSON; CSV read back
+// with encoding/csv, every value a finite number or empty; JUnit valid
 // against its XSD (when xmllint is installed, or required by
 // RUSTCI_PERF_REQUIRE_TOOLS=1). It returns the report JSON read back (nil
 // for other formats).
@@ -75,6 +79,19 @@ func Output(t testing.TB, format string, data []byte) *report.Report {
 			t.Errorf("json read back writes differently:\n%s\nthen\n%s", data, again.Bytes())
 		}
 		return r
+	case "csv":
+		// RFC 4180 read back: every row has the header's columns, and
+		// every value is a finite number or empty (n/a).
+		rows, err := csv.NewReader(bytes.NewReader(data)).ReadAll()
+		if err != nil || len(rows) == 0 || !slices.Equal(rows[0], report.CSVHeader) {
+			t.Errorf("csv does not read back with its header %q: %v\n%s", report.CSVHeader, err, data)
+			return nil
+		}
+		for _, row := range rows[1:] {
+			if v, err := strconv.ParseFloat(row[3], 64); row[3] != "" && (err != nil || !metric.Valid(v)) {
+				t.Errorf("csv row %q: value %q is neither a finite number nor empty (n/a)", row, row[3])
+			}
+		}
 	case "junit":
 		err := schema.ValidateJUnit(data)
 		if errors.Is(err, schema.ErrNoXmllint) && os.Getenv("RUSTCI_PERF_REQUIRE_TOOLS") != "1" {

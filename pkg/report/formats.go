@@ -125,21 +125,33 @@ func Markdown(w io.Writer, r *Report) error {
 	return ew.err
 }
 
-// GoBench writes r in Go's benchmark format, one line per scenario with
-// its operations, ns/op (the mean latency), ops/s, percentiles and what
-// an operation cost (cpu-ns/op, B/op, allocs/op), so that
-// benchstat reads rustci-perf results beside go test -bench ones. Names
-// are Benchmark plus the scenario's name in CamelCase; in a scenario that
-// mixes kinds of operation, each kind has a line of its own with the same
-// figures but the cost (the whole process's, not a kind's), named as a
-// sub-benchmark with the key op (BenchmarkLatency/op=read),
-// so benchstat -col /op sets them side by side. With repeated runs each
-// run has its lines (benchstat's samples); a kind's figures per run are
+// GoBench writes r in Go's benchmark format, so that benchstat reads
+// rustci-perf results beside go test -bench ones: one line per scenario
+// with its operations (N) and, as go test -bench writes them, ns/op, the
+// measured wall time over the operations (what b.RunParallel reports:
+// the elapsed time over the operations of every goroutine, so that N
+// times ns/op is the wall time, and ns/op is the reciprocal of ops/s),
+// then ops/s, the latencies in units of their own (mean-ns, p50-ns,
+// p99-ns, p999-ns: a latency is not ns/op, as workers overlap) and what
+// an operation cost (cpu-ns/op, B/op, allocs/op). Names are Benchmark
+// plus the scenario's name in CamelCase; in a scenario that mixes kinds of
+// operation, each kind has a line of its own, named as a sub-benchmark
+// with the key op (BenchmarkLatency/op=read), so benchstat -col /op sets
+// them side by side: its operations, ops/s and latencies, but neither
+// ns/op nor the cost. The kinds share the wall time, so the wall time
+// over a kind's operations would be the mix's share of it, not what an
+// operation of that kind costs (in a mix of nine reads to a write, writes
+// would read nine times "slower"): a kind's latencies are what compares
+// kinds, and the scenario's line is the mix's, as a Go benchmark of the
+// mix would report it. The cost is the whole process's, not a kind's.
+// With repeated runs each run has its lines (benchstat's samples), ns/op
+// each run's wall time over its operations; a kind's figures per run are
 // those of the run's intervals. A scenario or run with no successful
 // operation has no line; a figure that cannot be computed is left out of
 // its line. A Unit line per figure, before the benchmarks, says which way
-// is better, as the metric catalogue has it (Unit ops/s better=higher), so
-// that benchstat tells an improvement from a regression.
+// is better, as the metric catalogue has it (Unit ops/s better=higher; ns/op
+// the other way from throughput, whose reciprocal it is), so that
+// benchstat tells an improvement from a regression.
 func GoBench(w io.Writer, r *Report) error {
 	ew := &errWriter{w: w}
 	e := r.Environment
@@ -153,8 +165,8 @@ func GoBench(w io.Writer, r *Report) error {
 		ew.printf("injected: %s\n", strings.Join(r.Injected, " "))
 	}
 	for _, c := range benchColumns {
-		if d, ok := metric.Lookup(c.figure); ok && (d.Better == metric.Higher || d.Better == metric.Lower) {
-			ew.printf("Unit %s better=%s\n", c.unit, d.Better)
+		if better := c.better(); better != "" {
+			ew.printf("Unit %s better=%s\n", c.unit, better)
 		}
 	}
 	capacityUnits(ew, r)
@@ -177,7 +189,7 @@ func GoBench(w io.Writer, r *Report) error {
 			continue
 		}
 		name := camel(s.Name)
-		runs := []Run{{Ops: s.Ops, ThroughputOpsPerSec: s.ThroughputOpsPerSec, Latency: s.Latency, Metrics: s.Metrics}}
+		runs := []Run{{Ops: s.Ops, DurationNS: s.DurationNS, ThroughputOpsPerSec: s.ThroughputOpsPerSec, Latency: s.Latency, Metrics: s.Metrics}}
 		kinds := [][]Operation{s.Operations}
 		if s.Repeat != nil {
 			runs = s.Repeat.Runs // one line per run: benchstat's samples
@@ -190,14 +202,14 @@ func GoBench(w io.Writer, r *Report) error {
 			}
 		}
 		for i, run := range runs {
-			line(name, run.Ops, benchLine{run.ThroughputOpsPerSec, run.Latency, run.Metrics})
+			line(name, run.Ops, benchLine{ops: run.Ops, wallNS: run.DurationNS, tput: run.ThroughputOpsPerSec, l: run.Latency, metrics: run.Metrics})
 			for _, o := range kinds[i] {
-				line(name+"/op="+o.Name, o.Ops, benchLine{o.ThroughputOpsPerSec, o.Latency, nil})
+				line(name+"/op="+o.Name, o.Ops, benchLine{ops: o.Ops, tput: o.ThroughputOpsPerSec, l: o.Latency})
 			}
 		}
 		for _, rest := range kinds[len(runs):] {
 			for _, o := range rest {
-				line(name+"/op="+o.Name, o.Ops, benchLine{o.ThroughputOpsPerSec, o.Latency, nil})
+				line(name+"/op="+o.Name, o.Ops, benchLine{ops: o.Ops, tput: o.ThroughputOpsPerSec, l: o.Latency})
 			}
 		}
 	}
@@ -267,12 +279,15 @@ func kindRuns(s Scenario) [][]Operation {
 }
 
 // benchLine is what a gobench line is written from: a scenario's, a
-// run's or a kind of operation's throughput and latency, and the metrics
-// of a scenario or run (nil for a kind, which has none of its own).
+// run's or a kind of operation's operations, throughput and latency, the
+// wall time of a scenario or run (0 for a kind, whose operations share it
+// with the others': no ns/op), and the metrics of a scenario or run (nil
+// for a kind, which has none of its own).
 type benchLine struct {
-	tput    float64
-	l       Latency
-	metrics map[string]float64
+	ops, wallNS int64
+	tput        float64
+	l           Latency
+	metrics     map[string]float64
 }
 
 // metric is b's metric name, NaN when it has none: left out of the line.
@@ -283,25 +298,60 @@ func (b benchLine) metric(name string) float64 {
 	return metric.NA
 }
 
-// benchColumns are the figures of a gobench line after its operations, in
-// order: each a figure of the metric catalogue, written in the unit
-// benchstat reads (the mean as Go's ns/op; what the measured phase cost
-// per operation as go test -benchmem writes it, B/op and allocs/op, and
-// its CPU time as cpu-ns/op), whole when it is recorded so (the
-// percentiles, in nanoseconds).
-var benchColumns = []struct {
+// nsPerOp is b's wall time over its operations, as go test -bench writes
+// ns/op (b.RunParallel: the elapsed time over every goroutine's
+// operations); NaN without a wall time of its own (a kind of operation):
+// left out of the line.
+func (b benchLine) nsPerOp() float64 {
+	if b.wallNS <= 0 || b.ops <= 0 {
+		return metric.NA
+	}
+	return float64(b.wallNS) / float64(b.ops)
+}
+
+// benchColumn is a figure of a gobench line after its operations: a
+// figure of the metric catalogue (its reciprocal when reciprocal is set:
+// ns/op, of throughput), written in the unit benchstat reads, whole when
+// it is recorded so (the percentiles, in nanoseconds).
+type benchColumn struct {
 	figure, unit string
+	reciprocal   bool
 	value        func(benchLine) float64
 	whole        bool
-}{
-	{"mean", "ns/op", func(b benchLine) float64 { return b.l.Mean }, false},
-	{"throughput", "ops/s", func(b benchLine) float64 { return b.tput }, false},
-	{"p50", "p50-ns", func(b benchLine) float64 { return float64(b.l.P50) }, true},
-	{"p99", "p99-ns", func(b benchLine) float64 { return float64(b.l.P99) }, true},
-	{"p99.9", "p999-ns", func(b benchLine) float64 { return float64(b.l.P999) }, true},
-	{metric.CPUPerOp.Name, "cpu-ns/op", func(b benchLine) float64 { return b.metric(metric.CPUPerOp.Name) }, false},
-	{metric.AllocBytesPerOp.Name, "B/op", func(b benchLine) float64 { return b.metric(metric.AllocBytesPerOp.Name) }, false},
-	{metric.AllocsPerOp.Name, "allocs/op", func(b benchLine) float64 { return b.metric(metric.AllocsPerOp.Name) }, false},
+}
+
+// better is the way c is better, from the catalogue's figure, the other
+// way for its reciprocal; "" when the catalogue has neither higher nor
+// lower.
+func (c benchColumn) better() string {
+	d, _ := metric.Lookup(c.figure)
+	flip := map[string]string{metric.Higher: metric.Lower, metric.Lower: metric.Higher}
+	if c.reciprocal {
+		return flip[d.Better]
+	}
+	if _, ok := flip[d.Better]; ok {
+		return d.Better
+	}
+	return ""
+}
+
+// benchColumns are the figures of a gobench line after its operations, in
+// order: ns/op first, as go test -bench writes it, the wall time per
+// operation (the reciprocal of throughput); the latencies in units named
+// after their figures (mean-ns, p50-ns: benchfmt's unit syntax, which
+// benchstat tidies into seconds, mean-sec); what the measured phase cost
+// per operation as go test -benchmem writes it, B/op and allocs/op, and
+// its CPU time as cpu-ns/op.
+var benchColumns = []benchColumn{
+	{figure: "throughput", unit: "ns/op", reciprocal: true, value: benchLine.nsPerOp},
+	{figure: "throughput", unit: "ops/s", value: func(b benchLine) float64 { return b.tput }},
+	{figure: "mean", unit: "mean-ns", value: func(b benchLine) float64 { return b.l.Mean }},
+	{figure: "p50", unit: "p50-ns", value: func(b benchLine) float64 { return float64(b.l.P50) }, whole: true},
+	{figure: "p99", unit: "p99-ns", value: func(b benchLine) float64 { return float64(b.l.P99) }, whole: true},
+	{figure: "p99.9", unit: "p999-ns", value: func(b benchLine) float64 { return float64(b.l.P999) }, whole: true},
+	{figure: metric.CPUPerOp.Name, unit: "cpu-ns/op", value: func(b benchLine) float64 { return b.metric(metric.CPUPerOp.Name) }},
+	{figure: metric.AllocBytesPerOp.Name, unit: "B/op", value: func(b benchLine) float64 { return b.metric(metric.AllocBytesPerOp.Name) }},
+	{figure: metric.AllocsPerOp.Name, unit: "allocs/op", value: func(b benchLine) float64 { return b.metric(metric.AllocsPerOp.Name) }},
 }
 
 // benchValue is a tab, v and its unit; nothing when v is not a number, as

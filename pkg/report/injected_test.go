@@ -26,6 +26,7 @@ func TestInjectedInEveryFormat(t *testing.T) {
 			"<system-out>FAULTS INJECTED, not a clean run: l2:latency=2ms,error=0.01; limiter:stall=2s@5s&#xA;ops "},
 		"html":    {`<p class="injected"><strong>Faults injected, not a clean run:</strong> <code>l2:latency=2ms,error=0.01</code>; <code>limiter:stall=2s@5s</code></p>`},
 		"gobench": {"\ninjected: l2:latency=2ms,error=0.01 limiter:stall=2s@5s\n"},
+		"csv":     {"\ncache-read,,ops,10000,,,\"l2:latency=2ms,error=0.01; limiter:stall=2s@5s\"\n"},
 		"json":    {`"injected": [` + "\n" + `    "l2:latency=2ms,error=0.01",`},
 	}
 	for _, name := range Formats() {

@@ -435,6 +435,7 @@ var formats = map[string]Formatter{
 	"gobench":  GoBench,
 	"junit":    JUnit,
 	"html":     HTML,
+	"csv":      CSV,
 }
 
 // Lookup returns the formatter named, or an error that lists the names.
@@ -455,6 +456,7 @@ var extensions = map[string]string{
 	".html": "html",
 	".htm":  "html",
 	".txt":  "text",
+	".csv":  "csv",
 }
 
 // FormatForPath returns the format path's extension calls for, in any case:

@@ -326,6 +326,7 @@ func TestFormatForPath(t *testing.T) {
 		{"report.html", "html", true},
 		{"REPORT.HTM", "html", true}, // any case
 		{"report.txt", "text", true},
+		{"results.CSV", "csv", true},
 		{"merged.yaml", "", false},
 		{"report", "", false},
 		{"report.json.bak", "", false}, // the last extension decides
@@ -346,7 +347,7 @@ func TestLookup(t *testing.T) {
 	if _, err := Lookup("json"); err != nil {
 		t.Error(err)
 	}
-	if _, err := Lookup("xml"); err == nil || !strings.Contains(err.Error(), "gobench, html, json, junit, markdown, text") {
+	if _, err := Lookup("xml"); err == nil || !strings.Contains(err.Error(), "csv, gobench, html, json, junit, markdown, text") {
 		t.Errorf("Lookup(xml) error = %v; want one listing the formats", err)
 	}
 }
@@ -425,7 +426,7 @@ func TestHgrmGolden(t *testing.T) {
 }
 
 func TestFormatGoldens(t *testing.T) {
-	for name, f := range map[string]Formatter{"markdown": Markdown, "gobench": GoBench, "junit": JUnit} {
+	for name, f := range map[string]Formatter{"markdown": Markdown, "gobench": GoBench, "junit": JUnit, "csv": CSV} {
 		var b bytes.Buffer
 		if err := f(&b, fixture()); err != nil {
 			t.Fatalf("%s: %v", name, err)
@@ -440,32 +441,44 @@ func TestFormatGoldens(t *testing.T) {
 }
 
 // TestGoBenchReadsAsBenchmarks: benchstat's own reader takes the gobench
-// output, with its units; what an operation cost only where the scenario
-// has it (not a kind of operation, which has none of its own).
+// output, with its units and the fixture's values: ns/op the wall time
+// over the operations, as go test -bench has it (not the mean latency,
+// which is mean-ns); what an operation cost only where the scenario has
+// it; a kind of operation's line without ns/op (the kinds share the wall
+// time) and without the cost (the process's, not a kind's).
 func TestGoBenchReadsAsBenchmarks(t *testing.T) {
 	var b bytes.Buffer
 	if err := GoBench(&b, fixture()); err != nil {
 		t.Fatal(err)
 	}
 	rd := benchfmt.NewReader(&b, "report")
+	// benchfmt tidies ns into seconds: ns/op is sec/op, mean-ns mean-sec.
+	want := map[string]map[string]float64{
+		"CacheRead-2": {"sec/op": 4_300_000.0 / 10000 * 1e-9, "ops/s": 2325581.4, "mean-sec": 435.5e-9, "p50-sec": 284e-9,
+			"p99-sec": 2580e-9, "p999-sec": 7960e-9, "cpu-sec/op": 760e-9, "B/op": 8.19, "allocs/op": 0.016},
+		"Latency-2": {"sec/op": 3_720_000.0 / 9990 * 1e-9, "ops/s": 2685483.9, "mean-sec": 1100.25e-9, "p50-sec": 479e-9,
+			"p99-sec": 2460e-9, "p999-sec": 190000e-9},
+		"Latency/op=read-2":  {"ops/s": 2416935.5, "mean-sec": 1050.2e-9, "p50-sec": 450e-9, "p99-sec": 2300e-9, "p999-sec": 180000e-9},
+		"Latency/op=write-2": {"ops/s": 268548.4, "mean-sec": 1550.75e-9, "p50-sec": 1210e-9, "p99-sec": 4350e-9, "p999-sec": 240000e-9},
+	}
 	var names []string
 	for rd.Scan() {
-		if res, ok := rd.Result().(*benchfmt.Result); ok {
-			names = append(names, string(res.Name))
-			if v, ok := res.Value("ops/s"); !ok || v <= 0 {
-				t.Errorf("%s: ops/s %g, %t", res.Name, v, ok)
+		res, ok := rd.Result().(*benchfmt.Result)
+		if !ok {
+			continue
+		}
+		name := string(res.Name)
+		names = append(names, name)
+		for _, v := range res.Values {
+			w, ok := want[name][v.Unit]
+			// Two decimals as written (435.50): within half a cent of
+			// the unit as written.
+			if tol := max(math.Abs(w)*1e-9, 0.005*v.Value/v.OrigValue); !ok || math.Abs(v.Value-w) > tol {
+				t.Errorf("%s: %g %s (%g %s as written); want %g (present %t)", name, v.Value, v.Unit, v.OrigValue, v.OrigUnit, w, ok)
 			}
-			// what an operation cost, as go test -benchmem writes it
-			// (benchfmt reads cpu-ns/op as cpu-sec/op, as ns/op as sec/op)
-			for unit, want := range map[string]float64{"cpu-sec/op": 760e-9, "B/op": 8.19, "allocs/op": 0.016} {
-				v, ok := res.Value(unit)
-				if string(res.Name) == "CacheRead-2" && (!ok || math.Abs(v-want) > want*1e-9) {
-					t.Errorf("%s: %s %g (present %t); want %g", res.Name, unit, v, ok, want)
-				}
-				if string(res.Name) != "CacheRead-2" && ok {
-					t.Errorf("%s: %s %g; want none, as the fixture has none", res.Name, unit, v)
-				}
-			}
+		}
+		if len(res.Values) != len(want[name]) {
+			t.Errorf("%s: %d values %v; want %d", name, len(res.Values), res.Values, len(want[name]))
 		}
 	}
 	if err := rd.Err(); err != nil {

@@ -20,7 +20,7 @@ func TestGoBenchUnits(t *testing.T) {
 	if err := rd.Err(); err != nil {
 		t.Fatal(err)
 	}
-	for unit, want := range map[string]int{"ops/s": 1, "ns/op": -1, "p50-ns": -1, "p99-ns": -1, "p999-ns": -1, "cpu-ns/op": -1, "B/op": -1, "allocs/op": -1} {
+	for unit, want := range map[string]int{"ops/s": 1, "ns/op": -1, "mean-ns": -1, "p50-ns": -1, "p99-ns": -1, "p999-ns": -1, "cpu-ns/op": -1, "B/op": -1, "allocs/op": -1} {
 		if got := rd.Units().GetBetter(unit); got != want {
 			t.Errorf("benchstat's better for %s = %d; want %d", unit, got, want)
 		}
