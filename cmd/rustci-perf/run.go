@@ -13,7 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mattn/go-isatty"
 	"github.com/rustci/rustci-perf/pkg/compare"
 	"github.com/rustci/rustci-perf/pkg/config"
 	"github.com/rustci/rustci-perf/pkg/engine"
@@ -25,6 +24,7 @@ import (
 	"github.com/rustci/rustci-perf/pkg/workload"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"golang.org/x/term"
 )
 
 // runOptions are the run command's flags. Those that set a scenario's
@@ -105,7 +105,7 @@ and exit 1 if any threshold is missed.
 	f.StringVar(&o.profile, "profile", "", "write Go runtime profiles of each scenario's measured phase as DIR/<scenario>.<kind>.pprof, for go tool pprof")
 	f.StringVar(&o.profKinds, "profile-kinds", strings.Join(profile.Default, ","), "with --profile: the profiles to write, from "+strings.Join(profile.Kinds, ","))
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "no progress on stderr")
-	f.BoolVar(&o.live, "progress", false, "live progress bars on stderr even when it is not a terminal or CI is set (default: bars on a terminal outside CI, plain lines otherwise)")
+	f.BoolVar(&o.live, "progress", false, "live progress bars on stderr even when it is not a terminal, CI is set or TERM=dumb (default: bars on a terminal outside CI, plain lines otherwise)")
 	f.StringVar(&c.L2.URL, "redis-url", "", "Redis for the L2 tier and cache-l2: redis://[user:password@]host:port[/db], rediss:// for TLS (default $"+redisURLEnv+")")
 	f.StringSliceVar(&c.Tiers, "tiers", nil, "cache tiers to stack, from l1,l2,l3 (default l1,l3, with l2 when a Redis URL is set)")
 	f.StringVar(&c.L3.Dir, "l3-dir", "", "keep the L3 tier's store in this directory across runs (default: a temporary one per scenario)")
@@ -419,8 +419,7 @@ func runRun(ctx context.Context, o *runOptions, args []string, stdout, stderr io
 	if err != nil {
 		return err
 	}
-	// Bars redraw in place: only for a person watching a terminal.
-	live := o.live || (isTerminal(stderr) && os.Getenv("CI") == "")
+	live := wantBars(o.live, isTerminal(stderr), os.Getenv)
 	plan, err := engine.NewPlan(engine.Options{
 		Names:      args,
 		Config:     cfg,
@@ -508,8 +507,16 @@ func emit(ctx context.Context, rep *report.Report, outs []output[report.Formatte
 	return exitWith(code, failed)
 }
 
+// wantBars says whether progress is drawn as bars, which redraw in place:
+// when forced (--progress), else only for a person watching a terminal
+// that can move its cursor (TERM=dumb cannot: Emacs shells, some CI
+// consoles) outside CI. Otherwise progress is plain lines.
+func wantBars(forced, terminal bool, getenv func(string) string) bool {
+	return forced || (terminal && getenv("CI") == "" && getenv("TERM") != "dumb")
+}
+
 // isTerminal reports whether w is a terminal.
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
-	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
+	return ok && term.IsTerminal(int(f.Fd()))
 }
