@@ -135,7 +135,7 @@ func TestVersion(t *testing.T) {
 }
 
 func TestList(t *testing.T) {
-	r := rustciPerf(t, t.TempDir(), "list")
+	r := rustciPerf(t, t.TempDir(), "list", "-v")
 	if r.code != 0 {
 		t.Fatalf("list: exit %d, stderr %q", r.code, r.stderr)
 	}

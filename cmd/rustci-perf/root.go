@@ -91,8 +91,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int
 		}
 		return ee.code
 	}
-	fmt.Fprintf(stderr, "rustci-perf: %s\n", oneLine(err.Error()))
+	fmt.Fprintf(stderr, "rustci-perf: %s\n", usageText(err))
 	return exitUsage
+}
+
+// usageText is a usage error as printed: on one line, except cobra's
+// suggestions for a mistyped command, which keep their lines
+// ("Did you mean this?" and the commands under it, one a line).
+func usageText(err error) string {
+	msg := strings.TrimSpace(err.Error())
+	if strings.HasPrefix(msg, "unknown command ") && strings.Contains(msg, "\nDid you mean this?\n") {
+		return msg
+	}
+	return oneLine(msg)
 }
 
 func oneLine(s string) string { return strings.ReplaceAll(strings.TrimSpace(s), "\n", "; ") }
@@ -106,9 +117,15 @@ cache, a rate limiter), records every operation's latency in an HdrHistogram,
 checks thresholds, and exits non-zero when one is missed.
 
 ` + exitCodesHelp,
+		Example: `  rustci-perf list
+  rustci-perf run cache --ops 2000
+  rustci-perf compare baseline.json report.json
+  source <(rustci-perf completion bash)`,
+		Version:       versionLine(),
 		SilenceErrors: true,
 		SilenceUsage:  true,
 	}
+	root.SetVersionTemplate("{{.Version}}\n")
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetContext(ctx)
