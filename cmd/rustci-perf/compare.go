@@ -87,7 +87,8 @@ were; stderr names it), which beats 1.`,
 		},
 	}
 	o.compareFlags.register(cmd)
-	cmd.Flags().StringVar(&o.format, "format", "text", "comparison format: "+strings.Join(slices.Sorted(maps.Keys(report.ComparisonFormats)), ", "))
+	cmd.Flags().StringVar(&o.format, "format", "text", "comparison format: "+strings.Join(comparisonFormats, ", "))
+	completions(cmd, map[string]cobra.CompletionFunc{"format": completeWords(comparisonFormats...)}, nil, nil)
 	cmd.Flags().StringArrayVar(&o.outputs, "output", nil, "write the comparison to a file instead of stdout (atomically; $GITHUB_STEP_SUMMARY appended to), as FORMAT=PATH or in --format, else by extension (.json, .md, .txt; others text; .xml and .html are errors); repeatable; PATH - is stdout")
 	return cmd
 }

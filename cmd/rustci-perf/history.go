@@ -115,6 +115,10 @@ and every figure a threshold can name, per scenario. It is a SQLite file,
 or a PostgreSQL database (a postgres:// URL) that CI runners share.
 
 ` + exitCodesHelp,
+		Example: `  rustci-perf run all --history perf.db
+  rustci-perf history list --history perf.db --branch main
+  rustci-perf history show latest --format markdown
+  RUSTCI_PERF_HISTORY=postgres://perf@db/perf rustci-perf history import reports/*.json`,
 		PersistentPreRun: func(cmd *cobra.Command, _ []string) {
 			o.given = cmd.Flags().Changed("history")
 		},
@@ -152,6 +156,7 @@ func newHistoryListCmd(h *historyOptions, stdout io.Writer) *cobra.Command {
 	f.StringVar(&o.query.Scenario, "scenario", "", "only the runs that have this scenario")
 	f.IntVar(&o.query.Limit, "limit", 0, "the newest N runs (0: all)")
 	f.StringVar(&o.format, "format", "text", "text, or json (an array, for scripts)")
+	completions(cmd, map[string]cobra.CompletionFunc{"format": completeWords(historyFormats...)}, nil, nil)
 	return cmd
 }
 
@@ -259,6 +264,7 @@ func newHistoryShowCmd(h *historyOptions, stdout io.Writer) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&o.format, "format", "text", "report format: "+strings.Join(report.Formats(), ", "))
+	completions(cmd, map[string]cobra.CompletionFunc{"format": completeWords(reportFormats...)}, nil, nil)
 	return cmd
 }
 

@@ -50,6 +50,7 @@ unit and which way is better. --format json gives all of it to scripts.`,
 	f.StringVar(&o.configFile, "config", "", "show thresholds with this YAML file laid over the defaults")
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "every scenario's kinds and thresholds, and the metrics a threshold can name")
 	f.StringVar(&o.format, "format", "text", "text, or json (scenarios, groups and metrics, for scripts)")
+	completions(cmd, map[string]cobra.CompletionFunc{"format": completeWords(listFormats...)}, nil, map[string][]string{"config": {"yaml", "yml"}})
 	return cmd
 }
 

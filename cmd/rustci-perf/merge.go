@@ -46,6 +46,7 @@ report the schema or the writer's invariants forbid are refused (exit 2).
 	}
 	cmd.Flags().StringVar(&o.format, "format", "text", "report format: "+strings.Join(report.Formats(), ", "))
 	cmd.Flags().StringArrayVar(&o.outputs, "output", nil, "write the merged report to a file (atomically; $GITHUB_STEP_SUMMARY appended to), as FORMAT=PATH or in --format, else by extension (.json, .xml junit, .md, .html, .txt; others text); repeatable; PATH - is stdout, which then gets that instead of the text report")
+	completions(cmd, map[string]cobra.CompletionFunc{"format": completeWords(reportFormats...)}, nil, nil)
 	return cmd
 }
 

@@ -121,6 +121,14 @@ and exit 1 if any threshold is missed.
 	f.StringVar(&o.metrics.addr, "metrics-addr", "", "serve live Prometheus metrics at http://ADDR/metrics while the run runs (as :9464, or 127.0.0.1:0 for any port; the address is printed on stderr)")
 	f.StringVar(&o.metrics.push, "metrics-push", "", "push the live metrics to this Prometheus Pushgateway URL every 5s and at the end (job rustci-perf, grouped by run_id and instance); a failed push is a warning")
 	o.compareFlags.register(cmd)
+	cmd.ValidArgsFunction = completeScenarios(true)
+	completions(cmd, map[string]cobra.CompletionFunc{
+		"format":        completeWords(reportFormats...),
+		"judge":         completeWords("median", "worst", "each"),
+		"distribution":  completeWords("uniform", "sequential", "zipfian", "hotspot"),
+		"tiers":         completeCommaList("l1", "l2", "l3"),
+		"profile-kinds": completeCommaList(profileKinds...),
+	}, []string{"hgrm", "profile", "l3-dir"}, map[string][]string{"config": {"yaml", "yml"}, "baseline": {"json"}})
 	return cmd
 }
 
