@@ -3,6 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -110,5 +114,30 @@ func TestUnknownCommandSuggests(t *testing.T) {
 	r = rustciPerf(t, t.TempDir(), "zzz")
 	if r.code != exitUsage || strings.Count(r.stderr, "\n") != 1 {
 		t.Errorf("zzz: exit %d, stderr %q; want 2, one line", r.code, r.stderr)
+	}
+}
+
+// TestOutputDirsMade: --hgrm DIR and --profile DIR make DIR and its
+// parents when missing; a usage error found after removes them again.
+func TestOutputDirsMade(t *testing.T) {
+	dir := t.TempDir()
+	r := rustciPerf(t, dir, passing(t, "--hgrm", "h/a/b", "--profile", "p/q", "--profile-kinds", "heap")...)
+	if r.code != 0 {
+		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+	}
+	for _, f := range []string{"h/a/b/cache-read.hgrm", "p/q/cache-read.heap.pprof"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+	// --budget without --find-max-rate is found after the directories
+	r = rustciPerf(t, dir, passing(t, "--hgrm", "x/y", "--profile", "h/new", "--budget", "1s")...)
+	if r.code != exitUsage || !strings.Contains(r.stderr, "--budget: give --find-max-rate too") {
+		t.Errorf("exit %d, stderr %q; want 2 and --budget's error", r.code, r.stderr)
+	}
+	for _, d := range []string{"x", "h/new"} {
+		if _, err := os.Stat(filepath.Join(dir, d)); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("%s left behind by a usage error: %v", d, err)
+		}
 	}
 }

@@ -8,7 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -100,9 +103,9 @@ and exit 1 if any threshold is missed.
 	f.StringArrayVar(&o.thresholds, "threshold", nil, "add a threshold, as 'p99<10ms' or 'cache-read:hit_rate>0.95' (repeatable)")
 	f.StringVar(&o.format, "format", "text", "report format: "+strings.Join(report.Formats(), ", "))
 	f.StringArrayVar(&o.outputs, "output", nil, "write the report to a file (atomically; $GITHUB_STEP_SUMMARY appended to), as FORMAT=PATH (json=r.json, junit=junit.xml, markdown=summary.md) or in --format, else by extension (.json, .xml junit, .md, .html, .txt; others text); repeatable; stdout then gets the text report, unless PATH is - (stdout: json=- writes JSON there instead)")
-	f.StringVar(&o.hgrm, "hgrm", "", "write each scenario's percentile distribution as DIR/<scenario>.hgrm (HdrHistogram's format, µs)")
+	f.StringVar(&o.hgrm, "hgrm", "", "write each scenario's percentile distribution as DIR/<scenario>.hgrm (HdrHistogram's format, µs); DIR is made if missing")
 	f.StringVar(&o.hlog, "hlog", "", "write every scenario's latency per interval (each kind's too) as an HdrHistogram interval log (.hlog), which HistogramLogAnalyzer reads")
-	f.StringVar(&o.profile, "profile", "", "write Go runtime profiles of each scenario's measured phase as DIR/<scenario>.<kind>.pprof, for go tool pprof")
+	f.StringVar(&o.profile, "profile", "", "write Go runtime profiles of each scenario's measured phase as DIR/<scenario>.<kind>.pprof, for go tool pprof; DIR is made if missing")
 	f.StringVar(&o.profKinds, "profile-kinds", strings.Join(profile.Default, ","), "with --profile: the profiles to write, from "+strings.Join(profile.Kinds, ","))
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "no progress on stderr")
 	f.BoolVar(&o.live, "progress", false, "live progress bars on stderr even when it is not a terminal, CI is set or TERM=dumb (default: bars on a terminal outside CI, plain lines otherwise)")
@@ -354,8 +357,17 @@ func loadConfig(file string, over ...*config.Layer) (*config.Config, error) {
 	return config.New(scenarios.Names(), append(layers, over...)...)
 }
 
-func runRun(ctx context.Context, o *runOptions, args []string, stdout, stderr io.Writer) error {
-	// Everything the user gave is checked before anything runs.
+func runRun(ctx context.Context, o *runOptions, args []string, stdout, stderr io.Writer) (err error) {
+	// Everything the user gave is checked before anything runs. The
+	// directories made for --hgrm and --profile are removed again when
+	// that finds an error.
+	var made []string
+	ran := false
+	defer func() {
+		if err != nil && !ran {
+			removeMade(made)
+		}
+	}()
 	format, err := report.Lookup(o.format)
 	if err != nil {
 		return fmt.Errorf("--format: %w", err)
@@ -371,14 +383,14 @@ func runRun(ctx context.Context, o *runOptions, args []string, stdout, stderr io
 		}
 	}
 	if o.hgrm != "" {
-		if err := report.CheckDir(o.hgrm); err != nil {
-			return fmt.Errorf("--hgrm: %w", err)
+		if made, err = outputDir(made, "--hgrm", o.hgrm); err != nil {
+			return err
 		}
 	}
 	var prof *profile.Dir
 	if o.profile != "" {
-		if err := report.CheckDir(o.profile); err != nil {
-			return fmt.Errorf("--profile: %w", err)
+		if made, err = outputDir(made, "--profile", o.profile); err != nil {
+			return err
 		}
 		kinds, err := profile.ParseKinds(o.profKinds)
 		if err != nil {
@@ -456,6 +468,7 @@ func runRun(ctx context.Context, o *runOptions, args []string, stdout, stderr io
 	}
 	defer metrics.stop(ctx, stderr)
 
+	ran = true
 	rep := plan.Run(ctx)
 	if baseline != nil && !rep.Interrupted {
 		c, err := compare.Reports(compare.Side{Name: o.baseline, Report: baseline}, compare.Side{Name: "this run", Report: rep}, copts)
@@ -487,6 +500,46 @@ func runRun(ctx context.Context, o *runOptions, args []string, stdout, stderr io
 		}
 	}
 	return emit(ctx, rep, outs, format, stdout, failed)
+}
+
+// outputDir makes dir, and its parents, when missing (as --l3-dir's
+// store is made), and checks that files can be written in it
+// (report.CheckDir); made gets the directories it made, deepest last,
+// for removeMade.
+func outputDir(made []string, flag, dir string) ([]string, error) {
+	var missing []string
+	for d := filepath.Clean(dir); ; d = filepath.Dir(d) {
+		if _, err := os.Lstat(d); !errors.Is(err, fs.ErrNotExist) {
+			break
+		}
+		missing = append(missing, d)
+		if filepath.Dir(d) == d {
+			break
+		}
+	}
+	if len(missing) > 0 {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err
+			}
+			return made, fmt.Errorf("%s: cannot make directory %q: %w", flag, dir, err)
+		}
+		slices.Reverse(missing)
+		made = append(made, missing...)
+	}
+	if err := report.CheckDir(dir); err != nil {
+		return made, fmt.Errorf("%s: %w", flag, err)
+	}
+	return made, nil
+}
+
+// removeMade removes the directories outputDir made, deepest first, as
+// long as they are empty.
+func removeMade(made []string) {
+	for i := len(made) - 1; i >= 0; i-- {
+		os.Remove(made[i])
+	}
 }
 
 // emit writes rep to every output, then to stdout unless an output is
