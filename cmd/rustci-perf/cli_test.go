@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -139,5 +141,62 @@ func TestOutputDirsMade(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(dir, d)); !errors.Is(err, fs.ErrNotExist) {
 			t.Errorf("%s left behind by a usage error: %v", d, err)
 		}
+	}
+}
+
+// rustciPerfIn runs the built binary in dir with args, stdin reading in.
+func rustciPerfIn(t *testing.T, dir string, in io.Reader, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Dir, cmd.Env, cmd.Stdin = dir, cleanEnv(), in
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	return result{exitCodeOf(t, cmd.Run()), o.String(), e.String()}
+}
+
+// TestStdinAndStdout: "-" is stdout for every --output, and stdin for a
+// report compare or merge reads: a report piped from run --output - is
+// compared; stdin is read once.
+func TestStdinAndStdout(t *testing.T) {
+	dir := t.TempDir()
+	base, regression := compareFixture(t, "base.json"), compareFixture(t, "regression.json")
+	first := rustciPerf(t, dir, passing(t, "--format", "json", "--output", "-")...)
+	if first.code != 0 || !strings.HasPrefix(first.stdout, "{") {
+		t.Fatalf("run --output -: exit %d, stderr %q, stdout %.40q", first.code, first.stderr, first.stdout)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "first.json"), []byte(first.stdout), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// run | compare first.json -
+	c := rustciPerfIn(t, dir, strings.NewReader(first.stdout), "compare", "first.json", "-", "--output", "json=-")
+	if c.code != 0 || !strings.Contains(c.stdout, `"stdin"`) {
+		t.Errorf("compare first.json - (the same report): exit %d, stderr %q, stdout %.200q; want 0, stdin named", c.code, c.stderr, c.stdout)
+	}
+	reg, err := os.ReadFile(regression)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := rustciPerfIn(t, dir, bytes.NewReader(reg), "compare", base, "-"); r.code != exitThreshold || !strings.Contains(r.stdout, "stdin") {
+		t.Errorf("compare base - < regression: exit %d, stdout %q; want 1, stdin named", r.code, r.stdout)
+	}
+	b, err := os.ReadFile(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// merge reads stdin: the same report as the file is refused by name
+	if r := rustciPerfIn(t, dir, bytes.NewReader(b), "merge", base, "-"); r.code != exitUsage || !strings.Contains(r.stderr, "and stdin hold the same report") {
+		t.Errorf("merge base - < base: exit %d, stderr %q; want 2, the copy refused", r.code, r.stderr)
+	}
+	for _, args := range [][]string{{"compare", "-", "-"}, {"merge", base, "-", "-"}} {
+		if r := rustciPerfIn(t, dir, bytes.NewReader(b), args...); r.code != exitUsage || !strings.Contains(r.stderr, "- (stdin) given twice") {
+			t.Errorf("%q: exit %d, stderr %q; want 2, stdin read once", args, r.code, r.stderr)
+		}
+	}
+	if r := rustciPerfIn(t, dir, strings.NewReader(""), "compare", base, "-"); r.code != exitUsage || !strings.Contains(r.stderr, "compare: stdin: ") {
+		t.Errorf("compare base - < /dev/null: exit %d, stderr %q; want 2 naming stdin", r.code, r.stderr)
+	}
+	// compare's --output - (run's is above; merge and trend share it)
+	if r := rustciPerf(t, dir, "compare", base, regression, "--output", "markdown=-"); r.code != exitThreshold || !strings.Contains(r.stdout, "|") {
+		t.Errorf("compare --output markdown=-: exit %d, stdout %.80q, stderr %q", r.code, r.stdout, r.stderr)
 	}
 }
