@@ -41,7 +41,7 @@ report the schema or the writer's invariants forbid are refused (exit 2).
 ` + exitCodesHelp,
 		Example: `  rustci-perf merge runner-*.json --output json=all.json --output junit=junit.xml
   ssh runner-2 cat report.json | rustci-perf merge runner-1.json - --format markdown`,
-		Args:    cobra.MinimumNArgs(2),
+		Args: cobra.MinimumNArgs(2),
 		RunE: func(cmd *cobra.Command, files []string) error {
 			o.files, o.formatGiven, o.stdin = files, cmd.Flags().Changed("format"), cmd.InOrStdin()
 			return runMerge(cmd.Context(), o, stdout)
