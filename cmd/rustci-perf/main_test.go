@@ -44,15 +44,17 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// cleanEnv is this process's environment without RUSTCI_PERF_REDIS_URL,
-// RUSTCI_PERF_HISTORY or GITHUB_STEP_SUMMARY, so that a developer's setting or the CI's does not
-// change what the tests run or where they write.
+// cleanEnv is this process's environment without the variables of
+// rustci-perf's flags (RUSTCI_PERF_*, but the tests' own
+// RUSTCI_PERF_REQUIRE_*) or GITHUB_STEP_SUMMARY, so that a developer's
+// setting or the CI's does not change what the tests run or where they
+// write.
 func cleanEnv() []string {
 	var env []string
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
 		switch {
-		case k == "RUSTCI_PERF_REDIS_URL", k == historyEnv, k == stepSummaryEnv:
+		case strings.HasPrefix(k, envPrefix) && !strings.HasPrefix(k, envPrefix+"REQUIRE_"), k == stepSummaryEnv:
 		// A CI system's variables would become the reports' provenance.
 		case k == "GITHUB_ACTIONS", k == "GITLAB_CI", k == "BUILDKITE", k == "JENKINS_URL":
 		default:

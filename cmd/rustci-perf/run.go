@@ -55,8 +55,11 @@ type runOptions struct {
 	budget      time.Duration
 	compareFlags
 	metrics metricsOptions
-	// given are the flags the user gave.
+	// given are the flags the user gave, on the command line or in the
+	// environment; from names where each came from ("--ops",
+	// "$RUSTCI_PERF_OPS").
 	given map[string]bool
+	from  map[string]string
 }
 
 func newRunCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -77,8 +80,10 @@ and exit 1 if any threshold is missed.
   rustci-perf run cache-read --find-max-rate --slo 'p99<1ms' --budget 60s --threshold 'max_rate>50000'
   rustci-perf run all --history perf.db`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.given = map[string]bool{}
-			cmd.Flags().Visit(func(f *pflag.Flag) { o.given[f.Name] = true })
+			o.given, o.from = map[string]bool{}, map[string]string{}
+			cmd.Flags().Visit(func(f *pflag.Flag) {
+				o.given[f.Name], o.from[f.Name] = true, flagOrigin(cmd.Flags(), f.Name)
+			})
 			return runRun(cmd.Context(), o, args, stdout, stderr)
 		},
 	}
@@ -135,12 +140,12 @@ and exit 1 if any threshold is missed.
 	return cmd
 }
 
-// redisURLEnv names the environment variable that sets the Redis URL when
-// --redis-url is not given; it beats the config file.
+// redisURLEnv names the environment variable of --redis-url (envName),
+// which list, without the flag, reads too.
 const redisURLEnv = "RUSTCI_PERF_REDIS_URL"
 
 // redisURLFromEnv sets l's Redis URL from $RUSTCI_PERF_REDIS_URL, when
-// it is set.
+// it is set: for list, which has no --redis-url to read it.
 func redisURLFromEnv(l *config.Layer) {
 	if env := os.Getenv(redisURLEnv); env != "" {
 		l.Cache.L2.URL = env
@@ -160,8 +165,8 @@ var settingFlags = map[string][]string{
 }
 
 // commandLine completes the flags' configuration layer: it records which
-// values the user gave, and $RUSTCI_PERF_REDIS_URL when --redis-url is not
-// given. A value's range is checked once, with the settings it resolves
+// values the user gave, on the command line or in the environment, and
+// where each came from. A value's range is checked once, with the settings it resolves
 // to (config.Config.Settings), which names the flag; only what a flag
 // means differently from the same key in a file is checked here: --rate
 // 0, --keys 0, --ops 0 and --duration 0 are refused, where rate: 0 and
@@ -169,14 +174,13 @@ var settingFlags = map[string][]string{
 // long the run lasts, so --duration and --ops with it are refused.
 func (o *runOptions) commandLine() (*config.Layer, error) {
 	l, p := o.params, &o.params.Defaults
-	if !o.given["redis-url"] {
-		redisURLFromEnv(l)
+	if o.given["history"] {
+		historyFromFlags(l, o.origin("history"), o.history)
 	}
-	historyFromFlags(l, o.given["history"], o.history)
 	for name, paths := range settingFlags {
 		if o.given[name] {
 			for _, path := range paths {
-				l.Set(path, "--"+name)
+				l.Set(path, o.origin(name))
 			}
 		}
 	}
@@ -196,6 +200,15 @@ func (o *runOptions) commandLine() (*config.Layer, error) {
 		}
 	}
 	return l, nil
+}
+
+// origin names where the value of the flag name, given, came from: its
+// variable, or the flag.
+func (o *runOptions) origin(name string) string {
+	if from := o.from[name]; from != "" {
+		return from
+	}
+	return "--" + name
 }
 
 // capacity is the capacity search the flags ask for, nil for none. The

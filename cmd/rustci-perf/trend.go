@@ -67,7 +67,7 @@ could not be written after all (stderr names it), which beats 1.`,
   rustci-perf trend --history postgres://perf@db/perf --branch main --format html --output trend.html`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			o.given = cmd.Flags().Changed("history")
+			o.origin = flagOrigin(cmd.Flags(), "history")
 			o.formatGiven = cmd.Flags().Changed("format")
 			return runTrend(cmd.Context(), o, stdout)
 		},
