@@ -199,7 +199,8 @@ func TestUsageErrorsExit2AndRunNothing(t *testing.T) {
 		{[]string{"run", "all", "--threshold", "nope:p99<1ms"}, `unknown scope "nope"`},
 		{[]string{"run", "all", "--threshold", "hit_rat>0.9"}, "reports hit_rat"},
 		{[]string{"run", "all", "--ops", "0"}, "--ops 0: want at least 1"},
-		{[]string{"run", "all", "--profile", filepath.Join(dir, "nowhere")}, "--profile: directory"},
+		// a missing directory is made; one under a file cannot be
+		{[]string{"run", "all", "--profile", filepath.Join(bad, "sub")}, "--profile: directory"},
 		{[]string{"run", "all", "--profile", dir, "--profile-kinds", "cpu,goroutine"}, `--profile-kinds: profile kind "goroutine"`},
 		{[]string{"run", "all", "--profile-kinds", "cpu"}, "--profile-kinds: give --profile DIR too"},
 		{[]string{"run", "all", "--stages", "1s:100", "--duration", "1s"}, "--stages and --duration: the stages set how long the run lasts"},
@@ -228,7 +229,7 @@ func TestUsageErrorsExit2AndRunNothing(t *testing.T) {
 		{[]string{"run", "all", "--judge", "mean"}, `--judge "mean": want median, worst or each`},
 		{[]string{"run", "all", "--stages", "1s:5", "--rate", "5"}, "--rate and --stages: give one"},
 		{[]string{"run", "all", "--distribution", "hotspot:2:1"}, `--distribution "hotspot:2:1"`},
-		{[]string{"run", "all", "--hgrm", filepath.Join(dir, "nowhere")}, `--hgrm: directory`},
+		{[]string{"run", "all", "--hgrm", filepath.Join(bad, "sub")}, `--hgrm: `},
 		{[]string{"run", "all", "--config", bad}, "field opps not found"},
 		{[]string{"run", "all", "--config", filepath.Join(dir, "missing.yaml")}, "missing.yaml: no such file"},
 		{[]string{"run", "all", "--output", filepath.Join(dir, "no", "r.json")}, "does not exist"},
