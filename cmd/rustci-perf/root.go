@@ -31,8 +31,9 @@ const exitCodesHelp = `Exit codes:
   0    every threshold held
   1    a threshold was missed, or a regression against the baseline
        (compare, run --baseline), or trend alerts
-  2    usage or configuration error (unknown scenario, bad flag value, bad
-       threshold, bad YAML, an output that cannot be written); nothing ran
+  2    usage or configuration error (unknown command or scenario, bad flag
+       or RUSTCI_PERF_* value, bad threshold, bad YAML, an output that
+       cannot be written); nothing ran
   3    a scenario could not run (a component error, or a panic in it: its
        value and stack on stderr, the report written); or rustci-perf
        itself panicked
