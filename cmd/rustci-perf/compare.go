@@ -50,12 +50,14 @@ type compareOptions struct {
 	compareFlags
 	// formatGiven says --format was given.
 	formatGiven bool
+	// stdin is read for a file given as -.
+	stdin io.Reader
 }
 
 func newCompareCmd(stdout io.Writer) *cobra.Command {
 	o := &compareOptions{}
 	cmd := &cobra.Command{
-		Use:   "compare BASE.json NEW.json",
+		Use:   "compare BASE.json NEW.json (either may be -, stdin)",
 		Short: "Say whether NEW is a regression against BASE, tail latency included",
 		Long: `Compare two JSON reports scenario by scenario: throughput, p50, p95, p99,
 p99.9, errors, hit and other rates, and the counters that say something went
@@ -78,16 +80,18 @@ invariants forbid, no scenario measured in both, an --output that cannot
 be written), 4 when an output could not be written after all (the others
 were; stderr names it), which beats 1.`,
 		Example: `  rustci-perf compare baseline.json report.json
-  rustci-perf compare baseline.json report.json --min-effect 10% --output "$GITHUB_STEP_SUMMARY"`,
+  rustci-perf compare baseline.json report.json --min-effect 10% --output "$GITHUB_STEP_SUMMARY"
+  rustci-perf run cache --format json | rustci-perf compare baseline.json -`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, files []string) error {
 			o.files = [2]string{files[0], files[1]}
-			o.formatGiven = cmd.Flags().Changed("format")
+			o.formatGiven, o.stdin = cmd.Flags().Changed("format"), cmd.InOrStdin()
 			return runCompare(cmd.Context(), o, stdout)
 		},
 	}
 	o.compareFlags.register(cmd)
-	cmd.Flags().StringVar(&o.format, "format", "text", "comparison format: "+strings.Join(slices.Sorted(maps.Keys(report.ComparisonFormats)), ", "))
+	cmd.Flags().StringVar(&o.format, "format", "text", "comparison format: "+strings.Join(comparisonFormats, ", "))
+	completions(cmd, map[string]cobra.CompletionFunc{"format": completeWords(comparisonFormats...)}, nil, nil)
 	cmd.Flags().StringArrayVar(&o.outputs, "output", nil, "write the comparison to a file instead of stdout (atomically; $GITHUB_STEP_SUMMARY appended to), as FORMAT=PATH or in --format, else by extension (.json, .md, .txt; others text; .xml and .html are errors); repeatable; PATH - is stdout")
 	return cmd
 }
@@ -111,13 +115,13 @@ func runCompare(ctx context.Context, o *compareOptions, stdout io.Writer) error 
 	if err := outputsClear(outs, o.files[:]); err != nil {
 		return err
 	}
+	reps, names, err := readReports(o.files[:], o.stdin)
+	if err != nil {
+		return fmt.Errorf("compare: %w", err)
+	}
 	var sides [2]compare.Side
-	for i, file := range o.files {
-		r, err := report.ReadFile(file)
-		if err != nil {
-			return fmt.Errorf("compare: %w", err)
-		}
-		sides[i] = compare.Side{Name: file, Report: r}
+	for i := range sides {
+		sides[i] = compare.Side{Name: names[i], Report: reps[i]}
 	}
 	c, err := compare.Reports(sides[0], sides[1], copts)
 	if err != nil {

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -22,22 +21,18 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// historyEnv names the environment variable that sets the history store
-// when --history is not given; it beats the config file's history key.
+// historyEnv names the environment variable of --history (envName).
 const historyEnv = "RUSTCI_PERF_HISTORY"
 
 const historyFlagHelp = "a SQLite file (run and history import create it if missing; list, show and trend want it to exist) or a postgres:// URL (default $" + historyEnv + ", then the config file's history key)"
 
-// historyFromFlags sets l's history store from --history when given (an
-// empty value then means none), else from $RUSTCI_PERF_HISTORY when set.
-func historyFromFlags(l *config.Layer, given bool, value string) {
-	switch env := os.Getenv(historyEnv); {
-	case given:
+// historyFromFlags sets l's history store from --history, or its
+// variable, when given (origin names which, flagOrigin; "" when neither):
+// an empty --history means none.
+func historyFromFlags(l *config.Layer, origin string, value string) {
+	if origin != "" {
 		l.History = value
-		l.Set("history", "--history")
-	case env != "":
-		l.History = env
-		l.Set("history", "$"+historyEnv)
+		l.Set("history", origin)
 	}
 }
 
@@ -84,8 +79,9 @@ func appendRun(ctx context.Context, st *history.Store, rep *report.Report, stder
 type historyOptions struct {
 	configFile string
 	store      string
-	// given says --history was given.
-	given bool
+	// origin names where the store was given: --history or its variable
+	// (flagOrigin); "" when neither.
+	origin string
 }
 
 // open opens the store the flags, the environment or the config file
@@ -93,7 +89,7 @@ type historyOptions struct {
 // SQLite file that does not exist is created (import) or an error.
 func (o *historyOptions) open(ctx context.Context, create bool) (*history.Store, error) {
 	l := config.CommandLine()
-	historyFromFlags(l, o.given, o.store)
+	historyFromFlags(l, o.origin, o.store)
 	cfg, err := loadConfig(o.configFile, l)
 	if err != nil {
 		return nil, err
@@ -115,8 +111,12 @@ and every figure a threshold can name, per scenario. It is a SQLite file,
 or a PostgreSQL database (a postgres:// URL) that CI runners share.
 
 ` + exitCodesHelp,
+		Example: `  rustci-perf run all --history perf.db
+  rustci-perf history list --history perf.db --branch main
+  rustci-perf history show latest --format markdown
+  RUSTCI_PERF_HISTORY=postgres://perf@db/perf rustci-perf history import reports/*.json`,
 		PersistentPreRun: func(cmd *cobra.Command, _ []string) {
-			o.given = cmd.Flags().Changed("history")
+			o.origin = flagOrigin(cmd.Flags(), "history")
 		},
 	}
 	pf := cmd.PersistentFlags()
@@ -152,6 +152,7 @@ func newHistoryListCmd(h *historyOptions, stdout io.Writer) *cobra.Command {
 	f.StringVar(&o.query.Scenario, "scenario", "", "only the runs that have this scenario")
 	f.IntVar(&o.query.Limit, "limit", 0, "the newest N runs (0: all)")
 	f.StringVar(&o.format, "format", "text", "text, or json (an array, for scripts)")
+	completions(cmd, map[string]cobra.CompletionFunc{"format": completeWords(historyFormats...)}, nil, nil)
 	return cmd
 }
 
@@ -259,6 +260,7 @@ func newHistoryShowCmd(h *historyOptions, stdout io.Writer) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&o.format, "format", "text", "report format: "+strings.Join(report.Formats(), ", "))
+	completions(cmd, map[string]cobra.CompletionFunc{"format": completeWords(reportFormats...)}, nil, nil)
 	return cmd
 }
 

@@ -263,7 +263,7 @@ func TestInterruptedRunNotAppended(t *testing.T) {
 // TestRunHistoryImportDirect calls the import and list commands' functions
 // without cobra.
 func TestRunHistoryImportDirect(t *testing.T) {
-	h := &historyOptions{store: filepath.Join(t.TempDir(), "perf.db"), given: true}
+	h := &historyOptions{store: filepath.Join(t.TempDir(), "perf.db"), origin: "--history"}
 	var stdout strings.Builder
 	files := []string{"../../pkg/compare/testdata/base.json", "../../pkg/compare/testdata/mixed-base.json", "../../pkg/compare/testdata/base.json"}
 	if err := runHistoryImport(context.Background(), &historyImportOptions{historyOptions: h, files: files}, &stdout); err != nil {

@@ -3,11 +3,13 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
 	"strings"
 	"text/tabwriter"
+	"unicode/utf8"
 
 	"github.com/rustci/rustci-perf/pkg/config"
 	"github.com/rustci/rustci-perf/pkg/metric"
@@ -16,28 +18,185 @@ import (
 	"github.com/spf13/cobra"
 )
 
+// listOptions are the list command's flags.
+type listOptions struct {
+	configFile string
+	verbose    bool
+	format     string
+}
+
+// listFormats are list's formats.
+var listFormats = []string{"text", "json"}
+
 func newListCmd(stdout io.Writer) *cobra.Command {
-	var configFile string
+	o := &listOptions{}
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List scenarios, groups, what each measures, and their thresholds",
-		Args:  cobra.NoArgs,
+		Long: `List the scenarios and groups "rustci-perf run" takes, one line each with
+what it measures. -v adds each scenario's kinds of operation and
+thresholds (those run would judge: with --config, and of the L2 stack
+when a Redis URL is set), and every metric a threshold can name, with its
+unit and which way is better. --format json gives all of it to scripts.`,
+		Example: `  rustci-perf list
+  rustci-perf list -v --config configs/ci.yaml
+  rustci-perf list --format json | jq -r '.scenarios[] | select(.group == "cache") | .name'`,
+		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			// The thresholds run would judge: of the L2 stack when a
-			// Redis URL is set, by the file or the environment.
-			env := config.CommandLine()
-			redisURLFromEnv(env)
-			cfg, err := loadConfig(configFile, env)
-			if err != nil {
-				return err
-			}
-			return list(stdout, cfg)
+			return runList(o, stdout)
 		},
 	}
-	cmd.Flags().StringVar(&configFile, "config", "", "show thresholds with this YAML file laid over the defaults")
+	f := cmd.Flags()
+	f.StringVar(&o.configFile, "config", "", "show thresholds with this YAML file laid over the defaults")
+	f.BoolVarP(&o.verbose, "verbose", "v", false, "every scenario's kinds and thresholds, and the metrics a threshold can name")
+	f.StringVar(&o.format, "format", "text", "text, or json (scenarios, groups and metrics, for scripts)")
+	completions(cmd, map[string]cobra.CompletionFunc{"format": completeWords(listFormats...)}, nil, map[string][]string{"config": {"yaml", "yml"}})
 	return cmd
 }
 
+func runList(o *listOptions, stdout io.Writer) error {
+	if !slices.Contains(listFormats, o.format) {
+		return fmt.Errorf("--format %q: want %s", o.format, strings.Join(listFormats, " or "))
+	}
+	// The thresholds run would judge: of the L2 stack when a Redis URL
+	// is set, by the file or the environment.
+	env := config.CommandLine()
+	redisURLFromEnv(env)
+	cfg, err := loadConfig(o.configFile, env)
+	if err != nil {
+		return err
+	}
+	var write func(io.Writer, *config.Config) error
+	switch {
+	case o.format == "json":
+		write = listJSON
+	case o.verbose:
+		write = list
+	default:
+		write = listShort
+	}
+	if err := write(stdout, cfg); err != nil {
+		return exitWith(exitOK, []error{fmt.Errorf("write to stdout: %w", err)})
+	}
+	return nil
+}
+
+// listWidth is the width every line of the short list fits in.
+const listWidth = 100
+
+// listShort writes a line per scenario, its group and what it measures
+// (wrapped to fit listWidth), then the groups.
+func listShort(w io.Writer, _ *config.Config) error {
+	all := scenarios.All()
+	nameW, groupW := len("SCENARIO"), len("GROUP")
+	for _, sc := range all {
+		nameW, groupW = max(nameW, len(sc.Name)), max(groupW, len(sc.Group))
+	}
+	indent := nameW + 2 + groupW + 2
+	var b strings.Builder
+	row := func(name, group, text string) {
+		for i, line := range wrap(text, listWidth-indent) {
+			if i > 0 {
+				name, group = "", ""
+			}
+			fmt.Fprintf(&b, "%-*s  %-*s  %s\n", nameW, name, groupW, group, line)
+		}
+	}
+	row("SCENARIO", "GROUP", "MEASURES")
+	for _, sc := range all {
+		row(sc.Name, sc.Group, sc.Summary)
+	}
+	b.WriteString("\n")
+	for i, line := range wrap("GROUPS (run GROUP runs its scenarios): "+strings.Join(scenarios.GroupNames(), ", "), listWidth) {
+		if i > 0 {
+			line = "  " + line
+		}
+		b.WriteString(line + "\n")
+	}
+	b.WriteString("Thresholds, kinds and metrics: rustci-perf list -v; for scripts: --format json\n")
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// wrap breaks s into lines of at most width characters, between words.
+func wrap(s string, width int) []string {
+	var lines []string
+	line := ""
+	for _, word := range strings.Fields(s) {
+		switch {
+		case line == "":
+			line = word
+		case utf8.RuneCountInString(line)+1+utf8.RuneCountInString(word) <= width:
+			line += " " + word
+		default:
+			lines = append(lines, line)
+			line = word
+		}
+	}
+	return append(lines, line)
+}
+
+// listDoc is list --format json: field names are part of the interface.
+type listDoc struct {
+	Scenarios []listScenario `json:"scenarios"`
+	Groups    []listGroup    `json:"groups"`
+	Metrics   []listMetric   `json:"metrics"`
+}
+
+type listScenario struct {
+	Name        string   `json:"name"`
+	Group       string   `json:"group"`
+	Description string   `json:"description"`
+	Kinds       []string `json:"kinds"`
+	Thresholds  []string `json:"thresholds"`
+}
+
+type listGroup struct {
+	Name      string   `json:"name"`
+	Scenarios []string `json:"scenarios"`
+}
+
+// listMetric is a figure a threshold can name. Unit is ns, ops/s, bytes
+// or "" (a count or a ratio); Better is lower, higher or "" (neither).
+type listMetric struct {
+	Name    string `json:"name"`
+	Unit    string `json:"unit"`
+	Better  string `json:"better"`
+	Meaning string `json:"meaning"`
+}
+
+// listJSON writes the scenarios with their thresholds, the groups and
+// the metric catalogue (every tier's counters by their names: l1_hits)
+// as one JSON document.
+func listJSON(w io.Writer, cfg *config.Config) error {
+	doc := listDoc{Scenarios: []listScenario{}, Groups: []listGroup{}, Metrics: []listMetric{}}
+	for _, sc := range scenarios.All() {
+		s, err := cfg.Settings(sc.Name)
+		if err != nil {
+			return err
+		}
+		doc.Scenarios = append(doc.Scenarios, listScenario{Name: sc.Name, Group: sc.Group, Description: sc.Summary,
+			Kinds: append([]string{}, sc.Kinds...), Thresholds: append([]string{}, s.Thresholds...)})
+	}
+	groups := scenarios.Groups()
+	for _, g := range scenarios.GroupNames() {
+		lg := listGroup{Name: g, Scenarios: []string{}}
+		for _, sc := range groups[g] {
+			lg.Scenarios = append(lg.Scenarios, sc.Name)
+		}
+		doc.Groups = append(doc.Groups, lg)
+	}
+	for _, d := range append([]metric.Def{metric.Percentile}, metric.All()...) {
+		doc.Metrics = append(doc.Metrics, listMetric{Name: d.Name, Unit: d.Unit, Better: d.Better, Meaning: d.Doc})
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false) // thresholds read p99<10ms, not p99\u003c10ms
+	return enc.Encode(doc)
+}
+
+// list is list -v: a table of the scenarios with their kinds and
+// thresholds, the groups, and the metric catalogue.
 func list(w io.Writer, cfg *config.Config) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "SCENARIO\tGROUP\tKINDS\tMEASURES\tTHRESHOLDS")

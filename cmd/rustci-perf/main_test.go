@@ -44,15 +44,17 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// cleanEnv is this process's environment without RUSTCI_PERF_REDIS_URL,
-// RUSTCI_PERF_HISTORY or GITHUB_STEP_SUMMARY, so that a developer's setting or the CI's does not
-// change what the tests run or where they write.
+// cleanEnv is this process's environment without the variables of
+// rustci-perf's flags (RUSTCI_PERF_*, but the tests' own
+// RUSTCI_PERF_REQUIRE_*) or GITHUB_STEP_SUMMARY, so that a developer's
+// setting or the CI's does not change what the tests run or where they
+// write.
 func cleanEnv() []string {
 	var env []string
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
 		switch {
-		case k == "RUSTCI_PERF_REDIS_URL", k == historyEnv, k == stepSummaryEnv:
+		case strings.HasPrefix(k, envPrefix) && !strings.HasPrefix(k, envPrefix+"REQUIRE_"), k == stepSummaryEnv:
 		// A CI system's variables would become the reports' provenance.
 		case k == "GITHUB_ACTIONS", k == "GITLAB_CI", k == "BUILDKITE", k == "JENKINS_URL":
 		default:
@@ -135,7 +137,7 @@ func TestVersion(t *testing.T) {
 }
 
 func TestList(t *testing.T) {
-	r := rustciPerf(t, t.TempDir(), "list")
+	r := rustciPerf(t, t.TempDir(), "list", "-v")
 	if r.code != 0 {
 		t.Fatalf("list: exit %d, stderr %q", r.code, r.stderr)
 	}
@@ -197,7 +199,8 @@ func TestUsageErrorsExit2AndRunNothing(t *testing.T) {
 		{[]string{"run", "all", "--threshold", "nope:p99<1ms"}, `unknown scope "nope"`},
 		{[]string{"run", "all", "--threshold", "hit_rat>0.9"}, "reports hit_rat"},
 		{[]string{"run", "all", "--ops", "0"}, "--ops 0: want at least 1"},
-		{[]string{"run", "all", "--profile", filepath.Join(dir, "nowhere")}, "--profile: directory"},
+		// a missing directory is made; one under a file cannot be
+		{[]string{"run", "all", "--profile", filepath.Join(bad, "sub")}, "--profile: directory"},
 		{[]string{"run", "all", "--profile", dir, "--profile-kinds", "cpu,goroutine"}, `--profile-kinds: profile kind "goroutine"`},
 		{[]string{"run", "all", "--profile-kinds", "cpu"}, "--profile-kinds: give --profile DIR too"},
 		{[]string{"run", "all", "--stages", "1s:100", "--duration", "1s"}, "--stages and --duration: the stages set how long the run lasts"},
@@ -226,7 +229,7 @@ func TestUsageErrorsExit2AndRunNothing(t *testing.T) {
 		{[]string{"run", "all", "--judge", "mean"}, `--judge "mean": want median, worst or each`},
 		{[]string{"run", "all", "--stages", "1s:5", "--rate", "5"}, "--rate and --stages: give one"},
 		{[]string{"run", "all", "--distribution", "hotspot:2:1"}, `--distribution "hotspot:2:1"`},
-		{[]string{"run", "all", "--hgrm", filepath.Join(dir, "nowhere")}, `--hgrm: directory`},
+		{[]string{"run", "all", "--hgrm", filepath.Join(bad, "sub")}, `--hgrm: `},
 		{[]string{"run", "all", "--config", bad}, "field opps not found"},
 		{[]string{"run", "all", "--config", filepath.Join(dir, "missing.yaml")}, "missing.yaml: no such file"},
 		{[]string{"run", "all", "--output", filepath.Join(dir, "no", "r.json")}, "does not exist"},

@@ -21,12 +21,14 @@ type mergeOptions struct {
 	outputs []string
 	// formatGiven says --format was given.
 	formatGiven bool
+	// stdin is read for a file given as -.
+	stdin io.Reader
 }
 
 func newMergeCmd(stdout io.Writer) *cobra.Command {
 	o := &mergeOptions{}
 	cmd := &cobra.Command{
-		Use:   "merge REPORT.json REPORT.json...",
+		Use:   "merge REPORT.json REPORT.json... (one may be -, stdin)",
 		Short: "Combine JSON reports of the same scenarios run at the same time on several machines",
 		Long: `Merge the JSON reports of the same scenarios run at the same time on several
 machines, pods or CI runners: histograms merged exactly, operations, workers
@@ -37,15 +39,17 @@ time, the same report twice (one file, a link to it, or a copy), and a
 report the schema or the writer's invariants forbid are refused (exit 2).
 
 ` + exitCodesHelp,
-		Example: `  rustci-perf merge runner-*.json --output json=all.json --output junit=junit.xml`,
-		Args:    cobra.MinimumNArgs(2),
+		Example: `  rustci-perf merge runner-*.json --output json=all.json --output junit=junit.xml
+  ssh runner-2 cat report.json | rustci-perf merge runner-1.json - --format markdown`,
+		Args: cobra.MinimumNArgs(2),
 		RunE: func(cmd *cobra.Command, files []string) error {
-			o.files, o.formatGiven = files, cmd.Flags().Changed("format")
+			o.files, o.formatGiven, o.stdin = files, cmd.Flags().Changed("format"), cmd.InOrStdin()
 			return runMerge(cmd.Context(), o, stdout)
 		},
 	}
 	cmd.Flags().StringVar(&o.format, "format", "text", "report format: "+strings.Join(report.Formats(), ", "))
 	cmd.Flags().StringArrayVar(&o.outputs, "output", nil, "write the merged report to a file (atomically; $GITHUB_STEP_SUMMARY appended to), as FORMAT=PATH or in --format, else by extension (.json, .xml junit, .md, .html, .txt; others text); repeatable; PATH - is stdout, which then gets that instead of the text report")
+	completions(cmd, map[string]cobra.CompletionFunc{"format": completeWords(reportFormats...)}, nil, nil)
 	return cmd
 }
 
@@ -64,13 +68,13 @@ func runMerge(ctx context.Context, o *mergeOptions, stdout io.Writer) error {
 	if err := outputsClear(outs, o.files); err != nil {
 		return err
 	}
+	reps, names, err := readReports(o.files, o.stdin)
+	if err != nil {
+		return fmt.Errorf("merge: %w", err)
+	}
 	var ins []merge.Input
-	for _, file := range o.files {
-		r, err := report.ReadFile(file)
-		if err != nil {
-			return fmt.Errorf("merge: %w", err)
-		}
-		ins = append(ins, merge.Input{File: file, Report: r})
+	for i, r := range reps {
+		ins = append(ins, merge.Input{File: names[i], Report: r})
 	}
 	rep, err := merge.Reports(ins, provenance.Tool(version))
 	if err != nil {

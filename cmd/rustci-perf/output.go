@@ -295,3 +295,33 @@ func emitResult[R any](ctx context.Context, outs []output[func(io.Writer, R) err
 	}
 	return exitWith(code, failed)
 }
+
+// stdinName names stdin, given as "-", in messages and as a merged
+// report's source.
+const stdinName = "stdin"
+
+// readReports reads the JSON reports named (report.ReadFile); "-" is
+// stdin, which can be read once: "-" given twice is a usage error. names
+// are the files', stdin's as stdinName.
+func readReports(files []string, stdin io.Reader) (reps []*report.Report, names []string, err error) {
+	if n := slices.Index(files, "-"); n >= 0 && slices.Contains(files[n+1:], "-") {
+		return nil, nil, errors.New("- (stdin) given twice: it can be read once")
+	}
+	for _, file := range files {
+		var r *report.Report
+		name := file
+		if file == "-" {
+			name = stdinName
+			if r, err = report.ReadJSON(stdin); err != nil {
+				err = fmt.Errorf("%s: %w", name, err)
+			}
+		} else {
+			r, err = report.ReadFile(file)
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		reps, names = append(reps, r), append(names, name)
+	}
+	return reps, names, nil
+}

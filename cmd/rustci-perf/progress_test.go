@@ -100,3 +100,29 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// TestWantBars: bars only on a terminal that can move its cursor, outside
+// CI, unless --progress forces them.
+func TestWantBars(t *testing.T) {
+	tests := []struct {
+		forced, terminal bool
+		env              map[string]string
+		want             bool
+	}{
+		// a terminal, TERM set: bars
+		{false, true, map[string]string{"TERM": "xterm-256color"}, true},
+		// TERM=dumb cannot move the cursor: plain lines
+		{false, true, map[string]string{"TERM": "dumb"}, false},
+		// CI: plain lines, whatever the terminal
+		{false, true, map[string]string{"CI": "true", "TERM": "xterm"}, false},
+		// not a terminal: plain lines
+		{false, false, map[string]string{"TERM": "xterm"}, false},
+		// --progress forces bars, TERM=dumb or not
+		{true, false, map[string]string{"TERM": "dumb"}, true},
+	}
+	for _, tt := range tests {
+		if got := wantBars(tt.forced, tt.terminal, func(k string) string { return tt.env[k] }); got != tt.want {
+			t.Errorf("wantBars(%t, %t, %v) = %t; want %t", tt.forced, tt.terminal, tt.env, got, tt.want)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -30,8 +31,9 @@ const exitCodesHelp = `Exit codes:
   0    every threshold held
   1    a threshold was missed, or a regression against the baseline
        (compare, run --baseline), or trend alerts
-  2    usage or configuration error (unknown scenario, bad flag value, bad
-       threshold, bad YAML, an output that cannot be written); nothing ran
+  2    usage or configuration error (unknown command or scenario, bad flag
+       or RUSTCI_PERF_* value, bad threshold, bad YAML, an output that
+       cannot be written); nothing ran
   3    a scenario could not run (a component error, or a panic in it: its
        value and stack on stderr, the report written); or rustci-perf
        itself panicked
@@ -80,7 +82,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int
 	}()
 	root := newRoot(ctx, stdout, stderr)
 	root.SetArgs(args)
-	err := root.Execute()
+	cmd, err := root.ExecuteC()
 	var ee *exitError
 	switch {
 	case err == nil:
@@ -91,8 +93,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int
 		}
 		return ee.code
 	}
-	fmt.Fprintf(stderr, "rustci-perf: %s\n", oneLine(err.Error()))
+	fmt.Fprintf(stderr, "rustci-perf: %s\n", usageText(namingEnv(cmd, err)))
 	return exitUsage
+}
+
+// usageText is a usage error as printed: on one line, except cobra's
+// suggestions for a mistyped command, which keep their lines
+// ("Did you mean this?" and the commands under it, one a line).
+func usageText(err error) string {
+	msg := strings.TrimSpace(err.Error())
+	if strings.HasPrefix(msg, "unknown command ") && strings.Contains(msg, "\nDid you mean this?\n") {
+		return msg
+	}
+	return oneLine(msg)
 }
 
 func oneLine(s string) string { return strings.ReplaceAll(strings.TrimSpace(s), "\n", "; ") }
@@ -105,9 +118,23 @@ func newRoot(ctx context.Context, stdout, stderr io.Writer) *cobra.Command {
 cache, a rate limiter), records every operation's latency in an HdrHistogram,
 checks thresholds, and exits non-zero when one is missed.
 
+` + envHelp + `
+
 ` + exitCodesHelp,
+		Example: `  rustci-perf list
+  rustci-perf run cache --ops 2000
+  rustci-perf compare baseline.json report.json
+  source <(rustci-perf completion bash)`,
+		Version:       versionLine(),
 		SilenceErrors: true,
 		SilenceUsage:  true,
+	}
+	root.SetVersionTemplate("{{.Version}}\n")
+	// Every command's flags are read from the environment first, before
+	// any command's own hooks (history's) look at them.
+	cobra.EnableTraverseRunHooks = true
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		return flagsFromEnv(cmd.Flags(), os.LookupEnv)
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
@@ -127,31 +154,41 @@ func flagError(err error) error {
 	if !errors.As(err, &bad) {
 		return err
 	}
+	if named := badValue("--"+bad.GetFlag().Name, bad); named != nil {
+		return named
+	}
+	return err
+}
+
+// badValue words a flag's bad value, the flag named as label: "--ops",
+// or "$RUSTCI_PERF_OPS" when the value came from the environment; nil
+// when pflag gave no cause.
+func badValue(label string, bad *pflag.InvalidValueError) error {
 	name, cause := bad.GetFlag().Name, errors.Unwrap(bad)
 	if cause == nil {
-		return err
+		return nil
 	}
 	msg := cause.Error()
 	for _, key := range []string{name, strings.ReplaceAll(name, "-", "_")} {
 		if rest, ok := strings.CutPrefix(msg, key+" "); ok {
-			return errors.New("--" + name + " " + rest)
+			return errors.New(label + " " + rest)
 		}
 		if rest, ok := strings.CutPrefix(msg, key+": "); ok {
-			return errors.New("--" + name + ": " + rest)
+			return errors.New(label + ": " + rest)
 		}
 	}
 	var num *strconv.NumError
 	switch typ := bad.GetFlag().Value.Type(); {
 	case typ == "duration":
-		return fmt.Errorf("--%s %q: want a number with a unit, as in 500ms or 2s", name, bad.GetValue())
+		return fmt.Errorf("%s %q: want a number with a unit, as in 500ms or 2s", label, bad.GetValue())
 	case typ == "bool":
-		return fmt.Errorf("--%s %q: want true or false", name, bad.GetValue())
+		return fmt.Errorf("%s %q: want true or false", label, bad.GetValue())
 	case errors.As(cause, &num) && typ == "float64":
-		return fmt.Errorf("--%s %q: want a number", name, bad.GetValue())
+		return fmt.Errorf("%s %q: want a number", label, bad.GetValue())
 	case errors.As(cause, &num):
-		return fmt.Errorf("--%s %q: want a whole number", name, bad.GetValue())
+		return fmt.Errorf("%s %q: want a whole number", label, bad.GetValue())
 	}
-	return fmt.Errorf("--%s: %s", name, msg)
+	return fmt.Errorf("%s: %s", label, msg)
 }
 
 // exitCode maps a report to the process's exit code: an interruption first,

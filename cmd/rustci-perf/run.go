@@ -8,12 +8,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/mattn/go-isatty"
 	"github.com/rustci/rustci-perf/pkg/compare"
 	"github.com/rustci/rustci-perf/pkg/config"
 	"github.com/rustci/rustci-perf/pkg/engine"
@@ -25,6 +27,7 @@ import (
 	"github.com/rustci/rustci-perf/pkg/workload"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"golang.org/x/term"
 )
 
 // runOptions are the run command's flags. Those that set a scenario's
@@ -52,8 +55,11 @@ type runOptions struct {
 	budget      time.Duration
 	compareFlags
 	metrics metricsOptions
-	// given are the flags the user gave.
+	// given are the flags the user gave, on the command line or in the
+	// environment; from names where each came from ("--ops",
+	// "$RUSTCI_PERF_OPS").
 	given map[string]bool
+	from  map[string]string
 }
 
 func newRunCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -74,8 +80,10 @@ and exit 1 if any threshold is missed.
   rustci-perf run cache-read --find-max-rate --slo 'p99<1ms' --budget 60s --threshold 'max_rate>50000'
   rustci-perf run all --history perf.db`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.given = map[string]bool{}
-			cmd.Flags().Visit(func(f *pflag.Flag) { o.given[f.Name] = true })
+			o.given, o.from = map[string]bool{}, map[string]string{}
+			cmd.Flags().Visit(func(f *pflag.Flag) {
+				o.given[f.Name], o.from[f.Name] = true, flagOrigin(cmd.Flags(), f.Name)
+			})
 			return runRun(cmd.Context(), o, args, stdout, stderr)
 		},
 	}
@@ -100,12 +108,12 @@ and exit 1 if any threshold is missed.
 	f.StringArrayVar(&o.thresholds, "threshold", nil, "add a threshold, as 'p99<10ms' or 'cache-read:hit_rate>0.95' (repeatable)")
 	f.StringVar(&o.format, "format", "text", "report format: "+strings.Join(report.Formats(), ", "))
 	f.StringArrayVar(&o.outputs, "output", nil, "write the report to a file (atomically; $GITHUB_STEP_SUMMARY appended to), as FORMAT=PATH (json=r.json, junit=junit.xml, markdown=summary.md) or in --format, else by extension (.json, .xml junit, .md, .html, .txt; others text); repeatable; stdout then gets the text report, unless PATH is - (stdout: json=- writes JSON there instead)")
-	f.StringVar(&o.hgrm, "hgrm", "", "write each scenario's percentile distribution as DIR/<scenario>.hgrm (HdrHistogram's format, µs)")
+	f.StringVar(&o.hgrm, "hgrm", "", "write each scenario's percentile distribution as DIR/<scenario>.hgrm (HdrHistogram's format, µs); DIR is made if missing")
 	f.StringVar(&o.hlog, "hlog", "", "write every scenario's latency per interval (each kind's too) as an HdrHistogram interval log (.hlog), which HistogramLogAnalyzer reads")
-	f.StringVar(&o.profile, "profile", "", "write Go runtime profiles of each scenario's measured phase as DIR/<scenario>.<kind>.pprof, for go tool pprof")
+	f.StringVar(&o.profile, "profile", "", "write Go runtime profiles of each scenario's measured phase as DIR/<scenario>.<kind>.pprof, for go tool pprof; DIR is made if missing")
 	f.StringVar(&o.profKinds, "profile-kinds", strings.Join(profile.Default, ","), "with --profile: the profiles to write, from "+strings.Join(profile.Kinds, ","))
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "no progress on stderr")
-	f.BoolVar(&o.live, "progress", false, "live progress bars on stderr even when it is not a terminal or CI is set (default: bars on a terminal outside CI, plain lines otherwise)")
+	f.BoolVar(&o.live, "progress", false, "live progress bars on stderr even when it is not a terminal, CI is set or TERM=dumb (default: bars on a terminal outside CI, plain lines otherwise)")
 	f.StringVar(&c.L2.URL, "redis-url", "", "Redis for the L2 tier and cache-l2: redis://[user:password@]host:port[/db], rediss:// for TLS (default $"+redisURLEnv+")")
 	f.StringSliceVar(&c.Tiers, "tiers", nil, "cache tiers to stack, from l1,l2,l3 (default l1,l3, with l2 when a Redis URL is set)")
 	f.StringVar(&c.L3.Dir, "l3-dir", "", "keep the L3 tier's store in this directory across runs (default: a temporary one per scenario)")
@@ -121,15 +129,23 @@ and exit 1 if any threshold is missed.
 	f.StringVar(&o.metrics.addr, "metrics-addr", "", "serve live Prometheus metrics at http://ADDR/metrics while the run runs (as :9464, or 127.0.0.1:0 for any port; the address is printed on stderr)")
 	f.StringVar(&o.metrics.push, "metrics-push", "", "push the live metrics to this Prometheus Pushgateway URL every 5s and at the end (job rustci-perf, grouped by run_id and instance); a failed push is a warning")
 	o.compareFlags.register(cmd)
+	cmd.ValidArgsFunction = completeScenarios(true)
+	completions(cmd, map[string]cobra.CompletionFunc{
+		"format":        completeWords(reportFormats...),
+		"judge":         completeWords("median", "worst", "each"),
+		"distribution":  completeWords("uniform", "sequential", "zipfian", "hotspot"),
+		"tiers":         completeCommaList("l1", "l2", "l3"),
+		"profile-kinds": completeCommaList(profileKinds...),
+	}, []string{"hgrm", "profile", "l3-dir"}, map[string][]string{"config": {"yaml", "yml"}, "baseline": {"json"}})
 	return cmd
 }
 
-// redisURLEnv names the environment variable that sets the Redis URL when
-// --redis-url is not given; it beats the config file.
+// redisURLEnv names the environment variable of --redis-url (envName),
+// which list, without the flag, reads too.
 const redisURLEnv = "RUSTCI_PERF_REDIS_URL"
 
 // redisURLFromEnv sets l's Redis URL from $RUSTCI_PERF_REDIS_URL, when
-// it is set.
+// it is set: for list, which has no --redis-url to read it.
 func redisURLFromEnv(l *config.Layer) {
 	if env := os.Getenv(redisURLEnv); env != "" {
 		l.Cache.L2.URL = env
@@ -149,8 +165,8 @@ var settingFlags = map[string][]string{
 }
 
 // commandLine completes the flags' configuration layer: it records which
-// values the user gave, and $RUSTCI_PERF_REDIS_URL when --redis-url is not
-// given. A value's range is checked once, with the settings it resolves
+// values the user gave, on the command line or in the environment, and
+// where each came from. A value's range is checked once, with the settings it resolves
 // to (config.Config.Settings), which names the flag; only what a flag
 // means differently from the same key in a file is checked here: --rate
 // 0, --keys 0, --ops 0 and --duration 0 are refused, where rate: 0 and
@@ -158,14 +174,13 @@ var settingFlags = map[string][]string{
 // long the run lasts, so --duration and --ops with it are refused.
 func (o *runOptions) commandLine() (*config.Layer, error) {
 	l, p := o.params, &o.params.Defaults
-	if !o.given["redis-url"] {
-		redisURLFromEnv(l)
+	if o.given["history"] {
+		historyFromFlags(l, o.origin("history"), o.history)
 	}
-	historyFromFlags(l, o.given["history"], o.history)
 	for name, paths := range settingFlags {
 		if o.given[name] {
 			for _, path := range paths {
-				l.Set(path, "--"+name)
+				l.Set(path, o.origin(name))
 			}
 		}
 	}
@@ -185,6 +200,15 @@ func (o *runOptions) commandLine() (*config.Layer, error) {
 		}
 	}
 	return l, nil
+}
+
+// origin names where the value of the flag name, given, came from: its
+// variable, or the flag.
+func (o *runOptions) origin(name string) string {
+	if from := o.from[name]; from != "" {
+		return from
+	}
+	return "--" + name
 }
 
 // capacity is the capacity search the flags ask for, nil for none. The
@@ -346,8 +370,17 @@ func loadConfig(file string, over ...*config.Layer) (*config.Config, error) {
 	return config.New(scenarios.Names(), append(layers, over...)...)
 }
 
-func runRun(ctx context.Context, o *runOptions, args []string, stdout, stderr io.Writer) error {
-	// Everything the user gave is checked before anything runs.
+func runRun(ctx context.Context, o *runOptions, args []string, stdout, stderr io.Writer) (err error) {
+	// Everything the user gave is checked before anything runs. The
+	// directories made for --hgrm and --profile are removed again when
+	// that finds an error.
+	var made []string
+	ran := false
+	defer func() {
+		if err != nil && !ran {
+			removeMade(made)
+		}
+	}()
 	format, err := report.Lookup(o.format)
 	if err != nil {
 		return fmt.Errorf("--format: %w", err)
@@ -363,14 +396,14 @@ func runRun(ctx context.Context, o *runOptions, args []string, stdout, stderr io
 		}
 	}
 	if o.hgrm != "" {
-		if err := report.CheckDir(o.hgrm); err != nil {
-			return fmt.Errorf("--hgrm: %w", err)
+		if made, err = outputDir(made, "--hgrm", o.hgrm); err != nil {
+			return err
 		}
 	}
 	var prof *profile.Dir
 	if o.profile != "" {
-		if err := report.CheckDir(o.profile); err != nil {
-			return fmt.Errorf("--profile: %w", err)
+		if made, err = outputDir(made, "--profile", o.profile); err != nil {
+			return err
 		}
 		kinds, err := profile.ParseKinds(o.profKinds)
 		if err != nil {
@@ -419,8 +452,7 @@ func runRun(ctx context.Context, o *runOptions, args []string, stdout, stderr io
 	if err != nil {
 		return err
 	}
-	// Bars redraw in place: only for a person watching a terminal.
-	live := o.live || (isTerminal(stderr) && os.Getenv("CI") == "")
+	live := wantBars(o.live, isTerminal(stderr), os.Getenv)
 	plan, err := engine.NewPlan(engine.Options{
 		Names:      args,
 		Config:     cfg,
@@ -449,6 +481,7 @@ func runRun(ctx context.Context, o *runOptions, args []string, stdout, stderr io
 	}
 	defer metrics.stop(ctx, stderr)
 
+	ran = true
 	rep := plan.Run(ctx)
 	if baseline != nil && !rep.Interrupted {
 		c, err := compare.Reports(compare.Side{Name: o.baseline, Report: baseline}, compare.Side{Name: "this run", Report: rep}, copts)
@@ -482,6 +515,46 @@ func runRun(ctx context.Context, o *runOptions, args []string, stdout, stderr io
 	return emit(ctx, rep, outs, format, stdout, failed)
 }
 
+// outputDir makes dir, and its parents, when missing (as --l3-dir's
+// store is made), and checks that files can be written in it
+// (report.CheckDir); made gets the directories it made, deepest last,
+// for removeMade.
+func outputDir(made []string, flag, dir string) ([]string, error) {
+	var missing []string
+	for d := filepath.Clean(dir); ; d = filepath.Dir(d) {
+		if _, err := os.Lstat(d); !errors.Is(err, fs.ErrNotExist) {
+			break
+		}
+		missing = append(missing, d)
+		if filepath.Dir(d) == d {
+			break
+		}
+	}
+	if len(missing) > 0 {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err
+			}
+			return made, fmt.Errorf("%s: cannot make directory %q: %w", flag, dir, err)
+		}
+		slices.Reverse(missing)
+		made = append(made, missing...)
+	}
+	if err := report.CheckDir(dir); err != nil {
+		return made, fmt.Errorf("%s: %w", flag, err)
+	}
+	return made, nil
+}
+
+// removeMade removes the directories outputDir made, deepest first, as
+// long as they are empty.
+func removeMade(made []string) {
+	for i := len(made) - 1; i >= 0; i-- {
+		os.Remove(made[i])
+	}
+}
+
 // emit writes rep to every output, then to stdout unless an output is
 // stdout (in format, or as text when files were written), and returns the
 // error for the exit code rep calls for, with the outputs that failed,
@@ -508,8 +581,16 @@ func emit(ctx context.Context, rep *report.Report, outs []output[report.Formatte
 	return exitWith(code, failed)
 }
 
+// wantBars says whether progress is drawn as bars, which redraw in place:
+// when forced (--progress), else only for a person watching a terminal
+// that can move its cursor (TERM=dumb cannot: Emacs shells, some CI
+// consoles) outside CI. Otherwise progress is plain lines.
+func wantBars(forced, terminal bool, getenv func(string) string) bool {
+	return forced || (terminal && getenv("CI") == "" && getenv("TERM") != "dumb")
+}
+
 // isTerminal reports whether w is a terminal.
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
-	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
+	return ok && term.IsTerminal(int(f.Fd()))
 }

@@ -67,7 +67,7 @@ could not be written after all (stderr names it), which beats 1.`,
   rustci-perf trend --history postgres://perf@db/perf --branch main --format html --output trend.html`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			o.given = cmd.Flags().Changed("history")
+			o.origin = flagOrigin(cmd.Flags(), "history")
 			o.formatGiven = cmd.Flags().Changed("format")
 			return runTrend(cmd.Context(), o, stdout)
 		},
@@ -84,6 +84,10 @@ could not be written after all (stderr names it), which beats 1.`,
 	f.Float64Var(&o.falseAlarm, "false-alarm", trend.Defaults.FalseAlarm, "bound on the chance that the invocation alerts where nothing changed, over all its series")
 	f.StringVar(&o.minEffect, "min-effect", "5%", "smallest regression of a series' level that alerts, in percent")
 	f.StringVar(&o.format, "format", "text", "format: "+strings.Join(slices.Sorted(maps.Keys(trend.Formats)), ", "))
+	completions(cmd, map[string]cobra.CompletionFunc{
+		"format":   completeWords(trendFormats...),
+		"scenario": completeScenarios(false),
+	}, nil, map[string][]string{"config": {"yaml", "yml"}})
 	f.StringArrayVar(&o.outputs, "output", nil, "write the trend to a file instead of stdout (atomically; $GITHUB_STEP_SUMMARY appended to), as FORMAT=PATH or in --format, else by extension (.json, .md, .html, .txt; others text); repeatable; PATH - is stdout")
 	return cmd
 }

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rustci/rustci-perf/pkg/report"
+)
+
+// opsRun runs memory with env and args, and returns its measured
+// operations from the JSON report.
+func opsRun(t *testing.T, dir string, env []string, args ...string) int64 {
+	t.Helper()
+	r := rustciPerfEnv(t, dir, env, append([]string{"run", "memory", "-q", "--warmup", "0", "--format", "json"}, args...)...)
+	rep, err := report.ReadJSON(strings.NewReader(r.stdout))
+	if err != nil {
+		t.Fatalf("%v %v: exit %d, stderr %q: %v", env, args, r.code, r.stderr, err)
+	}
+	return rep.Scenarios[0].Ops
+}
+
+// TestEnvPrecedence: a flag beats its variable, which beats the config
+// file, which beats the defaults.
+func TestEnvPrecedence(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "c.yaml"), []byte("scenarios:\n  memory:\n    ops: 130\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		env  []string
+		args []string
+		want int64
+	}{
+		// the config file beats the defaults
+		{nil, []string{"--config", "c.yaml"}, 130},
+		// the variable beats the config file
+		{[]string{"RUSTCI_PERF_OPS=140"}, []string{"--config", "c.yaml"}, 140},
+		// the flag beats the variable
+		{[]string{"RUSTCI_PERF_OPS=140"}, []string{"--config", "c.yaml", "--ops", "150"}, 150},
+		// the config file itself from its variable
+		{[]string{"RUSTCI_PERF_CONFIG=c.yaml"}, nil, 130},
+		// an empty variable is unset
+		{[]string{"RUSTCI_PERF_OPS="}, []string{"--config", "c.yaml"}, 130},
+	}
+	for _, tt := range tests {
+		if got := opsRun(t, dir, tt.env, tt.args...); got != tt.want {
+			t.Errorf("%v %v: %d ops; want %d", tt.env, tt.args, got, tt.want)
+		}
+	}
+}
+
+// TestEnvErrors: a bad value in a variable is exit 2, on one line naming
+// the variable, for every command.
+func TestEnvErrors(t *testing.T) {
+	base := compareFixture(t, "base.json")
+	tests := []struct {
+		env  string
+		args []string
+		want string
+	}{
+		{"RUSTCI_PERF_OPS=x", []string{"run", "memory"}, `rustci-perf: $RUSTCI_PERF_OPS "x": want a whole number`},
+		{"RUSTCI_PERF_DURATION=5", []string{"run", "memory"}, `rustci-perf: $RUSTCI_PERF_DURATION "5": want a number with a unit, as in 500ms or 2s`},
+		{"RUSTCI_PERF_QUIET=maybe", []string{"run", "memory"}, `rustci-perf: $RUSTCI_PERF_QUIET "maybe": want true or false`},
+		{"RUSTCI_PERF_JUDGE=best", []string{"run", "memory"}, `rustci-perf: $RUSTCI_PERF_JUDGE "best": want median, worst or each`},
+		// a range checked after parsing names the variable too
+		{"RUSTCI_PERF_OPS=0", []string{"run", "memory"}, `rustci-perf: $RUSTCI_PERF_OPS 0: want at least 1`},
+		{"RUSTCI_PERF_FORMAT=junit", []string{"compare", base, base}, `rustci-perf: $RUSTCI_PERF_FORMAT "junit": want json, markdown, text`},
+		{"RUSTCI_PERF_FORMAT=xml", []string{"list"}, `rustci-perf: $RUSTCI_PERF_FORMAT "xml": want text or json`},
+		{"RUSTCI_PERF_LIMIT=-1", []string{"history", "list", "--history", "h.db"}, `rustci-perf: $RUSTCI_PERF_LIMIT -1: want 0 (all) or more`},
+		{"RUSTCI_PERF_HISTORY=nowhere.db", []string{"history", "list"}, `rustci-perf: $RUSTCI_PERF_HISTORY: history nowhere.db: open: no such file`},
+	}
+	for _, tt := range tests {
+		r := rustciPerfEnv(t, t.TempDir(), []string{tt.env}, tt.args...)
+		if r.code != exitUsage || !strings.HasPrefix(r.stderr, tt.want) || strings.Count(r.stderr, "\n") != 1 {
+			t.Errorf("%s %q: exit %d, stderr %q; want 2, one line beginning %q", tt.env, tt.args, r.code, r.stderr, tt.want)
+		}
+	}
+}
+
+// TestEnvRepeatable: a repeatable flag's variable takes one value a
+// line; the flag given replaces them.
+func TestEnvRepeatable(t *testing.T) {
+	dir := t.TempDir()
+	env := []string{"RUSTCI_PERF_THRESHOLD=memory:ops>=100\nmemory:p99<1h, 95%"}
+	r := rustciPerfEnv(t, dir, env, "run", "memory", "-q", "--ops", "120", "--warmup", "0", "--config", noTiming(t))
+	if r.code != exitUsage || !strings.Contains(r.stderr, "p99<1h, 95%") {
+		// the second line is a bad threshold: proof both lines were read
+		t.Errorf("exit %d, stderr %q; want 2 naming the second line's threshold", r.code, r.stderr)
+	}
+	env = []string{"RUSTCI_PERF_THRESHOLD=memory:ops>=100\nmemory:ops<=120\n"}
+	r = rustciPerfEnv(t, dir, env, "run", "memory", "-q", "--ops", "120", "--warmup", "0", "--config", noTiming(t))
+	if r.code != 0 || !strings.Contains(r.stdout, "ops>=100") || !strings.Contains(r.stdout, "ops<=120") {
+		t.Errorf("exit %d, stderr %q; want both thresholds judged:\n%s", r.code, r.stderr, r.stdout)
+	}
+	r = rustciPerfEnv(t, dir, env, "run", "memory", "-q", "--ops", "120", "--warmup", "0", "--config", noTiming(t), "--threshold", "memory:ops==120")
+	if r.code != 0 || strings.Contains(r.stdout, "ops>=100") || !strings.Contains(r.stdout, "ops==120") {
+		t.Errorf("exit %d, stderr %q; want the flag's threshold alone:\n%s", r.code, r.stderr, r.stdout)
+	}
+}
+
+func TestEnvName(t *testing.T) {
+	for flag, want := range map[string]string{"ops": "RUSTCI_PERF_OPS", "redis-url": "RUSTCI_PERF_REDIS_URL", "profile-kinds": "RUSTCI_PERF_PROFILE_KINDS"} {
+		if got := envName(flag); got != want {
+			t.Errorf("envName(%q) = %q; want %q", flag, got, want)
+		}
+	}
+}
