@@ -3,10 +3,17 @@
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 BIN     := bin/rustci-perf
+# release: static binaries for these platforms into DIST.
+PLATFORMS ?= linux/amd64 linux/arm64 darwin/amd64 darwin/arm64
+DIST      := dist
 # Benchmark repetitions: benchstat needs several to give a confidence interval.
 COUNT   ?= 6
 
-.PHONY: all build run test vet fmt-check fuzz bench bench-l2 bench-limiter bench-binary gate-check lint clean help
+.PHONY: all build run test vet fmt-check staticcheck vulncheck fuzz bench bench-l2 bench-limiter bench-binary gate-check lint release clean help
+
+# Linters, pinned: `go run pkg@version` builds each once into the build
+# cache, so a fresh machine needs only the module proxy.
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 all: build
 
@@ -61,10 +68,27 @@ bench-limiter: ## Redis limiter checks beside redis-benchmark EVALSHA of the GCR
 gate-check: build ## how often the default verdict is wrong here: run all 30x, beside busy loops, with Redis, A/A
 	bash bench/gate-check.sh
 
-lint: vet fmt-check ## vet and gofmt (the checks CI runs)
+staticcheck:
+	go run $(STATICCHECK) ./...
+
+vulncheck: ## govulncheck against the pinned golang.org/x/vulndb module's data (scripts/vulncheck.sh)
+	bash scripts/vulncheck.sh
+
+lint: vet fmt-check staticcheck vulncheck ## go vet, gofmt check, staticcheck, govulncheck (CI runs it)
+
+release: ## static binaries (CGO_ENABLED=0, -trimpath) for PLATFORMS into dist/, with SHA256SUMS; VERSION from git describe --tags
+	@case "$(VERSION)" in *-dirty) echo "release: uncommitted changes ($(VERSION)): commit them, or set VERSION"; exit 1;; esac
+	rm -rf $(DIST)
+	mkdir -p $(DIST)
+	@for p in $(PLATFORMS); do \
+	  os=$${p%/*}; arch=$${p#*/}; out=$(DIST)/rustci-perf-$(VERSION)-$$os-$$arch; \
+	  echo "build $$out"; \
+	  CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch go build -trimpath -buildvcs=true -ldflags "$(LDFLAGS)" -o $$out ./cmd/rustci-perf || exit 1; \
+	done
+	cd $(DIST) && sha256sum rustci-perf-* >SHA256SUMS && cat SHA256SUMS
 
 clean:
-	rm -rf bin bench.txt
+	rm -rf bin bench.txt $(DIST)
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'

@@ -5,7 +5,7 @@ import (
 	"math/rand/v2"
 	"sort"
 
-	"gonum.org/v1/gonum/stat/distuv"
+	"github.com/aclements/go-moremath/stats"
 )
 
 // blockInterval is the bootstrap (1 - alpha) interval of (new - base) /
@@ -78,9 +78,9 @@ func expanded(alpha float64, n int) float64 {
 		return 0
 	}
 	df := float64(n - 1)
-	t := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: df}.Quantile(1 - alpha/2)
+	t := stats.InvCDF(stats.TDist{V: df})(1 - alpha/2)
 	z := math.Sqrt(float64(n)/df) * t
-	return 2 * (1 - distuv.UnitNormal.CDF(z))
+	return math.Erfc(z / math.Sqrt2) // 2(1 - Φ(z))
 }
 
 // value is figure f of the replicate that takes interval i w[i] times.

@@ -7,7 +7,6 @@ import (
 
 	"github.com/rustci/rustci-perf/pkg/latency"
 	"github.com/rustci/rustci-perf/pkg/report"
-	"gonum.org/v1/gonum/stat/distuv"
 )
 
 // sideHists are one side's latency histograms: all its operations, and
@@ -157,7 +156,7 @@ func (r *resampler) draw(p float64) float64 {
 		n += r.runs[r.picked[i]].n()
 	}
 	k := rank(p, n)
-	u := distuv.Beta{Alpha: float64(k), Beta: float64(n - k + 1), Src: r.rng}.Rand()
+	u := betaRand(r.rng, float64(k), float64(n-k+1))
 	j := min(max(int64(math.Ceil(u*float64(n))), 1), n)
 	// The smallest value with at least j of the drawn runs' values at or
 	// below it.

@@ -11,12 +11,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aclements/go-moremath/stats"
 	goldenfile "github.com/rustci/rustci-perf/internal/golden"
 	"github.com/rustci/rustci-perf/pkg/latency"
 	"github.com/rustci/rustci-perf/pkg/metric"
 	"github.com/rustci/rustci-perf/pkg/report"
 	"github.com/rustci/rustci-perf/schema"
-	"gonum.org/v1/gonum/stat/distuv"
 )
 
 var update = flag.Bool("update", false, "rewrite the fixture reports and golden files in testdata")
@@ -38,7 +38,7 @@ func synthetic(tps []float64, shape func(z, ns float64) float64) *report.Report 
 		recs[j] = latency.NewRecorder()
 	}
 	for i := 0; i < n; i++ {
-		z := distuv.UnitNormal.Quantile((float64(i) + 0.5) / float64(n))
+		z := stats.NormalDist{Mu: 0, Sigma: 1}.InvCDF((float64(i) + 0.5) / float64(n))
 		d := time.Duration(shape(z, 1000*math.Exp(0.6*z)))
 		all.Record(d)
 		recs[i%runs].Record(d)

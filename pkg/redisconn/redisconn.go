@@ -246,7 +246,7 @@ func Options(cfg Config) (*redis.UniversalOptions, string, error) {
 	}
 	u, err := url.Parse(cfg.URL)
 	if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
-		return nil, "", fmt.Errorf("redis url %q: want redis://[user:password@]host:port[/db] or rediss://...", desc)
+		return nil, "", fmt.Errorf("redis url %q: want redis://[user:password@]host:port[/db], or rediss:// for TLS", desc)
 	}
 	o := &redis.UniversalOptions{}
 	if cfg.Cluster && cfg.SentinelMaster != "" {
