@@ -119,6 +119,34 @@ func TestUnknownCommandSuggests(t *testing.T) {
 	}
 }
 
+// TestUnknownSubcommand: a mistyped command under one that only groups
+// others (history, completion) is exit 2 with cobra's suggestion, as one
+// under rustci-perf is, not their help and exit 0; the group alone still
+// shows its help.
+func TestUnknownSubcommand(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		want string // stderr
+	}{
+		// history lst: history list meant
+		{[]string{"history", "lst"}, "rustci-perf: unknown command \"lst\" for \"rustci-perf history\"\n\nDid you mean this?\n\tlist\n"},
+		// nothing near it: one line
+		{[]string{"history", "zzz"}, "rustci-perf: unknown command \"zzz\" for \"rustci-perf history\"\n"},
+		// cobra's own completion command
+		{[]string{"completion", "bassh"}, "rustci-perf: unknown command \"bassh\" for \"rustci-perf completion\"\n\nDid you mean this?\n\tbash\n"},
+	} {
+		r := rustciPerf(t, t.TempDir(), tt.args...)
+		if r.code != exitUsage || r.stderr != tt.want || r.stdout != "" {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q; want 2, no stdout, stderr %q", tt.args, r.code, r.stdout, r.stderr, tt.want)
+		}
+	}
+	for _, args := range [][]string{{"history"}, {"completion"}} {
+		if r := rustciPerf(t, t.TempDir(), args...); r.code != exitOK || !strings.Contains(r.stdout, "Available Commands:") {
+			t.Errorf("%q: exit %d, stdout %q; want 0 and its help", args, r.code, r.stdout)
+		}
+	}
+}
+
 // TestOutputDirsMade: --hgrm DIR and --profile DIR make DIR and its
 // parents when missing; a usage error found after removes them again.
 func TestOutputDirsMade(t *testing.T) {

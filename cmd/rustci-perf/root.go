@@ -141,7 +141,37 @@ checks thresholds, and exits non-zero when one is missed.
 	root.SetContext(ctx)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return flagError(err) })
 	root.AddCommand(newRunCmd(stdout, stderr), newCompareCmd(stdout), newMergeCmd(stdout), newListCmd(stdout), newVersionCmd(stdout), newHistoryCmd(stdout), newTrendCmd(stdout))
+	// cobra adds completion as Execute starts; added now, it is one of
+	// the groups refuseUnknown walks.
+	root.InitDefaultCompletionCmd()
+	refuseUnknown(root)
 	return root
+}
+
+// refuseUnknown makes each command under root that only groups others
+// (history, completion) refuse an argument that names none of them, exit
+// 2 with cobra's suggestion, as root does: cobra would show its help and
+// exit 0, so that "history lst" in a script passed. Alone, it still shows
+// its help.
+func refuseUnknown(c *cobra.Command) {
+	for _, sub := range c.Commands() {
+		refuseUnknown(sub)
+	}
+	if !c.HasParent() || !c.HasSubCommands() || c.Runnable() {
+		return
+	}
+	c.SuggestionsMinimumDistance = 2 // cobra's default, set only on root
+	c.Args = func(cmd *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return nil
+		}
+		msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
+		if near := cmd.SuggestionsFor(args[0]); len(near) > 0 {
+			msg += "\n\nDid you mean this?\n\t" + strings.Join(near, "\n\t") + "\n"
+		}
+		return errors.New(msg)
+	}
+	c.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
 }
 
 // flagError words a flag's bad value as the configuration's errors are:
