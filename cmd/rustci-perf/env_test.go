@@ -66,6 +66,11 @@ func TestEnvErrors(t *testing.T) {
 		{"RUSTCI_PERF_JUDGE=best", []string{"run", "memory"}, `rustci-perf: $RUSTCI_PERF_JUDGE "best": want median, worst or each`},
 		// a range checked after parsing names the variable too
 		{"RUSTCI_PERF_OPS=0", []string{"run", "memory"}, `rustci-perf: $RUSTCI_PERF_OPS 0: want at least 1`},
+		// a flag that conflicts with another's variable names the variable
+		{"RUSTCI_PERF_OPS=100", []string{"run", "memory", "--stages", "1s:100"}, `rustci-perf: --stages and $RUSTCI_PERF_OPS: the stages set`},
+		{"RUSTCI_PERF_RATE=100", []string{"run", "memory", "--find-max-rate", "--slo", "p99<1s"}, `rustci-perf: --find-max-rate and $RUSTCI_PERF_RATE: the search`},
+		{"RUSTCI_PERF_COUNT=3", []string{"run", "memory", "--find-max-rate", "--slo", "p99<1s"}, `rustci-perf: --find-max-rate and $RUSTCI_PERF_COUNT: a search`},
+		{"RUSTCI_PERF_FIND_MAX_RATE=true", []string{"run", "memory", "--rate", "100"}, `rustci-perf: $RUSTCI_PERF_FIND_MAX_RATE and --rate: the search`},
 		{"RUSTCI_PERF_FORMAT=junit", []string{"compare", base, base}, `rustci-perf: $RUSTCI_PERF_FORMAT "junit": want json, markdown, text`},
 		{"RUSTCI_PERF_FORMAT=xml", []string{"list"}, `rustci-perf: $RUSTCI_PERF_FORMAT "xml": want text or json`},
 		{"RUSTCI_PERF_LIMIT=-1", []string{"history", "list", "--history", "h.db"}, `rustci-perf: $RUSTCI_PERF_LIMIT -1: want 0 (all) or more`},

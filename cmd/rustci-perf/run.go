@@ -196,7 +196,7 @@ func (o *runOptions) commandLine() (*config.Layer, error) {
 	}
 	for _, f := range []string{"duration", "ops"} {
 		if o.given["stages"] && o.given[f] {
-			return nil, fmt.Errorf("--stages and --%s: the stages set how long the run lasts; give one", f)
+			return nil, fmt.Errorf("%s and %s: the stages set how long the run lasts; give one", o.origin("stages"), o.origin(f))
 		}
 	}
 	return l, nil
@@ -219,18 +219,18 @@ func (o *runOptions) capacity() (*engine.Capacity, error) {
 	if !o.findMaxRate {
 		for _, f := range []string{"slo", "budget"} {
 			if o.given[f] {
-				return nil, fmt.Errorf("--%s: give --find-max-rate too", f)
+				return nil, fmt.Errorf("%s: give --find-max-rate too", o.origin(f))
 			}
 		}
 		return nil, nil
 	}
 	for _, f := range []string{"rate", "stages"} {
 		if o.given[f] {
-			return nil, fmt.Errorf("--find-max-rate and --%s: the search sets each step's rate itself; give one", f)
+			return nil, fmt.Errorf("%s and %s: the search sets each step's rate itself; give one", o.origin("find-max-rate"), o.origin(f))
 		}
 	}
 	if o.given["count"] && o.params.Defaults.Count > 1 {
-		return nil, errors.New("--find-max-rate and --count: a search runs each step once; to see how its answer varies, run the search again")
+		return nil, fmt.Errorf("%s and %s: a search runs each step once; to see how its answer varies, run the search again", o.origin("find-max-rate"), o.origin("count"))
 	}
 	if o.budget <= 0 {
 		return nil, fmt.Errorf("--budget %s: want more than 0", o.budget)
