@@ -119,14 +119,18 @@ func liveBar(w io.Writer, name string, s config.Settings) (func(harness.Progress
 		total = int64(d/time.Millisecond) * int64(max(1, s.Count))
 	}
 	// Auto refresh: --progress may force bars onto an output that is not
-	// a terminal.
-	p := mpb.New(mpb.WithOutput(w), mpb.WithWidth(32), mpb.WithRefreshRate(200*time.Millisecond), mpb.WithAutoRefresh())
+	// a terminal. There mpb takes the container's width for the line's,
+	// so it is a whole line's (name, bar, figures: about 100 columns), and
+	// the bar's own is set on the bar: a container of the bar's width cut
+	// every line there to 32 columns, bar and rate gone. On a terminal the
+	// line is the terminal's width.
+	p := mpb.New(mpb.WithOutput(w), mpb.WithWidth(120), mpb.WithRefreshRate(200*time.Millisecond), mpb.WithAutoRefresh())
 	// The ticker writes these and mpb's renderer reads them.
 	var mu sync.Mutex
 	var ops int64
 	var rate float64
 	var elapsed, p99 time.Duration
-	bar := p.AddBar(max(total, 1),
+	bar := p.AddBar(max(total, 1), mpb.BarWidth(32),
 		mpb.PrependDecorators(decor.Name(name, decor.WCSyncSpaceR)),
 		mpb.AppendDecorators(decor.Any(func(decor.Statistics) string {
 			mu.Lock()
