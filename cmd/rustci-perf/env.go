@@ -1,6 +1,11 @@
 // Flags from the environment: every flag of every command is also
 // RUSTCI_PERF_<NAME>, its long name upper-cased with dashes as
-// underscores (--ops: RUSTCI_PERF_OPS, --redis-url: RUSTCI_PERF_REDIS_URL).
+// underscores (--ops: RUSTCI_PERF_OPS, --redis-url: RUSTCI_PERF_REDIS_URL),
+// but for the flags that say what a command writes where (--format,
+// --output), which mean another thing in each command:
+// RUSTCI_PERF_<COMMAND>_<NAME> (RUSTCI_PERF_RUN_FORMAT,
+// RUSTCI_PERF_HISTORY_LIST_FORMAT), so that a variable exported for run
+// does not make compare write its comparison over run's report.
 
 package main
 
@@ -19,7 +24,9 @@ const envHelp = `Environment:
   Every flag is also an environment variable: RUSTCI_PERF_ and its name
   upper-cased, dashes as underscores (RUSTCI_PERF_OPS=2000,
   RUSTCI_PERF_REDIS_URL, RUSTCI_PERF_HISTORY), for every command that has
-  the flag. A flag given beats its variable, which beats the config file,
+  the flag; --format and --output, which each command reads its own way,
+  are RUSTCI_PERF_<COMMAND>_FORMAT and _OUTPUT (RUSTCI_PERF_RUN_FORMAT,
+  RUSTCI_PERF_TREND_OUTPUT). A flag given beats its variable, which beats the config file,
   which beats the defaults. An empty variable is unset. A repeatable flag
   (--threshold, --output, --inject, --meta, --slo, --label, --scenario,
   --metric) takes one value a line; a flag given replaces them all. A bad
@@ -29,9 +36,17 @@ const envHelp = `Environment:
 // variable's name.
 const envAnnotation = "rustci-perf-env"
 
-// envName is the variable of the flag named name.
-func envName(name string) string {
-	return envPrefix + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
+// perCommand are the flags whose variable names its command: what a
+// command writes, and where, is its own.
+var perCommand = map[string]bool{"format": true, "output": true}
+
+// envName is the variable of the flag named name of the command whose
+// path below the root is command ("run", "history list").
+func envName(command, name string) string {
+	if perCommand[name] && command != "" {
+		name = command + "_" + name
+	}
+	return envPrefix + strings.ToUpper(strings.NewReplacer("-", "_", " ", "_").Replace(name))
 }
 
 // repeatable reports whether f adds a value each time it is given.
@@ -43,17 +58,18 @@ func repeatable(f *pflag.Flag) bool {
 	return false
 }
 
-// flagsFromEnv sets each flag of fs not given on the command line from
+// flagsFromEnv sets each flag of fs, command's (its path below the root),
+// not given on the command line from
 // its variable, when lookup finds it set and not empty, as if it were
 // given (pflag.Flag.Changed), and marks it so (envAnnotation). help and
 // version are not read from the environment.
-func flagsFromEnv(fs *pflag.FlagSet, lookup func(string) (string, bool)) error {
+func flagsFromEnv(fs *pflag.FlagSet, command string, lookup func(string) (string, bool)) error {
 	var err error
 	fs.VisitAll(func(f *pflag.Flag) {
 		if err != nil || f.Changed || f.Name == "help" || f.Name == "version" {
 			return
 		}
-		name := envName(f.Name)
+		name := envName(command, f.Name)
 		v, ok := lookup(name)
 		if !ok || v == "" {
 			return

@@ -71,8 +71,8 @@ func TestEnvErrors(t *testing.T) {
 		{"RUSTCI_PERF_RATE=100", []string{"run", "memory", "--find-max-rate", "--slo", "p99<1s"}, `rustci-perf: --find-max-rate and $RUSTCI_PERF_RATE: the search`},
 		{"RUSTCI_PERF_COUNT=3", []string{"run", "memory", "--find-max-rate", "--slo", "p99<1s"}, `rustci-perf: --find-max-rate and $RUSTCI_PERF_COUNT: a search`},
 		{"RUSTCI_PERF_FIND_MAX_RATE=true", []string{"run", "memory", "--rate", "100"}, `rustci-perf: $RUSTCI_PERF_FIND_MAX_RATE and --rate: the search`},
-		{"RUSTCI_PERF_FORMAT=junit", []string{"compare", base, base}, `rustci-perf: $RUSTCI_PERF_FORMAT "junit": want json, markdown, text`},
-		{"RUSTCI_PERF_FORMAT=xml", []string{"list"}, `rustci-perf: $RUSTCI_PERF_FORMAT "xml": want text or json`},
+		{"RUSTCI_PERF_COMPARE_FORMAT=junit", []string{"compare", base, base}, `rustci-perf: $RUSTCI_PERF_COMPARE_FORMAT "junit": want json, markdown, text`},
+		{"RUSTCI_PERF_LIST_FORMAT=xml", []string{"list"}, `rustci-perf: $RUSTCI_PERF_LIST_FORMAT "xml": want text or json`},
 		{"RUSTCI_PERF_LIMIT=-1", []string{"history", "list", "--history", "h.db"}, `rustci-perf: $RUSTCI_PERF_LIMIT -1: want 0 (all) or more`},
 		{"RUSTCI_PERF_HISTORY=nowhere.db", []string{"history", "list"}, `rustci-perf: $RUSTCI_PERF_HISTORY: history nowhere.db: open: no such file`},
 	}
@@ -106,9 +106,37 @@ func TestEnvRepeatable(t *testing.T) {
 }
 
 func TestEnvName(t *testing.T) {
-	for flag, want := range map[string]string{"ops": "RUSTCI_PERF_OPS", "redis-url": "RUSTCI_PERF_REDIS_URL", "profile-kinds": "RUSTCI_PERF_PROFILE_KINDS"} {
-		if got := envName(flag); got != want {
-			t.Errorf("envName(%q) = %q; want %q", flag, got, want)
+	for _, tt := range []struct{ command, flag, want string }{
+		{"run", "ops", "RUSTCI_PERF_OPS"},
+		{"run", "redis-url", "RUSTCI_PERF_REDIS_URL"},
+		{"run", "profile-kinds", "RUSTCI_PERF_PROFILE_KINDS"},
+		// What a command writes, and where, is its own.
+		{"run", "format", "RUSTCI_PERF_RUN_FORMAT"},
+		{"compare", "output", "RUSTCI_PERF_COMPARE_OUTPUT"},
+		{"history list", "format", "RUSTCI_PERF_HISTORY_LIST_FORMAT"},
+	} {
+		if got := envName(tt.command, tt.flag); got != tt.want {
+			t.Errorf("envName(%q, %q) = %q; want %q", tt.command, tt.flag, got, tt.want)
 		}
+	}
+}
+
+// TestEnvOutputIsTheCommands: an output exported for run is run's alone:
+// compare, given the same environment, writes to stdout and leaves run's
+// report as it was.
+func TestEnvOutputIsTheCommands(t *testing.T) {
+	dir := t.TempDir()
+	env := []string{"RUSTCI_PERF_RUN_OUTPUT=report.json", "RUSTCI_PERF_RUN_FORMAT=json"}
+	if r := rustciPerfEnv(t, dir, env, "run", "memory", "-q", "--ops", "100", "--config", noTiming(t)); r.code != 0 {
+		t.Fatalf("run: exit %d\n%s", r.code, r.stderr)
+	}
+	before, err := os.ReadFile(filepath.Join(dir, "report.json"))
+	if err != nil {
+		t.Fatalf("run did not write $RUSTCI_PERF_RUN_OUTPUT: %v", err)
+	}
+	r := rustciPerfEnv(t, dir, env, "compare", "report.json", "report.json")
+	after, _ := os.ReadFile(filepath.Join(dir, "report.json"))
+	if r.code != 0 || !strings.Contains(r.stdout, "memory") || string(after) != string(before) {
+		t.Errorf("compare with run's variables: exit %d, stdout %q, report.json changed: %t; want the comparison on stdout, the report untouched", r.code, r.stdout, string(after) != string(before))
 	}
 }

@@ -134,7 +134,7 @@ checks thresholds, and exits non-zero when one is missed.
 	// any command's own hooks (history's) look at them.
 	cobra.EnableTraverseRunHooks = true
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
-		return flagsFromEnv(cmd.Flags(), os.LookupEnv)
+		return flagsFromEnv(cmd.Flags(), strings.TrimPrefix(cmd.CommandPath(), cmd.Root().Name()+" "), os.LookupEnv)
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
