@@ -1,14 +1,15 @@
 // Command vulngate reads govulncheck's JSON stream (-format json) on stdin,
-// prints one line per vulnerability found, and exits 1 when a module of
-// ours, not the standard library, has one that our code calls or imports.
+// prints one line per vulnerability found, and exits 1 when our code calls
+// or imports one: in a module of ours, or in the standard library of the
+// Go release it was built with.
 //
 // Each vulnerability is told at the deepest level govulncheck found it:
 // called (a trace reaches a vulnerable function), imported (a vulnerable
 // package is linked, no call found) or required (only the module is in
-// go.mod). The standard library's are printed with the Go release that
-// fixes them, without failing: they are fixed by building with that Go,
-// not by go.mod. scripts/vulncheck.sh runs it; see README.md,
-// Development.
+// go.mod). The standard library's are fixed by building with the Go
+// release that fixes them (the Makefile pins one: GOTOOLCHAIN), not by
+// go.mod, and their lines say which. scripts/vulncheck.sh runs it; see
+// README.md, Development.
 package main
 
 import (
@@ -65,8 +66,8 @@ type vuln struct {
 }
 
 // gate reads the stream from r, writes the summary to w, and reports
-// whether a module other than the standard library has a vulnerability
-// that is called or imported.
+// whether a vulnerability is called or imported, the standard library's
+// included.
 func gate(r io.Reader, w io.Writer) (fail bool, err error) {
 	vulns := map[string]*vuln{}
 	dec := json.NewDecoder(r)
@@ -123,7 +124,7 @@ func gate(r io.Reader, w io.Writer) (fail bool, err error) {
 		verdict := "FAIL"
 		switch {
 		case v.module == "stdlib":
-			verdict = "toolchain"
+			verdict = "TOOLCHAIN"
 			stdlib++
 		case v.level == required:
 			verdict = "note"
@@ -133,12 +134,12 @@ func gate(r io.Reader, w io.Writer) (fail bool, err error) {
 		fmt.Fprintf(w, "%-9s %s %-8s %s@%s, fixed in %s\n", verdict, v.id, levelNames[v.level], v.module, v.version, fixed)
 	}
 	if stdlib > 0 {
-		fmt.Fprintf(w, "%d in the standard library: build with the Go release that fixes them (toolchain lines above)\n", stdlib)
+		fmt.Fprintf(w, "%d in the standard library: build with the Go release that fixes them (TOOLCHAIN lines above; the Makefile's GOTOOLCHAIN)\n", stdlib)
 	}
 	if ours > 0 {
 		fmt.Fprintf(w, "%d in modules the code calls or imports: update them (go get module@fixed; go mod tidy)\n", ours)
 	} else {
 		fmt.Fprintln(w, "no vulnerability called or imported in a module of ours")
 	}
-	return ours > 0, nil
+	return ours > 0 || stdlib > 0, nil
 }

@@ -23,8 +23,8 @@ func TestGate(t *testing.T) {
 		fail     bool
 		contains []string
 	}{
-		// the standard library's, called: printed with the fixing release, not failed
-		{[]string{config, stdImported, stdCalled}, false, []string{"toolchain GO-1 called   stdlib@v1.26.8, fixed in v1.26.9", "1 in the standard library"}},
+		// the standard library's, called: fails, with the release that fixes it
+		{[]string{config, stdImported, stdCalled}, true, []string{"TOOLCHAIN GO-1 called   stdlib@v1.26.8, fixed in v1.26.9", "1 in the standard library"}},
 		// a module only required, its packages not linked: a note
 		{[]string{config, modRequired}, false, []string{"note      GO-2 required github.com/klauspost/compress@v1.20.1, fixed in v1.20.2"}},
 		// a module's package imported: fails
